@@ -1,0 +1,220 @@
+"""Value sets stored as codes. HTCDS 2.0 / CTDC value names where the standard has one."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    officer = "officer"
+    coordinator = "coordinator"
+    manager = "manager"
+    admin = "admin"
+
+
+class Language(StrEnum):
+    en = "en"
+    es = "es"
+    pt = "pt"
+
+
+class EnrollmentStatus(StrEnum):
+    invited = "invited"
+    active = "active"
+    completed = "completed"
+    withdrawn = "withdrawn"
+
+
+class ProgressState(StrEnum):
+    """Moodle's activity completion states."""
+
+    not_started = "not_started"
+    in_progress = "in_progress"
+    completed = "completed"
+    completed_pass = "completed_pass"
+    completed_fail = "completed_fail"
+
+
+COMPLETED_STATES = frozenset(
+    {ProgressState.completed, ProgressState.completed_pass, ProgressState.completed_fail}
+)
+
+
+class OrgType(StrEnum):
+    """HTCDS org_Type, plus the two kinds of partner this programme works with most."""
+
+    NGO = "NGO"
+    LawEnforcement = "LawEnforcement"
+    HealthServiceOrganisation = "HealthServiceOrganisation"
+    CentralGovernmentOrganisation = "CentralGovernmentOrganisation"
+    LocalGovernmentOrganisation = "LocalGovernmentOrganisation"
+    ImmigrationService = "ImmigrationService"
+    LegalService = "LegalService"
+    Consulate = "Consulate"
+    InternationalOrganisation = "InternationalOrganisation"
+
+
+class Service(StrEnum):
+    shelter = "shelter"
+    health = "health"
+    psychosocial = "psychosocial"
+    legal = "legal"
+    return_ = "return"
+    reintegration = "reintegration"
+    labour_inspection = "labour_inspection"
+    law_enforcement = "law_enforcement"
+
+
+class Gender(StrEnum):
+    """HTCDS prs_Gender."""
+
+    Feminine = "Feminine"
+    Masculine = "Masculine"
+    TransgenderFeminine = "TransgenderFeminine"
+    TransgenderMasculine = "TransgenderMasculine"
+    NonConforming = "NonConforming"
+    NonSpecifiedUnknown = "NonSpecifiedUnknown"
+
+
+class AgeBand(StrEnum):
+    """CTDC age bands."""
+
+    b0_8 = "0-8"
+    b9_17 = "9-17"
+    b18_20 = "18-20"
+    b21_23 = "21-23"
+    b24_26 = "24-26"
+    b27_29 = "27-29"
+    b30_38 = "30-38"
+    b39_47 = "39-47"
+    b48_plus = "48+"
+
+
+MINOR_AGE_BANDS = frozenset({AgeBand.b0_8, AgeBand.b9_17})
+
+
+class Situation(StrEnum):
+    trafficking = "trafficking"
+    migrant_smuggling = "migrant_smuggling"
+    labour_rights_violation = "labour_rights_violation"
+    other = "other"
+    undetermined = "undetermined"
+
+
+class TraffickingStatus(StrEnum):
+    """HTCDS vic_TraffickingStatus."""
+
+    PossibleVictimOfTrafficking = "PossibleVictimOfTrafficking"
+    ActualVictimOfTrafficking = "ActualVictimOfTrafficking"
+    NotAVictimOfTrafficking = "NotAVictimOfTrafficking"
+
+
+class ExploitationType(StrEnum):
+    """HTCDS vic_TypeOfExploitation."""
+
+    ForcedLabour = "ForcedLabour"
+    SexualExploitation = "SexualExploitation"
+    ChildLabour = "ChildLabour"
+    ForcedMarriage = "ForcedMarriage"
+    Servitude = "Servitude"
+    ForcedMilitaryByNonStateActors = "ForcedMilitaryByNonStateActors"
+    OrganRemoval = "OrganRemoval"
+    ForcedBegging = "ForcedBegging"
+    ForcedAdoption = "ForcedAdoption"
+    Surrogacy = "Surrogacy"
+    Other = "Other"
+
+
+class ForcedLabourIndustry(StrEnum):
+    """HTCDS vic_ForcedLabourIndustry (ISIC sections)."""
+
+    A_AgricultureForestryAndFishing = "A_AgricultureForestryAndFishing"
+    B_MiningAndQuarrying = "B_MiningAndQuarrying"
+    C_Manufacturing = "C_Manufacturing"
+    F_Construction = "F_Construction"
+    G_WholesaleAndRetailTradeRepairOfMotorVehicles = (
+        "G_WholesaleAndRetailTradeRepairOfMotorVehicles"
+    )
+    H_TransportationAndStorage = "H_TransportationAndStorage"
+    I_AccommodationAndFoodServiceActivities = "I_AccommodationAndFoodServiceActivities"
+    N_AdministrativeAndSupportServiceActivities = "N_AdministrativeAndSupportServiceActivities"
+    R_ArtsEntertainmentAndRecreation = "R_ArtsEntertainmentAndRecreation"
+    S_OtherServiceActivities = "S_OtherServiceActivities"
+    T_ActivitiesOfHouseholdsAsEmployers = "T_ActivitiesOfHouseholdsAsEmployers"
+
+
+class MethodOfControl(StrEnum):
+    """HTCDS vic_MethodsOfControl."""
+
+    PhysicalThreats = "PhysicalThreats"
+    ThreatsLawEnforcement = "ThreatsLawEnforcement"
+    ThreatensChildrenFamily = "ThreatensChildrenFamily"
+    DebtBondage = "DebtBondage"
+    FalsePromises = "FalsePromises"
+    PhysicalAbuse = "PhysicalAbuse"
+    SexualAbuse = "SexualAbuse"
+    TakesEarnings = "TakesEarnings"
+    RestrictsFinancialAccess = "RestrictsFinancialAccess"
+    RestrictsMedicalCare = "RestrictsMedicalCare"
+    WithholdsNecessities = "WithholdsNecessities"
+    PsychologicalAbuse = "PsychologicalAbuse"
+    PsychoactiveSubstance = "PsychoactiveSubstance"
+    ExcessiveWorkingHours = "ExcessiveWorkingHours"
+    WithholdsDocuments = "WithholdsDocuments"
+    Other = "Other"
+
+
+class Indicator(StrEnum):
+    """The ILO's eleven indicators of forced labour, as observed by the officer."""
+
+    abuse_of_vulnerability = "abuse_of_vulnerability"
+    deception = "deception"
+    restriction_of_movement = "restriction_of_movement"
+    isolation = "isolation"
+    physical_sexual_violence = "physical_sexual_violence"
+    intimidation_threats = "intimidation_threats"
+    retention_of_identity_documents = "retention_of_identity_documents"
+    withholding_of_wages = "withholding_of_wages"
+    debt_bondage = "debt_bondage"
+    abusive_conditions = "abusive_conditions"
+    excessive_overtime = "excessive_overtime"
+
+
+class ConsentScope(StrEnum):
+    service_providers = "service_providers"
+    origin_authorities = "origin_authorities"
+
+
+class Urgency(StrEnum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Stage(StrEnum):
+    identified = "identified"
+    screening = "screening"
+    referred = "referred"
+    assistance = "assistance"
+    return_reintegration = "return_reintegration"
+    closed = "closed"
+
+
+STAGE_ORDER = tuple(Stage)
+
+
+class ReferralState(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    completed = "completed"
+    withdrawn = "withdrawn"
+
+
+class CaseEventKind(StrEnum):
+    created = "created"
+    note = "note"
+    stage_change = "stage_change"
+    assessment_updated = "assessment_updated"
+    assigned = "assigned"
+    referral_sent = "referral_sent"
+    referral_answered = "referral_answered"
+    return_coordinated = "return_coordinated"
