@@ -1,0 +1,62 @@
+"""Who may do what. Every service function calls one of these before touching data."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from models import CaseReferral, ReferralCase, UserAccount
+from models.enums import Role
+from services.errors import PermissionDenied
+
+STAFF = (Role.coordinator, Role.admin)
+DASHBOARD_READERS = (Role.coordinator, Role.manager, Role.admin)
+CASE_WORKERS = (Role.officer, Role.coordinator, Role.admin)
+
+
+def require_role(actor: UserAccount | None, roles: Iterable[Role]) -> UserAccount:
+    """The actor, if active and of one of `roles`; otherwise PermissionDenied."""
+    if actor is None or not actor.is_active:
+        raise PermissionDenied("no active account")
+    if actor.role not in tuple(roles):
+        raise PermissionDenied(f"role {actor.role} may not do this")
+    return actor
+
+
+def case_scope(actor: UserAccount) -> ColumnElement[bool]:
+    """SQL condition for the cases an actor may read.
+
+    Officers: their own country's cases, and cases referred across the border to an
+    organisation in their country. Coordinators and admins: every case. Managers read
+    aggregates only, never case rows.
+    """
+    require_role(actor, CASE_WORKERS)
+    if actor.role in STAFF:
+        return true()
+    if not actor.country:
+        return false()
+    shared_with_country = select(CaseReferral.case_id).where(
+        CaseReferral.cross_border_country == actor.country
+    )
+    return or_(
+        ReferralCase.reporting_country == actor.country,
+        ReferralCase.id.in_(shared_with_country),  # type: ignore[union-attr]
+    )
+
+
+# Which pages each role sees. app.py builds the navigation from this; the services behind
+# each page enforce the same rules again, so hiding a page is never the only protection.
+PAGE_ROLES: dict[str, tuple[Role, ...]] = {
+    "home": tuple(Role),
+    "courses": STAFF,
+    "progress": (Role.officer, *DASHBOARD_READERS),
+    "board": CASE_WORKERS,
+    "new_referral": CASE_WORKERS,
+    "reports": DASHBOARD_READERS,
+    "admin": (Role.admin,),
+}
+
+
+def pages_for(actor: UserAccount) -> list[str]:
+    if not actor.is_active:
+        return []
+    return [page for page, roles in PAGE_ROLES.items() if actor.role in roles]

@@ -1,0 +1,53 @@
+"""Append-only audit trail, written in the caller's transaction."""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from models import AuditEvent, UserAccount
+
+# Values of these fields never reach the audit log in clear.
+SENSITIVE_FIELDS = frozenset(
+    {"person_alias", "note", "consent_override_reason", "closure_reason", "return_reception"}
+)
+MASK = "•••"
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields that changed, sensitive ones masked."""
+    changes: dict[str, list[Any]] = {}
+    for field, new in after.items():
+        old = before.get(field)
+        if old != new:
+            changes[field] = (
+                [MASK, MASK] if field in SENSITIVE_FIELDS else [_plain(old), _plain(new)]
+            )
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return str(value)
+
+
+def record(
+    session: Session,
+    *,
+    actor: UserAccount | None,
+    action: str,
+    entity: str,
+    entity_id: object = "",
+    changes: dict[str, Any] | None = None,
+    actor_email: str | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else (actor_email or ""),
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id or ""),
+        changes=changes or {},
+    )
+    session.add(event)
+    return event
