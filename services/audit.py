@@ -51,3 +51,24 @@ def record(
     )
     session.add(event)
     return event
+
+
+def list_events(
+    *,
+    session: Session,
+    actor: UserAccount,
+    action: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    """The audit log, newest first (admins only). Sensitive values are stored masked."""
+    from sqlmodel import select
+
+    from models.enums import Role
+    from services.access import require_role
+
+    require_role(actor, (Role.admin,))
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(session.exec(query.offset(offset).limit(limit)))

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from services import migrate
 from services.db import build_engine, session_scope
-from services.settings import Settings, get_settings
+from services.settings import Settings, auth_secrets_problem, get_settings
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,3 +44,12 @@ def current_actor():  # type: ignore[no-untyped-def]
     if actor is None:
         st.stop()
     return actor
+
+
+def auth_problem() -> str | None:
+    """Why sign-in cannot work with this server's secrets.toml, or None when it can."""
+    try:
+        auth = st.secrets["auth"].to_dict() if "auth" in st.secrets else None
+    except FileNotFoundError:
+        auth = None
+    return auth_secrets_problem(auth, demo_mode=get_settings().demo_mode)

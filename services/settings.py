@@ -1,10 +1,11 @@
 """Configuration from the environment (prefix ENLACE_) and an optional .env file."""
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +23,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, min_length=1)
+    environment: Literal["development", "production"] = "development"
     # Demo mode: local OIDC test provider, demo banner. Never in production.
     demo_mode: bool = False
     bootstrap_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -30,6 +32,10 @@ class Settings(BaseSettings):
     small_count_threshold: int = Field(default=5, ge=1, le=100)
     max_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     cache_ttl_seconds: int = Field(default=300, ge=0)
+    # The ID-token claim that carries the person's email (Entra ID: preferred_username).
+    identity_claim: str = Field(default="email", min_length=1)
+    # The provider section of [auth] in secrets.toml to sign in with; empty: the default one.
+    auth_provider: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -40,6 +46,12 @@ class Settings(BaseSettings):
             # psycopg 3 is the driver we ship.
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @model_validator(mode="after")
+    def _no_demo_in_production(self) -> Self:
+        if self.demo_mode and self.environment == "production":
+            raise ValueError("demo mode cannot be used with ENLACE_ENVIRONMENT=production")
+        return self
 
     @field_validator("bootstrap_admins", mode="before")
     @classmethod
@@ -52,8 +64,11 @@ class Settings(BaseSettings):
 def describe_error(error: ValidationError) -> str:
     """One line naming the first bad setting, e.g. 'ENLACE_DATABASE_URL: must be ...'."""
     first = error.errors()[0]
-    name = "ENLACE_" + "_".join(str(part) for part in first["loc"][:1]).upper()
-    return f"Configuration error: {name}: {first['msg']} (got {first.get('input')!r})"
+    if not first["loc"]:
+        return f"Configuration error: {first['msg'].removeprefix('Value error, ')}"
+    name = "ENLACE_" + str(first["loc"][0]).upper()
+    message = first["msg"].removeprefix("Value error, ")
+    return f"Configuration error: {name}: {message} (got {first.get('input')!r})"
 
 
 @lru_cache
@@ -62,3 +77,26 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise ConfigurationError(describe_error(error)) from None
+
+
+EXAMPLE_COOKIE_SECRET = "replace-with-the-output-of-python-secrets-token-urlsafe-48"
+MIN_COOKIE_SECRET_LENGTH = 32
+
+
+def auth_secrets_problem(auth: Mapping[str, Any] | None, *, demo_mode: bool) -> str | None:
+    """Why the [auth] secrets cannot be used, in one line; None when they are fine."""
+    if not auth:
+        return "Configuration error: the [auth] section is missing from secrets.toml"
+    secret = str(auth.get("cookie_secret") or "")
+    if demo_mode:
+        return None if secret else "Configuration error: [auth] cookie_secret is missing"
+    if not secret:
+        return "Configuration error: [auth] cookie_secret is required"
+    if secret == EXAMPLE_COOKIE_SECRET or len(set(secret)) < 8:
+        return "Configuration error: [auth] cookie_secret is the example value; generate your own"
+    if len(secret) < MIN_COOKIE_SECRET_LENGTH:
+        return (
+            f"Configuration error: [auth] cookie_secret is too short "
+            f"({len(secret)} characters, at least {MIN_COOKIE_SECRET_LENGTH})"
+        )
+    return None

@@ -1,0 +1,128 @@
+"""Enlace: the router. Page config, sign-in gate, role-aware page list, then the page."""
+
+import time
+
+import streamlit as st
+
+from services import runtime, users
+from services.access import pages_for
+from services.i18n import LANGUAGES, _, set_language
+from services.labels import label
+from services.settings import ConfigurationError
+
+st.set_page_config(page_title="Enlace", page_icon=":material/diversity_3:", layout="wide")
+
+try:
+    settings = runtime.settings()
+except ConfigurationError as error:
+    st.error(str(error))
+    st.stop()
+
+set_language(st.session_state.get("language", settings.default_language))
+
+if settings.demo_mode:
+    st.warning(
+        _("Demo sign-in: a local test provider signs people in. Do not enter real case data."),
+        icon=":material/science:",
+    )
+
+
+def _page_definitions() -> dict[str, st.Page]:
+    return {
+        "home": st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+        "courses": st.Page(
+            "pages/courses.py", title=_("Courses & enrollment"), icon=":material/school:"
+        ),
+        "progress": st.Page(
+            "pages/progress.py", title=_("Progress by country"), icon=":material/public:"
+        ),
+        "board": st.Page(
+            "pages/board.py", title=_("Referral board"), icon=":material/view_kanban:"
+        ),
+        "new_referral": st.Page(
+            "pages/new_referral.py", title=_("New referral"), icon=":material/person_add:"
+        ),
+        "reports": st.Page(
+            "pages/reports.py", title=_("Reports & export"), icon=":material/bar_chart:"
+        ),
+        "admin": st.Page(
+            "pages/admin.py", title=_("Admin"), icon=":material/admin_panel_settings:"
+        ),
+    }
+
+
+def _language_picker() -> None:
+    current = st.session_state.get("language", settings.default_language)
+    choice = st.sidebar.selectbox(
+        _("Language"),
+        list(LANGUAGES),
+        index=list(LANGUAGES).index(current),
+        format_func=LANGUAGES.__getitem__,
+    )
+    if choice != current:
+        st.session_state["language"] = choice
+        st.rerun()
+
+
+def _sign_out(actor_id: int | None) -> None:
+    if actor_id is not None:
+        with runtime.db_session() as session:
+            account = users.get_account(session, actor_id)
+            if account is not None:
+                users.record_sign_out(session, actor=account)
+    st.session_state.clear()
+    st.logout()
+
+
+def _session_too_old(claims: dict) -> bool:
+    issued_at = claims.get("iat")
+    if not isinstance(issued_at, int | float):
+        return False
+    return time.time() - issued_at > settings.max_session_hours * 3600
+
+
+user = st.user.to_dict() if st.user.get("is_logged_in") else {}
+
+if not user:
+    st.session_state.pop(runtime.ACTOR_KEY, None)
+    _language_picker()
+    st.navigation([st.Page("pages/welcome.py", title=_("Welcome"), default=True)]).run()
+    st.stop()
+
+if _session_too_old(user):
+    # Streamlit's identity cookie lasts 30 days; our own limit asks for a fresh sign-in.
+    st.session_state.clear()
+    st.logout()
+    st.stop()
+
+first_run = st.session_state.get("signed_in_as") != user.get(settings.identity_claim)
+with runtime.db_session() as session:
+    outcome = users.sign_in(session, claims=user, settings=settings, first_run=first_run)
+st.session_state["signed_in_as"] = user.get(settings.identity_claim)
+
+_language_picker()
+actor = outcome.account
+if actor is None:
+    st.session_state.pop(runtime.ACTOR_KEY, None)
+    st.session_state["access_outcome"] = (outcome.reason, outcome.email)
+    st.sidebar.button(_("Sign out"), on_click=_sign_out, args=(None,))
+    st.navigation(
+        [st.Page("pages/access_pending.py", title=_("Access pending"), default=True)]
+    ).run()
+    st.stop()
+
+if first_run and "language" not in st.session_state:
+    st.session_state["language"] = actor.preferred_language
+    set_language(actor.preferred_language)
+st.session_state[runtime.ACTOR_KEY] = actor
+
+with st.sidebar:
+    st.caption(_("Signed in as"))
+    st.text(
+        f"{actor.display_name or actor.email}\n{label(actor.role)}"
+        + (f" · {actor.country}" if actor.country else "")
+    )
+    st.button(_("Sign out"), on_click=_sign_out, args=(actor.id,), icon=":material/logout:")
+
+definitions = _page_definitions()
+st.navigation([definitions[key] for key in pages_for(actor)]).run()

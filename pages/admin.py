@@ -1,0 +1,151 @@
+"""Admin: accounts and roles, access requests, organisations, audit log."""
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from models import UserAccountCreate, UserAccountUpdate
+from models.enums import Language, Role
+from services import audit, cases, runtime, users
+from services.errors import EnlaceError
+from services.i18n import LANGUAGES, _
+from services.labels import label, options
+from services.runtime import current_actor, db_session
+from services.validation import describe
+
+actor = current_actor()
+st.title(_("Admin"))
+tab_users, tab_requests, tab_orgs, tab_audit = st.tabs(
+    [_("Users & roles"), _("Access requests"), _("Organisations"), _("Audit log")]
+)
+
+with tab_users:
+    with db_session() as session:
+        accounts = users.list_users(session=session, actor=actor)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    _("Email"): a.email,
+                    _("Name"): a.display_name,
+                    _("Role"): label(a.role),
+                    _("Country"): a.country or "",
+                    _("Active"): a.is_active,
+                    _("Last sign-in"): a.last_login_at,
+                }
+                for a in accounts
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+    st.subheader(_("Add an account"))
+    with st.form("add_account", clear_on_submit=False):
+        email = st.text_input(_("Email"))
+        name = st.text_input(_("Name"))
+        role = st.selectbox(_("Role"), options(Role), format_func=label)
+        country = st.text_input(_("Country (ISO code, required for officers)"), max_chars=2)
+        language = st.selectbox(_("Language"), options(Language), format_func=LANGUAGES.__getitem__)
+        if st.form_submit_button(_("Add account"), type="primary"):
+            try:
+                user_in = UserAccountCreate(
+                    email=email,
+                    display_name=name,
+                    role=role,
+                    country=country or None,
+                    preferred_language=language,
+                )
+                with db_session() as session:
+                    created = users.add_user(session=session, actor=actor, user_in=user_in)
+                st.success(_("Account added: {email}").format(email=created.email))
+                runtime.clear_caches()
+            except ValidationError as error:
+                st.error(describe(error))
+            except EnlaceError as error:
+                st.error(str(error))
+
+    st.subheader(_("Change an account"))
+    by_email = {a.email: a for a in accounts}
+    chosen = st.selectbox(_("Account"), list(by_email), key="edit_account")
+    if chosen:
+        account = by_email[chosen]
+        with st.form("edit_account_form", clear_on_submit=False):
+            new_role = st.selectbox(
+                _("Role"),
+                options(Role),
+                index=options(Role).index(account.role),
+                format_func=label,
+            )
+            new_country = st.text_input(_("Country"), value=account.country or "", max_chars=2)
+            active = st.checkbox(_("Active"), value=account.is_active)
+            if st.form_submit_button(_("Save changes")):
+                try:
+                    update = UserAccountUpdate(
+                        role=new_role, country=new_country or None, is_active=active
+                    )
+                    with db_session() as session:
+                        users.update_user(
+                            session=session, actor=actor, account_id=account.id, user_in=update
+                        )
+                    st.success(_("Account updated."))
+                    runtime.clear_caches()
+                except ValidationError as error:
+                    st.error(describe(error))
+                except EnlaceError as error:
+                    st.error(str(error))
+
+with tab_requests:
+    with db_session() as session:
+        requests = users.list_access_requests(session=session, actor=actor)
+    if not requests:
+        st.info(_("No pending access requests."))
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                [{_("Email"): r.actor_email, _("Requested at"): r.created_at} for r in requests]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(_("Add an account above to grant access."))
+
+with tab_orgs:
+    with db_session() as session:
+        organisations = cases.list_organisations(session=session, actor=actor)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    _("Name"): o.name,
+                    _("Type"): label(o.org_type),
+                    _("Country"): o.country,
+                    _("City"): o.city,
+                    _("Services"): ", ".join(label(s) for s in o.services),
+                }
+                for o in organisations
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+with tab_audit:
+    with db_session() as session:
+        events = audit.list_events(session=session, actor=actor, limit=200)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    _("When"): e.created_at,
+                    _("Who"): e.actor_email,
+                    _("Action"): e.action,
+                    _("Record"): f"{e.entity} {e.entity_id}".strip(),
+                    _("Changes"): str(e.changes) if e.changes else "",
+                }
+                for e in events
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )

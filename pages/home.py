@@ -1,0 +1,70 @@
+"""Home: the signed-in person's summary — own course progress and own open cases."""
+
+import pandas as pd
+import streamlit as st
+
+from models.enums import Role
+from services import cases, courses
+from services.access import CASE_WORKERS
+from services.i18n import _
+from services.labels import label
+from services.runtime import current_actor, db_session
+
+actor = current_actor()
+st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
+
+with db_session() as session:
+    enrollments = courses.my_enrollments(session=session, actor=actor)
+    open_cases = (
+        cases.list_cases(session=session, actor=actor, open_only=True, limit=20)
+        if actor.role in CASE_WORKERS
+        else []
+    )
+
+st.header(_("My courses"))
+if not enrollments:
+    st.info(_("You are not enrolled in any course."))
+for enrollment in enrollments:
+    with st.container(border=True):
+        st.subheader(enrollment.course_title)
+        st.caption(label(enrollment.status))
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        _("Module"): module.title,
+                        _("State"): label(module.state),
+                        _("Score"): module.score,
+                        _("Due"): module.due_on,
+                    }
+                    for module in enrollment.modules
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+if actor.role in CASE_WORKERS:
+    st.header(_("Open cases") if actor.role != Role.officer else _("Open cases of my country"))
+    if not open_cases:
+        st.info(_("No open cases."))
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        _("Case"): card.case_code,
+                        _("Stage"): label(card.stage),
+                        _("Urgency"): label(card.urgency),
+                        _("Situation"): label(card.situation),
+                        _("Days in stage"): card.days_in_stage,
+                    }
+                    for card in open_cases
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        st.page_link(
+            "pages/board.py", label=_("Open the referral board"), icon=":material/view_kanban:"
+        )
