@@ -37,9 +37,7 @@ def serve_provider(
 ) -> Iterator[werkzeug.serving.BaseWSGIServer]:
     """Run oidc-provider-mock on 127.0.0.1:`port` in a thread, for the length of the block."""
     if settings.environment == "production":
-        raise DemoRefused(
-            "the demo sign-in provider never runs with ENLACE_ENVIRONMENT=production"
-        )
+        raise DemoRefused("the demo sign-in provider never runs with ENLACE_ENVIRONMENT=production")
     server = werkzeug.serving.make_server(
         LOOPBACK,
         port,

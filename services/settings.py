@@ -92,8 +92,10 @@ def auth_secrets_problem(auth: Mapping[str, Any] | None, *, demo_mode: bool) -> 
         return None if secret else "Configuration error: [auth] cookie_secret is missing"
     if not secret:
         return "Configuration error: [auth] cookie_secret is required"
-    if secret == EXAMPLE_COOKIE_SECRET or len(set(secret)) < 8:
+    if secret == EXAMPLE_COOKIE_SECRET:
         return "Configuration error: [auth] cookie_secret is the example value; generate your own"
+    if len(set(secret)) < 8:
+        return "Configuration error: [auth] cookie_secret is too simple; generate a random one"
     if len(secret) < MIN_COOKIE_SECRET_LENGTH:
         return (
             f"Configuration error: [auth] cookie_secret is too short "

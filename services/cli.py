@@ -1,0 +1,298 @@
+"""The `enlace` command line: database, demo data, accounts and the local demo."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models import UserAccountCreate, UserAccountUpdate
+from models.enums import Language, Role
+from services import migrate, users
+from services.db import build_engine, session_scope
+from services.errors import EnlaceError
+from services.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
+from services.validation import field_errors
+
+app = typer.Typer(
+    help=(
+        "Enlace: course enrollment, progress by country and case referrals.\n\n"
+        "Start with `enlace demo` to run the app locally with demo data and demo sign-in. "
+        "Settings come from ENLACE_* environment variables (see README)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+seed_app = typer.Typer(help="Fill the database with data.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts that may sign in, and their roles.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(seed_app, name="seed")
+app.add_typer(users_app, name="users")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(message, style="bold red", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise fail(str(error), 2) from None
+    engine = build_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _session(engine: Engine) -> Iterator[Session]:
+    try:
+        with session_scope(engine) as session:
+            yield session
+    except EnlaceError as error:
+        raise fail(f"Refused: {error}") from None
+
+
+def _require_schema(engine: Engine) -> None:
+    if migrate.current_revision(engine) is None:
+        raise fail("The database has no schema yet: run `enlace db upgrade` first.")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the schema to the latest migration."""
+    with _engine() as engine:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        after = migrate.current_revision(engine)
+    url = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        console.print(f"Schema already up to date ({after}) on {url}.", markup=False)
+    else:
+        console.print(f"Schema upgraded {before or 'empty'} → {after} on {url}.", markup=False)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    with _engine() as engine:
+        console.print(migrate.current_revision(engine) or "empty (no schema)", markup=False)
+
+
+@seed_app.command("demo")
+def seed_demo() -> None:
+    """Add the demo data (idempotent: running it again adds nothing)."""
+    from services.seed import seed_demo as run_seed
+
+    with _engine() as engine:
+        _require_schema(engine)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Seeding demo data", total=None)
+
+            def report(step: str, done: int, total: int) -> None:
+                progress.update(task, description=step, completed=done, total=total)
+
+            with _session(engine) as session:
+                created = run_seed(session=session, progress=report)
+    if not any(created.values()):
+        console.print("Demo data already present: nothing added.")
+        return
+    summary = ", ".join(f"{count} {table}" for table, count in created.items() if count)
+    console.print(f"Demo data added: {summary}.", markup=False)
+
+
+@users_app.command("add")
+def users_add(
+    email: str,
+    role: Annotated[Role, typer.Option(help="officer, coordinator, manager or admin")],
+    country: Annotated[
+        str | None, typer.Option(help="ISO 3166-1 alpha-2 code; required for officers")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    language: Annotated[Language, typer.Option(help="Preferred language")] = Language.en,
+) -> None:
+    """Give a person access with a role (the first admin is created this way)."""
+    try:
+        user_in = UserAccountCreate(
+            email=email,
+            role=role,
+            country=country,
+            display_name=name,
+            preferred_language=language,
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{k or 'account'}: {v}" for k, v in field_errors(error).items())
+        raise fail(f"Invalid account: {problems}", 2) from None
+    with _engine() as engine:
+        _require_schema(engine)
+        with _session(engine) as session:
+            account = users.add_user(session=session, actor=users.system_actor(), user_in=user_in)
+    where = f" ({account.country})" if account.country else ""
+    console.print(f"Added {account.email} as {account.role}{where}.", markup=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List every account with its role, country and status."""
+    with _engine() as engine:
+        _require_schema(engine)
+        with _session(engine) as session:
+            accounts = users.list_users(session=session, actor=users.system_actor())
+    table = Table("email", "name", "role", "country", "active")
+    for account in accounts:
+        table.add_row(
+            account.email,
+            account.display_name,
+            str(account.role),
+            account.country or "",
+            "yes" if account.is_active else "no",
+        )
+    console.print(table)
+    console.print(f"{len(accounts)} accounts.")
+
+
+@users_app.command("set")
+def users_set(
+    email: str,
+    role: Annotated[Role | None, typer.Option(help="New role")] = None,
+    country: Annotated[str | None, typer.Option(help="New country (ISO alpha-2)")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--deactivate", help="Restore or remove access")
+    ] = None,
+) -> None:
+    """Change a person's role or country, or deactivate the account."""
+    try:
+        update = UserAccountUpdate.model_validate(
+            {
+                k: v
+                for k, v in {"role": role, "country": country, "is_active": active}.items()
+                if v is not None
+            }
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{k}: {v}" for k, v in field_errors(error).items())
+        raise fail(f"Invalid change: {problems}", 2) from None
+    with _engine() as engine:
+        _require_schema(engine)
+        with _session(engine) as session:
+            account = users.find_by_email(session, email)
+            if account is None:
+                raise fail(f"No account for {email}.")
+            users.update_user(
+                session=session,
+                actor=users.system_actor(),
+                account_id=account.id,
+                user_in=update,
+            )
+    console.print(f"Updated {email}.", markup=False)
+
+
+@app.command("demo")
+def run_demo(
+    port: Annotated[int, typer.Option(help="Port of the app")] = 8501,
+    provider_port: Annotated[int, typer.Option(help="Port of the local sign-in provider")] = 9400,
+) -> None:
+    """Run the app locally: migrate, seed demo data if empty, start demo sign-in and the app."""
+    from services import demo  # the test provider is imported only for the demo
+    from services.seed import seed_demo as run_seed
+
+    os.environ["ENLACE_DEMO_MODE"] = "true"
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise fail(str(error), 2) from None
+    engine = build_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        if not users.list_users(session=session, actor=users.system_actor()):
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Seeding demo data", total=None)
+                created = run_seed(
+                    session=session,
+                    progress=lambda step, done, total: progress.update(
+                        task, description=step, completed=done, total=total
+                    ),
+                )
+            console.print(f"Demo data added ({sum(created.values())} rows).")
+        accounts = [
+            (a.email, a.display_name)
+            for a in users.list_users(session=session, actor=users.system_actor())
+        ]
+    engine.dispose()
+    secrets_file = demo.write_secrets(
+        DATA_DIR / "demo-secrets.toml", app_port=port, provider_port=provider_port
+    )
+    try:
+        provider = demo.serve_provider(settings, port=provider_port, accounts=accounts)
+        server = provider.__enter__()
+    except (demo.DemoRefused, OSError) as error:
+        raise fail(f"Cannot start the demo sign-in provider: {error}") from None
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--secrets.files",
+        str(secrets_file),
+    ]
+    app_process = subprocess.Popen(command, cwd=PROJECT_ROOT)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/_stcore/health", app_process)
+        console.print(
+            f"\nEnlace is running at http://localhost:{port}  (Ctrl+C to stop)\n"
+            f"Demo sign-in provider on http://127.0.0.1:{server.server_port}: click a demo "
+            "account, or type an address such as officer.ar@enlace.test.",
+            markup=False,
+        )
+        app_process.wait()
+    except KeyboardInterrupt:
+        console.print("Stopping.")
+    finally:
+        app_process.terminate()
+        app_process.wait(timeout=10)
+        provider.__exit__(None, None, None)
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise fail("The app stopped while starting; see the messages above.")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise fail(f"The app did not answer at {url} within {timeout:.0f} s.")
+
+
+if __name__ == "__main__":
+    app()

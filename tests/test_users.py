@@ -1,0 +1,162 @@
+"""Accounts: validation, sign-in matching, access requests, account changes audited."""
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import select
+
+from models import (
+    AuditEvent,
+    OrganisationCreate,
+    UserAccount,
+    UserAccountCreate,
+    UserAccountUpdate,
+)
+from models.enums import Role
+from services import users as user_service
+from services.errors import Conflict, PermissionDenied
+from services.settings import Settings
+
+
+def settings(**values) -> Settings:
+    return Settings(database_url="sqlite://", **values)
+
+
+def claims(email: str, **extra) -> dict:
+    return {"is_logged_in": True, "email": email, "email_verified": True, **extra}
+
+
+def test_account_create_normalises_email_and_country():
+    account = UserAccountCreate(email=" Ana.Perez@Enlace.Test ", role="officer", country="ar")
+    assert account.email == "ana.perez@enlace.test"
+    assert account.country == "AR"
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"email": "not-an-email", "role": "admin"}, "email"),
+        ({"email": "a@enlace.test", "role": "superuser"}, "role"),
+        ({"email": "a@enlace.test", "role": "officer", "country": "ZZ"}, "country"),
+        ({"email": "a@enlace.test", "role": "officer"}, "country"),
+        ({"email": "a@enlace.test", "role": "admin", "preferred_language": "fr"}, "language"),
+    ],
+)
+def test_account_create_rejects_invalid_input(values, field):
+    with pytest.raises(ValidationError, match=field):
+        UserAccountCreate(**values)
+
+
+def test_organisation_create_validates_type_country_and_services():
+    org = OrganisationCreate(
+        name="Fundación María de los Ángeles",
+        org_type="NGO",
+        country="ar",
+        services=["shelter", "legal"],
+    )
+    assert org.country == "AR"
+    with pytest.raises(ValidationError):
+        OrganisationCreate(name="X Org", org_type="Church", country="AR")
+    with pytest.raises(ValidationError):
+        OrganisationCreate(name="X Org", org_type="NGO", country="AR", services=["magic"])
+
+
+def test_sign_in_matches_email_case_insensitively_and_audits(session, users):
+    outcome = users_sign_in(session, claims("Officer.AR@Enlace.TEST"))
+    assert outcome.account.id == users["officer_ar"].id
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "sign_in")).one()
+
+
+def users_sign_in(session, token, **config):
+    return user_service.sign_in(session, claims=token, settings=settings(**config))
+
+
+def test_unknown_person_gets_no_account_and_one_access_request(session, users):
+    for _ in range(2):
+        outcome = users_sign_in(session, claims("stranger@example.org", name="Stranger"))
+        assert outcome.account is None and outcome.reason == "unknown"
+    requests = user_service.list_access_requests(session=session, actor=users_admin(session))
+    assert [r.actor_email for r in requests] == ["stranger@example.org"]
+
+
+def users_admin(session):
+    return session.exec(select(UserAccount).where(UserAccount.role == Role.admin)).first()
+
+
+def test_deactivated_account_is_refused_at_once(session, users):
+    admin = users["admin"]
+    user_service.update_user(
+        session=session,
+        actor=admin,
+        account_id=users["officer_br"].id,
+        user_in=UserAccountUpdate(is_active=False),
+    )
+    outcome = users_sign_in(session, claims("officer.br@enlace.test"))
+    assert outcome.account is None and outcome.reason == "inactive"
+    later_run = user_service.sign_in(
+        session, claims=claims("officer.br@enlace.test"), settings=settings(), first_run=False
+    )
+    assert later_run.account is None
+
+
+def test_unverified_email_or_missing_claim_is_refused(session, users):
+    unverified = users_sign_in(
+        session, {**claims("officer.ar@enlace.test"), "email_verified": False}
+    )
+    assert unverified.reason == "unverified" and unverified.account is None
+    assert users_sign_in(session, {"sub": "abc"}).reason == "no_email"
+
+
+def test_identity_claim_is_configurable_for_entra_id(session, users):
+    token = {"sub": "x", "preferred_username": "officer.ar@enlace.test"}
+    outcome = users_sign_in(session, token, identity_claim="preferred_username")
+    assert outcome.account.email == "officer.ar@enlace.test"
+
+
+def test_bootstrap_admin_gets_an_admin_account_on_first_sign_in(session):
+    outcome = users_sign_in(session, claims("first@iom.test"), bootstrap_admins=["first@iom.test"])
+    assert outcome.account.role == Role.admin
+    actions = session.exec(select(AuditEvent.action)).all()
+    assert "account_bootstrapped" in actions
+
+
+def test_account_changes_are_audited_with_old_and_new_values(session, users):
+    user_service.update_user(
+        session=session,
+        actor=users["admin"],
+        account_id=users["officer_ar"].id,
+        user_in=UserAccountUpdate(role="coordinator"),
+    )
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "account_updated")).one()
+    assert event.changes == {"role": ["officer", "coordinator"]}
+    assert event.actor_email == "admin@enlace.test"
+
+
+def test_duplicate_account_is_a_conflict(session, users):
+    with pytest.raises(Conflict):
+        user_service.add_user(
+            session=session,
+            actor=users["admin"],
+            user_in=UserAccountCreate(email="OFFICER.AR@enlace.test", role="manager"),
+        )
+
+
+def test_admin_cannot_remove_own_admin_access(session, users):
+    with pytest.raises(Conflict):
+        user_service.update_user(
+            session=session,
+            actor=users["admin"],
+            account_id=users["admin"].id,
+            user_in=UserAccountUpdate(is_active=False),
+        )
+
+
+@pytest.mark.parametrize("role", ["coordinator", "manager", "officer_ar"])
+def test_only_admins_manage_accounts(session, users, role):
+    with pytest.raises(PermissionDenied):
+        user_service.list_users(session=session, actor=users[role])
+    with pytest.raises(PermissionDenied):
+        user_service.add_user(
+            session=session,
+            actor=users[role],
+            user_in=UserAccountCreate(email="new@enlace.test", role="manager"),
+        )
