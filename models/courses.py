@@ -12,7 +12,9 @@ from models.types import CountryCode, Email, Text
 
 
 class CourseBase(SQLModel):
-    code: Text = Field(min_length=2, max_length=40, regex=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    code: Text = Field(
+        min_length=2, max_length=40, schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}
+    )
     title: Text = Field(min_length=3, max_length=300)
     description: Text = Field(default="", max_length=4000)
     organiser: Text = Field(default="", max_length=200)
