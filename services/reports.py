@@ -1,0 +1,195 @@
+"""Referral statistics for dashboards: aggregates only, never an alias, a note or free text.
+
+Each function is one GROUP BY query returning a small DataFrame with a code column and a
+`cases` column. Pages pass it through `suppress_small` before showing or exporting it.
+"""
+
+from typing import Any, TypeVar
+
+import altair as alt
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from models import ReferralCase, UserAccount
+from models.enums import STAGE_ORDER, Situation
+from models.types import country_name
+from services.access import DASHBOARD_READERS, require_role
+from services.i18n import _
+from services.labels import label
+from services.settings import get_settings
+
+COUNT = "cases"
+# Okabe & Ito's palette: distinguishable with every common form of colour blindness.
+OKABE_ITO = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+]
+BAR_COLOUR = OKABE_ITO[0]
+
+# A DataFrame of aggregates, or the same rows as a list of dicts.
+Rows = TypeVar("Rows", pd.DataFrame, list[dict[str, Any]])
+
+
+def _frame(column: str, counts: dict[str, int], order: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {column: order, COUNT: [int(counts.get(code, 0)) for code in order]},
+    ).astype({COUNT: "int64"})
+
+
+def cases_by_stage(*, session: Session, actor: UserAccount) -> pd.DataFrame:
+    """Columns (stage, cases), every stage in board order."""
+    require_role(actor, DASHBOARD_READERS)
+    statement = select(ReferralCase.stage, func.count(col(ReferralCase.id))).group_by(
+        ReferralCase.stage
+    )
+    counts = {str(stage): count for stage, count in session.exec(statement).all()}
+    return _frame("stage", counts, [stage.value for stage in STAGE_ORDER])
+
+
+def cases_by_situation(*, session: Session, actor: UserAccount) -> pd.DataFrame:
+    """Columns (situation, cases), every suspected situation."""
+    require_role(actor, DASHBOARD_READERS)
+    statement = select(ReferralCase.situation, func.count(col(ReferralCase.id))).group_by(
+        ReferralCase.situation
+    )
+    counts = {str(situation): count for situation, count in session.exec(statement).all()}
+    return _frame("situation", counts, [situation.value for situation in Situation])
+
+
+def cases_by_country(*, session: Session, actor: UserAccount) -> pd.DataFrame:
+    """Columns (country, cases) for the reporting countries that have cases, most first."""
+    require_role(actor, DASHBOARD_READERS)
+    count = func.count(col(ReferralCase.id))
+    statement = (
+        select(ReferralCase.reporting_country, count)
+        .group_by(ReferralCase.reporting_country)
+        .order_by(count.desc(), ReferralCase.reporting_country)
+    )
+    counts = dict(session.exec(statement).all())
+    return _frame("country", counts, list(counts))
+
+
+def cases_by_month(*, session: Session, actor: UserAccount) -> pd.DataFrame:
+    """Columns (month 'YYYY-MM', cases) by month identified, months without cases as 0."""
+    require_role(actor, DASHBOARD_READERS)
+    year = sa.extract("year", col(ReferralCase.identified_on))
+    month = sa.extract("month", col(ReferralCase.identified_on))
+    statement = (
+        select(year, month, func.count(col(ReferralCase.id)))
+        .group_by(year, month)
+        .order_by(year, month)
+    )
+    # PostgreSQL's EXTRACT returns numeric, SQLite's an integer: normalise to int.
+    counts = {f"{int(y):04d}-{int(m):02d}": int(n) for y, m, n in session.exec(statement).all()}
+    if not counts:
+        return _frame("month", {}, [])
+    months = pd.period_range(min(counts), max(counts), freq="M").strftime("%Y-%m")
+    return _frame("month", counts, list(months))
+
+
+# --- small-count suppression ---------------------------------------------------------------
+
+
+def suppress_small(rows: Rows, threshold: int | None = None, *, column: str = COUNT) -> Rows:
+    """Counts from 1 to threshold-1 become the text "<threshold" (e.g. "<5"); 0 stays 0.
+
+    The threshold defaults to the `small_count_threshold` setting. Returns a copy.
+    """
+    limit = get_settings().small_count_threshold if threshold is None else threshold
+
+    def masked(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < limit:
+            return f"<{limit}"
+        return value
+
+    if isinstance(rows, pd.DataFrame):
+        suppressed = rows.copy()
+        if column in suppressed:
+            values = [masked(value) for value in suppressed[column].tolist()]
+            suppressed[column] = pd.Series(values, index=suppressed.index, dtype=object)
+        return suppressed
+    return [
+        {**row, column: masked(row.get(column))} if column in row else dict(row) for row in rows
+    ]
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def _chart_data(rows: pd.DataFrame, column: str, names: list[str]) -> pd.DataFrame:
+    """`name` to show, `value` to draw (a suppressed count draws no bar) and `shown` text."""
+    data = pd.DataFrame({"name": names, "shown": [str(v) for v in rows[COUNT].tolist()]})
+    data["value"] = pd.to_numeric(rows[COUNT], errors="coerce").fillna(0).to_numpy()
+    data["code"] = rows[column].to_numpy()
+    return data
+
+
+def _bar_chart(
+    data: pd.DataFrame, *, category_title: str, title: str, coloured: bool = False
+) -> alt.LayerChart:
+    order = data["name"].tolist()
+    colour: Any = (
+        alt.Color("name:N", sort=order, scale=alt.Scale(range=OKABE_ITO), legend=None)
+        if coloured
+        else alt.value(BAR_COLOUR)
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y("name:N", sort=order, title=category_title),
+        x=alt.X("value:Q", title=_("Cases"), axis=alt.Axis(tickMinStep=1)),
+        tooltip=[
+            alt.Tooltip("name:N", title=category_title),
+            alt.Tooltip("shown:N", title=_("Cases")),
+        ],
+    )
+    bars = base.mark_bar().encode(color=colour)
+    counts = base.mark_text(align="left", dx=4).encode(text="shown:N")
+    return (bars + counts).properties(title=title)
+
+
+def stage_chart(rows: pd.DataFrame) -> alt.LayerChart:
+    """Horizontal bars of cases per stage, in board order."""
+    names = [label(code) for code in rows["stage"].tolist()]
+    data = _chart_data(rows, "stage", names)
+    return _bar_chart(data, category_title=_("Stage"), title=_("Cases by stage"), coloured=True)
+
+
+def situation_chart(rows: pd.DataFrame) -> alt.LayerChart:
+    """Horizontal bars of cases per suspected situation."""
+    names = [label(code) for code in rows["situation"].tolist()]
+    data = _chart_data(rows, "situation", names)
+    return _bar_chart(
+        data, category_title=_("Suspected situation"), title=_("Cases by suspected situation")
+    )
+
+
+def country_chart(rows: pd.DataFrame) -> alt.LayerChart:
+    """Horizontal bars of cases per reporting country."""
+    names = [country_name(code) for code in rows["country"].tolist()]
+    data = _chart_data(rows, "country", names)
+    return _bar_chart(
+        data, category_title=_("Reporting country"), title=_("Cases by reporting country")
+    )
+
+
+def month_chart(rows: pd.DataFrame) -> alt.LayerChart:
+    """Vertical bars of cases per month identified, oldest month first."""
+    data = _chart_data(rows, "month", rows["month"].tolist())
+    order = data["name"].tolist()
+    base = alt.Chart(data).encode(
+        x=alt.X("name:O", sort=order, title=_("Month identified")),
+        y=alt.Y("value:Q", title=_("Cases"), axis=alt.Axis(tickMinStep=1)),
+        tooltip=[
+            alt.Tooltip("name:O", title=_("Month identified")),
+            alt.Tooltip("shown:N", title=_("Cases")),
+        ],
+    )
+    bars = base.mark_bar(color=BAR_COLOUR)
+    counts = base.mark_text(baseline="bottom", dy=-2).encode(text="shown:N")
+    return (bars + counts).properties(title=_("Cases by month identified"))

@@ -1,0 +1,625 @@
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from models import (
+    AuditEvent,
+    CaseEvent,
+    CaseReferral,
+    CaseReferralUpdate,
+    Organisation,
+    ReferralCase,
+    ReferralCaseCreate,
+    ReferralCaseUpdate,
+    UserAccount,
+)
+from models.base import utcnow
+from models.enums import CaseEventKind, OrgType, Role, Service, Stage, Urgency
+from services import cases
+from services.audit import MASK
+from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
+from tests.conftest import make_user
+
+YEAR = utcnow().year
+
+
+def case_form(**overrides: object) -> ReferralCaseCreate:
+    """A valid new-referral form for Argentina, with `overrides` applied."""
+    data: dict[str, object] = {
+        "reporting_country": "AR",
+        "consular_post": "São Paulo",
+        "identified_on": date(2026, 3, 2),
+        "person_alias": "M.G.",
+        "age_band": "24-26",
+        "situation": "trafficking",
+        "exploitation_types": ["ForcedLabour"],
+        "urgency": "medium",
+    }
+    data.update(overrides)
+    return ReferralCaseCreate.model_validate(data)
+
+
+def open_case(session: Session, actor: UserAccount, **overrides: object) -> ReferralCase:
+    return cases.create_case(session=session, actor=actor, case_in=case_form(**overrides))
+
+
+def move(session: Session, case: ReferralCase, stage: Stage, days_ago: int = 0) -> None:
+    """Put a case in `stage` since `days_ago` days (test set-up, bypassing the workflow)."""
+    case.stage = stage
+    case.stage_changed_at = utcnow() - timedelta(days=days_ago)
+    session.add(case)
+    session.commit()
+
+
+def share_with(session: Session, case: ReferralCase, country: str) -> CaseReferral:
+    """Refer `case` to an organisation in `country`, across the border."""
+    organisation = Organisation(
+        name=f"Shelter {country}", org_type=OrgType.NGO, country=country, services=["shelter"]
+    )
+    session.add(organisation)
+    session.commit()
+    referral = CaseReferral(
+        case_id=case.id,
+        organisation_id=organisation.id,
+        service=Service.shelter,
+        sent_on=date(2026, 3, 5),
+        cross_border_country=country,
+    )
+    session.add(referral)
+    session.commit()
+    return referral
+
+
+# --- codes and creation -------------------------------------------------------------------
+
+
+def test_create_case_assigns_sequential_codes_per_country_and_year(session, users):
+    first = open_case(session, users["officer_ar"])
+    second = open_case(session, users["officer_ar"])
+    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+
+    assert first.case_code == f"AR-{YEAR}-0001"
+    assert second.case_code == f"AR-{YEAR}-0002"
+    assert brazilian.case_code == f"BR-{YEAR}-0001"
+
+
+def test_next_case_code_follows_the_highest_sequence_of_that_country_and_year(session, users):
+    for code in ("AR-2025-0041", "AR-2025-9999", "AR-2025-10000", "BR-2025-0500"):
+        session.add(
+            ReferralCase.model_validate(
+                case_form(), update={"case_code": code, "reporting_country": code[:2]}
+            )
+        )
+    session.commit()
+
+    assert cases.next_case_code(session=session, country="AR", year=2025) == "AR-2025-10001"
+    assert cases.next_case_code(session=session, country="ar", year=2026) == "AR-2026-0001"
+    assert cases.next_case_code(session=session, country="BR", year=2025) == "BR-2025-0501"
+    with pytest.raises(ValueError):
+        cases.next_case_code(session=session, country="A%", year=2025)
+
+
+def test_create_case_opens_at_identified_and_records_event_and_masked_audit(session, users):
+    officer = users["officer_ar"]
+    case = open_case(session, officer)
+
+    assert case.stage == Stage.identified
+    assert case.version == 1
+    assert case.reported_by_id == officer.id
+    events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+    assert [event.kind for event in events] == [CaseEventKind.created]
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "case_created")).one()
+    assert audit.actor_id == officer.id
+    assert audit.entity == "referral_case"
+    assert audit.entity_id == str(case.id)
+    assert audit.changes["person_alias"] == [MASK, MASK]
+    assert audit.changes["case_code"] == [None, case.case_code]
+    assert "M.G." not in str(audit.changes)
+
+
+def test_officer_cannot_create_case_for_another_country(session, users):
+    with pytest.raises(PermissionDenied):
+        open_case(session, users["officer_ar"], reporting_country="BR")
+    assert session.exec(select(ReferralCase)).all() == []
+
+
+def test_coordinator_and_admin_may_create_cases_for_any_country(session, users):
+    assert open_case(session, users["coordinator"], reporting_country="PY").case_code.startswith(
+        "PY-"
+    )
+    assert open_case(session, users["admin"], reporting_country="UY").case_code.startswith("UY-")
+
+
+def test_manager_and_inactive_accounts_cannot_create_cases(session, users):
+    with pytest.raises(PermissionDenied):
+        open_case(session, users["manager"])
+    retired = make_user(session, "retired@enlace.test", Role.coordinator)
+    retired.is_active = False
+    session.add(retired)
+    session.commit()
+    with pytest.raises(PermissionDenied):
+        open_case(session, retired)
+
+
+def test_create_case_retries_once_when_its_code_was_just_taken(session, users, monkeypatch):
+    taken = open_case(session, users["officer_ar"])
+    real_next_code = cases.next_case_code
+    calls: list[str] = []
+
+    def racing_next_code(**kwargs: object) -> str:
+        calls.append("call")
+        return taken.case_code if len(calls) == 1 else real_next_code(**kwargs)
+
+    monkeypatch.setattr(cases, "next_case_code", racing_next_code)
+    case = open_case(session, users["officer_ar"])
+
+    assert len(calls) == 2
+    assert case.case_code == f"AR-{YEAR}-0002"
+    assert len(session.exec(select(ReferralCase)).all()) == 2
+
+
+def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monkeypatch):
+    taken = open_case(session, users["officer_ar"])
+    monkeypatch.setattr(cases, "next_case_code", lambda **kwargs: taken.case_code)
+
+    with pytest.raises(Conflict):
+        open_case(session, users["officer_ar"])
+    assert len(session.exec(select(ReferralCase)).all()) == 1
+
+
+def test_minor_is_always_high_urgency(session, users):
+    form = case_form(is_minor=True, age_band="9-17", urgency="low")
+    assert form.urgency == Urgency.high
+
+    case = cases.create_case(session=session, actor=users["officer_ar"], case_in=form)
+    assert case.urgency == Urgency.high
+
+
+# --- schema validation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"reporting_country": "ar", "citizenship": "py"},
+        {"is_minor": True, "age_band": "0-8"},
+        {"consent_given": True, "consent_date": date(2026, 3, 2)},
+        {
+            "consent_given": True,
+            "consent_date": date(2026, 3, 2),
+            "consent_scope": ["service_providers"],
+        },
+    ],
+)
+def test_referral_case_create_accepts_valid_forms(overrides):
+    form = case_form(**overrides)
+    assert form.reporting_country == "AR"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"reporting_country": "XX"},
+        {"reporting_country": "Argentina"},
+        {"citizenship": "ZZ"},
+        {"age_band": "9-17", "is_minor": False},
+        {"consent_given": False, "consent_date": date(2026, 3, 2)},
+        {"consent_given": False, "consent_scope": ["origin_authorities"]},
+        {"consent_given": True},
+        {"person_alias": "   "},
+        {"situation": "kidnapping"},
+        {"exploitation_types": ["NotAType"]},
+    ],
+)
+def test_referral_case_create_rejects_invalid_forms(overrides):
+    with pytest.raises(ValidationError):
+        case_form(**overrides)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"version": 3},
+        {"version": 3, "situation": "migrant_smuggling", "citizenship": "bo"},
+        {"version": 3, "age_band": "9-17", "is_minor": True, "urgency": "high"},
+        {"version": 3, "consent_given": True, "consent_date": date(2026, 4, 1)},
+    ],
+)
+def test_referral_case_update_accepts_valid_edits(data):
+    assert ReferralCaseUpdate.model_validate(data).version == 3
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"version": 3, "citizenship": "XX"},
+        {"version": 3, "age_band": "0-8", "is_minor": False},
+        {"version": 3, "is_minor": True, "urgency": "low"},
+        {"version": 3, "consent_given": False, "consent_date": date(2026, 4, 1)},
+        {"version": 3, "consent_given": True},
+        {"version": 3, "person_alias": ""},
+    ],
+)
+def test_referral_case_update_rejects_invalid_edits(data):
+    with pytest.raises(ValidationError):
+        ReferralCaseUpdate.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"state": "accepted"},
+        {"state": "declined", "decline_reason": "No places left this month"},
+        {"state": "completed"},
+    ],
+)
+def test_case_referral_update_accepts_valid_answers(data):
+    CaseReferralUpdate.model_validate(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"state": "declined"},
+        {"state": "declined", "decline_reason": "   "},
+        {"state": "lost"},
+    ],
+)
+def test_case_referral_update_rejects_declined_without_reason_and_unknown_states(data):
+    with pytest.raises(ValidationError):
+        CaseReferralUpdate.model_validate(data)
+
+
+def test_validation_messages_name_the_form_field():
+    with pytest.raises(ValidationError) as raised:
+        case_form(reporting_country="XX", consent_given=True)
+    messages = cases.validation_messages(raised.value)
+    assert any(message.startswith("Reporting country: ") for message in messages)
+
+
+# --- scoping ------------------------------------------------------------------------------
+
+
+def test_officer_cannot_see_other_country_cases(session, users):
+    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+    officer_ar = users["officer_ar"]
+
+    assert cases.list_cases(session=session, actor=officer_ar) == []
+    assert sum(cases.board_counts(session=session, actor=officer_ar).values()) == 0
+    with pytest.raises(NotFound):
+        cases.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
+    with pytest.raises(NotFound):
+        cases.add_note(
+            session=session,
+            actor=officer_ar,
+            case_code=brazilian.case_code,
+            note="hello",
+            expected_version=1,
+        )
+
+
+def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users):
+    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+    with pytest.raises(NotFound) as hidden:
+        cases.get_case(session=session, actor=users["officer_ar"], case_code=brazilian.case_code)
+    with pytest.raises(NotFound) as missing:
+        cases.get_case(session=session, actor=users["officer_ar"], case_code="BR-2026-9999")
+    assert type(hidden.value) is type(missing.value)
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all() == []
+
+
+def test_officer_sees_and_comments_on_cases_shared_across_the_border(session, users):
+    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+    share_with(session, brazilian, "AR")
+    officer_ar = users["officer_ar"]
+
+    listed = cases.list_cases(session=session, actor=officer_ar)
+    assert [card.case_code for card in listed] == [brazilian.case_code]
+    detail = cases.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
+    assert detail.case.id == brazilian.id
+    cases.add_note(
+        session=session,
+        actor=officer_ar,
+        case_code=brazilian.case_code,
+        note="Shelter in Buenos Aires confirmed a place.",
+        expected_version=1,
+    )
+    # A case shared with another country stays hidden.
+    assert cases.list_cases(session=session, actor=make_officer(session, "CL")) == []
+
+
+def make_officer(session: Session, country: str) -> UserAccount:
+    return make_user(session, f"officer.{country.lower()}@enlace.test", Role.officer, country)
+
+
+def test_coordinator_and_admin_see_every_country(session, users):
+    open_case(session, users["officer_ar"])
+    open_case(session, users["officer_br"], reporting_country="BR")
+    for role in ("coordinator", "admin"):
+        assert len(cases.list_cases(session=session, actor=users[role])) == 2
+
+
+def test_manager_cannot_read_case_rows(session, users):
+    case = open_case(session, users["officer_ar"])
+    manager = users["manager"]
+    with pytest.raises(PermissionDenied):
+        cases.list_cases(session=session, actor=manager)
+    with pytest.raises(PermissionDenied):
+        cases.board_counts(session=session, actor=manager)
+    with pytest.raises(PermissionDenied):
+        cases.get_case(session=session, actor=manager, case_code=case.case_code)
+    with pytest.raises(PermissionDenied):
+        cases.add_note(
+            session=session,
+            actor=manager,
+            case_code=case.case_code,
+            note="hello",
+            expected_version=1,
+        )
+
+
+# --- reading one case ---------------------------------------------------------------------
+
+
+def test_get_case_writes_a_case_read_audit_event(session, users):
+    case = open_case(session, users["officer_ar"])
+    coordinator = users["coordinator"]
+
+    cases.get_case(session=session, actor=coordinator, case_code=case.case_code)
+
+    reads = session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all()
+    assert [(read.actor_id, read.entity, read.entity_id) for read in reads] == [
+        (coordinator.id, "referral_case", str(case.id))
+    ]
+
+
+def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(session, users):
+    case = open_case(session, users["officer_ar"])
+    share_with(session, case, "BR")
+    cases.add_note(
+        session=session,
+        actor=users["officer_ar"],
+        case_code=case.case_code,
+        note="First contact at the consulate.",
+        expected_version=1,
+    )
+
+    detail = cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+
+    assert [(r.organisation_name, r.organisation_country) for r in detail.referrals] == [
+        ("Shelter BR", "BR")
+    ]
+    assert [event.kind for event in detail.events] == ["created", "note"]
+    assert detail.events[1].note == "First contact at the consulate."
+    assert detail.events[1].author == users["officer_ar"].display_name
+    assert detail.case.version == 2
+
+
+# --- notes and optimistic locking ---------------------------------------------------------
+
+
+def test_second_note_on_the_same_version_is_refused_as_stale(session, users):
+    case = open_case(session, users["officer_ar"])
+    officer = users["officer_ar"]
+    cases.add_note(
+        session=session, actor=officer, case_code=case.case_code, note="one", expected_version=1
+    )
+
+    with pytest.raises(StaleVersion):
+        cases.add_note(
+            session=session,
+            actor=officer,
+            case_code=case.case_code,
+            note="two",
+            expected_version=1,
+        )
+
+    notes = session.exec(select(CaseEvent.note).where(CaseEvent.kind == CaseEventKind.note)).all()
+    assert notes == ["one"]
+    version = session.exec(select(ReferralCase.version).where(ReferralCase.id == case.id)).one()
+    assert version == 2
+
+
+def test_add_note_bumps_version_and_audits_without_the_note_text(session, users):
+    case = open_case(session, users["officer_ar"])
+    cases.add_note(
+        session=session,
+        actor=users["coordinator"],
+        case_code=case.case_code,
+        note="  Sensitive detail  ",
+        expected_version=1,
+    )
+
+    event = session.exec(select(CaseEvent).where(CaseEvent.kind == CaseEventKind.note)).one()
+    assert event.note == "Sensitive detail"
+    assert event.author_id == users["coordinator"].id
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "case_note_added")).one()
+    assert audit.changes == {"note": [MASK, MASK], "version": [1, 2]}
+
+
+def test_add_note_refuses_an_empty_note(session, users):
+    case = open_case(session, users["officer_ar"])
+    with pytest.raises(ValueError):
+        cases.add_note(
+            session=session,
+            actor=users["officer_ar"],
+            case_code=case.case_code,
+            note="   ",
+            expected_version=1,
+        )
+
+
+# --- the board ----------------------------------------------------------------------------
+
+
+def test_list_cases_puts_high_urgency_first_then_longest_in_stage(session, users):
+    officer = users["officer_ar"]
+    recent_medium = open_case(session, officer, urgency="medium")
+    old_low = open_case(session, officer, urgency="low")
+    old_medium = open_case(session, officer, urgency="medium")
+    recent_high = open_case(session, officer, urgency="high")
+    move(session, recent_medium, Stage.screening, days_ago=1)
+    move(session, old_low, Stage.screening, days_ago=30)
+    move(session, old_medium, Stage.referred, days_ago=12)
+    move(session, recent_high, Stage.identified, days_ago=0)
+
+    cards = cases.list_cases(session=session, actor=officer)
+
+    assert [card.case_code for card in cards] == [
+        recent_high.case_code,
+        old_medium.case_code,
+        recent_medium.case_code,
+        old_low.case_code,
+    ]
+    assert [card.days_in_stage for card in cards] == [0, 12, 1, 30]
+
+
+def test_list_cases_shows_the_assignee_name(session, users):
+    case = open_case(session, users["officer_ar"])
+    open_case(session, users["officer_ar"])
+    case.assigned_to_id = users["coordinator"].id
+    session.add(case)
+    session.commit()
+
+    cards = {
+        card.case_code: card for card in cases.list_cases(session=session, actor=users["admin"])
+    }
+
+    assert cards[case.case_code].assignee == users["coordinator"].display_name
+    assert [card.assignee for card in cards.values() if card.case_code != case.case_code] == [None]
+
+
+def test_list_cases_is_one_query(session, users, db):
+    for _ in range(3):
+        case = open_case(session, users["officer_ar"])
+        case.assigned_to_id = users["coordinator"].id
+        session.add(case)
+    session.commit()
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(db, "before_cursor_execute", count)
+    try:
+        cards = cases.list_cases(session=session, actor=users["officer_ar"])
+    finally:
+        sa.event.remove(db, "before_cursor_execute", count)
+    assert len(cards) == 3
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def test_list_cases_filters_and_pages(session, users):
+    coordinator = users["coordinator"]
+    created = [open_case(session, coordinator, reporting_country="AR") for _ in range(4)]
+    open_case(session, coordinator, reporting_country="BR", urgency="high")
+    move(session, created[0], Stage.closed, days_ago=5)
+    move(session, created[1], Stage.referred, days_ago=4)
+
+    def codes(**filters: object) -> list[str]:
+        found = cases.list_cases(session=session, actor=coordinator, limit=500, **filters)
+        return [card.case_code for card in found]
+
+    assert len(codes()) == 5
+    assert codes(country="BR") == [f"BR-{YEAR}-0001"]
+    assert codes(urgency="high") == [f"BR-{YEAR}-0001"]
+    assert codes(stage="referred") == [created[1].case_code]
+    assert created[0].case_code not in codes(open_only=True)
+    assert len(codes(open_only=True)) == 4
+    assert codes(situation="migrant_smuggling") == []
+    first_page = cases.list_cases(session=session, actor=coordinator, limit=2, offset=0)
+    second_page = cases.list_cases(session=session, actor=coordinator, limit=2, offset=2)
+    last_page = cases.list_cases(session=session, actor=coordinator, limit=2, offset=4)
+    paged = [card.case_code for card in first_page + second_page + last_page]
+    assert paged == codes()
+
+
+@pytest.mark.parametrize("role", ["coordinator", "officer_ar"])
+def test_board_counts_equal_the_per_stage_counts_of_list_cases(session, users, role):
+    stages = [Stage.identified, Stage.screening, Stage.screening, Stage.assistance, Stage.closed]
+    for index, stage in enumerate(stages):
+        move(session, open_case(session, users["officer_ar"]), stage, days_ago=index)
+        move(
+            session,
+            open_case(session, users["officer_br"], reporting_country="BR"),
+            stage,
+            days_ago=index,
+        )
+    actor = users[role]
+
+    counts = cases.board_counts(session=session, actor=actor)
+    listed = Counter(
+        card.stage for card in cases.list_cases(session=session, actor=actor, limit=500)
+    )
+
+    assert list(counts) == [stage.value for stage in Stage]
+    assert counts == {stage.value: listed.get(stage.value, 0) for stage in Stage}
+    assert counts["screening"] == (4 if role == "coordinator" else 2)
+    high = cases.board_counts(session=session, actor=actor, urgency="high")
+    assert sum(high.values()) == 0
+
+
+# --- organisations ------------------------------------------------------------------------
+
+
+def test_list_organisations_filters_by_country_and_service_for_any_role(session, users):
+    session.add_all(
+        [
+            Organisation(
+                name="Casa Refugio", org_type=OrgType.NGO, country="AR", services=["shelter"]
+            ),
+            Organisation(
+                name="Retorno Seguro",
+                org_type=OrgType.InternationalOrganisation,
+                country="AR",
+                services=["return", "reintegration"],
+            ),
+            Organisation(
+                name="Closed NGO",
+                org_type=OrgType.NGO,
+                country="AR",
+                services=["return"],
+                is_active=False,
+            ),
+            Organisation(
+                name="Abrigo", org_type=OrgType.NGO, country="BR", services=["shelter", "health"]
+            ),
+        ]
+    )
+    session.commit()
+
+    def names(**filters: str) -> list[str]:
+        found = cases.list_organisations(session=session, actor=users["manager"], **filters)
+        return [organisation.name for organisation in found]
+
+    assert names() == ["Casa Refugio", "Retorno Seguro", "Abrigo"]
+    assert names(country="AR") == ["Casa Refugio", "Retorno Seguro"]
+    assert names(service="return") == ["Retorno Seguro"]
+    assert names(service="shelter", country="BR") == ["Abrigo"]
+    assert names(service="legal") == []
+
+
+# --- plain data for the pages -------------------------------------------------------------
+
+
+def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
+    case = open_case(session, users["officer_ar"], citizenship="PY", needs=["shelter", "legal"])
+    detail = cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+
+    summary = dict(cases.case_summary(detail.case).itertuples(index=False, name=None))
+    cards = cases.cards_frame(cases.list_cases(session=session, actor=users["officer_ar"]))
+
+    assert summary["Stage"] == "Identified"
+    assert summary["Citizenship"] == "Paraguay (PY)"
+    assert summary["Needs"] == "Shelter, Legal assistance"
+    assert summary["Consent given"] == "No"
+    assert cards.iloc[0]["Case"] == case.case_code
+    assert cards.iloc[0]["Situation"] == "Human trafficking"
+    assert "M.G." not in summary.values()
+    assert "M.G." not in cards.to_csv()

@@ -1,0 +1,183 @@
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlmodel import Session
+
+from models import ReferralCase, ReferralCaseCreate, UserAccount
+from models.enums import Stage
+from services import cases, reports
+from services.errors import PermissionDenied
+from services.settings import get_settings
+
+ALIAS = "Z.Q."
+
+# (reporting country, stage, situation, identified on) — the hand-counted fixture.
+SEED = [
+    ("AR", Stage.identified, "trafficking", date(2026, 1, 10)),
+    ("AR", Stage.identified, "trafficking", date(2026, 1, 25)),
+    ("AR", Stage.referred, "labour_rights_violation", date(2026, 3, 3)),
+    ("BR", Stage.referred, "trafficking", date(2026, 3, 15)),
+    ("BR", Stage.closed, "migrant_smuggling", date(2025, 12, 31)),
+    ("PY", Stage.assistance, "undetermined", date(2026, 3, 31)),
+    ("AR", Stage.assistance, "trafficking", date(2026, 1, 1)),
+]
+
+
+def seed(session: Session, coordinator: UserAccount) -> None:
+    """Open the SEED cases, each moved to its stage."""
+    for country, stage, situation, identified_on in SEED:
+        case = cases.create_case(
+            session=session,
+            actor=coordinator,
+            case_in=ReferralCaseCreate(
+                reporting_country=country,
+                identified_on=identified_on,
+                person_alias=ALIAS,
+                situation=situation,
+            ),
+        )
+        case.stage = stage
+        session.add(case)
+    session.commit()
+
+
+def as_rows(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+    return list(frame.itertuples(index=False, name=None))
+
+
+@pytest.fixture
+def seeded(session: Session, users: dict[str, UserAccount]) -> dict[str, UserAccount]:
+    """The SEED cases, opened by the coordinator; returns the users."""
+    seed(session, users["coordinator"])
+    return users
+
+
+def test_cases_by_stage_counts_every_stage_in_board_order(session, seeded):
+    frame = reports.cases_by_stage(session=session, actor=seeded["manager"])
+    assert list(frame.columns) == ["stage", "cases"]
+    assert as_rows(frame) == [
+        ("identified", 2),
+        ("screening", 0),
+        ("referred", 2),
+        ("assistance", 2),
+        ("return_reintegration", 0),
+        ("closed", 1),
+    ]
+
+
+def test_cases_by_country_counts_reporting_countries_most_first(session, seeded):
+    frame = reports.cases_by_country(session=session, actor=seeded["coordinator"])
+    assert list(frame.columns) == ["country", "cases"]
+    assert as_rows(frame) == [("AR", 4), ("BR", 2), ("PY", 1)]
+
+
+def test_cases_by_situation_counts_every_situation(session, seeded):
+    frame = reports.cases_by_situation(session=session, actor=seeded["admin"])
+    assert dict(as_rows(frame)) == {
+        "trafficking": 4,
+        "migrant_smuggling": 1,
+        "labour_rights_violation": 1,
+        "other": 0,
+        "undetermined": 1,
+    }
+
+
+def test_cases_by_month_counts_month_identified_including_empty_months(session, seeded):
+    frame = reports.cases_by_month(session=session, actor=seeded["manager"])
+    assert list(frame.columns) == ["month", "cases"]
+    assert as_rows(frame) == [("2025-12", 1), ("2026-01", 3), ("2026-02", 0), ("2026-03", 3)]
+
+
+def test_reports_are_empty_without_cases(session, users):
+    manager = users["manager"]
+    assert reports.cases_by_stage(session=session, actor=manager)["cases"].sum() == 0
+    assert reports.cases_by_country(session=session, actor=manager).empty
+    assert reports.cases_by_month(session=session, actor=manager).empty
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        reports.cases_by_stage,
+        reports.cases_by_country,
+        reports.cases_by_situation,
+        reports.cases_by_month,
+    ],
+)
+def test_officers_cannot_read_reports(session, users, report):
+    with pytest.raises(PermissionDenied):
+        report(session=session, actor=users["officer_ar"])
+
+
+def test_reports_carry_no_alias_or_free_text(session, seeded):
+    manager = seeded["manager"]
+    frames = [
+        reports.cases_by_stage(session=session, actor=manager),
+        reports.cases_by_country(session=session, actor=manager),
+        reports.cases_by_situation(session=session, actor=manager),
+        reports.cases_by_month(session=session, actor=manager),
+    ]
+    for frame in frames:
+        assert len(frame.columns) == 2
+        assert ALIAS not in frame.to_csv()
+
+
+# --- small-count suppression --------------------------------------------------------------
+
+
+def test_suppression_turns_small_counts_into_below_threshold_and_keeps_0_and_7():
+    frame = pd.DataFrame({"stage": ["a", "b", "c", "d", "e"], "cases": [3, 0, 7, 1, 5]})
+    suppressed = reports.suppress_small(frame, 5)
+    assert suppressed["cases"].tolist() == ["<5", 0, 7, "<5", 5]
+    assert frame["cases"].tolist() == [3, 0, 7, 1, 5]
+
+
+def test_suppression_works_on_lists_of_dicts():
+    rows = [{"country": "AR", "cases": 3}, {"country": "BR", "cases": 0}]
+    assert reports.suppress_small(rows, 5) == [
+        {"country": "AR", "cases": "<5"},
+        {"country": "BR", "cases": 0},
+    ]
+
+
+def test_suppression_threshold_comes_from_settings(monkeypatch):
+    monkeypatch.setenv("ENLACE_SMALL_COUNT_THRESHOLD", "10")
+    get_settings.cache_clear()
+    frame = pd.DataFrame({"month": ["2026-01", "2026-02"], "cases": [7, 12]})
+    assert reports.suppress_small(frame)["cases"].tolist() == ["<10", 12]
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def test_stage_chart_shows_suppressed_counts_as_text_without_a_bar(session, seeded):
+    rows = reports.suppress_small(reports.cases_by_stage(session=session, actor=seeded["manager"]))
+    spec = reports.stage_chart(rows).to_dict()
+    text = json.dumps(spec)
+
+    assert spec["title"] == "Cases by stage"
+    values = next(iter(spec["datasets"].values()))
+    identified = next(value for value in values if value["code"] == "identified")
+    assert identified["shown"] == "<5"
+    assert identified["value"] == 0
+    assert "Return & reintegration" in text
+    assert reports.OKABE_ITO[0] in text
+    assert ALIAS not in text
+
+
+@pytest.mark.parametrize(
+    ("report", "chart", "title"),
+    [
+        (reports.cases_by_country, reports.country_chart, "Cases by reporting country"),
+        (reports.cases_by_situation, reports.situation_chart, "Cases by suspected situation"),
+        (reports.cases_by_month, reports.month_chart, "Cases by month identified"),
+    ],
+)
+def test_charts_build_valid_specs_with_titles(session, seeded, report, chart, title):
+    rows = reports.suppress_small(report(session=session, actor=seeded["manager"]), 2)
+    spec = chart(rows).to_dict()
+    assert spec["title"] == title
+    assert "tooltip" in json.dumps(spec)
+    assert ReferralCase.__tablename__ not in json.dumps(spec)
