@@ -16,7 +16,7 @@ from services.i18n import _
 from services.labels import label, options
 from services.runtime import clear_caches, current_actor, db_session
 
-PAGE_SIZE = 25
+CARDS_PER_COLUMN = 8
 ALL = ""
 SEEN_VERSIONS = "board_seen_versions"
 
@@ -57,27 +57,52 @@ with db_session() as session:
 for column, (stage_code, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
     column.metric(label(stage_code), count)
 
-total = counts.get(stage, 0) if stage else sum(counts.values())
-page_count = max(1, math.ceil(total / PAGE_SIZE))
+shown_stages = [stage] if stage else options(Stage)
+largest = max((counts.get(code, 0) for code in shown_stages), default=0)
+page_count = max(1, math.ceil(largest / CARDS_PER_COLUMN))
 page = 1
 if page_count > 1:
     page = int(st.number_input(_("Page"), min_value=1, max_value=page_count, value=1, step=1))
 
 with db_session() as session:
-    cards = cases.list_cases(
-        session=session,
-        actor=actor,
-        stage=stage or None,
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
-        **filters,
-    )
+    columns_cards = {
+        code: cases.list_cases(
+            session=session,
+            actor=actor,
+            stage=code,
+            limit=CARDS_PER_COLUMN,
+            offset=(page - 1) * CARDS_PER_COLUMN,
+            **filters,
+        )
+        for code in shown_stages
+    }
+cards = [card for stage_cards in columns_cards.values() for card in stage_cards]
 
-if cards:
-    st.dataframe(cases.cards_frame(cards), hide_index=True)
-    st.caption(_("Page {page} of {pages}").format(page=page, pages=page_count))
-else:
+
+def _open_case(code: str) -> None:
+    st.query_params["case"] = code
+    st.session_state["board_open_case"] = code
+
+
+if not cards:
     st.info(_("No cases match these filters."))
+for column, (stage_code, stage_cards) in zip(
+    st.columns(len(columns_cards)), columns_cards.items(), strict=True
+):
+    with column:
+        st.caption(f"{label(stage_code)} · {counts.get(stage_code, 0)}")
+        for card in stage_cards:
+            with st.container(border=True):
+                st.text(cases.card_text(card))
+                st.button(
+                    _("Open"),
+                    key=f"open_{card.case_code}",
+                    on_click=_open_case,
+                    args=(card.case_code,),
+                    width="stretch",
+                )
+if page_count > 1:
+    st.caption(_("Page {page} of {pages}").format(page=page, pages=page_count))
 
 # --- one case --------------------------------------------------------------------------------
 
@@ -85,10 +110,12 @@ codes = [card.case_code for card in cards]
 requested = str(st.query_params.get("case", "")).strip().upper()
 if requested and re.fullmatch(CASE_CODE_PATTERN, requested) and requested not in codes:
     codes.insert(0, requested)
+if st.session_state.get("board_open_case") != requested:
+    st.session_state["board_open_case"] = requested if requested in codes else None
 chosen = st.selectbox(
     _("Open a case"),
     codes,
-    index=codes.index(requested) if requested in codes else None,
+    key="board_open_case",
     placeholder=_("Choose a case code"),
 )
 if chosen and chosen != requested:

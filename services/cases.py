@@ -468,23 +468,18 @@ def country_codes() -> list[str]:
     return sorted((c.alpha_2 for c in pycountry.countries), key=country_name)
 
 
-def cards_frame(cards: list[CaseCard]) -> pd.DataFrame:
-    """The board's table: translated headers, codes shown as labels."""
-    rows = [
-        {
-            _("Case"): card.case_code,
-            _("Stage"): label(card.stage),
-            _("Urgency"): label(card.urgency),
-            _("Age band"): card.age_band or "—",
-            _("Minor"): _("Yes") if card.is_minor else _("No"),
-            _("Situation"): label(card.situation),
-            _("Country"): card.reporting_country,
-            _("Days in stage"): card.days_in_stage,
-            _("Assigned to"): card.assignee or "—",
-        }
-        for card in cards
-    ]
-    return pd.DataFrame(rows)
+def card_text(card: CaseCard) -> str:
+    """The few lines of a board card: code, urgency, age band, situation, days, assignee."""
+    minor = f" · {_('Minor')}" if card.is_minor else ""
+    days = _("{days} days in stage").format(days=card.days_in_stage)
+    return "\n".join(
+        [
+            card.case_code,
+            f"{label(card.urgency)} · {card.age_band or '—'}{minor}",
+            label(card.situation),
+            f"{days} · {card.assignee or _('Unassigned')}",
+        ]
+    )
 
 
 def _shown(value: object) -> str:

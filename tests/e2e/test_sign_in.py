@@ -1,0 +1,95 @@
+"""The real sign-in round trip in Chromium: app → local OIDC provider → app."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models import CaseReferral, ReferralCase
+from services.db import build_engine
+
+pytestmark = pytest.mark.browser
+TIMEOUT = 30_000
+
+
+def sign_in(page: Page, app, email: str) -> float:
+    """Sign in through the provider's page by typing the address; returns seconds taken."""
+    page.goto(app.url)
+    started = time.monotonic()
+    page.get_by_role("button", name="Sign in").click(timeout=TIMEOUT)
+    page.wait_for_url(re.compile(re.escape(app.provider_url)), timeout=TIMEOUT)
+    page.get_by_placeholder("sub").fill(email)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(re.escape(app.url)), timeout=TIMEOUT)
+    expect(page.get_by_text("Signed in as").first).to_be_visible(timeout=TIMEOUT)
+    return time.monotonic() - started
+
+
+def brazilian_cases(database_url: str) -> tuple[list[str], list[str]]:
+    """Codes of BR cases shared with Argentina by a cross-border referral, and not shared."""
+    engine = build_engine(database_url)
+    with Session(engine) as session:
+        shared = set(
+            session.scalars(
+                select(ReferralCase.case_code)
+                .join(CaseReferral, CaseReferral.case_id == ReferralCase.id)
+                .where(ReferralCase.reporting_country == "BR")
+                .where(CaseReferral.cross_border_country == "AR")
+            )
+        )
+        every = set(
+            session.scalars(
+                select(ReferralCase.case_code).where(ReferralCase.reporting_country == "BR")
+            )
+        )
+    engine.dispose()
+    return sorted(shared), sorted(every - shared)
+
+
+def test_officer_ar_sees_argentine_cases_and_no_unshared_brazilian_case(page: Page, live_app):
+    seconds = sign_in(page, live_app, "officer.ar@enlace.test")
+    print(f"login round trip: {seconds:.2f} s")  # noqa: T201  (reported in the closing note)
+
+    page.goto(f"{live_app.url}/board")
+    expect(page.get_by_text(re.compile(r"AR-\d{4}-\d{4}")).first).to_be_visible(timeout=TIMEOUT)
+    shared, unshared = brazilian_cases(live_app.database_url)
+    assert shared and unshared, "the demo data must have both kinds of Brazilian case"
+    shown = page.locator("body").inner_text()
+    for code in unshared:
+        assert code not in shown
+
+    page.goto(f"{live_app.url}/board?case={unshared[0]}")
+    expect(page.get_by_text("Signed in as").first).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1500)
+    assert "Timeline" not in page.locator("body").inner_text()
+
+    page.goto(f"{live_app.url}/board?case={shared[0]}")
+    expect(page.get_by_text(shared[0]).first).to_be_visible(timeout=TIMEOUT)
+
+
+def test_unknown_address_sees_access_pending_and_no_data(page: Page, live_app):
+    sign_in(page, live_app, "stranger@example.org")
+
+    expect(page.get_by_text("Access pending").first).to_be_visible(timeout=TIMEOUT)
+    body = page.locator("body").inner_text()
+    assert not re.search(r"[A-Z]{2}-\d{4}-\d{4}", body)
+    assert "Referral board" not in body
+    page.goto(f"{live_app.url}/board")
+    expect(page.get_by_text("Access pending").first).to_be_visible(timeout=TIMEOUT)
+
+
+def test_sign_out_signs_the_person_out(page: Page, live_app):
+    sign_in(page, live_app, "coordinator@enlace.test")
+
+    page.get_by_role("button", name="Sign out").click()
+    end_session = page.get_by_role("button", name="End session")
+    try:
+        end_session.click(timeout=10_000)
+    except Exception:  # noqa: BLE001  (providers without an end-session page)
+        pass
+    page.goto(live_app.url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=TIMEOUT)
+    assert "Signed in as" not in page.locator("body").inner_text()

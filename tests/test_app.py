@@ -1,0 +1,115 @@
+"""The app under AppTest: sign-in gate, page list per role, every page renders."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.enums import Role
+from services import runtime
+from services.access import PAGE_ROLES
+from services.seed import seed_demo
+from tests.conftest import APP
+
+PAGE_FILES = {
+    "home": "pages/home.py",
+    "courses": "pages/courses.py",
+    "progress": "pages/progress.py",
+    "board": "pages/board.py",
+    "new_referral": "pages/new_referral.py",
+    "reports": "pages/reports.py",
+    "admin": "pages/admin.py",
+}
+SECRETS = {"auth": {"cookie_secret": "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK", "client_id": "x"}}
+ACCOUNTS = {
+    "admin": "admin@enlace.test",
+    "coordinator": "coordinator@enlace.test",
+    "manager": "manager@enlace.test",
+    "officer": "officer.ar@enlace.test",
+}
+
+
+@pytest.fixture
+def demo_db(session):
+    """The demo data on the test database, the app's caches emptied."""
+    seed_demo(session=session)
+    runtime.get_engine.clear()
+    runtime.clear_caches()
+    yield session
+    runtime.get_engine.clear()
+
+
+def app_as(email: str | None, **claims) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = SECRETS
+    if email is None:
+        at.user = {"is_logged_in": False}
+    else:
+        at.user = {"is_logged_in": True, "email": email, "name": email, **claims}
+    return at
+
+
+def page_titles(at: AppTest) -> list[str]:
+    return [title.value for title in at.title]
+
+
+def test_signed_out_sees_only_the_welcome_page(demo_db):
+    at = app_as(None).run()
+    assert not at.exception
+    assert page_titles(at) == ["Enlace"]
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe
+
+
+def test_signed_out_without_auth_secrets_explains_what_is_missing(demo_db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.button
+    assert "[auth]" in " ".join(t.value for t in at.text)
+
+
+@pytest.mark.parametrize("who", list(ACCOUNTS))
+def test_page_list_follows_the_role(demo_db, who):
+    role = Role(who)
+    at = app_as(ACCOUNTS[who]).run()
+    assert not at.exception
+    allowed = {key for key, roles in PAGE_ROLES.items() if role in roles}
+    for key, path in PAGE_FILES.items():
+        if key in allowed:
+            at.switch_page(path).run()
+            assert not at.exception, (who, key, at.exception)
+        else:
+            fresh = app_as(ACCOUNTS[who]).run()
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                fresh.switch_page(path)
+
+
+def test_roles_see_the_pages_of_design_md():
+    def keys(role):
+        return {key for key, roles in PAGE_ROLES.items() if role in roles}
+
+    assert "admin" not in keys(Role.officer)
+    assert "board" not in keys(Role.manager) and "new_referral" not in keys(Role.manager)
+    assert keys(Role.admin) == set(PAGE_FILES)
+
+
+@pytest.mark.parametrize("key", list(PAGE_FILES))
+def test_every_page_renders_for_an_admin(demo_db, key):
+    at = app_as(ACCOUNTS["admin"]).run()
+    at.switch_page(PAGE_FILES[key]).run()
+    assert not at.exception, at.exception
+    assert at.title, f"{key} shows no title"
+
+
+def test_unknown_person_sees_access_pending_and_nothing_else(demo_db):
+    at = app_as("stranger@example.org").run()
+    assert not at.exception
+    assert page_titles(at) == ["Access pending"]
+    assert not at.dataframe and not at.metric
+
+
+def test_session_older_than_the_limit_asks_for_a_new_sign_in(demo_db):
+    at = app_as(ACCOUNTS["admin"], iat=int(time.time()) - 13 * 3600).run()
+    assert not at.exception
+    assert not at.dataframe
