@@ -85,5 +85,4 @@ class Organisation(OrganisationBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     country: str = Field(max_length=2, index=True)
-    services: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     is_active: bool = True

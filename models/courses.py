@@ -52,7 +52,6 @@ class CourseUpdate(SQLModel):
 class Course(CourseBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, sa_column_kwargs={"unique": True})
-    languages: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     archived_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -2,7 +2,8 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import col, select
 
 from models import CaseReferral, ReferralCase, UserAccount
 from models.enums import Role
@@ -35,11 +36,11 @@ def case_scope(actor: UserAccount) -> ColumnElement[bool]:
     if not actor.country:
         return false()
     shared_with_country = select(CaseReferral.case_id).where(
-        CaseReferral.cross_border_country == actor.country
+        col(CaseReferral.cross_border_country) == actor.country
     )
     return or_(
-        ReferralCase.reporting_country == actor.country,
-        ReferralCase.id.in_(shared_with_country),  # type: ignore[union-attr]
+        col(ReferralCase.reporting_country) == actor.country,
+        col(ReferralCase.id).in_(shared_with_country),
     )
 
 

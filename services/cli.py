@@ -195,7 +195,7 @@ def users_set(
         _require_schema(engine)
         with _session(engine) as session:
             account = users.find_by_email(session, email)
-            if account is None:
+            if account is None or account.id is None:
                 raise fail(f"No account for {email}.")
             users.update_user(
                 session=session,
