@@ -18,13 +18,16 @@ except ConfigurationError as error:
     st.error(str(error))
     st.stop()
 
-set_language(st.session_state.get("language", settings.default_language))
 
-if settings.demo_mode:
-    st.warning(
-        _("Demo sign-in: a local test provider signs people in. Do not enter real case data."),
-        icon=":material/science:",
-    )
+def _apply_language() -> None:
+    """The chosen language for this run, then what every page shows above it."""
+    set_language(st.session_state.get("language", settings.default_language))
+    if settings.demo_mode:
+        st.warning(
+            _("Demo sign-in: a local test provider signs people in. Do not enter real case data."),
+            icon=":material/science:",
+        )
+    _language_picker()
 
 
 def _page_definitions() -> dict[str, st.Page]:
@@ -85,7 +88,7 @@ user = st.user.to_dict() if st.user.get("is_logged_in") else {}
 
 if not user:
     st.session_state.pop(runtime.ACTOR_KEY, None)
-    _language_picker()
+    _apply_language()
     st.navigation([st.Page("pages/welcome.py", title=_("Welcome"), default=True)]).run()
     st.stop()
 
@@ -100,20 +103,19 @@ with runtime.db_session() as session:
     outcome = users.sign_in(session, claims=user, settings=settings, first_run=first_run)
 st.session_state["signed_in_as"] = user.get(settings.identity_claim)
 
-_language_picker()
 actor = outcome.account
+if actor is not None and "language" not in st.session_state:
+    st.session_state["language"] = actor.preferred_language
+_apply_language()
 if actor is None:
     st.session_state.pop(runtime.ACTOR_KEY, None)
     st.session_state["access_outcome"] = (outcome.reason, outcome.email)
-    st.sidebar.button(_("Sign out"), on_click=_sign_out, args=(None,))
+    st.sidebar.button(_("Sign out"), on_click=_sign_out, args=(None,), key="sign_out")
     st.navigation(
         [st.Page("pages/access_pending.py", title=_("Access pending"), default=True)]
     ).run()
     st.stop()
 
-if first_run and "language" not in st.session_state:
-    st.session_state["language"] = actor.preferred_language
-    set_language(actor.preferred_language)
 st.session_state[runtime.ACTOR_KEY] = actor
 
 with st.sidebar:
@@ -122,7 +124,13 @@ with st.sidebar:
         f"{actor.display_name or actor.email}\n{label(actor.role)}"
         + (f" · {actor.country}" if actor.country else "")
     )
-    st.button(_("Sign out"), on_click=_sign_out, args=(actor.id,), icon=":material/logout:")
+    st.button(
+        _("Sign out"),
+        on_click=_sign_out,
+        args=(actor.id,),
+        icon=":material/logout:",
+        key="sign_out",
+    )
 
 definitions = _page_definitions()
 st.navigation([definitions[key] for key in pages_for(actor)]).run()

@@ -19,7 +19,12 @@ provider = runtime.settings().auth_provider or None
 problem = runtime.auth_problem()
 if problem is None:
     st.button(
-        _("Sign in"), type="primary", icon=":material/login:", on_click=st.login, args=(provider,)
+        _("Sign in"),
+        type="primary",
+        icon=":material/login:",
+        on_click=st.login,
+        args=(provider,),
+        key="sign_in",
     )
 else:
     st.error(

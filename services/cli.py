@@ -212,6 +212,12 @@ def run_demo(
     provider_port: Annotated[int, typer.Option(help="Port of the local sign-in provider")] = 9400,
 ) -> None:
     """Run the app locally: migrate, seed demo data if empty, start demo sign-in and the app."""
+    import logging
+    import warnings
+
+    # The test provider's own dependencies warn about deprecations that are not ours to fix.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from services import demo  # the test provider is imported only for the demo
     from services.seed import seed_demo as run_seed
 
