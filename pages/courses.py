@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from models import CourseCreate
 from models.enums import EnrollmentStatus
 from models.types import country_name
-from services import courses
+from services import courses, validation
 from services.access import STAFF
 from services.errors import EnlaceError, NotFound, PermissionDenied
 from services.i18n import _
@@ -60,7 +60,7 @@ def _add_course_form() -> None:
         "starts_on": starts_error,
         "ends_on": ends_error,
         # The only check on the whole course is "the end date is before the start date".
-        courses.FORM_LEVEL: ends_error,
+        validation.FORM_LEVEL: ends_error,
         "modules": modules_error,
     }
     try:
@@ -76,7 +76,7 @@ def _add_course_form() -> None:
             )
     except ValidationError as error:
         messages: dict[object, list[str]] = {}
-        for field, message in courses.form_errors(error).items():
+        for field, message in validation.form_errors(error).items():
             messages.setdefault(places.get(field, form_error), []).append(message)
         for place, lines in messages.items():
             place.error(_literal(" ".join(lines)))  # type: ignore[attr-defined]

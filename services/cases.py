@@ -30,7 +30,7 @@ from models import (
 from models.base import utcnow
 from models.enums import STAGE_ORDER, CaseEventKind, Role, Stage, Urgency
 from models.types import country_name
-from services import audit
+from services import audit, validation
 from services.access import CASE_WORKERS, case_scope, require_role
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import N_, _
@@ -563,13 +563,4 @@ def referrals_frame(referrals: list[ReferralLine]) -> pd.DataFrame:
 
 def validation_messages(error: ValidationError) -> list[str]:
     """One plain, translated message per problem, naming the form field where there is one."""
-    messages = []
-    for problem in error.errors():
-        text = _(str(problem["msg"]).removeprefix("Value error, "))
-        location = problem.get("loc") or ()
-        name = str(location[0]) if location else ""
-        if name in FIELD_LABELS:
-            messages.append(f"{_(FIELD_LABELS[name])}: {text}")
-        else:
-            messages.append(text[:1].upper() + text[1:])
-    return messages
+    return validation.messages(error, FIELD_LABELS)

@@ -23,7 +23,7 @@ from services import migrate, users
 from services.db import build_engine, session_scope
 from services.errors import EnlaceError
 from services.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
-from services.validation import field_errors
+from services.validation import messages
 
 app = typer.Typer(
     help=(
@@ -140,7 +140,7 @@ def users_add(
             preferred_language=language,
         )
     except ValidationError as error:
-        problems = "; ".join(f"{k or 'account'}: {v}" for k, v in field_errors(error).items())
+        problems = "; ".join(messages(error))
         raise fail(f"Invalid account: {problems}", 2) from None
     with _engine() as engine:
         _require_schema(engine)
@@ -189,7 +189,7 @@ def users_set(
             }
         )
     except ValidationError as error:
-        problems = "; ".join(f"{k}: {v}" for k, v in field_errors(error).items())
+        problems = "; ".join(messages(error))
         raise fail(f"Invalid change: {problems}", 2) from None
     with _engine() as engine:
         _require_schema(engine)

@@ -17,7 +17,7 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import EnrollmentStatus, ProgressState, Role
-from services import courses
+from services import courses, validation
 from services.errors import Conflict, NotFound, PermissionDenied
 from tests.conftest import make_user
 
@@ -172,7 +172,7 @@ def test_invalid_module_line_is_reported_by_line_and_nothing_is_written(session,
             modules=["Intro", "x"],
         )
     assert caught.value.errors()[0]["loc"] == ("modules", 1)
-    assert courses.form_errors(caught.value) == {
+    assert validation.form_errors(caught.value) == {
         "modules": "Line 2: Too short: use at least 2 characters."
     }
     assert session.exec(select(Course)).all() == []
@@ -453,19 +453,19 @@ def test_officer_enrolled_in_a_course_without_modules_sees_it(session, users):
 def test_form_errors_are_plain_words_per_field():
     with pytest.raises(ValidationError) as caught:
         CourseCreate(code="x", title="ab", starts_on="someday")
-    assert courses.form_errors(caught.value) == {
+    assert validation.form_errors(caught.value) == {
         "code": "Too short: use at least 2 characters.",
         "title": "Too short: use at least 3 characters.",
         "starts_on": "Enter a valid date.",
     }
     with pytest.raises(ValidationError) as caught:
         _course_in(starts_on=date(2018, 7, 3), ends_on=date(2018, 5, 7))
-    assert courses.form_errors(caught.value) == {
-        courses.FORM_LEVEL: "The end date is before the start date."
+    assert validation.form_errors(caught.value) == {
+        validation.FORM_LEVEL: "The end date is before the start date."
     }
     with pytest.raises(ValidationError) as caught:
         ParticipantCreate(full_name="Ana", email="ana@consul.test", country="ZZ")
-    assert courses.form_errors(caught.value) == {
+    assert validation.form_errors(caught.value) == {
         "country": "'ZZ' is not an ISO 3166-1 alpha-2 country code."
     }
 
@@ -473,7 +473,7 @@ def test_form_errors_are_plain_words_per_field():
 def test_form_error_for_a_code_with_a_space_says_which_characters_to_use():
     with pytest.raises(ValidationError) as caught:
         _course_in(code="bad code")
-    assert courses.form_errors(caught.value) == {
+    assert validation.form_errors(caught.value) == {
         "code": (
             "Use only letters, digits, dots, dashes and underscores, "
             "starting with a letter or a digit."
