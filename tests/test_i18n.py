@@ -1,0 +1,63 @@
+"""Translations: every string of the code is in the catalogs, placeholders intact."""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from services.i18n import LOCALES_DIR, _, catalog, set_language
+from services.labels import LABELS, label
+
+ROOT = Path(__file__).resolve().parents[1]
+SKIP_DIRS = {".venv", "tests", "data", "migrations", "locales", ".git"}
+
+
+def code_messages() -> set[str]:
+    """Every string marked with _() or N_() in the application code."""
+    found = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT),
+        method_map=[("**.py", "python")],
+        keywords={"_": None, "N_": None},
+        directory_filter=lambda path: not (set(Path(path).parts) & SKIP_DIRS),
+    ):
+        found.add(message)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    yield
+    set_language("en")
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_every_code_string_is_translated(language):
+    missing = sorted(code_messages() - set(catalog(language)))
+    assert missing == [], f"{language}: extract and translate (README, Translations): {missing}"
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_translations_keep_their_placeholders(language):
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "enlace.po"
+    with path.open("rb") as handle:
+        messages = [m for m in read_po(handle) if m.id and m.string]
+    for message in messages:
+        names = re.findall(r"\{(\w*)", str(message.id))
+        assert sorted(names) == sorted(re.findall(r"\{(\w*)", str(message.string))), message.id
+
+
+def test_the_language_of_the_run_picks_the_catalog():
+    set_language("es")
+    assert _("Referral board") == "Tablero de derivaciones"
+    assert label("referred") != "Referred"
+    set_language("pt")
+    assert _("Sign out") == "Sair"
+    set_language("xx")
+    assert _("Sign out") == "Sign out"
+
+
+def test_every_label_is_a_marked_message():
+    assert set(LABELS.values()) <= code_messages()
