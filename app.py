@@ -61,6 +61,7 @@ def _language_picker() -> None:
         list(LANGUAGES),
         index=list(LANGUAGES).index(current),
         format_func=LANGUAGES.__getitem__,
+        key="language_picker",
     )
     if choice != current:
         st.session_state["language"] = choice

@@ -34,10 +34,3 @@ Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
 """An email address, stored lower-case so lookups are case-insensitive."""
 
 Text = Annotated[str, BeforeValidator(_strip)]
-
-
-def country_name(code: str | None) -> str:
-    if not code:
-        return ""
-    country = pycountry.countries.get(alpha_2=code)
-    return country.name if country else code

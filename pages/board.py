@@ -9,11 +9,10 @@ from pydantic import ValidationError
 
 from models.cases import CASE_CODE_PATTERN
 from models.enums import Situation, Stage, Urgency
-from models.types import country_name
 from services import cases
 from services.errors import NotFound, PermissionDenied, StaleVersion
 from services.i18n import _
-from services.labels import label, options
+from services.labels import country_name, label, options
 from services.runtime import clear_caches, current_actor, db_session
 
 CARDS_PER_COLUMN = 8
@@ -141,7 +140,8 @@ seen_versions[case.case_code] = case.version
 st.subheader(_("Case {code}").format(code=case.case_code))
 for name in cases.FREE_TEXT_FIELDS:
     # Typed by people: plain text only, never markdown or HTML.
-    st.text(f"{_(cases.FIELD_LABELS.get(name, name))}: {getattr(case, name) or '—'}")
+    field_label = _(cases.FIELD_LABELS.get(name, name))
+    st.text(f"{field_label}: {getattr(case, name) or '—'}")
 st.dataframe(cases.case_summary(case), hide_index=True)
 
 st.subheader(_("Referrals"))

@@ -7,12 +7,11 @@ from pydantic import ValidationError
 
 from models import CourseCreate
 from models.enums import EnrollmentStatus
-from models.types import country_name
 from services import courses, validation
 from services.access import STAFF
 from services.errors import EnlaceError, NotFound, PermissionDenied
 from services.i18n import _
-from services.labels import label, options
+from services.labels import country_name, label, options
 from services.runtime import clear_caches, current_actor, db_session
 
 ALL = ""

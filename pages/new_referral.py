@@ -16,12 +16,11 @@ from models.enums import (
     Situation,
     Urgency,
 )
-from models.types import country_name
 from services import cases
 from services.access import CASE_WORKERS, require_role
 from services.errors import EnlaceError, PermissionDenied
 from services.i18n import _
-from services.labels import label, options
+from services.labels import country_name, label, options
 from services.runtime import clear_caches, current_actor, db_session
 
 NOT_KNOWN = ""

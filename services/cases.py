@@ -29,12 +29,11 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import STAGE_ORDER, CaseEventKind, Role, Stage, Urgency
-from models.types import country_name
 from services import audit, validation
 from services.access import CASE_WORKERS, case_scope, require_role
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import N_, _
-from services.labels import label
+from services.labels import country_name, label
 
 ENTITY = "referral_case"
 MAX_PAGE_SIZE = 500
@@ -470,14 +469,14 @@ def country_codes() -> list[str]:
 
 def card_text(card: CaseCard) -> str:
     """The few lines of a board card: code, urgency, age band, situation, days, assignee."""
-    minor = f" · {_('Minor')}" if card.is_minor else ""
+    minor = " · " + _("Minor") if card.is_minor else ""
     days = _("{days} days in stage").format(days=card.days_in_stage)
     return "\n".join(
         [
             card.case_code,
             f"{label(card.urgency)} · {card.age_band or '—'}{minor}",
             label(card.situation),
-            f"{days} · {card.assignee or _('Unassigned')}",
+            days + " · " + (card.assignee or _("Unassigned")),
         ]
     )
 

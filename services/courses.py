@@ -27,12 +27,11 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import COMPLETED_STATES, EnrollmentStatus, ProgressState, Role
-from models.types import country_name
 from services import audit
 from services.access import DASHBOARD_READERS, STAFF, require_role
 from services.errors import Conflict, NotFound, PermissionDenied
 from services.i18n import _
-from services.labels import label
+from services.labels import country_name, label
 
 # A module counts as done when completed or passed; a failed attempt does not.
 MODULE_DONE_STATES: tuple[str, ...] = tuple(

@@ -1,8 +1,12 @@
 """Translated labels for stored codes: `label(Stage.referred)` → "Referred" / "Derivado"."""
 
+import gettext
 from enum import StrEnum
+from functools import cache
 
-from services.i18n import N_, _
+import pycountry
+
+from services.i18n import N_, _, get_language
 
 LABELS: dict[str, str] = {
     # Roles
@@ -149,3 +153,21 @@ def label(code: str | StrEnum | None) -> str:
 def options(values: type[StrEnum]) -> list[str]:
     """The codes of an enum, for a select widget with `format_func=label`."""
     return [member.value for member in values]
+
+
+@cache
+def _country_catalog(language: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def country_name(code: str | None) -> str:
+    """The country's usual name in the current language: 'BO' → 'Bolivia', 'BR' → 'Brasil'."""
+    if not code:
+        return ""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    name = getattr(country, "common_name", None) or country.name
+    return _country_catalog(get_language()).gettext(name)

@@ -15,11 +15,11 @@ from sqlmodel import Session, and_, case, col, exists, func, select
 
 from models import Course, Enrollment, Module, ModuleProgress, Participant, UserAccount
 from models.enums import EnrollmentStatus, Role
-from models.types import country_name
 from services.access import DASHBOARD_READERS, require_role
 from services.courses import MODULE_DONE_STATES
 from services.errors import NotFound, PermissionDenied
 from services.i18n import _
+from services.labels import country_name
 
 ALL_COUNTRIES = "ALL"
 DASHBOARD_ROLES = (Role.officer, *DASHBOARD_READERS)

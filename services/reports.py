@@ -13,10 +13,9 @@ from sqlmodel import Session, col, func, select
 
 from models import ReferralCase, UserAccount
 from models.enums import STAGE_ORDER, Situation
-from models.types import country_name
 from services.access import DASHBOARD_READERS, require_role
 from services.i18n import _
-from services.labels import label
+from services.labels import country_name, label
 from services.settings import get_settings
 
 COUNT = "cases"

@@ -62,7 +62,8 @@ def messages(error: ValidationError, field_labels: Mapping[str, str] | None = No
             lines.append(message)
             continue
         name = (field_labels or {}).get(field)
-        lines.append(f"{_(name) if name else field.replace('_', ' ').capitalize()}: {message}")
+        shown = _(name) if name else field.replace("_", " ").capitalize()
+        lines.append(f"{shown}: {message}")
     return lines
 
 

@@ -61,3 +61,17 @@ def test_the_language_of_the_run_picks_the_catalog():
 
 def test_every_label_is_a_marked_message():
     assert set(LABELS.values()) <= code_messages()
+
+
+def test_no_translation_hides_inside_an_f_string():
+    """The extractor does not look inside f-strings: `f"{_('x')}"` would never be translated."""
+    hidden = []
+    for path in [
+        ROOT / "app.py",
+        *(ROOT / "pages").glob("*.py"),
+        *(ROOT / "services").glob("*.py"),
+    ]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"""f["'][^"']*\{_\(""", line):
+                hidden.append(f"{path.name}:{number}")
+    assert hidden == []
