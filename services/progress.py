@@ -225,7 +225,7 @@ def progress_table(rows: Sequence[CountryProgress]) -> pd.DataFrame:
             _("Withdrawn"): [row.withdrawn for row in rows],
             _("Completion rate"): [f"{row.completion_rate:.0%}" for row in rows],
             _("Average final grade"): [
-                round(row.average_grade, 1) if row.average_grade is not None else None
+                f"{row.average_grade:.1f}" if row.average_grade is not None else "—"
                 for row in rows
             ],
         }
