@@ -6,6 +6,7 @@ import streamlit as st
 
 from services import runtime, users
 from services.access import pages_for
+from services.errors import PermissionDenied
 from services.i18n import LANGUAGES, _, set_language
 from services.labels import label
 from services.settings import ConfigurationError
@@ -134,4 +135,11 @@ with st.sidebar:
     )
 
 definitions = _page_definitions()
-st.navigation([definitions[key] for key in pages_for(actor)]).run()
+page = st.navigation([definitions[key] for key in pages_for(actor)])
+try:
+    page.run()
+except PermissionDenied:
+    # Services refuse what the role may not do, whatever the page shows; say so and audit it.
+    with runtime.db_session() as session:
+        users.record_denied(session, actor=actor, what=page.url_path or "home")
+    st.error(_("Your role does not allow this. If you need it, ask an administrator."))

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(default=300, ge=0)
     # The ID-token claim that carries the person's email (Entra ID: preferred_username).
     identity_claim: str = Field(default="email", min_length=1)
+    # Optional ID-token claim whose values ("enlace-coordinator", "enlace-officer-AR") give a
+    # first-time user an account. An existing account always takes precedence.
+    roles_claim: str = ""
+    roles_claim_prefix: str = Field(default="enlace", pattern="^[a-z0-9_]+$")
     # The provider section of [auth] in secrets.toml to sign in with; empty: the default one.
     auth_provider: str = ""
 

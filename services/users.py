@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -48,10 +49,11 @@ def sign_in(
 ) -> SignIn:
     """Match the ID-token claims to an active account.
 
-    On the first run of a browser session (`first_run`) the sign-in is audited, bootstrap
-    admins (ENLACE_BOOTSTRAP_ADMINS) get an admin account, and unknown or deactivated
-    people are recorded as an access request an admin can see. Later runs only look up the
-    account again, so a deactivation takes effect at once.
+    On the first run of a browser session (`first_run`) the sign-in is audited; a person
+    without an account gets one if they are a bootstrap admin (ENLACE_BOOTSTRAP_ADMINS) or
+    their token grants a role (ENLACE_ROLES_CLAIM); otherwise the sign-in is recorded as an
+    access request an admin can see. A deactivated account is refused (and audited). Later
+    runs only look the account up again, so a deactivation takes effect at once.
     """
     email, reason = identity_email(claims, settings)
     if email is None or reason != "ok":
@@ -63,25 +65,24 @@ def sign_in(
                 account=None, email=email, reason="unknown" if account is None else "inactive"
             )
         return SignIn(account=account, email=email, reason="ok")
-    if account is None and email in settings.bootstrap_admins:
-        account = UserAccount(
-            email=email, role=Role.admin, display_name=str(claims.get("name") or email)
-        )
-        session.add(account)
-        session.flush()
-        audit.record(
-            session,
-            actor=account,
-            action="account_bootstrapped",
-            entity="user_account",
-            entity_id=account.id,
-            changes={"role": [None, Role.admin.value]},
-        )
-    if account is None or not account.is_active:
-        reason = "unknown" if account is None else "inactive"
+    if account is None:
+        account = _provision(session, email=email, claims=claims, settings=settings)
+    if account is None:
         _record_access_request(session, email=email, name=str(claims.get("name") or ""))
         session.commit()
-        return SignIn(account=None, email=email, reason=reason)
+        return SignIn(account=None, email=email, reason="unknown")
+    if not account.is_active:
+        audit.record(
+            session,
+            actor=None,
+            actor_email=email,
+            action="access_denied",
+            entity="user_account",
+            entity_id=account.id,
+            changes={"reason": [None, "deactivated"]},
+        )
+        session.commit()
+        return SignIn(account=None, email=email, reason="inactive")
     account.last_login_at = utcnow()
     audit.record(
         session, actor=account, action="sign_in", entity="user_account", entity_id=account.id
@@ -89,6 +90,68 @@ def sign_in(
     session.commit()
     session.refresh(account)
     return SignIn(account=account, email=email, reason="ok")
+
+
+def role_from_claims(
+    claims: Mapping[str, Any], settings: Settings
+) -> tuple[Role, str | None] | None:
+    """The role (and officer country) an ID-token claim grants, e.g. "enlace-officer-AR".
+
+    The claim named by ENLACE_ROLES_CLAIM may be a string or a list (Entra ID app roles,
+    Keycloak client roles, Google groups mapped by a proxy). The highest role wins.
+    """
+    if not settings.roles_claim:
+        return None
+    values = claims.get(settings.roles_claim)
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        return None
+    granted: list[tuple[Role, str | None]] = []
+    for value in values:
+        parts = str(value).strip().lower().split("-")
+        if len(parts) < 2 or parts[0] != settings.roles_claim_prefix:
+            continue
+        if parts[1] in {"admin", "coordinator", "manager"} and len(parts) == 2:
+            granted.append((Role(parts[1]), None))
+        elif parts[1] == "officer" and len(parts) == 3 and len(parts[2]) == 2:
+            granted.append((Role.officer, parts[2].upper()))
+    order = [Role.admin, Role.coordinator, Role.manager, Role.officer]
+    return min(granted, key=lambda grant: order.index(grant[0]), default=None)
+
+
+def _provision(
+    session: Session, *, email: str, claims: Mapping[str, Any], settings: Settings
+) -> UserAccount | None:
+    """An account for a first sign-in: bootstrap admins, then a role granted by the token.
+
+    An existing account is never changed by the token: Enlace's own account row decides.
+    """
+    if email in settings.bootstrap_admins:
+        role, country, action = Role.admin, None, "account_bootstrapped"
+    else:
+        grant = role_from_claims(claims, settings)
+        if grant is None:
+            return None
+        (role, country), action = grant, "account_provisioned"
+    try:
+        account_in = UserAccountCreate(
+            email=email, role=role, country=country, display_name=str(claims.get("name") or "")
+        )
+    except ValidationError:
+        return None
+    account = UserAccount.model_validate(account_in)
+    session.add(account)
+    session.flush()
+    audit.record(
+        session,
+        actor=account,
+        action=action,
+        entity="user_account",
+        entity_id=account.id,
+        changes=audit.diff({}, account_in.model_dump(mode="json", exclude_none=True)),
+    )
+    return account
 
 
 def _record_access_request(session: Session, *, email: str, name: str) -> None:

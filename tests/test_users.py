@@ -160,3 +160,40 @@ def test_only_admins_manage_accounts(session, users, role):
             actor=users[role],
             user_in=UserAccountCreate(email="new@enlace.test", role="manager"),
         )
+
+
+def test_a_roles_claim_provisions_a_first_time_user(session):
+    token = claims("ines@iom.test", roles=["staff", "enlace-officer-py"])
+    outcome = users_sign_in(session, token, roles_claim="roles")
+    assert (outcome.account.role, outcome.account.country) == (Role.officer, "PY")
+    actions = session.exec(select(AuditEvent.action)).all()
+    assert "account_provisioned" in actions and "sign_in" in actions
+
+
+def test_the_highest_granted_role_wins_and_bad_grants_are_ignored(session):
+    token = claims("bo@iom.test", roles=["enlace-officer-zz", "enlace-manager", "enlace-x"])
+    outcome = users_sign_in(session, token, roles_claim="roles")
+    assert outcome.account.role == Role.manager
+
+
+def test_an_existing_account_takes_precedence_over_the_roles_claim(session, users):
+    token = claims("officer.ar@enlace.test", roles=["enlace-admin"])
+    outcome = users_sign_in(session, token, roles_claim="roles")
+    assert outcome.account.role == Role.officer
+
+
+def test_without_a_roles_claim_setting_the_token_grants_nothing(session):
+    outcome = users_sign_in(session, claims("x@iom.test", roles=["enlace-admin"]))
+    assert outcome.account is None and outcome.reason == "unknown"
+
+
+def test_a_deactivated_sign_in_is_audited_as_denied(session, users):
+    user_service.update_user(
+        session=session,
+        actor=users["admin"],
+        account_id=users["manager"].id,
+        user_in=UserAccountUpdate(is_active=False),
+    )
+    users_sign_in(session, claims("manager@enlace.test"))
+    denied = session.exec(select(AuditEvent).where(AuditEvent.action == "access_denied")).one()
+    assert denied.actor_email == "manager@enlace.test"
