@@ -4,14 +4,27 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from models import UserAccountCreate, UserAccountUpdate
-from models.enums import Language, Role
-from services import audit, cases, runtime, users
+from models import OrganisationCreate, UserAccountCreate, UserAccountUpdate
+from models.enums import Language, OrgType, Role, Service
+from services import audit, cases, organisations, runtime, users
 from services.errors import EnlaceError
 from services.i18n import LANGUAGES, _
-from services.labels import label, options
+from services.labels import country_name, label, options
 from services.runtime import current_actor, db_session
 from services.validation import describe
+
+COUNTRY_CODES = ["AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE"]
+AUDIT_ACTIONS = [
+    "sign_in",
+    "sign_out",
+    "access_requested",
+    "access_denied",
+    "account_created",
+    "account_updated",
+    "case_created",
+    "case_read",
+    "export",
+]
 
 actor = current_actor()
 st.title(_("Admin"))
@@ -42,10 +55,12 @@ with tab_users:
 
     st.subheader(_("Add an account"))
     with st.form("add_account", clear_on_submit=False):
-        email = st.text_input(_("Email"))
-        name = st.text_input(_("Name"))
-        role = st.selectbox(_("Role"), options(Role), format_func=label)
-        country = st.text_input(_("Country (ISO code, required for officers)"), max_chars=2)
+        email = st.text_input(_("Email"), key="account_email")
+        name = st.text_input(_("Name"), key="account_name")
+        role = st.selectbox(_("Role"), options(Role), format_func=label, key="account_role")
+        country = st.text_input(
+            _("Country (ISO code, required for officers)"), max_chars=2, key="account_country"
+        )
         language = st.selectbox(_("Language"), options(Language), format_func=LANGUAGES.__getitem__)
         if st.form_submit_button(_("Add account"), type="primary"):
             try:
@@ -112,7 +127,7 @@ with tab_requests:
 
 with tab_orgs:
     with db_session() as session:
-        organisations = cases.list_organisations(session=session, actor=actor)
+        directory = cases.list_organisations(session=session, actor=actor)
     st.dataframe(
         pd.DataFrame(
             [
@@ -123,16 +138,58 @@ with tab_orgs:
                     _("City"): o.city,
                     _("Services"): ", ".join(label(s) for s in o.services),
                 }
-                for o in organisations
+                for o in directory
             ]
         ),
         hide_index=True,
         width="stretch",
     )
 
+    st.subheader(_("Add an organisation"))
+    with st.form("add_organisation", clear_on_submit=False):
+        org_name = st.text_input(_("Name"), key="org_name")
+        org_type = st.selectbox(_("Type"), options(OrgType), format_func=label, key="org_type")
+        org_country = st.selectbox(
+            _("Country"), COUNTRY_CODES, format_func=country_name, key="org_country"
+        )
+        org_city = st.text_input(_("City"), key="org_city")
+        org_services = st.multiselect(
+            _("Services"), options(Service), format_func=label, key="org_services"
+        )
+        org_contact = st.text_input(_("Contact"), key="org_contact")
+        if st.form_submit_button(_("Add organisation"), type="primary"):
+            try:
+                organisation_in = OrganisationCreate(
+                    name=org_name,
+                    org_type=org_type,
+                    country=org_country,
+                    city=org_city,
+                    services=org_services,
+                    contact=org_contact,
+                )
+                with db_session() as session:
+                    added = organisations.add_organisation(
+                        session=session, actor=actor, organisation_in=organisation_in
+                    )
+                st.success(_("Organisation added: {name}").format(name=added.name))
+                runtime.clear_caches()
+            except ValidationError as error:
+                st.error(describe(error))
+            except EnlaceError as error:
+                st.error(str(error))
+
 with tab_audit:
+    action_filter = st.selectbox(
+        _("Action"),
+        ["", *AUDIT_ACTIONS],
+        format_func=lambda action: action or _("All"),
+        key="audit_action",
+    )
     with db_session() as session:
-        events = audit.list_events(session=session, actor=actor, limit=200)
+        events = audit.list_events(
+            session=session, actor=actor, action=action_filter or None, limit=200
+        )
+    st.caption(_("The 200 most recent events. Sensitive values are stored masked."))
     st.dataframe(
         pd.DataFrame(
             [

@@ -9,11 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
+from streamlit.testing.v1 import AppTest
 
 from models import UserAccount
 from models.enums import Role
-from services import migrate
+from services import migrate, runtime
 from services.db import build_engine
+from services.seed import seed_demo
 from services.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,3 +109,34 @@ def users(session: Session) -> dict[str, UserAccount]:
         "officer_ar": make_user(session, "officer.ar@enlace.test", Role.officer, "AR"),
         "officer_br": make_user(session, "officer.br@enlace.test", Role.officer, "BR"),
     }
+
+
+# --- AppTest: the app as a signed-in person ---------------------------------------------
+
+SECRETS = {"auth": {"cookie_secret": "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK", "client_id": "x"}}
+ACCOUNTS = {
+    "admin": "admin@enlace.test",
+    "coordinator": "coordinator@enlace.test",
+    "manager": "manager@enlace.test",
+    "officer": "officer.ar@enlace.test",
+}
+
+
+@pytest.fixture
+def demo_db(session: Session) -> Iterator[Session]:
+    """The demo data on the test database, the app's caches emptied."""
+    seed_demo(session=session)
+    runtime.get_engine.clear()
+    runtime.clear_caches()
+    yield session
+    runtime.get_engine.clear()
+
+
+def app_as(email: str | None, **claims) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets = SECRETS
+    if email is None:
+        at.user = {"is_logged_in": False}
+    else:
+        at.user = {"is_logged_in": True, "email": email, "name": email, **claims}
+    return at

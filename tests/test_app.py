@@ -6,10 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.enums import Role
-from services import runtime
 from services.access import PAGE_ROLES
-from services.seed import seed_demo
-from tests.conftest import APP
+from tests.conftest import ACCOUNTS, APP, SECRETS, app_as  # noqa: F401  (helpers for other tests)
 
 PAGE_FILES = {
     "home": "pages/home.py",
@@ -20,33 +18,6 @@ PAGE_FILES = {
     "reports": "pages/reports.py",
     "admin": "pages/admin.py",
 }
-SECRETS = {"auth": {"cookie_secret": "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK", "client_id": "x"}}
-ACCOUNTS = {
-    "admin": "admin@enlace.test",
-    "coordinator": "coordinator@enlace.test",
-    "manager": "manager@enlace.test",
-    "officer": "officer.ar@enlace.test",
-}
-
-
-@pytest.fixture
-def demo_db(session):
-    """The demo data on the test database, the app's caches emptied."""
-    seed_demo(session=session)
-    runtime.get_engine.clear()
-    runtime.clear_caches()
-    yield session
-    runtime.get_engine.clear()
-
-
-def app_as(email: str | None, **claims) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets = SECRETS
-    if email is None:
-        at.user = {"is_logged_in": False}
-    else:
-        at.user = {"is_logged_in": True, "email": email, "name": email, **claims}
-    return at
 
 
 def page_titles(at: AppTest) -> list[str]:
