@@ -1,14 +1,19 @@
-"""Progress by country: KPIs, the table of countries and the completion chart.
+"""Progress by country: KPIs, completion by country, module × country heat map, completions
+over time, participants at risk and a country's participants, with exports.
 
-A consular officer sees their own country next to the regional figures.
+The filters live in the URL's query string, so a view can be shared by link. A consular
+officer sees their own country next to the regional figures, and no participant list.
 """
+
+from datetime import date
 
 import streamlit as st
 
-from models.enums import Role
-from services import progress
+from models.enums import EnrollmentStatus, Role
+from services import charts, progress, runtime
 from services.errors import NotFound, PermissionDenied
-from services.i18n import _
+from services.i18n import _, get_language
+from services.labels import label, options
 from services.runtime import current_actor, db_session
 
 actor = current_actor()
@@ -16,8 +21,7 @@ is_officer = actor.role == Role.officer
 st.title(_("Progress by country"))
 
 try:
-    with db_session() as session:
-        choices = progress.list_dashboard_courses(session=session, actor=actor)
+    choices = runtime.cached_dashboard_courses(actor.id, actor.role, actor.country)
 except PermissionDenied:
     st.error(_("Your role does not give access to course progress."))
     st.stop()
@@ -29,18 +33,90 @@ if not choices:
         st.info(_("No course yet: a coordinator can add one on Courses & enrollment."))
     st.stop()
 
+# A link (or a reload) sets the widgets; afterwards the widgets set the link.
+url = st.query_params.to_dict()
+if url != st.session_state.get("progress_url"):
+    code, wanted = progress.from_query(url)
+    course_ids = {choice.code: choice.id for choice in choices}
+    st.session_state["progress_course"] = course_ids.get(code or "", choices[0].id)
+    st.session_state["progress_from"] = wanted.enrolled_from
+    st.session_state["progress_to"] = wanted.enrolled_to
+    st.session_state["progress_status"] = wanted.status and str(wanted.status)
+    st.session_state["progress_wanted"] = (wanted.country, (url.get("drill") or "").upper())
+
 titles = {choice.id: f"{choice.code} — {choice.title}" for choice in choices}
-course_id = st.selectbox(_("Course"), list(titles), format_func=titles.__getitem__)
+course_column, from_column, to_column, country_column, status_column = st.columns([3, 1, 1, 2, 2])
+course_id = course_column.selectbox(
+    _("Course"), list(titles), format_func=titles.__getitem__, key="progress_course"
+)
+course = next(choice for choice in choices if choice.id == course_id)
+enrolled_from = from_column.date_input(
+    _("Enrolled from"), value=None, format="YYYY-MM-DD", key="progress_from"
+)
+enrolled_to = to_column.date_input(
+    _("Enrolled until"), value=None, format="YYYY-MM-DD", key="progress_to"
+)
+
+countries: list[str] = []
+if not is_officer:
+    countries = runtime.cached_course_countries(actor.id, actor.role, course_id)
+    pending = st.session_state.pop("progress_wanted", None)
+    if pending is not None:
+        st.session_state["progress_country"] = pending[0] if pending[0] in countries else None
+        st.session_state["progress_drill"] = pending[1] if pending[1] in countries else None
+    if st.session_state.get("progress_country") not in [None, *countries]:
+        st.session_state["progress_country"] = None
+    country = country_column.selectbox(
+        _("Country"),
+        [None, *countries],
+        format_func=lambda code: (
+            _("All countries") if code is None else progress.country_label(code)
+        ),
+        key="progress_country",
+    )
+else:
+    st.session_state.pop("progress_wanted", None)
+    country = None
+    country_column.text_input(
+        _("Country"), value=progress.country_label(actor.country), disabled=True
+    )
+status = status_column.selectbox(
+    _("Status"),
+    [None, *options(EnrollmentStatus)],
+    format_func=lambda code: _("All statuses") if code is None else label(code),
+    key="progress_status",
+)
+
+filters = progress.ProgressFilters(
+    enrolled_from=enrolled_from,
+    enrolled_to=enrolled_to,
+    country=country,
+    status=EnrollmentStatus(status) if status else None,
+)
+drill = st.session_state.get("progress_drill")
+query = progress.to_query(course.code, filters, drill=drill)
+if query != url:
+    st.query_params.from_dict(query)
+st.session_state["progress_url"] = query
 
 try:
-    with db_session() as session:
-        rows = progress.progress_by_country(session=session, actor=actor, course_id=course_id)
-        region = progress.regional_summary(session=session, actor=actor, course_id=course_id)
+    board = runtime.cached_progress_dashboard(
+        actor.id,
+        actor.role,
+        actor.country,
+        get_language(),
+        course_id,
+        tuple(sorted(progress.to_query(None, filters).items())),
+        date.today(),
+    )
 except NotFound:
     st.error(_("This course does not exist any more: choose another one."))
     st.stop()
+except PermissionDenied:
+    st.error(_("Your role does not give access to course progress."))
+    st.stop()
 
-if region.enrolled == 0:
+if board.course_enrolled == 0:
     st.info(
         _(
             "Nobody is enrolled in this course yet: a coordinator can enroll participants "
@@ -48,32 +124,164 @@ if region.enrolled == 0:
         )
     )
     st.stop()
-
-own = rows[0] if is_officer and rows else None
-shown = own or region
-if own is not None:
-    st.caption(
-        _("Your country, {country}, compared with the whole region.").format(
-            country=progress.country_label(own.country)
+if board.selection.enrolled == 0:
+    st.warning(
+        _(
+            "No participant matches these filters: widen the enrollment dates, or choose "
+            "all countries and all statuses."
         )
     )
-enrolled_column, active_column, completed_column, rate_column = st.columns(4)
-enrolled_column.metric(_("Enrolled"), shown.enrolled)
-active_column.metric(_("Active"), shown.active)
-completed_column.metric(_("Completed"), shown.completed)
-rate_column.metric(
+    st.stop()
+
+
+def export_bytes(item: str, fmt: str) -> bytes:
+    """Build one file and audit it (run when the person clicks the download button)."""
+    with db_session() as session:
+        return progress.export_item(
+            session=session, actor=actor, dashboard=board, item=item, fmt=fmt
+        ).data
+
+
+def pack_bytes(fmt: str) -> bytes:
+    with db_session() as session:
+        return progress.export_pack(session=session, actor=actor, dashboard=board, fmt=fmt).data
+
+
+def downloads(item: str, formats: tuple[str, ...]) -> None:
+    """A "Download" popover with one button per format; files are built on click."""
+    info = progress.export_info(board, item)
+    with st.popover(_("Download"), icon=":material/download:", key=f"progress_export_{item}"):
+        for fmt in formats:
+            st.download_button(
+                fmt.upper(),
+                data=charts.deferred(export_bytes, item, fmt),
+                file_name=charts.file_name(info, fmt),
+                mime=charts.MIME_TYPES[fmt],
+                on_click="ignore",
+                key=f"progress_export_{item}_{fmt}",
+                width="stretch",
+            )
+
+
+if board.is_officer_view:
+    st.caption(
+        _("Your country, {country}, compared with the whole region.").format(
+            country=progress.country_label(board.officer_country)
+        )
+    )
+shown, region = board.selection, board.region
+compare = board.is_officer_view or bool(board.filters.country)
+metrics = st.columns(6)
+metrics[0].metric(_("Enrolled"), shown.enrolled)
+metrics[1].metric(_("Active"), shown.active)
+metrics[2].metric(_("Completed"), shown.completed)
+metrics[3].metric(
     _("Completion rate"),
     f"{shown.completion_rate:.0%}",
     delta=(
         _("{points:+.0f} points vs region").format(
-            points=(own.completion_rate - region.completion_rate) * 100
+            points=(shown.completion_rate - region.completion_rate) * 100
         )
-        if own is not None
+        if compare
         else None
     ),
     help=_("Completed ÷ (enrolled − withdrawn)."),
 )
+metrics[4].metric(
+    _("Average grade"),
+    f"{shown.average_grade:.1f}" if shown.average_grade is not None else "—",
+    help=_("Average final grade of those who have one."),
+)
+metrics[5].metric(
+    _("Behind schedule"),
+    shown.behind,
+    help=_("Invited or active participants with a required module past its due date."),
+)
 
-compared = [*rows, region] if is_officer else rows
+built = progress.dashboard_charts(board)
+can_export = not board.is_officer_view
+if can_export:
+    pack_pdf, pack_zip, _spacer = st.columns([1, 1, 3])
+    pack_pdf.download_button(
+        _("Report pack (PDF)"),
+        data=charts.deferred(pack_bytes, "pdf"),
+        file_name=charts.file_name(progress.export_info(board, "countries"), "pdf"),
+        mime=charts.MIME_TYPES["pdf"],
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        key="progress_pack_pdf",
+    )
+    pack_zip.download_button(
+        _("All files (ZIP)"),
+        data=charts.deferred(pack_bytes, "zip"),
+        file_name=charts.file_name(progress.export_info(board, "countries"), "zip"),
+        mime=charts.MIME_TYPES["zip"],
+        on_click="ignore",
+        icon=":material/folder_zip:",
+        key="progress_pack_zip",
+    )
+
+every_format = (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS)
+st.altair_chart(built["completion"], width="stretch")
+if can_export:
+    downloads("completion", every_format)
+
+compared = [*board.countries, board.region] if board.is_officer_view else board.countries
 st.dataframe(progress.progress_table(compared), hide_index=True)
-st.altair_chart(progress.completion_chart(compared))
+
+if "modules" in built:
+    st.altair_chart(built["modules"], width="stretch")
+    if can_export:
+        downloads("modules", every_format)
+else:
+    st.info(
+        _("This course has no modules yet: a coordinator can add them on Courses & enrollment.")
+    )
+
+if "completions" in built:
+    st.altair_chart(built["completions"], width="stretch")
+    if can_export:
+        downloads("completions", every_format)
+else:
+    st.info(
+        _(
+            "Nobody in this selection has completed the course yet: "
+            "the lines start with the first completion."
+        )
+    )
+
+if board.at_risk is not None:
+    st.subheader(_("Participants at risk"))
+    if board.at_risk.empty:
+        st.success(_("Nobody is behind schedule."))
+    else:
+        if shown.behind > len(board.at_risk):
+            st.caption(
+                _("The {shown} furthest behind of {total}.").format(
+                    shown=len(board.at_risk), total=shown.behind
+                )
+            )
+        st.dataframe(progress.at_risk_table(board.at_risk), hide_index=True)
+        downloads("at_risk", charts.DATA_FORMATS)
+
+    st.subheader(_("A country's participants"))
+    drill = st.selectbox(
+        _("Show the participants of"),
+        [None, *countries],
+        format_func=lambda code: (
+            _("Choose a country") if code is None else progress.country_label(code)
+        ),
+        key="progress_drill",
+    )
+    if drill:
+        participants = runtime.cached_country_participants(
+            actor.id,
+            actor.role,
+            course_id,
+            tuple(sorted(progress.to_query(None, filters).items())),
+            drill,
+        )
+        if participants.empty:
+            st.info(_("Nobody from this country matches the filters."))
+        else:
+            st.dataframe(progress.participants_table(participants), hide_index=True)

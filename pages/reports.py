@@ -1,9 +1,11 @@
-"""Reports: referral statistics, aggregates only, small counts suppressed."""
+"""Reports & export: referral statistics, aggregates only, small counts suppressed; every
+chart downloads as PNG, SVG or PDF and its data as CSV or XLSX (each download audited)."""
 
 import streamlit as st
 
-from services import reports
+from services import charts, reports, runtime
 from services.errors import PermissionDenied
+from services.export import ExportInfo
 from services.i18n import _
 from services.runtime import current_actor, db_session, settings
 
@@ -19,25 +21,82 @@ st.caption(
 )
 
 try:
-    with db_session() as session:
-        by_stage = reports.cases_by_stage(session=session, actor=actor)
-        by_country = reports.cases_by_country(session=session, actor=actor)
-        by_situation = reports.cases_by_situation(session=session, actor=actor)
-        by_month = reports.cases_by_month(session=session, actor=actor)
+    every_report = runtime.cached_referral_reports(actor.id, actor.role)
 except PermissionDenied:
     st.error(_("Your role does not give access to reports."))
     st.stop()
 
-if int(by_stage[reports.COUNT].sum()) == 0:
-    st.info(_("No cases have been recorded yet."))
+if int(every_report["stage"][reports.COUNT].sum()) == 0:
+    st.info(
+        _(
+            "No cases have been recorded yet: charts appear here once officers or "
+            "coordinators open referral cases."
+        )
+    )
     st.stop()
 
+
+def export_bytes(name: str, fmt: str) -> bytes:
+    """Build one file and audit it (run when the person clicks the download button)."""
+    with db_session() as session:
+        return reports.export_report(
+            session=session,
+            actor=actor,
+            reports=every_report,
+            name=name,
+            fmt=fmt,
+            threshold=threshold,
+        ).data
+
+
+def pack_bytes(fmt: str) -> bytes:
+    with db_session() as session:
+        return reports.export_reports_pack(
+            session=session, actor=actor, reports=every_report, fmt=fmt, threshold=threshold
+        ).data
+
+
+def downloads(name: str) -> None:
+    """A "Download" popover with one button per format; files are built on click."""
+    info = ExportInfo(title=_(reports.REPORTS[name][0]))
+    with st.popover(_("Download"), icon=":material/download:", key=f"reports_export_{name}"):
+        for fmt in (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS):
+            st.download_button(
+                fmt.upper(),
+                data=charts.deferred(export_bytes, name, fmt),
+                file_name=charts.file_name(info, fmt),
+                mime=charts.MIME_TYPES[fmt],
+                on_click="ignore",
+                key=f"reports_export_{name}_{fmt}",
+                width="stretch",
+            )
+
+
+pack_info = ExportInfo(title=_("Referral statistics"))
+pack_pdf, pack_zip, _spacer = st.columns([1, 1, 3])
+pack_pdf.download_button(
+    _("Report pack (PDF)"),
+    data=charts.deferred(pack_bytes, "pdf"),
+    file_name=charts.file_name(pack_info, "pdf"),
+    mime=charts.MIME_TYPES["pdf"],
+    on_click="ignore",
+    icon=":material/picture_as_pdf:",
+    key="reports_pack_pdf",
+)
+pack_zip.download_button(
+    _("All files (ZIP)"),
+    data=charts.deferred(pack_bytes, "zip"),
+    file_name=charts.file_name(pack_info, "zip"),
+    mime=charts.MIME_TYPES["zip"],
+    on_click="ignore",
+    icon=":material/folder_zip:",
+    key="reports_pack_zip",
+)
+
 left, right = st.columns(2)
-left.altair_chart(reports.stage_chart(reports.suppress_small(by_stage, threshold)), width="stretch")
-right.altair_chart(
-    reports.situation_chart(reports.suppress_small(by_situation, threshold)), width="stretch"
-)
-st.altair_chart(
-    reports.country_chart(reports.suppress_small(by_country, threshold)), width="stretch"
-)
-st.altair_chart(reports.month_chart(reports.suppress_small(by_month, threshold)), width="stretch")
+places = {"stage": left, "situation": right, "country": st.container(), "month": st.container()}
+for name, place in places.items():
+    with place:
+        shown = reports.suppress_small(every_report[name], threshold)
+        st.altair_chart(reports.report_chart(name, shown), width="stretch")
+        downloads(name)

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from models import UserAccountCreate, UserAccountUpdate
 from models.enums import Language, Role
 from services import migrate, users
+from services.cli_export import export_app
 from services.db import build_engine, session_scope
 from services.errors import EnlaceError
 from services.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
@@ -40,6 +41,7 @@ users_app = typer.Typer(help="Accounts that may sign in, and their roles.", no_a
 app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 app.add_typer(users_app, name="users")
+app.add_typer(export_app, name="export")
 
 console = Console()
 err = Console(stderr=True)

@@ -13,8 +13,10 @@ from sqlmodel import Session, col, func, select
 
 from models import ReferralCase, UserAccount
 from models.enums import STAGE_ORDER, Situation
+from services import audit, charts
 from services.access import DASHBOARD_READERS, require_role
-from services.i18n import _
+from services.export import ExportInfo
+from services.i18n import N_, _
 from services.labels import country_name, label
 from services.settings import get_settings
 
@@ -192,3 +194,135 @@ def month_chart(rows: pd.DataFrame) -> alt.LayerChart:
     bars = base.mark_bar(color=BAR_COLOUR)
     counts = base.mark_text(baseline="bottom", dy=-2).encode(text="shown:N")
     return (bars + counts).properties(title=_("Cases by month identified"))
+
+
+# --- the page's reports, their tables and exports ------------------------------------------
+
+REPORTS: dict[str, tuple[str, str]] = {
+    # name: (title, category column title), in page order
+    "stage": (N_("Cases by stage"), N_("Stage")),
+    "situation": (N_("Cases by suspected situation"), N_("Suspected situation")),
+    "country": (N_("Cases by reporting country"), N_("Reporting country")),
+    "month": (N_("Cases by month identified"), N_("Month identified")),
+}
+
+
+def referral_reports(*, session: Session, actor: UserAccount) -> dict[str, pd.DataFrame]:
+    """Every report of the page by name (REPORTS), unsuppressed: suppress before showing."""
+    require_role(actor, DASHBOARD_READERS)
+    return {
+        "stage": cases_by_stage(session=session, actor=actor),
+        "situation": cases_by_situation(session=session, actor=actor),
+        "country": cases_by_country(session=session, actor=actor),
+        "month": cases_by_month(session=session, actor=actor),
+    }
+
+
+def report_chart(name: str, rows: pd.DataFrame) -> alt.LayerChart:
+    """The chart of one report, drawn from its (suppressed) rows."""
+    builders = {
+        "stage": stage_chart,
+        "situation": situation_chart,
+        "country": country_chart,
+        "month": month_chart,
+    }
+    return builders[name](rows)
+
+
+def report_table(name: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """A report's (suppressed) rows with translated headers and category labels, as exported."""
+    names: dict[str, Any] = {
+        "stage": label,
+        "situation": label,
+        "country": country_name,
+        "month": str,
+    }
+    title, category = REPORTS[name]
+    return pd.DataFrame(
+        {
+            _(category): [names[name](code) for code in rows[name].tolist()],
+            _("Cases"): rows[COUNT].tolist(),
+        }
+    )
+
+
+def _export_info(title: str, threshold: int) -> ExportInfo:
+    return ExportInfo(
+        title=title,
+        source=_("Enlace — referral cases (aggregates)"),
+        filters={
+            _("Counts below {threshold} shown as").format(threshold=threshold): f"<{threshold}"
+        },
+    )
+
+
+def _record_export(
+    session: Session, actor: UserAccount, item: str, fmt: str, threshold: int
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="export",
+        entity="report",
+        entity_id=item,
+        changes=audit.diff({}, {"format": fmt, "small_count_threshold": threshold}),
+    )
+
+
+def export_report(
+    *,
+    session: Session,
+    actor: UserAccount,
+    reports: dict[str, pd.DataFrame],
+    name: str,
+    fmt: str,
+    threshold: int | None = None,
+) -> charts.ExportFile:
+    """One report as PNG/SVG/PDF chart or CSV/XLSX data, small counts suppressed; audited.
+
+    `reports` is referral_reports' answer (unsuppressed); the caller commits."""
+    require_role(actor, DASHBOARD_READERS)
+    limit = get_settings().small_count_threshold if threshold is None else threshold
+    rows = suppress_small(reports[name], limit)
+    info = _export_info(_(REPORTS[name][0]), limit)
+    if fmt in charts.IMAGE_FORMATS:
+        file = charts.chart_file(report_chart(name, rows), info, fmt)
+    else:
+        file = charts.data_file(report_table(name, rows), info, fmt)
+    _record_export(session, actor, name, fmt, limit)
+    return file
+
+
+def export_reports_pack(
+    *,
+    session: Session,
+    actor: UserAccount,
+    reports: dict[str, pd.DataFrame],
+    fmt: str,
+    threshold: int | None = None,
+) -> charts.ExportFile:
+    """Every report in one PDF ("pdf") or as all files in a ZIP ("zip"); audited."""
+    require_role(actor, DASHBOARD_READERS)
+    limit = get_settings().small_count_threshold if threshold is None else threshold
+    suppressed = {name: suppress_small(rows, limit) for name, rows in reports.items()}
+    info = _export_info(_("Referral statistics"), limit)
+    if fmt == "pdf":
+        drawn = [report_chart(name, rows) for name, rows in suppressed.items()]
+        file = charts.report_pdf(drawn, info)
+    elif fmt == "zip":
+        files = []
+        for name, rows in suppressed.items():
+            item_info = _export_info(_(REPORTS[name][0]), limit)
+            files += [
+                charts.chart_file(report_chart(name, rows), item_info, image)
+                for image in charts.IMAGE_FORMATS
+            ]
+            files += [
+                charts.data_file(report_table(name, rows), item_info, data)
+                for data in charts.DATA_FORMATS
+            ]
+        file = charts.report_zip(files, info)
+    else:
+        raise ValueError(f"unknown pack format {fmt!r}; use pdf or zip")
+    _record_export(session, actor, "pack", fmt, limit)
+    return file

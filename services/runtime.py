@@ -53,3 +53,97 @@ def auth_problem() -> str | None:
     except FileNotFoundError:
         auth = None
     return auth_secrets_problem(auth, demo_mode=get_settings().demo_mode)
+
+
+# --- cached reads of the progress dashboard and the reports (keys: plain values only) ---
+
+
+def _cache_ttl() -> int:
+    """The cache lifetime; a broken configuration is reported by app.py, not at import."""
+    from services.settings import ConfigurationError
+
+    try:
+        return get_settings().cache_ttl_seconds
+    except ConfigurationError:
+        return 300
+
+
+def _reader(session: Session, actor_id: int):  # type: ignore[no-untyped-def]
+    """The account behind a cached read, fresh from the database (never a cache key)."""
+    from services import users
+    from services.errors import PermissionDenied
+
+    account = users.get_account(session, actor_id)
+    if account is None:
+        raise PermissionDenied("no such account")
+    return account
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_dashboard_courses(actor_id: int, role: str, country: str | None):  # type: ignore[no-untyped-def]
+    """Courses for the progress dashboard (role and country in the key: after a change of
+    role or country the old answer is never served)."""
+    from services import progress
+
+    with db_session() as session:
+        return progress.list_dashboard_courses(session=session, actor=_reader(session, actor_id))
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_course_countries(actor_id: int, role: str, course_id: int) -> list[str]:
+    from services import progress
+
+    with db_session() as session:
+        return progress.course_countries(
+            session=session, actor=_reader(session, actor_id), course_id=course_id
+        )
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_progress_dashboard(  # type: ignore[no-untyped-def]
+    actor_id: int,
+    role: str,
+    country: str | None,
+    language: str,
+    course_id: int,
+    query: tuple[tuple[str, str], ...],
+    today,  # noqa: ANN001  (a datetime.date)
+):
+    """progress.progress_dashboard for the filters given as sorted query items."""
+    from services import progress
+
+    _code, filters = progress.from_query(dict(query))
+    with db_session() as session:
+        return progress.progress_dashboard(
+            session=session,
+            actor=_reader(session, actor_id),
+            course_id=course_id,
+            filters=filters,
+            today=today,
+        )
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_country_participants(  # type: ignore[no-untyped-def]
+    actor_id: int, role: str, course_id: int, query: tuple[tuple[str, str], ...], country: str
+):
+    from services import progress
+
+    _code, filters = progress.from_query(dict(query))
+    with db_session() as session:
+        return progress.country_participants(
+            session=session,
+            actor=_reader(session, actor_id),
+            course_id=course_id,
+            country=country,
+            filters=filters,
+        )
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_referral_reports(actor_id: int, role: str):  # type: ignore[no-untyped-def]
+    """reports.referral_reports: every report's aggregate rows, unsuppressed."""
+    from services import reports
+
+    with db_session() as session:
+        return reports.referral_reports(session=session, actor=_reader(session, actor_id))

@@ -1,12 +1,13 @@
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from models import Course, CourseCreate, Enrollment, Module, ModuleProgress, Participant
 from models.enums import ProgressState, Role
-from services import courses, progress
+from services import courses, i18n, progress, reports
 from services.errors import NotFound, PermissionDenied
+from services.i18n import set_language
 from tests.conftest import make_user
 
 # Hand-made course: (email, country, status, final grade, state of module 1, of module 2).
@@ -247,33 +248,334 @@ def test_progress_table_names_countries_and_formats_the_rate(session, users, cou
     assert list(table["Completion rate"]) == ["67%", "0%", "0%", "0%"]
 
 
-def test_completion_chart_has_titles_tooltip_and_a_colour_blind_safe_scheme(session, users, course):
-    officer = users["officer_ar"]
-    own = progress.progress_by_country(session=session, actor=officer, course_id=course.id)
-    region = progress.regional_summary(session=session, actor=officer, course_id=course.id)
-    spec = progress.completion_chart([*own, region]).to_dict()
-    assert spec["title"] == "Completion rate by country"
-    assert spec["encoding"]["x"]["title"] == "Country"
-    assert spec["encoding"]["y"]["title"] == "Completion rate"
-    assert spec["encoding"]["color"]["scale"]["scheme"] == "tableau10"
-    assert [tip["field"] for tip in spec["encoding"]["tooltip"]] == [
-        "country",
-        "completion_rate",
-        "completed",
-        "remaining",
-    ]
-    values = next(iter(spec["datasets"].values()))
-    assert values == [
-        {"country": "Argentina", "completion_rate": 2 / 3, "completed": 2, "remaining": 3},
-        {
-            "country": "Region (all countries)",
-            "completion_rate": 2 / 6,
-            "completed": 2,
-            "remaining": 6,
-        },
-    ]
-
-
 def test_completion_states_exclude_a_failed_module():
     assert ProgressState.completed_fail not in courses.MODULE_DONE_STATES
     assert set(courses.MODULE_DONE_STATES) == {"completed", "completed_pass"}
+
+
+# ============================================================ the dashboard, with a schedule
+
+TODAY = date(2018, 6, 15)
+ENDS_ON = date(2018, 7, 3)
+# (title, due on, required). On TODAY modules 1 and 2 are overdue; 3 is optional and not due.
+SCHEDULE = [
+    ("Detection", date(2018, 5, 20), True),
+    ("Assistance", date(2018, 6, 10), True),
+    ("Return", date(2018, 7, 1), False),
+]
+# (email, country, status, enrolled on, completed on, grade, [(state, last change day)] x3)
+D = date
+SCHEDULED = [
+    ("ar1@c.test", "AR", "completed", D(2018, 5, 1), D(2018, 6, 1), 80.0,
+     [("completed", 15), ("completed", 25), ("completed", 31)]),
+    ("ar2@c.test", "AR", "completed", D(2018, 5, 1), D(2018, 6, 5), 90.0,
+     [("completed_pass", 16), ("completed_pass", 26), ("not_started", None)]),
+    ("ar3@c.test", "AR", "active", D(2018, 5, 10), None, None,
+     [("completed", 15), ("in_progress", 43), ("not_started", None)]),
+    ("ar4@c.test", "AR", "withdrawn", D(2018, 5, 1), None, None,
+     [("in_progress", 5), ("not_started", None), ("not_started", None)]),
+    ("br1@c.test", "BR", "active", D(2018, 5, 1), None, None,
+     [("not_started", None), ("not_started", None), ("not_started", None)]),
+    ("br2@c.test", "BR", "invited", D(2018, 6, 1), None, None, []),
+    ("br3@c.test", "BR", "active", D(2018, 5, 1), None, None,
+     [("completed_fail", 25), ("completed", 33), ("not_started", None)]),
+    ("cl1@c.test", "CL", "completed", D(2018, 5, 2), D(2018, 6, 5), 70.0,
+     [("completed", 10), ("completed", 20), ("completed", 30)]),
+    ("xx1@c.test", None, "active", D(2018, 5, 3), None, None,
+     [("completed", 12), ("completed", 22), ("not_started", None)]),
+]  # fmt: skip
+
+
+def make_scheduled_course(session, coordinator, code: str = "SCH-2018") -> Course:
+    """SCHEDULED: AR with completions and a withdrawal, BR with none, CL all done, one unknown.
+    Progress rows change on (May 1 + day offset)."""
+    course = courses.create_course(
+        session=session,
+        actor=coordinator,
+        course_in=CourseCreate(
+            code=code, title=f"Course {code}", starts_on=D(2018, 5, 1), ends_on=ENDS_ON
+        ),
+    )
+    modules = []
+    for position, (title, due_on, required) in enumerate(SCHEDULE, start=1):
+        module = Module(
+            course_id=course.id, position=position, title=title, due_on=due_on,
+            is_required=required,
+        )  # fmt: skip
+        session.add(module)
+        modules.append(module)
+    session.flush()
+    for email, country, status, enrolled_on, completed_on, grade, states in SCHEDULED:
+        participant = Participant(full_name=email.split("@")[0], email=email, country=country)
+        session.add(participant)
+        session.flush()
+        enrollment = Enrollment(
+            participant_id=participant.id,
+            course_id=course.id,
+            status=status,
+            enrolled_on=enrolled_on,
+            completed_on=completed_on,
+            final_grade=grade,
+        )
+        session.add(enrollment)
+        session.flush()
+        for module, (state, offset) in zip(modules, states, strict=False):
+            changed = datetime(2018, 5, 1, 12, tzinfo=UTC) + timedelta(days=offset or 0)
+            session.add(
+                ModuleProgress(
+                    enrollment_id=enrollment.id, module_id=module.id, state=state,
+                    updated_at=changed,
+                )
+            )  # fmt: skip
+    session.commit()
+    return course
+
+
+@pytest.fixture
+def scheduled(session, users) -> Course:
+    """The SCHEDULED course (see make_scheduled_course)."""
+    return make_scheduled_course(session, users["coordinator"])
+
+
+def _read(read, session, actor, course, **kwargs):
+    return read(session=session, actor=actor, course_id=course.id, **kwargs)
+
+
+def test_kpis_of_the_region_by_hand(session, users, scheduled):
+    region = _read(progress.regional_summary, session, users["manager"], scheduled, today=TODAY)
+    assert region == progress.CountryProgress(
+        country="ALL",
+        enrolled=9,
+        invited=1,
+        active=4,
+        completed=3,
+        withdrawn=1,
+        completion_rate=3 / 8,
+        average_grade=80.0,
+        behind=4,  # ar3, br1, br2 (no progress rows at all), br3 (a failed module)
+    )
+
+
+def test_by_country_includes_zero_completions_and_the_withdrawn(session, users, scheduled):
+    rows = _read(
+        progress.progress_by_country, session, users["coordinator"], scheduled, today=TODAY
+    )
+    got = {row.country: row for row in rows}
+    assert got["AR"] == progress.CountryProgress("AR", 4, 0, 1, 2, 1, 2 / 3, 85.0, behind=1)
+    assert got["BR"] == progress.CountryProgress("BR", 3, 1, 2, 0, 0, 0.0, None, behind=3)
+    assert got["CL"] == progress.CountryProgress("CL", 1, 0, 0, 1, 0, 1.0, 70.0, behind=0)
+    assert got[None] == progress.CountryProgress(None, 1, 0, 1, 0, 0, 0.0, None, behind=0)
+
+
+def test_nobody_is_behind_before_the_first_due_date(session, users, scheduled):
+    early = D(2018, 5, 20)  # due that day: not yet late
+    region = _read(progress.regional_summary, session, users["admin"], scheduled, today=early)
+    assert region.behind == 0
+
+
+def test_filters_narrow_every_figure(session, users, scheduled):
+    manager = users["manager"]
+    done = progress.ProgressFilters(status="completed")
+    rows = _read(progress.progress_by_country, session, manager, scheduled, filters=done)
+    assert {row.country: row.completed for row in rows} == {"AR": 2, "CL": 1}
+    late_cohort = progress.ProgressFilters(enrolled_from=D(2018, 5, 2), enrolled_to=D(2018, 6, 1))
+    rows = _read(progress.progress_by_country, session, manager, scheduled, filters=late_cohort)
+    assert {row.country: row.enrolled for row in rows} == {"AR": 1, "BR": 1, "CL": 1, None: 1}
+    brazil = progress.ProgressFilters(country="BR")
+    selection = _read(
+        progress.regional_summary, session, manager, scheduled, filters=brazil, by_country=True
+    )
+    region = _read(progress.regional_summary, session, manager, scheduled, filters=brazil)
+    assert (selection.enrolled, region.enrolled) == (3, 9)
+    unknown = progress.ProgressFilters(country=progress.UNKNOWN_COUNTRY)
+    rows = _read(progress.progress_by_country, session, manager, scheduled, filters=unknown)
+    assert [row.country for row in rows] == [None]
+
+
+def test_module_heat_map_cells_by_hand(session, users, scheduled):
+    cells = _read(progress.module_completion_by_country, session, users["manager"], scheduled)
+    got = {(c["position"], c["country"]): (c["completed"], c["total"]) for c in cells}
+    assert got == {
+        (1, "AR"): (3, 3), (1, "BR"): (0, 3), (1, "CL"): (1, 1), (1, None): (1, 1),
+        (2, "AR"): (2, 3), (2, "BR"): (1, 3), (2, "CL"): (1, 1), (2, None): (1, 1),
+        (3, "AR"): (1, 3), (3, "BR"): (0, 3), (3, "CL"): (1, 1), (3, None): (0, 1),
+    }  # fmt: skip
+
+
+def test_cumulative_completions_per_country_by_hand(session, users, scheduled):
+    frame = _read(progress.completions_over_time, session, users["manager"], scheduled)
+    assert list(frame.itertuples(index=False, name=None)) == [
+        ("AR", D(2018, 6, 1), 1, 1),
+        ("AR", D(2018, 6, 5), 1, 2),
+        ("CL", D(2018, 6, 5), 1, 1),
+    ]
+
+
+def test_participants_at_risk_furthest_behind_first_with_last_activity(session, users, scheduled):
+    frame = _read(progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY)
+    rows = frame[["full_name", "overdue_modules", "days_behind"]]
+    assert list(rows.itertuples(index=False, name=None)) == [
+        ("br1", 2, 26),
+        ("br2", 2, 26),
+        ("br3", 1, 26),
+        ("ar3", 1, 5),
+    ]
+    last = dict(zip(frame["full_name"], frame["last_activity"], strict=True))
+    assert last["br1"] is None and last["br2"] is None
+    assert last["br3"].date() == D(2018, 6, 3)
+    assert last["ar3"].date() == D(2018, 6, 13)
+    assert list(frame["first_missed_due"])[-1] == D(2018, 6, 10)
+
+
+def test_drill_down_lists_a_countrys_participants_and_module_states(session, users, scheduled):
+    frame = progress.country_participants(
+        session=session, actor=users["coordinator"], course_id=scheduled.id, country="AR"
+    )
+    assert list(frame.columns) == [
+        "full_name", "consular_post", "status", "final_grade", "Detection", "Assistance", "Return"
+    ]  # fmt: skip
+    assert frame["full_name"].tolist() == ["ar1", "ar2", "ar3", "ar4"]
+    assert frame.iloc[2][["Detection", "Assistance"]].tolist() == ["completed", "in_progress"]
+    brazil = progress.country_participants(
+        session=session, actor=users["manager"], course_id=scheduled.id, country="BR"
+    )
+    assert brazil.set_index("full_name").loc["br2", "Detection"] == "not_started"
+    shown = progress.participants_table(frame)
+    assert shown.iloc[2]["Assistance"] == "In progress"
+
+
+def test_officer_sees_own_country_and_region_but_no_participant(session, users, scheduled):
+    officer = users["officer_br"]
+    board = progress.progress_dashboard(
+        session=session,
+        actor=officer,
+        course_id=scheduled.id,
+        filters=progress.ProgressFilters(country="AR"),  # ignored: an officer's is BR
+        today=TODAY,
+    )
+    assert [row.country for row in board.countries] == ["BR"]
+    assert (board.selection.enrolled, board.region.enrolled) == (3, 9)
+    assert {cell["country"] for cell in board.modules} == {"BR", "ALL"}
+    assert set(board.completions["country"]) == {"ALL"}
+    assert board.at_risk is None
+    with pytest.raises(PermissionDenied):
+        _read(progress.participants_at_risk, session, officer, scheduled, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        _read(progress.country_participants, session, officer, scheduled, country="BR")
+    with pytest.raises(PermissionDenied):
+        progress.course_countries(session=session, actor=officer, course_id=scheduled.id)
+
+
+def test_dashboard_for_a_manager_has_every_part(session, users, scheduled):
+    board = progress.progress_dashboard(
+        session=session, actor=users["manager"], course_id=scheduled.id, today=TODAY
+    )
+    assert board.selection == board.region
+    assert board.course.ends_on == ENDS_ON and board.course_enrolled == 9
+    assert len(board.at_risk) == 4
+    assert set(progress.dashboard_charts(board)) == set(progress.CHARTS)
+    countries = progress.course_countries(
+        session=session, actor=users["manager"], course_id=scheduled.id
+    )
+    assert countries == ["AR", "BR", "CL", progress.UNKNOWN_COUNTRY]
+
+
+# ------------------------------------------------------------------ query string
+
+
+def test_query_string_round_trip():
+    filters = progress.ProgressFilters(
+        enrolled_from=D(2018, 5, 1), enrolled_to=D(2018, 5, 31), country="AR", status="active"
+    )
+    query = progress.to_query("HT-2018", filters)
+    assert query == {
+        "course": "HT-2018", "from": "2018-05-01", "to": "2018-05-31", "country": "AR",
+        "status": "active",
+    }  # fmt: skip
+    assert progress.from_query(query) == ("HT-2018", filters)
+    assert progress.to_query(None, progress.NO_FILTERS) == {}
+
+
+def test_query_string_ignores_values_that_do_not_parse():
+    code, filters = progress.from_query(
+        {"course": " ", "from": "yesterday", "country": "<script>", "status": "sleeping"}
+    )
+    assert (code, filters) == (None, progress.NO_FILTERS)
+
+
+# ------------------------------------------------------------------ charts
+
+
+def _dashboard(session, actor, course, **filters):
+    return progress.progress_dashboard(
+        session=session,
+        actor=actor,
+        course_id=course.id,
+        filters=progress.ProgressFilters(**filters),
+        today=TODAY,
+    )
+
+
+def test_completion_chart_has_titles_tooltip_safe_colours_and_the_regional_rule(
+    session, users, scheduled
+):
+    board = _dashboard(session, users["officer_ar"], scheduled)
+    spec = progress.completion_chart(board.countries, board.region).to_dict()
+    assert spec["title"] == "Completion rate by country"
+    bars, rule, caption = spec["layer"]
+    assert bars["encoding"]["x"]["title"] == "Country"
+    assert bars["encoding"]["y"]["title"] == "Completion rate"
+    assert bars["mark"]["color"] in reports.OKABE_ITO
+    assert [tip["field"] for tip in bars["encoding"]["tooltip"]] == [
+        "country", "completion_rate", "completed", "remaining"
+    ]  # fmt: skip
+    assert rule["mark"]["type"] == "rule" and rule["mark"]["color"] in reports.OKABE_ITO
+    values = spec["datasets"][bars["data"]["name"]]
+    assert values == [
+        {"country": "Argentina", "completion_rate": 2 / 3, "completed": 2, "remaining": 3}
+    ]
+    average = spec["datasets"][rule["data"]["name"]]
+    assert average[0]["average"] == 3 / 8
+    assert average[0]["caption"] == "Regional average 38%"
+
+
+def test_heat_map_and_time_chart_mark_what_the_issue_asks(session, users, scheduled):
+    board = _dashboard(session, users["manager"], scheduled)
+    heat = progress.module_heatmap(board.modules).to_dict()
+    assert heat["title"] == "Module completion by country"
+    assert heat["layer"][0]["encoding"]["color"]["scale"]["scheme"] == "viridis"
+    over_time = progress.completions_chart(board.completions, board.course.ends_on).to_dict()
+    lines, end_rule, _text = over_time["layer"]
+    assert lines["encoding"]["color"]["scale"]["range"] == reports.OKABE_ITO
+    assert "strokeDash" in lines["encoding"]
+    assert spec_values(over_time, end_rule)[0]["caption"] == "Course end 2018-07-03"
+
+
+def spec_values(spec, layer):
+    return spec["datasets"][layer["data"]["name"]]
+
+
+def test_chart_labels_follow_the_language(session, users, scheduled):
+    board = _dashboard(session, users["manager"], scheduled)
+    set_language("es")
+    try:
+        spec = progress.completion_chart(board.countries, board.region).to_dict()
+    finally:
+        set_language("en")
+    assert spec["title"] == _es("Completion rate by country")
+    assert spec_values(spec, spec["layer"][0])[0]["country"] == "Argentina"
+
+
+def _es(text: str) -> str:
+    set_language("es")
+    try:
+        return i18n._(text)
+    finally:
+        set_language("en")
+
+
+def test_a_filter_that_matches_nothing_keeps_the_course_total(session, users, scheduled):
+    board = _dashboard(session, users["manager"], scheduled, country="UY")
+    assert board.course_enrolled == 9
+    assert board.selection.enrolled == 0 and board.countries == []
+    assert progress.dashboard_charts(board) == {}

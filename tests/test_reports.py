@@ -181,3 +181,32 @@ def test_charts_build_valid_specs_with_titles(session, seeded, report, chart, ti
     assert spec["title"] == title
     assert "tooltip" in json.dumps(spec)
     assert ReferralCase.__tablename__ not in json.dumps(spec)
+
+
+# --- the page's reports and their export tables -------------------------------------------
+
+
+def test_referral_reports_hold_every_report_of_the_page(session, seeded):
+    every = reports.referral_reports(session=session, actor=seeded["manager"])
+    assert list(every) == list(reports.REPORTS)
+    assert as_rows(every["country"]) == [("AR", 4), ("BR", 2), ("PY", 1)]
+    with pytest.raises(PermissionDenied):
+        reports.referral_reports(session=session, actor=seeded["officer_ar"])
+
+
+def test_report_table_has_translated_headers_labels_and_suppressed_counts(session, seeded):
+    every = reports.referral_reports(session=session, actor=seeded["manager"])
+    table = reports.report_table("stage", reports.suppress_small(every["stage"], 2))
+    assert list(table.columns) == ["Stage", "Cases"]
+    assert as_rows(table)[:2] == [("Identified", 2), ("Screening", 0)]
+    closed = reports.report_table("stage", reports.suppress_small(every["stage"], 5))
+    assert as_rows(closed)[-1] == ("Closed", "<5")
+    countries = reports.report_table("country", every["country"])
+    assert list(countries["Reporting country"]) == ["Argentina", "Brazil", "Paraguay"]
+
+
+@pytest.mark.parametrize("name", list(reports.REPORTS))
+def test_report_chart_draws_every_report(session, seeded, name):
+    every = reports.referral_reports(session=session, actor=seeded["manager"])
+    spec = reports.report_chart(name, reports.suppress_small(every[name])).to_dict()
+    assert spec["title"] == reports.REPORTS[name][0]

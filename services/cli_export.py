@@ -1,0 +1,215 @@
+"""`enlace export`: the dashboards' charts and data as files, from the command line.
+
+    enlace export progress --course HT-2018 --format png --out completion.png
+    enlace export progress --course HT-2018 --chart all --format pdf --out pack.pdf
+    enlace export reports --report stage --format csv --out stages.csv
+
+Every export is audited (as the operator "cli", or the account given with --as).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from sqlmodel import Session, select
+
+from models import Course, UserAccount
+from models.enums import EnrollmentStatus
+from services import migrate, progress, reports, users
+from services.charts import IMAGE_FORMATS, ExportFile
+from services.db import build_engine, session_scope
+from services.errors import EnlaceError
+from services.settings import ConfigurationError, get_settings
+
+export_app = typer.Typer(
+    help="Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+class FileFormat(StrEnum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+    csv = "csv"
+    xlsx = "xlsx"
+    zip = "zip"
+
+
+class ProgressItem(StrEnum):
+    completion = "completion"
+    modules = "modules"
+    completions = "completions"
+    countries = "countries"
+    at_risk = "at_risk"
+    all = "all"
+
+
+class ReportItem(StrEnum):
+    stage = "stage"
+    situation = "situation"
+    country = "country"
+    month = "month"
+    all = "all"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(message, style="bold red", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise fail(str(error), 2) from None
+    engine = build_engine(settings.database_url)
+    try:
+        if migrate.current_revision(engine) is None:
+            raise fail("The database has no schema yet: run `enlace db upgrade` first.")
+        with session_scope(engine) as session:
+            yield session
+    except EnlaceError as error:
+        raise fail(f"Refused: {error}") from None
+    finally:
+        engine.dispose()
+
+
+def _actor(session: Session, email: str | None) -> UserAccount:
+    if not email:
+        return users.system_actor()
+    account = users.find_by_email(session, email)
+    if account is None:
+        raise fail(f"No account for {email}.", 2)
+    return account
+
+
+def _check_format(item: str, fmt: FileFormat, tables: tuple[str, ...]) -> None:
+    """Exit 2 with a plain message when the item cannot be written in that format."""
+    if item == "all" and fmt not in (FileFormat.pdf, FileFormat.zip):
+        raise fail("--chart all / --report all writes a pack: use --format pdf or zip.", 2)
+    if item != "all" and fmt == FileFormat.zip:
+        raise fail("--format zip writes every file: use it with all.", 2)
+    if item in tables and fmt.value in IMAGE_FORMATS:
+        raise fail(f"{item} is a table: use --format csv or xlsx.", 2)
+
+
+def _write(file: ExportFile, out: Path) -> None:
+    try:
+        out.write_bytes(file.data)
+    except OSError as error:
+        raise fail(f"Cannot write {out}: {error.strerror}", 2) from None
+    console.print(
+        f"Wrote {out} ({file.mime}, {len(file.data) / 1024:.0f} KB); the export is audited.",
+        markup=False,
+        highlight=False,
+    )
+
+
+@export_app.command("progress")
+def export_progress(
+    course: Annotated[str, typer.Option(help="Course code, e.g. HT-2018")],
+    format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    out: Annotated[Path, typer.Option(help="File to write")],
+    chart: Annotated[
+        ProgressItem | None,
+        typer.Option(help="What to export (default: completion; all with zip)"),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Only participants of this country (ISO alpha-2)")
+    ] = None,
+    status: Annotated[EnrollmentStatus | None, typer.Option(help="Enrollment status")] = None,
+    enrolled_from: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="Enrolled on/after")
+    ] = None,
+    enrolled_to: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Enrolled on/before")
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Day that decides who is behind (today)"),
+    ] = None,
+    as_account: Annotated[
+        str | None, typer.Option("--as", help="Export as this account (audited as them)")
+    ] = None,
+) -> None:
+    """A chart of the progress-by-country dashboard (PNG, SVG, PDF), its data (CSV, XLSX),
+    or with --chart all the report pack (one PDF, or a ZIP of every file)."""
+    item = chart or (ProgressItem.all if format == FileFormat.zip else ProgressItem.completion)
+    _check_format(item.value, format, progress.TABLES)
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise fail(f"--country must be a two-letter ISO code, not {country!r}.", 2)
+    filters = progress.ProgressFilters(
+        enrolled_from=enrolled_from.date() if enrolled_from else None,
+        enrolled_to=enrolled_to.date() if enrolled_to else None,
+        country=country.upper() if country else None,
+        status=status,
+    )
+    with _session() as session, Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Reading progress", total=2)
+        course_id = session.exec(select(Course.id).where(Course.code == course)).first()
+        if course_id is None:
+            raise fail(f"No course with the code {course}.", 2)
+        actor = _actor(session, as_account)
+        board = progress.progress_dashboard(
+            session=session,
+            actor=actor,
+            course_id=course_id,
+            filters=filters,
+            today=as_of.date() if as_of else date.today(),
+        )
+        if board.selection.enrolled == 0:
+            raise fail("Nobody matches: the course has no enrollments, or the filters none.")
+        bar.update(task, advance=1, description="Rendering")
+        try:
+            if item == ProgressItem.all:
+                file = progress.export_pack(
+                    session=session, actor=actor, dashboard=board, fmt=format.value
+                )
+            else:
+                file = progress.export_item(
+                    session=session, actor=actor, dashboard=board, item=item.value, fmt=format.value
+                )
+        except ValueError:
+            raise fail(f"Nothing to draw for {item.value} with these filters.") from None
+        bar.update(task, advance=1)
+    _write(file, out)
+
+
+@export_app.command("reports")
+def export_reports(
+    format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    out: Annotated[Path, typer.Option(help="File to write")],
+    report: Annotated[
+        ReportItem | None, typer.Option(help="Which report (default: stage; all with zip)")
+    ] = None,
+    as_account: Annotated[
+        str | None, typer.Option("--as", help="Export as this account (audited as them)")
+    ] = None,
+) -> None:
+    """A referral statistics chart or its data, small counts suppressed; --report all: the
+    pack (one PDF, or a ZIP of every file)."""
+    item = report or (ReportItem.all if format == FileFormat.zip else ReportItem.stage)
+    _check_format(item.value, format, ())
+    with _session() as session:
+        actor = _actor(session, as_account)
+        every = reports.referral_reports(session=session, actor=actor)
+        if item == ReportItem.all:
+            file = reports.export_reports_pack(
+                session=session, actor=actor, reports=every, fmt=format.value
+            )
+        else:
+            file = reports.export_report(
+                session=session, actor=actor, reports=every, name=item.value, fmt=format.value
+            )
+    _write(file, out)
