@@ -1,26 +1,38 @@
-"""Courses & enrollment: the courses, one course's modules and enrollments, adding a course."""
+"""Courses & enrollment: courses and modules, enrollments, the progress grid, bulk import."""
 
+import math
 import re
+from datetime import date
 
 import streamlit as st
 from pydantic import ValidationError
 
-from models import CourseCreate
+from models import CourseCreate, CourseUpdate, ParticipantCreate, ParticipantUpdate
 from models.enums import EnrollmentStatus
-from services import courses, validation
+from services import courses, imports, validation
 from services.access import STAFF
-from services.errors import EnlaceError, NotFound, PermissionDenied
+from services.errors import EnlaceError, ImportRejected, StaleVersion
 from services.i18n import _
 from services.labels import country_name, label, options
 from services.runtime import clear_caches, current_actor, db_session
 
 ALL = ""
-PAGE_SIZE = 200
+PAGE_SIZE = 100
+GRID_PAGE_SIZE = 50
 FLASH = "courses_flash"
+SECTIONS = {
+    "enrollments": _("Enrollments"),
+    "progress": _("Module progress"),
+    "import": _("Import"),
+    "course": _("Course & modules"),
+    "new": _("New course"),
+}
 
 actor = current_actor()
-can_manage = actor.role in STAFF
 st.title(_("Courses & enrollment"))
+if actor.role not in STAFF:
+    st.error(_("Your role does not give access to course management."))
+    st.stop()
 
 
 def _literal(text: str) -> str:
@@ -28,37 +40,64 @@ def _literal(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
 
 
+def _done(message: str) -> None:
+    clear_caches()
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def _show_form_errors(error: ValidationError, places: dict, fallback) -> None:  # type: ignore[type-arg]
+    shown: dict[object, list[str]] = {}
+    for field, message in validation.form_errors(error).items():
+        shown.setdefault(places.get(field, fallback), []).append(message)
+    for place, lines in shown.items():
+        place.error(_literal(" ".join(lines)))
+
+
+def _country_label(code: str) -> str:
+    if code == ALL:
+        return _("All")
+    if code == courses.UNKNOWN_COUNTRY:
+        return _("Unknown country")
+    return country_name(code)
+
+
+# ------------------------------------------------------------------------- new course
+
+
 def _add_course_form() -> None:
     """The "Add course" form; errors appear under the field concerned, input is kept."""
     with st.form("add_course", clear_on_submit=False):
         st.subheader(_("Add course"))
-        code = st.text_input(_("Code"), help=_("A short unique code, for example CTR-2018."))
+        code = st.text_input(
+            _("Code"), help=_("A short unique code, for example CTR-2018."), key="new_code"
+        )
         code_error = st.empty()
-        title = st.text_input(_("Title"))
+        title = st.text_input(_("Title"), key="new_title")
         title_error = st.empty()
-        organiser = st.text_input(_("Organiser"), placeholder=_("IOM / IPPDH"))
+        organiser = st.text_input(_("Organiser"), placeholder=_("IOM / IPPDH"), key="new_org")
         organiser_error = st.empty()
         start_column, end_column = st.columns(2)
-        starts_on = start_column.date_input(_("Starts on"), value=None)
+        starts_on = start_column.date_input(_("Starts on"), value=None, key="new_starts")
         starts_error = start_column.empty()
-        ends_on = end_column.date_input(_("Ends on"), value=None)
+        ends_on = end_column.date_input(_("Ends on"), value=None, key="new_ends")
         ends_error = end_column.empty()
         modules_text = st.text_area(
-            _("Modules, one per line"), help=_("In the order participants follow them.")
+            _("Modules, one per line"),
+            help=_("In the order participants follow them."),
+            key="new_modules",
         )
         modules_error = st.empty()
         form_error = st.empty()
-        submitted = st.form_submit_button(_("Add course"), type="primary")
+        submitted = st.form_submit_button(_("Add course"), type="primary", key="add_course_submit")
     if not submitted:
         return
-
     places = {
         "code": code_error,
         "title": title_error,
         "organiser": organiser_error,
         "starts_on": starts_error,
         "ends_on": ends_error,
-        # The only check on the whole course is "the end date is before the start date".
         validation.FORM_LEVEL: ends_error,
         "modules": modules_error,
     }
@@ -74,96 +113,580 @@ def _add_course_form() -> None:
                 modules=(modules_text or "").splitlines(),
             )
     except ValidationError as error:
-        messages: dict[object, list[str]] = {}
-        for field, message in validation.form_errors(error).items():
-            messages.setdefault(places.get(field, form_error), []).append(message)
-        for place, lines in messages.items():
-            place.error(_literal(" ".join(lines)))  # type: ignore[attr-defined]
+        _show_form_errors(error, places, form_error)
         return
     except EnlaceError as error:
         form_error.error(_literal(str(error)))
         return
-    clear_caches()
-    st.session_state[FLASH] = _("Course {code} added.").format(code=course.code)
-    st.rerun()
+    st.session_state["select_course"] = course.id
+    _done(_("Course {code} added.").format(code=course.code))
 
 
-try:
-    with db_session() as session:
-        course_rows = courses.list_courses(session=session, actor=actor)
-except PermissionDenied:
-    st.error(_("Your role does not give access to course management."))
-    st.stop()
+# -------------------------------------------------------------------------- enrollments
 
-if flash := st.session_state.pop(FLASH, None):
-    st.success(_literal(flash))
 
-if not course_rows:
-    if can_manage:
-        st.info(_("No course yet: add the first one with the form below."))
-        _add_course_form()
-    else:
-        st.info(_("No course yet: a coordinator can add one on Courses & enrollment."))
-    st.stop()
-
-st.dataframe(courses.courses_table(course_rows), hide_index=True)
-
-titles = {row.id: f"{row.code} — {row.title}" for row in course_rows}
-course_id = st.selectbox(_("Course"), list(titles), format_func=titles.__getitem__)
-
-try:
-    with db_session() as session:
-        modules = courses.list_modules(session=session, actor=actor, course_id=course_id)
-except NotFound:
-    st.error(_("This course does not exist any more: choose another one."))
-    st.stop()
-
-st.subheader(_("Modules"))
-if modules:
-    st.dataframe(courses.modules_table(modules), hide_index=True)
-else:
-    st.info(_("This course has no modules yet."))
-
-st.subheader(_("Enrollments"))
-if can_manage:
+def _enrollment_filters(prefix: str, course_id: int) -> dict:  # type: ignore[type-arg]
     with db_session() as session:
         countries = courses.enrollment_countries(session=session, actor=actor, course_id=course_id)
-    country_column, status_column, search_column = st.columns(3)
+    country_column, status_column, band_column, search_column = st.columns(4)
     country = country_column.selectbox(
         _("Country"),
-        [ALL, *countries],
-        format_func=lambda code: _("All") if code == ALL else country_name(code),
+        [ALL, *countries, courses.UNKNOWN_COUNTRY],
+        format_func=_country_label,
+        key=f"{prefix}_country",
     )
     status = status_column.selectbox(
         _("Status"),
         [ALL, *options(EnrollmentStatus)],
         format_func=lambda code: _("All") if code == ALL else label(code),
+        key=f"{prefix}_status",
     )
-    search = search_column.text_input(_("Search name, email or ID"))
+    band = band_column.selectbox(
+        _("Progress"),
+        [ALL, *options(courses.ProgressBand)],
+        format_func=lambda code: _("All") if code == ALL else courses.band_label(code),
+        key=f"{prefix}_band",
+    )
+    search = search_column.text_input(_("Search name, email or ID"), key=f"{prefix}_search")
+    return {
+        "country": country or None,
+        "status": status or None,
+        "progress_band": band or None,
+        "search": search or None,
+    }
+
+
+def _page_number(total: int, size: int, key: str) -> int:
+    pages = max(1, math.ceil(total / size))
+    if pages == 1:
+        return 0
+    number = st.number_input(_("Page"), min_value=1, max_value=pages, value=1, key=key)
+    st.caption(_("Page {page} of {pages}").format(page=number, pages=pages))
+    return (int(number) - 1) * size
+
+
+def _enrollments_section(course_id: int) -> None:
+    filters = _enrollment_filters("enrollments", course_id)
     with db_session() as session:
-        enrollment_rows = courses.list_enrollments(
+        total = courses.count_enrollments(
+            session=session, actor=actor, course_id=course_id, **filters
+        )
+    offset = _page_number(total, PAGE_SIZE, "enrollments_page")
+    with db_session() as session:
+        rows = courses.list_enrollments(
             session=session,
             actor=actor,
             course_id=course_id,
-            country=country or None,
-            status=status or None,
-            search=search or None,
             limit=PAGE_SIZE,
+            offset=offset,
+            **filters,
         )
-    if enrollment_rows:
-        st.dataframe(courses.enrollments_table(enrollment_rows), hide_index=True)
-        if len(enrollment_rows) == PAGE_SIZE:
-            st.caption(
-                _("Showing the first {count}: narrow the filters to find someone.").format(
-                    count=PAGE_SIZE
-                )
-            )
-    elif country or status or search:
+    st.caption(_("{count} enrollments match.").format(count=total))
+    if rows:
+        st.dataframe(courses.enrollments_table(rows), hide_index=True, key="enrollments_table")
+    elif any(filters.values()):
         st.info(_("No enrollment matches these filters: change or clear them."))
     else:
-        st.info(_("Nobody is enrolled in this course yet."))
+        st.info(_("Nobody is enrolled in this course yet: add a participant or import a file."))
+
+    with st.expander(_("Add a participant"), icon=":material/person_add:"):
+        _add_participant_form(course_id)
+    if rows:
+        with st.expander(_("Change status or correct a participant"), icon=":material/edit:"):
+            _edit_enrollment(rows)
+
+
+def _add_participant_form(course_id: int) -> None:
+    with st.form("add_participant", clear_on_submit=False):
+        name_column, email_column = st.columns(2)
+        full_name = name_column.text_input(_("Full name"), key="participant_name")
+        name_error = name_column.empty()
+        email = email_column.text_input(_("Email"), key="participant_email")
+        email_error = email_column.empty()
+        country_column, post_column = st.columns(2)
+        country = country_column.selectbox(
+            _("Country"),
+            [ALL, *courses.country_choices()],
+            format_func=lambda code: _("Unknown") if code == ALL else country_name(code),
+            key="participant_country",
+        )
+        country_error = country_column.empty()
+        consular_post = post_column.text_input(_("Consular post (city)"), key="participant_post")
+        institution = st.text_input(_("Institution"), key="participant_institution")
+        status_column, date_column = st.columns(2)
+        status = status_column.selectbox(
+            _("Status"),
+            [EnrollmentStatus.invited.value, EnrollmentStatus.active.value],
+            format_func=label,
+            key="participant_status",
+        )
+        enrolled_on = date_column.date_input(_("Enrolled on"), key="participant_enrolled_on")
+        form_error = st.empty()
+        submitted = st.form_submit_button(_("Enroll"), type="primary", key="participant_submit")
+    if not submitted:
+        return
+    try:
+        participant_in = ParticipantCreate(
+            full_name=full_name,
+            email=email,
+            country=country or None,
+            consular_post=consular_post,
+            institution=institution,
+        )
+        with db_session() as session:
+            courses.add_participant_to_course(
+                session=session,
+                actor=actor,
+                course_id=course_id,
+                participant_in=participant_in,
+                status=EnrollmentStatus(status),
+                enrolled_on=enrolled_on,
+            )
+    except ValidationError as error:
+        places = {"full_name": name_error, "email": email_error, "country": country_error}
+        _show_form_errors(error, places, form_error)
+        return
+    except EnlaceError as error:
+        form_error.error(_literal(str(error)))
+        return
+    _done(_("{name} enrolled.").format(name=participant_in.full_name))
+
+
+def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
+    by_id = {row.enrollment_id: row for row in rows}
+    enrollment_id = st.selectbox(
+        _("Participant"),
+        list(by_id),
+        format_func=lambda key: f"{by_id[key].full_name} <{by_id[key].email}>",
+        key="edit_enrollment",
+    )
+    row = by_id[enrollment_id]
+    with db_session() as session:
+        enrollment = courses.get_enrollment(
+            session=session, actor=actor, enrollment_id=enrollment_id
+        )
+        participant = courses.get_participant(
+            session=session, actor=actor, participant_id=row.participant_id
+        )
+    # The version seen when the form first appeared: a save by someone else since is refused.
+    version_key = f"enrollment_version_{enrollment_id}"
+    st.session_state.setdefault(version_key, enrollment.updated_at)
+    current = EnrollmentStatus(enrollment.status)
+    st.caption(
+        _("Status: {status} · enrolled on {enrolled} · completed on {completed}").format(
+            status=label(current),
+            enrolled=enrollment.enrolled_on or "—",
+            completed=enrollment.completed_on or "—",
+        )
+    )
+    targets = courses.STATUS_TRANSITIONS[current]
+    with st.form("change_status"):
+        status_column, date_column = st.columns(2)
+        target = status_column.selectbox(
+            _("New status"), [t.value for t in targets], format_func=label, key="new_status"
+        )
+        on = date_column.date_input(_("On"), value=date.today(), key="new_status_on")
+        status_error = st.empty()
+        changed = st.form_submit_button(_("Change status"), key="change_status_submit")
+    if changed:
+        try:
+            with db_session() as session:
+                courses.change_enrollment_status(
+                    session=session,
+                    actor=actor,
+                    enrollment_id=enrollment_id,
+                    status=target,
+                    on=on,
+                    expected_updated_at=st.session_state[version_key],
+                )
+        except StaleVersion as error:
+            st.session_state.pop(version_key, None)
+            status_error.error(_literal(str(error)))
+        except EnlaceError as error:
+            status_error.error(_literal(str(error)))
+        else:
+            st.session_state.pop(version_key, None)
+            _done(_("{name} is now {status}.").format(name=row.full_name, status=label(target)))
+
+    with st.form("correct_participant"):
+        name_column, email_column = st.columns(2)
+        full_name = name_column.text_input(
+            _("Full name"), value=participant.full_name, key="fix_name"
+        )
+        email = email_column.text_input(_("Email"), value=participant.email, key="fix_email")
+        choices = [ALL, *courses.country_choices()]
+        country = st.selectbox(
+            _("Country"),
+            choices,
+            index=choices.index(participant.country) if participant.country in choices else 0,
+            format_func=lambda code: _("Unknown") if code == ALL else country_name(code),
+            key="fix_country",
+        )
+        post_column, institution_column = st.columns(2)
+        consular_post = post_column.text_input(
+            _("Consular post (city)"), value=participant.consular_post, key="fix_post"
+        )
+        institution = institution_column.text_input(
+            _("Institution"), value=participant.institution, key="fix_institution"
+        )
+        fix_error = st.empty()
+        saved = st.form_submit_button(_("Save participant"), key="fix_submit")
+    if saved:
+        try:
+            update = ParticipantUpdate(
+                full_name=full_name,
+                email=email,
+                country=country or None,
+                consular_post=consular_post,
+                institution=institution,
+            )
+            with db_session() as session:
+                courses.update_participant(
+                    session=session,
+                    actor=actor,
+                    participant_id=participant.id,
+                    participant_in=update,
+                )
+        except ValidationError as error:
+            fix_error.error(_literal(" ".join(validation.messages(error))))
+        except EnlaceError as error:
+            fix_error.error(_literal(str(error)))
+        else:
+            _done(_("{name} saved.").format(name=full_name))
+
+
+# ---------------------------------------------------------------------- progress grid
+
+
+def _progress_section(course_id: int) -> None:
+    filters = _enrollment_filters("grid", course_id)
+    with db_session() as session:
+        total = courses.count_enrollments(
+            session=session, actor=actor, course_id=course_id, **filters
+        )
+    offset = _page_number(total, GRID_PAGE_SIZE, "grid_page")
+    wanted = (course_id, tuple(sorted(filters.items())), offset)
+    reload = st.button(_("Reload grid"), icon=":material/refresh:", key="grid_reload")
+    # The grid is kept as first loaded: its token refuses the save if someone saved since.
+    if reload or st.session_state.get("grid_for") != wanted:
+        with db_session() as session:
+            st.session_state["grid"] = courses.progress_grid(
+                session=session,
+                actor=actor,
+                course_id=course_id,
+                limit=GRID_PAGE_SIZE,
+                offset=offset,
+                **filters,
+            )
+        st.session_state["grid_for"] = wanted
+        st.session_state["grid_version"] = st.session_state.get("grid_version", 0) + 1
+    grid: courses.ProgressGrid = st.session_state["grid"]
+    if not grid.rows:
+        st.info(_("Nobody to show: enroll participants or change the filters."))
+        return
+    if not grid.modules:
+        st.info(_("This course has no modules yet: add them under Course & modules."))
+    states = courses.progress_state_labels()
+    column_config = {
+        courses.GRID_PARTICIPANT: st.column_config.TextColumn(
+            _("Participant"), disabled=True, pinned=True
+        ),
+        courses.GRID_COUNTRY: st.column_config.TextColumn(_("Country"), disabled=True),
+        courses.GRID_STATUS: st.column_config.TextColumn(_("Status"), disabled=True),
+        courses.GRID_FINAL_GRADE: st.column_config.NumberColumn(
+            _("Final grade"), min_value=0, max_value=100, step=0.01
+        ),
+    }
+    for module in grid.modules:
+        column_config[courses.module_column(module.id)] = st.column_config.SelectboxColumn(
+            f"{module.position}. {module.title}", options=states, required=True
+        )
+    edited = st.data_editor(
+        courses.progress_grid_frame(grid),
+        column_config=column_config,
+        hide_index=True,
+        num_rows="fixed",
+        key=f"grid_editor_{st.session_state['grid_version']}",
+    )
+    if st.button(_("Save progress"), type="primary", key="grid_save"):
+        state_changes, grades = courses.grid_edits(grid, edited)
+        if not state_changes and not grades:
+            st.info(_("Nothing changed."))
+            return
+        try:
+            with db_session() as session:
+                saved = courses.save_progress(
+                    session=session,
+                    actor=actor,
+                    course_id=course_id,
+                    token=grid.token,
+                    enrollment_ids=grid.enrollment_ids,
+                    states=state_changes,
+                    final_grades=grades,
+                )
+        except StaleVersion as error:
+            # The edits stay in the editor; "Reload grid" discards them.
+            st.error(_literal(str(error)), icon=":material/sync_problem:")
+            return
+        except EnlaceError as error:
+            st.error(_literal(str(error)))
+            return
+        st.session_state.pop("grid_for", None)
+        _done(_("Progress saved: {count} values changed.").format(count=saved))
+
+
+# ------------------------------------------------------------------------------ import
+
+IMPORT = "courses_import"
+AUTO = ""
+
+
+def _import_section(course_id: int, course_code: str) -> None:
+    st.caption(
+        _(
+            "Moodle user upload, grade export or course completion report, or a CSV/XLSX with "
+            "the columns full_name, email, country, consular_post, institution, status, "
+            "enrolled_on. Nothing is written before you confirm the preview."
+        )
+    )
+    upload = st.file_uploader(_("File"), type=["csv", "txt", "xlsx"], key="import_file")
+    format_column, country_column = st.columns(2)
+    import_format = format_column.selectbox(
+        _("Format"),
+        [AUTO, *options(imports.ImportFormat)],
+        format_func=lambda code: (
+            _("Detect from the header") if code == AUTO else (imports.format_label(code))
+        ),
+        key="import_format",
+    )
+    default_country = country_column.selectbox(
+        _("Country for rows without one"),
+        [ALL, *courses.country_choices()],
+        format_func=lambda code: _("Leave unknown") if code == ALL else country_name(code),
+        key="import_country",
+    )
+    if upload is None:
+        st.session_state.pop(IMPORT, None)
+        return
+    request = {
+        "course_id": course_id,
+        "data": upload.getvalue(),
+        "filename": upload.name,
+        "expected_format": import_format or None,
+        "default_country": default_country or None,
+    }
+    if st.button(_("Preview"), icon=":material/preview:", key="import_preview"):
+        try:
+            with db_session() as session:
+                preview = imports.preview_import(session=session, actor=actor, **request)
+        except ImportRejected as error:
+            st.session_state.pop(IMPORT, None)
+            st.error(_literal(str(error)))
+            return
+        st.session_state[IMPORT] = (request, preview)
+    stored = st.session_state.get(IMPORT)
+    if stored is None or stored[0] != request:
+        return
+    preview: imports.ImportPreview = stored[1]
+    _show_report(preview)
+    if preview.written:
+        return
+    if not preview.has_changes:
+        st.info(_("Nothing to import: every accepted row is already up to date."))
+        return
+    skip = False
+    if preview.rejected:
+        skip = st.checkbox(_("Import the valid rows and skip the rejected ones"), key="import_skip")
+    if st.button(
+        _("Import into {code}").format(code=course_code),
+        type="primary",
+        disabled=bool(preview.rejected) and not skip,
+        key="import_apply",
+    ):
+        try:
+            with db_session() as session:
+                result = imports.apply_import(
+                    session=session,
+                    actor=actor,
+                    skip_rejected=skip,
+                    confirmed=preview,
+                    **request,
+                )
+        except EnlaceError as error:
+            st.error(_literal(str(error)))
+            return
+        clear_caches()
+        st.session_state[IMPORT] = (request, result)
+        st.rerun()
+
+
+def _show_report(preview: imports.ImportPreview) -> None:
+    with st.container(border=True, key="import_report"):
+        st.caption(
+            _("{format} · {rows} rows read · {encoding}").format(
+                format=imports.format_label(preview.format),
+                rows=preview.rows_read,
+                encoding=preview.encoding,
+            )
+        )
+        message = imports.summary(preview)
+        if preview.written:
+            st.success(_literal(message), icon=":material/task_alt:")
+        else:
+            st.info(_literal(message))
+        counts = preview.counts
+        columns = st.columns(4)
+        created_label = _("Created") if preview.written else _("To create")
+        updated_label = _("Updated") if preview.written else _("To update")
+        columns[0].metric(created_label, counts["create"])
+        columns[1].metric(updated_label, counts["update"])
+        columns[2].metric(_("Unchanged"), counts["unchanged"])
+        columns[3].metric(_("Rejected"), counts["rejected"])
+        if preview.rejected:
+            st.subheader(_("Rejected rows"))
+            st.dataframe(imports.rejections_table(preview), hide_index=True, key="import_rejected")
+        changes = imports.changes_table(preview)
+        if not changes.empty:
+            st.subheader(_("Changes"))
+            st.dataframe(changes, hide_index=True, key="import_changes")
+
+
+# ------------------------------------------------------------------- course & modules
+
+
+def _course_section(course_id: int) -> None:
+    with db_session() as session:
+        course = courses.get_course(session=session, actor=actor, course_id=course_id)
+        modules = courses.list_modules(session=session, actor=actor, course_id=course_id)
+    with st.form("edit_course"):
+        st.subheader(_("Course"))
+        title = st.text_input(_("Title"), value=course.title, key="edit_title")
+        organiser = st.text_input(_("Organiser"), value=course.organiser, key="edit_organiser")
+        description = st.text_area(
+            _("Description"), value=course.description, key="edit_description"
+        )
+        start_column, end_column = st.columns(2)
+        starts_on = start_column.date_input(
+            _("Starts on"), value=course.starts_on, key="edit_starts"
+        )
+        ends_on = end_column.date_input(_("Ends on"), value=course.ends_on, key="edit_ends")
+        course_error = st.empty()
+        saved = st.form_submit_button(_("Save course"), key="edit_course_submit")
+    if saved:
+        try:
+            update = CourseUpdate(
+                title=title,
+                organiser=organiser,
+                description=description,
+                starts_on=starts_on,
+                ends_on=ends_on,
+            )
+            with db_session() as session:
+                courses.update_course(
+                    session=session, actor=actor, course_id=course_id, course_in=update
+                )
+        except ValidationError as error:
+            course_error.error(_literal(" ".join(validation.messages(error))))
+        except EnlaceError as error:
+            course_error.error(_literal(str(error)))
+        else:
+            _done(_("Course {code} saved.").format(code=course.code))
+
+    st.subheader(_("Modules"))
+    st.caption(
+        _(
+            "Edit titles, order, required flag and due dates; add a line for a new module. "
+            "Modules are never deleted here, because progress refers to them."
+        )
+    )
+    frame = courses.modules_editor_frame(modules)
+    edited = st.data_editor(
+        frame,
+        column_config={
+            "id": None,
+            "position": st.column_config.NumberColumn(
+                _("Position"), min_value=1, max_value=999, step=1, required=True
+            ),
+            "title": st.column_config.TextColumn(_("Module"), required=True, max_chars=300),
+            "is_required": st.column_config.CheckboxColumn(_("Required"), default=True),
+            "due_on": st.column_config.DateColumn(_("Due on")),
+        },
+        hide_index=True,
+        num_rows="add",
+        key=f"modules_editor_{course_id}",
+    )
+    if st.button(_("Save modules"), key="modules_save"):
+        try:
+            with db_session() as session:
+                saved_modules = courses.save_modules(
+                    session=session,
+                    actor=actor,
+                    course_id=course_id,
+                    rows=courses.module_rows(edited),
+                )
+        except ValidationError as error:
+            st.error(_literal(" ".join(validation.messages(error, {"modules": _("Modules")}))))
+        except EnlaceError as error:
+            st.error(_literal(str(error)))
+        else:
+            _done(_("{count} modules saved.").format(count=len(saved_modules)))
 
     st.divider()
+    if course.archived_at is None:
+        if st.button(_("Archive this course"), icon=":material/archive:", key="archive_course"):
+            with db_session() as session:
+                courses.archive_course(session=session, actor=actor, course_id=course_id)
+            _done(_("Course {code} archived.").format(code=course.code))
+    elif st.button(_("Restore this course"), icon=":material/unarchive:", key="restore_course"):
+        with db_session() as session:
+            courses.archive_course(
+                session=session, actor=actor, course_id=course_id, archived=False
+            )
+        _done(_("Course {code} restored.").format(code=course.code))
+
+
+# -------------------------------------------------------------------------------- page
+
+if flash := st.session_state.pop(FLASH, None):
+    st.success(_literal(flash))
+
+show_archived = st.toggle(_("Show archived courses"), key="show_archived")
+with db_session() as session:
+    course_rows = courses.list_courses(session=session, actor=actor, include_archived=show_archived)
+
+if not course_rows:
+    st.info(_("No course yet: add the first one with the form below."))
     _add_course_form()
-else:
-    st.info(_("The list of participants is for coordinators; see Progress by country."))
+    st.stop()
+
+st.dataframe(courses.courses_table(course_rows), hide_index=True, key="courses_table")
+titles = {row.id: f"{row.code} — {row.title}" for row in course_rows}
+if "select_course" in st.session_state:
+    st.session_state["course_id"] = st.session_state.pop("select_course")
+if st.session_state.get("course_id") not in titles:
+    st.session_state.pop("course_id", None)
+course_id = st.selectbox(_("Course"), list(titles), format_func=titles.__getitem__, key="course_id")
+course_code = next(row.code for row in course_rows if row.id == course_id)
+
+section = st.segmented_control(
+    _("Section"),
+    list(SECTIONS),
+    format_func=SECTIONS.__getitem__,
+    default="enrollments",
+    required=True,
+    key="courses_section",
+    label_visibility="collapsed",
+)
+try:
+    if section == "progress":
+        _progress_section(course_id)
+    elif section == "import":
+        _import_section(course_id, course_code)
+    elif section == "course":
+        _course_section(course_id)
+    elif section == "new":
+        _add_course_form()
+    else:
+        _enrollments_section(course_id)
+except EnlaceError as error:
+    st.error(_literal(str(error)))

@@ -27,22 +27,20 @@ if not enrollments:
 for enrollment in enrollments:
     with st.container(border=True):
         st.subheader(enrollment.course_title)
-        st.caption(label(enrollment.status))
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        _("Module"): module.title,
-                        _("State"): label(module.state),
-                        _("Score"): module.score,
-                        _("Due"): module.due_on,
-                    }
-                    for module in enrollment.modules
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
+        done, total = enrollment.completed_modules, enrollment.total_modules
+        st.caption(
+            _("{course} · {status} · final grade {grade}").format(
+                course=enrollment.course_code,
+                status=label(enrollment.status),
+                grade="—" if enrollment.final_grade is None else f"{enrollment.final_grade:g}",
+            )
         )
+        st.progress(
+            done / total if total else 0.0,
+            text=_("{done} of {total} modules completed").format(done=done, total=total),
+        )
+        if enrollment.modules:
+            st.dataframe(courses.my_modules_table(enrollment), hide_index=True, width="stretch")
 
 if actor.role in CASE_WORKERS:
     st.header(_("Open cases") if actor.role != Role.officer else _("Open cases of my country"))

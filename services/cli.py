@@ -20,6 +20,7 @@ from sqlmodel import Session
 from models import UserAccountCreate, UserAccountUpdate
 from models.enums import Language, Role
 from services import migrate, users
+from services.cli_courses import courses_app, import_app
 from services.cli_export import export_app
 from services.db import build_engine, session_scope
 from services.errors import EnlaceError
@@ -42,6 +43,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 app.add_typer(users_app, name="users")
 app.add_typer(export_app, name="export")
+app.add_typer(courses_app, name="courses")
+app.add_typer(import_app, name="import")
 
 console = Console()
 err = Console(stderr=True)
