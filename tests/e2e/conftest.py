@@ -106,6 +106,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
                 "false",
                 "--secrets.files",
                 str(secrets),
+                # Code edits during a test run must not reload the server mid-test.
+                "--server.fileWatcherType",
+                "none",
             ],
             cwd=ROOT,
             env=env,
