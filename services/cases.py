@@ -5,15 +5,17 @@ officer only ever reaches the cases of their own country and the cases shared wi
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import pycountry
 import sqlalchemy as sa
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic import Field as PydanticField
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
@@ -22,14 +24,19 @@ from models import (
     CaseEvent,
     CaseEventCreate,
     CaseReferral,
+    CaseReferralCreate,
+    CaseReferralUpdate,
     Organisation,
     ReferralCase,
     ReferralCaseCreate,
+    ReferralCaseUpdate,
     UserAccount,
 )
 from models.base import utcnow
-from models.enums import STAGE_ORDER, CaseEventKind, Role, Stage, Urgency
-from services import audit, validation
+from models.cases import ReferralCaseBase
+from models.enums import STAGE_ORDER, CaseEventKind, ReferralState, Role, Stage, Urgency
+from models.types import Text
+from services import audit, htcds, validation, workflow
 from services.access import CASE_WORKERS, case_scope, require_role
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import N_, _
@@ -68,7 +75,30 @@ FIELD_LABELS: dict[str, str] = {
     "needs": N_("Needs"),
     "version": N_("Version"),
     "note": N_("Note"),
+    "assigned_to_id": N_("Assigned to"),
+    "closure_reason": N_("Reason for closing"),
+    "consent_override_reason": N_("Reason for referring without consent"),
+    "return_counterpart": N_("Return counterpart"),
+    "return_travel_date": N_("Travel date"),
+    "return_reception": N_("Reception arrangements"),
 }
+# The messages of the schema's whole-form rules (models/cases.py), and the field each belongs
+# next to in a form.
+_RULE_FIELDS = {
+    "the age band is a minor's: tick 'minor'": "is_minor",
+    "a minor's case is always of high urgency": "urgency",
+    "consent date and scope need consent to be given": "consent_given",
+    "give the date consent was given": "consent_date",
+}
+ALIAS_LOOKS_LIKE_A_NAME = N_(
+    "This looks like a full name. Use initials (e.g. M.G.) or an alias, never the person's name."
+)
+STALE = N_("The case was changed by someone else; nothing was saved.")
+REFER_CLOSED_CASE = N_("Reopen the case before referring the person.")
+NOT_AN_ASSIGNEE = N_(
+    "A case can be assigned to a coordinator, an administrator or an officer of its country."
+)
+NOTHING_TO_RECORD = N_("Give at least the counterpart, the travel date or the reception.")
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,35 @@ class CaseDetail:
     case: ReferralCase
     referrals: list[ReferralLine]
     events: list[TimelineEntry]
+    party: str = workflow.Party.outsider.value
+    allowed: frozenset[str] = frozenset()
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class Assignee:
+    id: int
+    name: str
+    role: str
+    country: str | None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field someone else changed while the user was editing: shown values, translated."""
+
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+class ReturnPlan(BaseModel):
+    """The return stage's arrangements with the country of origin."""
+
+    counterpart: Text = PydanticField(default="", max_length=200)
+    travel_date: date | None = None
+    reception: Text = PydanticField(default="", max_length=4000)
 
 
 # --- codes -------------------------------------------------------------------------------
@@ -148,6 +207,8 @@ def create_case(
     require_role(actor, CASE_WORKERS)
     if actor.role == Role.officer and case_in.reporting_country != actor.country:
         raise PermissionDenied("officers report cases of their own country only")
+    if looks_like_a_full_name(case_in.person_alias):
+        raise Conflict(ALIAS_LOOKS_LIKE_A_NAME)
     actor_id, country = actor.id, case_in.reporting_country
     for attempt in (1, 2):
         now = utcnow()
@@ -234,6 +295,558 @@ def add_note(
     return event
 
 
+# --- the workflow: every change checks the version the user started from -----------------
+
+
+def looks_like_a_full_name(alias: str) -> bool:
+    """Two or more words of three letters or more ('Maria Gonzalez'): a name, not an alias."""
+    words = re.findall(r"[^\W\d_]{3,}", alias or "")
+    return len(words) >= 2
+
+
+def _shared_countries(*, session: Session, case_id: int) -> set[str]:
+    statement = (
+        select(CaseReferral.cross_border_country)
+        .where(
+            col(CaseReferral.case_id) == case_id,
+            col(CaseReferral.cross_border_country).is_not(None),
+        )
+        .distinct()
+    )
+    return {country for country in session.exec(statement).all() if country}
+
+
+def _party(*, session: Session, actor: UserAccount, case: ReferralCase) -> workflow.Party:
+    shared: set[str] = set()
+    if actor.role == Role.officer and actor.country != case.reporting_country:
+        shared = _shared_countries(session=session, case_id=case.id)  # type: ignore[arg-type]
+    return workflow.party(actor, reporting_country=case.reporting_country, shared_countries=shared)
+
+
+def _load_case(
+    *, session: Session, actor: UserAccount, case_code: str, action: workflow.Action
+) -> tuple[ReferralCase, workflow.Party]:
+    """The case, if the actor may see it (else NotFound) and do `action` (else refused)."""
+    scope = case_scope(actor)
+    case = session.exec(
+        select(ReferralCase)
+        .where(col(ReferralCase.case_code) == case_code.strip().upper(), scope)
+        .execution_options(populate_existing=True)
+    ).first()
+    if case is None:
+        raise NotFound(f"no case {case_code}")
+    who = _party(session=session, actor=actor, case=case)
+    workflow.require(who, action)
+    return case, who
+
+
+def _check_version(case: ReferralCase, expected_version: int) -> None:
+    if case.version != expected_version:
+        raise StaleVersion(STALE)
+
+
+def _save(
+    *, session: Session, case: ReferralCase, expected_version: int, values: dict[str, Any]
+) -> None:
+    """Write `values` only if the case is still at `expected_version`, and bump the version.
+
+    One UPDATE ... WHERE version = expected: of two concurrent saves, exactly one wins, on
+    every replica and on SQLite and PostgreSQL alike.
+    """
+    bumped = session.exec(
+        sa.update(ReferralCase)
+        .where(col(ReferralCase.id) == case.id, col(ReferralCase.version) == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=utcnow())
+    )
+    if bumped.rowcount == 0:
+        session.rollback()
+        raise StaleVersion(STALE)
+
+
+def _event(
+    session: Session,
+    *,
+    case: ReferralCase,
+    actor: UserAccount,
+    kind: CaseEventKind,
+    note: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,  # type: ignore[arg-type]
+            kind=kind,
+            author_id=actor.id,
+            note=note,
+            details=details or {},
+        )
+    )
+
+
+def _finish(session: Session, case: ReferralCase) -> ReferralCase:
+    session.commit()
+    session.refresh(case)
+    return case
+
+
+def _stored(value: Any) -> Any:
+    """A value as the database column takes it: codes as plain strings, lists of codes."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list):
+        return [_stored(item) for item in value]
+    return value
+
+
+_ASSESSMENT_FIELDS = tuple(ReferralCaseBase.model_fields)
+
+
+def update_assessment(
+    *, session: Session, actor: UserAccount, case_code: str, case_in: ReferralCaseUpdate
+) -> ReferralCase:
+    """Edit the person's profile and the assessment; `case_in.version` is the one edited.
+
+    The edit is checked as a whole case (a minor stays high urgency, consent needs its date).
+    """
+    case, _who = _load_case(
+        session=session, actor=actor, case_code=case_code, action=workflow.Action.edit_assessment
+    )
+    _check_version(case, case_in.version)
+    current = {name: _stored(getattr(case, name)) for name in _ASSESSMENT_FIELDS}
+    edits = case_in.model_dump(exclude_unset=True, exclude={"version"})
+    merged = ReferralCaseCreate.model_validate(
+        {**current, **edits, "reporting_country": case.reporting_country}
+    )
+    after = {name: _stored(getattr(merged, name)) for name in _ASSESSMENT_FIELDS}
+    changed = {name: value for name, value in after.items() if value != current[name]}
+    if not changed:
+        return case
+    if "person_alias" in changed and looks_like_a_full_name(changed["person_alias"]):
+        raise Conflict(ALIAS_LOOKS_LIKE_A_NAME)
+    _save(session=session, case=case, expected_version=case_in.version, values=changed)
+    _event(
+        session,
+        case=case,
+        actor=actor,
+        kind=CaseEventKind.assessment_updated,
+        details={"fields": sorted(changed)},
+    )
+    before = {name: current[name] for name in changed}
+    audit.record(
+        session,
+        actor=actor,
+        action="case_assessment_updated",
+        entity=ENTITY,
+        entity_id=case.id,
+        changes=audit.diff(
+            {**before, "version": case_in.version}, {**changed, "version": case_in.version + 1}
+        ),
+    )
+    return _finish(session, case)
+
+
+def _may_be_assigned(user: UserAccount, case: ReferralCase) -> bool:
+    if not user.is_active:
+        return False
+    if user.role in (Role.coordinator, Role.admin):
+        return True
+    return user.role == Role.officer and user.country == case.reporting_country
+
+
+def list_assignees(
+    *, session: Session, actor: UserAccount, country: str | None = None
+) -> list[Assignee]:
+    """People a case of `country` may be assigned to: coordinators, admins, its officers.
+
+    An officer only ever gets their own country's colleagues and the coordinators.
+    """
+    require_role(actor, CASE_WORKERS)
+    if actor.role == Role.officer:
+        country = actor.country
+    officers = col(UserAccount.role) == Role.officer.value
+    if country:
+        officers = sa.and_(officers, col(UserAccount.country) == country.upper())
+    statement = (
+        select(UserAccount)
+        .where(
+            col(UserAccount.is_active).is_(True),
+            sa.or_(col(UserAccount.role).in_([Role.coordinator.value, Role.admin.value]), officers),
+        )
+        .order_by(UserAccount.role, UserAccount.display_name, UserAccount.email)
+    )
+    return [
+        Assignee(
+            id=user.id,  # type: ignore[arg-type]
+            name=user.display_name or user.email,
+            role=str(user.role),
+            country=user.country,
+        )
+        for user in session.exec(statement).all()
+    ]
+
+
+def assign_case(
+    *,
+    session: Session,
+    actor: UserAccount,
+    case_code: str,
+    assignee_id: int | None,
+    expected_version: int,
+) -> ReferralCase:
+    """Give the case to a person (or to nobody with `assignee_id=None`)."""
+    case, _who = _load_case(
+        session=session, actor=actor, case_code=case_code, action=workflow.Action.assign
+    )
+    _check_version(case, expected_version)
+    if assignee_id == case.assigned_to_id:
+        return case
+    assignee = session.get(UserAccount, assignee_id) if assignee_id is not None else None
+    if assignee_id is not None and (assignee is None or not _may_be_assigned(assignee, case)):
+        raise Conflict(NOT_AN_ASSIGNEE)
+    old_id = case.assigned_to_id
+    _save(
+        session=session,
+        case=case,
+        expected_version=expected_version,
+        values={"assigned_to_id": assignee_id},
+    )
+    _event(
+        session,
+        case=case,
+        actor=actor,
+        kind=CaseEventKind.assigned,
+        details={"to": (assignee.display_name or assignee.email) if assignee else None},
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="case_assigned",
+        entity=ENTITY,
+        entity_id=case.id,
+        changes=audit.diff(
+            {"assigned_to_id": old_id, "version": expected_version},
+            {"assigned_to_id": assignee_id, "version": expected_version + 1},
+        ),
+    )
+    return _finish(session, case)
+
+
+def _live_referrals(*, session: Session, case_id: int) -> int:
+    statement = select(func.count(col(CaseReferral.id))).where(
+        col(CaseReferral.case_id) == case_id,
+        col(CaseReferral.state).in_([state.value for state in workflow.LIVE_REFERRAL_STATES]),
+    )
+    return int(session.exec(statement).one())
+
+
+def move_stage(
+    *,
+    session: Session,
+    actor: UserAccount,
+    case_code: str,
+    target: Stage | str,
+    expected_version: int,
+    note: str = "",
+    closure_reason: str | None = None,
+) -> ReferralCase:
+    """Move the case on the board, keeping the rules of services/workflow.py."""
+    target = Stage(target)
+    case, _who = _load_case(
+        session=session, actor=actor, case_code=case_code, action=workflow.Action.move_stage
+    )
+    _check_version(case, expected_version)
+    current = Stage(case.stage)
+    note, reason = (note or "").strip(), (closure_reason or "").strip() or None
+    workflow.check_move(
+        current=current,
+        target=target,
+        live_referrals=_live_referrals(session=session, case_id=case.id),  # type: ignore[arg-type]
+        note=note,
+        closure_reason=reason,
+    )
+    # A reopened case no longer has a reason for being closed; its history keeps the old one.
+    new_reason = reason if target == Stage.closed else None
+    old_reason = case.closure_reason
+    _save(
+        session=session,
+        case=case,
+        expected_version=expected_version,
+        values={"stage": target.value, "stage_changed_at": utcnow(), "closure_reason": new_reason},
+    )
+    _event(
+        session,
+        case=case,
+        actor=actor,
+        kind=CaseEventKind.stage_change,
+        note="\n\n".join(part for part in (note, new_reason or "") if part),
+        details={"from": current.value, "to": target.value},
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="case_stage_moved",
+        entity=ENTITY,
+        entity_id=case.id,
+        changes=audit.diff(
+            {"stage": current.value, "closure_reason": old_reason, "version": expected_version},
+            {"stage": target.value, "closure_reason": new_reason, "version": expected_version + 1},
+        ),
+    )
+    return _finish(session, case)
+
+
+def refer_case(
+    *,
+    session: Session,
+    actor: UserAccount,
+    case_code: str,
+    organisation_id: int,
+    service: str,
+    sent_on: date,
+    expected_version: int,
+    override_reason: str | None = None,
+) -> CaseReferral:
+    """Refer the person to an organisation: needs their consent, or a coordinator's override.
+
+    An organisation in another country shares the case with that country's officers.
+    """
+    case, who = _load_case(
+        session=session, actor=actor, case_code=case_code, action=workflow.Action.refer
+    )
+    _check_version(case, expected_version)
+    if case.stage == Stage.closed:
+        raise Conflict(REFER_CLOSED_CASE)
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.is_active:
+        raise NotFound(f"no organisation {organisation_id}")
+    covered = workflow.consent_covers(
+        consent_given=case.consent_given,
+        consent_scope=list(case.consent_scope or []),
+        organisation_country=organisation.country,
+        organisation_type=str(organisation.org_type),
+        citizenship=case.citizenship,
+    )
+    workflow.check_referral_consent(who=who, covered=covered, override_reason=override_reason)
+    referral_in = CaseReferralCreate(
+        case_id=case.id,  # type: ignore[arg-type]
+        organisation_id=organisation_id,
+        service=service,  # type: ignore[arg-type]
+        sent_on=sent_on,
+    )
+    overridden = None if covered else (override_reason or "").strip()
+    values: dict[str, Any] = {"consent_override_reason": overridden} if overridden else {}
+    _save(session=session, case=case, expected_version=expected_version, values=values)
+    cross_border = organisation.country if organisation.country != case.reporting_country else None
+    referral = CaseReferral.model_validate(
+        referral_in,
+        update={
+            "state": ReferralState.pending,
+            "cross_border_country": cross_border,
+            "created_by_id": actor.id,
+        },
+    )
+    session.add(referral)
+    session.flush()
+    _event(
+        session,
+        case=case,
+        actor=actor,
+        kind=CaseEventKind.referral_sent,
+        note=overridden or "",
+        details={
+            "referral_id": referral.id,
+            "organisation": organisation.name,
+            "country": organisation.country,
+            "service": referral_in.service.value,
+            "cross_border_country": cross_border,
+            "consent_override": bool(overridden),
+        },
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="case_referral_sent",
+        entity="case_referral",
+        entity_id=referral.id,
+        changes=audit.diff(
+            {"version": expected_version},
+            {
+                "case_id": case.id,
+                "organisation_id": organisation_id,
+                "service": referral_in.service.value,
+                "state": ReferralState.pending.value,
+                "cross_border_country": cross_border,
+                "version": expected_version + 1,
+            },
+        ),
+    )
+    if overridden:
+        audit.record(
+            session,
+            actor=actor,
+            action="case_consent_overridden",
+            entity=ENTITY,
+            entity_id=case.id,
+            changes=audit.diff({}, {"consent_override_reason": overridden}),
+        )
+    session.commit()
+    session.refresh(referral)
+    session.refresh(case)
+    return referral
+
+
+def answer_referral(
+    *,
+    session: Session,
+    actor: UserAccount,
+    case_code: str,
+    referral_id: int,
+    answer: CaseReferralUpdate,
+    expected_version: int,
+) -> CaseReferral:
+    """Record the organisation's answer: pending → accepted / declined (reason) → completed,
+    or withdrawn."""
+    case, _who = _load_case(
+        session=session, actor=actor, case_code=case_code, action=workflow.Action.answer_referral
+    )
+    _check_version(case, expected_version)
+    referral = session.get(CaseReferral, referral_id)
+    if referral is None or referral.case_id != case.id:
+        raise NotFound(f"no referral {referral_id} on case {case.case_code}")
+    session.refresh(referral)
+    old_state = ReferralState(referral.state)
+    workflow.check_referral_answer(old_state, answer.state)
+    _save(session=session, case=case, expected_version=expected_version, values={})
+    reason = answer.decline_reason if answer.state == ReferralState.declined else None
+    referral.state = answer.state
+    referral.decline_reason = reason
+    if answer.state in (ReferralState.accepted, ReferralState.declined):
+        referral.answered_on = utcnow().date()
+    session.add(referral)
+    organisation = session.get(Organisation, referral.organisation_id)
+    _event(
+        session,
+        case=case,
+        actor=actor,
+        kind=CaseEventKind.referral_answered,
+        note=reason or "",
+        details={
+            "referral_id": referral.id,
+            "organisation": organisation.name if organisation else None,
+            "from": old_state.value,
+            "to": answer.state.value,
+        },
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="case_referral_answered",
+        entity="case_referral",
+        entity_id=referral.id,
+        changes=audit.diff(
+            {"state": old_state.value, "decline_reason": None, "version": expected_version},
+            {
+                "state": answer.state.value,
+                "decline_reason": reason,
+                "version": expected_version + 1,
+            },
+        ),
+    )
+    session.commit()
+    session.refresh(referral)
+    session.refresh(case)
+    return referral
+
+
+def record_return(
+    *,
+    session: Session,
+    actor: UserAccount,
+    case_code: str,
+    plan: ReturnPlan,
+    expected_version: int,
+) -> ReferralCase:
+    """The return stage's counterpart, travel date and reception arrangements."""
+    case, _who = _load_case(
+        session=session, actor=actor, case_code=case_code, action=workflow.Action.record_return
+    )
+    _check_version(case, expected_version)
+    if case.stage != Stage.return_reintegration:
+        raise Conflict(workflow.RETURN_STAGE_ONLY)
+    if not (plan.counterpart or plan.travel_date or plan.reception):
+        raise Conflict(NOTHING_TO_RECORD)
+    before = {
+        "return_counterpart": case.return_counterpart,
+        "return_travel_date": case.return_travel_date,
+        "return_reception": case.return_reception,
+    }
+    after = {
+        "return_counterpart": plan.counterpart or None,
+        "return_travel_date": plan.travel_date,
+        "return_reception": plan.reception or None,
+    }
+    if after == before:
+        return case
+    _save(session=session, case=case, expected_version=expected_version, values=after)
+    _event(
+        session,
+        case=case,
+        actor=actor,
+        kind=CaseEventKind.return_coordinated,
+        details={
+            "counterpart": plan.counterpart or None,
+            "travel_date": plan.travel_date.isoformat() if plan.travel_date else None,
+        },
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="case_return_recorded",
+        entity=ENTITY,
+        entity_id=case.id,
+        changes=audit.diff(
+            {**before, "version": expected_version}, {**after, "version": expected_version + 1}
+        ),
+    )
+    return _finish(session, case)
+
+
+# What someone else may have changed while the user edited: compared field by field.
+_WATCHED_FIELDS = (
+    *_ASSESSMENT_FIELDS,
+    "stage",
+    "assigned_to_id",
+    "closure_reason",
+    "return_counterpart",
+    "return_travel_date",
+    "return_reception",
+)
+
+
+def case_snapshot(case: ReferralCase) -> dict[str, Any]:
+    """The case's values as a user saw them, kept by the page to explain a later conflict."""
+    return {name: _stored(getattr(case, name)) for name in _WATCHED_FIELDS} | {
+        "version": case.version
+    }
+
+
+def what_changed(before: Mapping[str, Any], case: ReferralCase) -> list[FieldChange]:
+    """The fields of `case` that differ from the snapshot `before`, with shown values."""
+    after = case_snapshot(case)
+    changes = []
+    for name in _WATCHED_FIELDS:
+        if before.get(name) != after[name]:
+            changes.append(
+                FieldChange(
+                    field=name,
+                    label=_(FIELD_LABELS.get(name, name)),
+                    old=_shown(before.get(name)),
+                    new=_shown(after[name]),
+                )
+            )
+    return changes
+
+
 # --- reads -------------------------------------------------------------------------------
 
 
@@ -245,6 +858,8 @@ def _filters(
     situation: str | None,
     assigned_to_id: int | None,
     open_only: bool,
+    exploitation_type: str | None = None,
+    unassigned: bool = False,
 ) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if stage:
@@ -257,8 +872,14 @@ def _filters(
         conditions.append(col(ReferralCase.situation) == str(situation))
     if assigned_to_id is not None:
         conditions.append(col(ReferralCase.assigned_to_id) == assigned_to_id)
+    if unassigned:
+        conditions.append(col(ReferralCase.assigned_to_id).is_(None))
     if open_only:
         conditions.append(col(ReferralCase.stage) != Stage.closed.value)
+    if exploitation_type:
+        # JSON list of codes: match the quoted code in its text form (SQLite and PostgreSQL).
+        types_text = sa.cast(ReferralCase.exploitation_types, sa.Text)
+        conditions.append(types_text.contains(f'"{exploitation_type}"', autoescape=True))
     return conditions
 
 
@@ -272,6 +893,8 @@ def list_cases(
     situation: str | None = None,
     assigned_to_id: int | None = None,
     open_only: bool = False,
+    exploitation_type: str | None = None,
+    unassigned: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> list[CaseCard]:
@@ -304,6 +927,8 @@ def list_cases(
                 situation=situation,
                 assigned_to_id=assigned_to_id,
                 open_only=open_only,
+                exploitation_type=exploitation_type,
+                unassigned=unassigned,
             ),
         )
         .order_by(urgency_rank, col(ReferralCase.stage_changed_at), col(ReferralCase.id))
@@ -338,6 +963,8 @@ def board_counts(
     situation: str | None = None,
     assigned_to_id: int | None = None,
     open_only: bool = False,
+    exploitation_type: str | None = None,
+    unassigned: bool = False,
 ) -> dict[str, int]:
     """Number of visible cases per stage (every stage present, in board order)."""
     scope = case_scope(actor)
@@ -352,6 +979,8 @@ def board_counts(
                 situation=situation,
                 assigned_to_id=assigned_to_id,
                 open_only=open_only,
+                exploitation_type=exploitation_type,
+                unassigned=unassigned,
             ),
         )
         .group_by(ReferralCase.stage)
@@ -434,9 +1063,18 @@ def get_case(*, session: Session, actor: UserAccount, case_code: str) -> CaseDet
         for event, name, email in event_rows
     ]
 
+    who = _party(session=session, actor=actor, case=case)
+    assignee = session.get(UserAccount, case.assigned_to_id) if case.assigned_to_id else None
     audit.record(session, actor=actor, action="case_read", entity=ENTITY, entity_id=case.id)
     session.commit()
-    return CaseDetail(case=case, referrals=referrals, events=events)
+    return CaseDetail(
+        case=case,
+        referrals=referrals,
+        events=events,
+        party=who.value,
+        allowed=frozenset(action.value for action in workflow.allowed_actions(who)),
+        assignee=(assignee.display_name or assignee.email) if assignee else None,
+    )
 
 
 def list_organisations(
@@ -459,6 +1097,199 @@ def list_organisations(
     return list(session.exec(statement).all())
 
 
+# --- export -----------------------------------------------------------------------------
+
+ExportLayout = Literal["list", "htcds"]
+_EXPORTED_FIELDS = (
+    *_ASSESSMENT_FIELDS,
+    "case_code",
+    "reporting_country",
+    "stage",
+    "closure_reason",
+    "return_counterpart",
+    "return_travel_date",
+    "return_reception",
+)
+
+
+def case_export(
+    *,
+    session: Session,
+    actor: UserAccount,
+    layout: ExportLayout = "list",
+    stage: str | None = None,
+    country: str | None = None,
+    urgency: str | None = None,
+    situation: str | None = None,
+    exploitation_type: str | None = None,
+    assigned_to_id: int | None = None,
+    unassigned: bool = False,
+    open_only: bool = False,
+) -> pd.DataFrame:
+    """The filtered case list for a file, audited.
+
+    `list`: the board's list with translated headers and labels, no alias or free text.
+    `htcds`: HTCDS-named columns and codes (services/htcds.py) — everything for case workers;
+    for managers, who never see case rows in the app, only the de-identified columns.
+    """
+    require_role(actor, (*CASE_WORKERS, Role.manager))
+    deidentified = actor.role == Role.manager
+    if deidentified and layout != "htcds":
+        raise PermissionDenied("managers export the de-identified HTCDS layout only")
+    scope = sa.true() if deidentified else case_scope(actor)
+    conditions = _filters(
+        stage=stage,
+        country=country,
+        urgency=urgency,
+        situation=situation,
+        assigned_to_id=assigned_to_id,
+        open_only=open_only,
+        exploitation_type=exploitation_type,
+        unassigned=unassigned,
+    )
+    assignee = aliased(UserAccount)
+    case_rows = session.exec(
+        select(ReferralCase, assignee.email, assignee.display_name)
+        .outerjoin(assignee, col(assignee.id) == ReferralCase.assigned_to_id)
+        .where(scope, *conditions)
+        .order_by(col(ReferralCase.case_code))
+    ).all()
+    # Referrals of the same cases in one more query, not one per case.
+    chosen_ids = select(ReferralCase.id).where(scope, *conditions)
+    referral_rows = session.exec(
+        select(col(CaseReferral.case_id), col(Organisation.name), col(CaseReferral.sent_on))
+        .join(Organisation, col(Organisation.id) == CaseReferral.organisation_id)
+        .where(col(CaseReferral.case_id).in_(chosen_ids))
+    ).all()
+    organisations: dict[int, set[str]] = {}
+    first_sent: dict[int, date] = {}
+    for case_id, organisation_name, sent_on in referral_rows:
+        organisations.setdefault(case_id, set()).add(organisation_name)
+        first_sent[case_id] = min(first_sent.get(case_id, sent_on), sent_on)
+
+    if layout == "htcds":
+        rows = [
+            {
+                **{name: getattr(case, name) for name in _EXPORTED_FIELDS},
+                "assignee_email": email,
+                "referred_organisations": sorted(organisations.get(case.id, set())),  # type: ignore[arg-type]
+                "first_referral_on": first_sent.get(case.id),  # type: ignore[arg-type]
+            }
+            for case, email, _name in case_rows
+        ]
+        frame = htcds.htcds_frame(rows, deidentified=deidentified)
+    else:
+        now = utcnow()
+        frame = pd.DataFrame(
+            [
+                {
+                    _("Case"): case.case_code,
+                    _("Stage"): label(case.stage),
+                    _("Urgency"): label(case.urgency),
+                    _("Situation"): label(case.situation),
+                    _("Reporting country"): country_name(case.reporting_country),
+                    _("Identified on"): case.identified_on,
+                    _("Age band"): case.age_band or "",
+                    _("Minor"): _("Yes") if case.is_minor else _("No"),
+                    _("Gender"): label(case.gender),
+                    _("Citizenship"): country_name(case.citizenship),
+                    _("Types of exploitation"): _shown(list(case.exploitation_types or [])),
+                    _("Country of exploitation"): country_name(case.exploitation_country),
+                    _("Consent given"): _("Yes") if case.consent_given else _("No"),
+                    _("Days in stage"): max(0, (now - case.stage_changed_at).days),
+                    _("Assigned to"): (name or email) if email else "",
+                    _("Referrals"): len(organisations.get(case.id, set())),  # type: ignore[arg-type]
+                }
+                for case, email, name in case_rows
+            ]
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="case_export",
+        entity=ENTITY,
+        changes={
+            "layout": layout,
+            "deidentified": deidentified,
+            "rows": len(frame),
+            "filters": {
+                key: value
+                for key, value in {
+                    "stage": stage,
+                    "country": country,
+                    "urgency": urgency,
+                    "situation": situation,
+                    "exploitation_type": exploitation_type,
+                    "assigned_to_id": assigned_to_id,
+                    "unassigned": unassigned or None,
+                    "open_only": open_only or None,
+                }.items()
+                if value is not None
+            },
+        },
+    )
+    session.commit()
+    return frame
+
+
+# --- forms -------------------------------------------------------------------------------
+
+
+def form_errors(error: ValidationError) -> dict[str, str]:
+    """{field: message} for a case form; the schema's whole-case rules go next to their field."""
+    messages = validation.form_errors(error)
+    if validation.FORM_LEVEL in messages:
+        for detail in error.errors():
+            raw = str((detail.get("ctx") or {}).get("error", ""))
+            if not detail["loc"] and raw in _RULE_FIELDS:
+                messages.setdefault(_RULE_FIELDS[raw], messages.pop(validation.FORM_LEVEL))
+                break
+    return messages
+
+
+def validate_new_case(
+    form: Mapping[str, Any],
+) -> tuple[ReferralCaseCreate | None, dict[str, str]]:
+    """The new-referral form checked: (the case to create, {}) or (None, {field: message})."""
+    try:
+        case_in = ReferralCaseCreate.model_validate(dict(form))
+    except ValidationError as error:
+        errors = form_errors(error)
+        case_in = None
+    else:
+        errors = {}
+    if looks_like_a_full_name(str(form.get("person_alias") or "")):
+        errors.setdefault("person_alias", _(ALIAS_LOOKS_LIKE_A_NAME))
+    return (case_in, {}) if case_in is not None and not errors else (None, errors)
+
+
+def edited_fields(base: Mapping[str, Any], form: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's values that differ from the case it was filled from (lists as sets)."""
+
+    def same(old: Any, new: Any) -> bool:
+        if isinstance(old, list) or isinstance(new, list):
+            return sorted(map(str, old or [])) == sorted(map(str, new or []))
+        return (old if old != "" else None) == (new if new != "" else None)
+
+    return {name: value for name, value in form.items() if not same(base.get(name), value)}
+
+
+def validate_case_update(
+    form: Mapping[str, Any],
+) -> tuple[ReferralCaseUpdate | None, dict[str, str]]:
+    """The edit-assessment form checked, like `validate_new_case` (a minor: high urgency)."""
+    data = dict(form)
+    if data.get("is_minor"):
+        data["urgency"] = Urgency.high.value
+    try:
+        case_in = ReferralCaseUpdate.model_validate(data)
+    except ValidationError as error:
+        return None, form_errors(error)
+    if case_in.person_alias and looks_like_a_full_name(case_in.person_alias):
+        return None, {"person_alias": _(ALIAS_LOOKS_LIKE_A_NAME)}
+    return case_in, {}
+
+
 # --- presentation helpers (plain data for the pages) ------------------------------------
 
 
@@ -479,6 +1310,32 @@ def card_text(card: CaseCard) -> str:
             days + " · " + (card.assignee or _("Unassigned")),
         ]
     )
+
+
+def event_text(entry: TimelineEntry) -> str:
+    """One line saying what happened, from the event's kind and coded details (never the note)."""
+    details = entry.details
+    what = label(entry.kind)
+    if entry.kind == CaseEventKind.stage_change and details.get("to"):
+        what += ": " + label(details.get("from")) + " → " + label(details["to"])
+    elif entry.kind == CaseEventKind.referral_sent and details.get("organisation"):
+        what += ": " + str(details["organisation"]) + " (" + str(details.get("country")) + ")"
+        what += " · " + label(details.get("service"))
+        if details.get("consent_override"):
+            what += " · " + _("without consent, by coordinator override")
+    elif entry.kind == CaseEventKind.referral_answered and details.get("to"):
+        what += ": " + str(details.get("organisation") or "—")
+        what += " · " + label(details.get("from")) + " → " + label(details["to"])
+    elif entry.kind == CaseEventKind.assigned:
+        what += ": " + str(details.get("to") or _("Unassigned"))
+    elif entry.kind == CaseEventKind.assessment_updated and details.get("fields"):
+        names = [_(FIELD_LABELS.get(name, name)) for name in details["fields"]]
+        what += ": " + ", ".join(names)
+    elif entry.kind == CaseEventKind.return_coordinated:
+        parts = [details.get("counterpart"), details.get("travel_date")]
+        what += ": " + " · ".join(str(part) for part in parts if part)
+    stamp = entry.created_at.strftime("%Y-%m-%d %H:%M") + " UTC"
+    return " · ".join([stamp, what, entry.author or "—"])
 
 
 def _shown(value: object) -> str:

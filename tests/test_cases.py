@@ -1,3 +1,4 @@
+import time
 from collections import Counter
 from datetime import date, timedelta
 
@@ -25,6 +26,7 @@ from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from tests.conftest import make_user
 
 YEAR = utcnow().year
+STAGES = [stage.value for stage in Stage]
 
 
 def case_form(**overrides: object) -> ReferralCaseCreate:
@@ -623,3 +625,313 @@ def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
     assert "Human trafficking" in card.splitlines()
     assert "M.G." not in summary.values()
     assert "M.G." not in card
+
+
+# --- no lost updates ----------------------------------------------------------------------
+
+
+def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users, db):
+    case = open_case(session, users["officer_ar"])
+    with (
+        Session(db, expire_on_commit=False) as first,
+        Session(db, expire_on_commit=False) as second,
+    ):
+        # Both editors opened the case at version 1.
+        seen_first = cases.get_case(
+            session=first, actor=users["officer_ar"], case_code=case.case_code
+        )
+        seen_second = cases.get_case(
+            session=second, actor=users["coordinator"], case_code=case.case_code
+        )
+        before = cases.case_snapshot(seen_second.case)
+        cases.update_assessment(
+            session=first,
+            actor=users["officer_ar"],
+            case_code=case.case_code,
+            case_in=ReferralCaseUpdate(version=seen_first.case.version, urgency="high"),
+        )
+        with pytest.raises(StaleVersion):
+            cases.update_assessment(
+                session=second,
+                actor=users["coordinator"],
+                case_code=case.case_code,
+                case_in=ReferralCaseUpdate(
+                    version=seen_second.case.version, situation="migrant_smuggling"
+                ),
+            )
+        current = cases.get_case(
+            session=second, actor=users["coordinator"], case_code=case.case_code
+        )
+
+    session.refresh(case)
+    assert (case.version, case.urgency, case.situation) == (2, Urgency.high, "trafficking")
+    changes = cases.what_changed(before, current.case)
+    assert [(c.field, c.old, c.new) for c in changes] == [("urgency", "Medium", "High")]
+
+
+@pytest.mark.parametrize("operation", ["assign", "move", "refer", "return", "note"])
+def test_every_save_checks_the_version(session, users, operation):
+    case = open_case(
+        session,
+        users["officer_ar"],
+        consent_given=True,
+        consent_date=date(2026, 3, 2),
+        consent_scope=["service_providers"],
+    )
+    organisation = Organisation(
+        name="Casa", org_type=OrgType.NGO, country="AR", services=["shelter"]
+    )
+    session.add(organisation)
+    session.commit()
+    if operation == "return":
+        move(session, case, Stage.return_reintegration)
+    stale = {"session": session, "actor": users["coordinator"], "case_code": case.case_code}
+    # Someone else saved first: the case is now at version 2.
+    cases.add_note(**stale, note="first", expected_version=1)
+    with pytest.raises(StaleVersion):
+        if operation == "assign":
+            cases.assign_case(**stale, assignee_id=users["coordinator"].id, expected_version=1)
+        elif operation == "move":
+            cases.move_stage(**stale, target="screening", expected_version=1)
+        elif operation == "refer":
+            cases.refer_case(
+                **stale,
+                organisation_id=organisation.id,
+                service="shelter",
+                sent_on=date(2026, 3, 3),
+                expected_version=1,
+            )
+        elif operation == "return":
+            plan = cases.ReturnPlan(counterpart="Consulado de Bolivia")
+            cases.record_return(**stale, plan=plan, expected_version=1)
+        else:
+            cases.add_note(**stale, note="second", expected_version=1)
+    session.refresh(case)
+    assert case.version == 2
+    assert session.exec(select(CaseReferral)).all() == []
+
+
+def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
+    case = open_case(session, users["officer_ar"])
+    officer = users["officer_ar"]
+
+    with pytest.raises(ValidationError):
+        cases.update_assessment(
+            session=session,
+            actor=officer,
+            case_code=case.case_code,
+            case_in=ReferralCaseUpdate(version=1, age_band="9-17"),  # a minor's band, not ticked
+        )
+    updated = cases.update_assessment(
+        session=session,
+        actor=officer,
+        case_code=case.case_code,
+        case_in=ReferralCaseUpdate(version=1, age_band="9-17", is_minor=True, person_alias="R.T."),
+    )
+
+    assert (updated.version, updated.urgency, updated.is_minor) == (2, Urgency.high, True)
+    audit = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "case_assessment_updated")
+    ).one()
+    assert audit.changes["age_band"] == ["24-26", "9-17"]
+    assert audit.changes["urgency"] == ["medium", "high"]
+    assert audit.changes["person_alias"] == [MASK, MASK]
+    assert audit.changes["version"] == [1, 2]
+
+
+def test_a_full_name_is_refused_as_alias(session, users):
+    with pytest.raises(Conflict):
+        open_case(session, users["officer_ar"], person_alias="Maria Gonzalez")
+    _, errors = cases.validate_new_case(
+        case_form().model_dump() | {"person_alias": "Maria Gonzalez"}
+    )
+    assert set(errors) == {"person_alias"}
+    assert not cases.looks_like_a_full_name("M.G.")
+    assert not cases.looks_like_a_full_name("Rosa")
+
+
+def test_form_errors_sit_next_to_their_fields():
+    form = case_form().model_dump() | {
+        "person_alias": "",
+        "age_band": "9-17",
+        "citizenship": "ZZ",
+    }
+    case_in, errors = cases.validate_new_case(form)
+    assert case_in is None
+    assert set(errors) == {"person_alias", "citizenship"}
+
+    _, errors = cases.validate_new_case(case_form().model_dump() | {"age_band": "9-17"})
+    assert set(errors) == {"is_minor"}
+    _, errors = cases.validate_new_case(case_form().model_dump() | {"consent_given": True})
+    assert set(errors) == {"consent_date"}
+
+
+# --- notes are plain text ---------------------------------------------------------------
+
+
+def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(session, users):
+    case = open_case(session, users["officer_ar"])
+    text = "<script>alert('x')</script> **bold** [link](http://evil.test) # heading"
+    cases.add_note(
+        session=session,
+        actor=users["officer_ar"],
+        case_code=case.case_code,
+        note=text,
+        expected_version=1,
+    )
+    detail = cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+    assert detail.events[-1].note == text
+
+
+# --- board filters, assignees, scale ------------------------------------------------------
+
+
+def test_list_cases_filters_by_exploitation_type_and_unassigned(session, users):
+    coordinator = users["coordinator"]
+    labour = open_case(session, coordinator, exploitation_types=["ForcedLabour"])
+    sexual = open_case(session, coordinator, exploitation_types=["SexualExploitation"])
+    cases.assign_case(
+        session=session,
+        actor=coordinator,
+        case_code=sexual.case_code,
+        assignee_id=coordinator.id,
+        expected_version=1,
+    )
+
+    def codes(**filters: object) -> list[str]:
+        return [
+            c.case_code for c in cases.list_cases(session=session, actor=coordinator, **filters)
+        ]
+
+    assert codes(exploitation_type="SexualExploitation") == [sexual.case_code]
+    assert codes(unassigned=True) == [labour.case_code]
+    assert codes(assigned_to_id=coordinator.id) == [sexual.case_code]
+    counts = cases.board_counts(
+        session=session, actor=coordinator, exploitation_type="ForcedLabour"
+    )
+    assert counts["identified"] == 1
+
+
+def test_officer_may_assign_only_to_own_country_officers_and_coordinators(session, users):
+    case = open_case(session, users["officer_ar"])
+    names = {a.name for a in cases.list_assignees(session=session, actor=users["officer_ar"])}
+    assert names == {"admin", "coordinator", "officer.ar"}
+    with pytest.raises(Conflict):
+        cases.assign_case(
+            session=session,
+            actor=users["officer_ar"],
+            case_code=case.case_code,
+            assignee_id=users["officer_br"].id,
+            expected_version=1,
+        )
+    with pytest.raises(Conflict):
+        cases.assign_case(
+            session=session,
+            actor=users["officer_ar"],
+            case_code=case.case_code,
+            assignee_id=users["manager"].id,
+            expected_version=1,
+        )
+
+
+def test_the_board_stays_fast_with_thousands_of_cases(session, users):
+    now = utcnow()
+    session.execute(
+        sa.insert(ReferralCase),
+        [
+            {
+                "case_code": f"{country}-2025-{index:04d}",
+                "reporting_country": country,
+                "identified_on": date(2025, 1, 1),
+                "person_alias": "X.Y.",
+                "stage": STAGES[index % len(STAGES)],
+                "urgency": "medium",
+                "situation": "trafficking",
+                "gender": "NonSpecifiedUnknown",
+                "exploitation_types": ["ForcedLabour"],
+                "forced_labour_industries": [],
+                "means_of_control": [],
+                "indicators": [],
+                "consent_scope": [],
+                "needs": [],
+                "stage_changed_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for country in ("AR", "BR")
+            for index in range(1, 1501)
+        ],
+    )
+    session.commit()
+    started = time.monotonic()
+    for actor in (users["coordinator"], users["officer_ar"]):
+        counts = cases.board_counts(session=session, actor=actor, exploitation_type="ForcedLabour")
+        for stage in Stage:
+            cases.list_cases(session=session, actor=actor, stage=stage, limit=8, offset=80)
+    elapsed = time.monotonic() - started
+    assert sum(counts.values()) == 1500
+    assert elapsed < 5, elapsed
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_htcds_export_names_columns_and_joins_multi_values_the_htcds_way(session, users):
+    case = open_case(
+        session,
+        users["officer_ar"],
+        exploitation_types=["SexualExploitation", "ForcedLabour"],
+        means_of_control=["WithholdsDocuments", "DebtBondage"],
+        forced_labour_industries=["T_ActivitiesOfHouseholdsAsEmployers"],
+        citizenship="BO",
+        gender="Feminine",
+    )
+    frame = cases.case_export(session=session, actor=users["officer_ar"], layout="htcds")
+    row = frame.iloc[0]
+    assert row["cas_CaseNumber"] == case.case_code
+    assert row["cas_Status"] == "Active"
+    assert row["vic_TypeOfExploitation"] == "ForcedLabour;SexualExploitation"
+    assert row["vic_MethodsOfControl"] == "DebtBondage;WithholdsDocuments"
+    assert row["vic_ForcedLabourIndustry"] == "T_ActivitiesOfHouseholdsAsEmployers"
+    assert (row["prs_Gender"], row["prs_Citizenship"], row["con_Consent"]) == (
+        "Feminine",
+        "BO",
+        "FALSE",
+    )
+    assert row["enl_PersonAlias"] == "M.G."
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "case_export")).one()
+    assert audit.changes["rows"] == 1
+
+
+def test_managers_export_only_de_identified_htcds_rows(session, users):
+    open_case(session, users["officer_ar"], consular_post="Consulado en São Paulo")
+    open_case(session, users["officer_br"], reporting_country="BR")
+    manager = users["manager"]
+
+    frame = cases.case_export(session=session, actor=manager, layout="htcds")
+
+    assert len(frame) == 2
+    banned = {
+        "cas_CaseNumber",
+        "enl_PersonAlias",
+        "enl_ConsularPost",
+        "enl_PlaceIdentified",
+        "cas_ReasonForCaseClosure",
+        "enl_ReturnReception",
+        "enl_IdentifiedOn",
+    }
+    assert not banned & set(frame.columns)
+    assert "M.G." not in frame.to_csv()
+    assert "São Paulo" not in frame.to_csv()
+    with pytest.raises(PermissionDenied):
+        cases.case_export(session=session, actor=manager, layout="list")
+
+
+def test_the_list_export_is_scoped_and_has_no_alias(session, users):
+    open_case(session, users["officer_ar"])
+    open_case(session, users["officer_br"], reporting_country="BR")
+
+    frame = cases.case_export(session=session, actor=users["officer_ar"], layout="list")
+
+    assert list(frame["Case"]) == [f"AR-{YEAR}-0001"]
+    assert "M.G." not in frame.to_csv()

@@ -1,0 +1,124 @@
+"""In Chromium: an Argentine officer files a referral through the form; the coordinator
+refers the person to an organisation and moves the case to `referred` on the board.
+
+Both work in Spanish: widgets are found by their keys (`.st-key-<key>`), and the one option
+picked by its text is the stage's label in the coordinator's language.
+"""
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models import CaseReferral, ReferralCase, UserAccount
+from services.db import build_engine
+from services.i18n import set_language
+from services.labels import label
+from tests.e2e.test_sign_in import TIMEOUT, sign_in
+
+pytestmark = pytest.mark.browser
+ALIAS = "E.Z."
+
+
+def _query(database_url: str, read: Callable[[Session], object]) -> object:
+    engine = build_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return read(session)
+    finally:
+        engine.dispose()
+
+
+def _wait_for(database_url: str, read: Callable[[Session], object], what: str) -> object:
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while time.monotonic() < deadline:
+        found = _query(database_url, read)
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _tick(page: Page, key: str) -> None:
+    page.locator(f".st-key-{key} label").click(timeout=TIMEOUT)
+
+
+def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
+    page: Page, browser: Browser, live_app
+):
+    # The officer fills the form: alias, age band left unknown, one type, one need.
+    sign_in(page, live_app, "officer.ar@enlace.test")
+    page.goto(f"{live_app.url}/new_referral")
+    alias = page.locator(".st-key-nr_person_alias input")
+    alias.fill(ALIAS, timeout=TIMEOUT)
+    alias.press("Tab")
+    _tick(page, "nr_exploitation_types_ForcedLabour")
+    _tick(page, "nr_needs_shelter")
+    page.locator(".st-key-nr_submit button").click()
+
+    code = _wait_for(
+        live_app.database_url,
+        lambda s: s.scalars(
+            select(ReferralCase.case_code).where(ReferralCase.person_alias == ALIAS)
+        ).first(),
+        "the new case",
+    )
+    assert re.fullmatch(r"AR-\d{4}-\d{4}", str(code))
+    expect(page.get_by_text(str(code)).first).to_be_visible(timeout=TIMEOUT)
+
+    # The coordinator, in another browser context, works the case on the board.
+    language = _query(
+        live_app.database_url,
+        lambda s: s.scalars(
+            select(UserAccount.preferred_language).where(
+                UserAccount.email == "coordinator@enlace.test"
+            )
+        ).one(),
+    )
+    set_language(str(language))
+    referred = label("referred")
+    set_language("en")
+    context = browser.new_context()
+    coordinator = context.new_page()
+    try:
+        sign_in(coordinator, live_app, "coordinator@enlace.test")
+        coordinator.goto(f"{live_app.url}/board?case={code}")
+        expect(coordinator.get_by_text(str(code)).first).to_be_visible(timeout=TIMEOUT)
+
+        # Referrals tab: no consent yet, so the coordinator overrides with a reason.
+        coordinator.get_by_role("tab").nth(2).click()
+        _tick(coordinator, f"refer_override_{code}")
+        reason = coordinator.locator(f".st-key-refer_override_reason_{code} textarea")
+        reason.fill("Imminent danger: needs a shelter tonight.", timeout=TIMEOUT)
+        reason.press("Control+Enter")
+        coordinator.locator(f".st-key-refer_{code} button").click(timeout=TIMEOUT)
+        _wait_for(
+            live_app.database_url,
+            lambda s: s.scalars(
+                select(CaseReferral.id)
+                .join(ReferralCase, ReferralCase.id == CaseReferral.case_id)
+                .where(ReferralCase.case_code == code)
+            ).first(),
+            "the referral",
+        )
+
+        # Stage tab: move to `referred`.
+        coordinator.get_by_role("tab").nth(1).click()
+        coordinator.locator(f".st-key-move_target_{code}").click(timeout=TIMEOUT)
+        coordinator.get_by_role("option", name=referred, exact=True).click(timeout=TIMEOUT)
+        coordinator.locator(f".st-key-move_{code} button").click(timeout=TIMEOUT)
+        _wait_for(
+            live_app.database_url,
+            lambda s: s.scalars(
+                select(ReferralCase.stage).where(
+                    ReferralCase.case_code == code, ReferralCase.stage == "referred"
+                )
+            ).first(),
+            "the move to referred",
+        )
+    finally:
+        context.close()

@@ -1,0 +1,191 @@
+"""The new-referral form and the board under AppTest: validation keeps input, notes are plain
+text, a stale save shows what changed and keeps the input, a coordinator works a case."""
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from models import (
+    CaseEvent,
+    CaseReferral,
+    Organisation,
+    ReferralCase,
+    ReferralCaseCreate,
+    ReferralCaseUpdate,
+    UserAccount,
+)
+from models.enums import Stage
+from services import cases
+from tests.conftest import app_as
+
+OFFICER = "officer.ar@enlace.test"
+COORDINATOR = "coordinator@enlace.test"
+SCRIPT_NOTE = "<script>alert('x')</script> **not bold** [a link](http://evil.test)"
+
+
+def _new_referral(email: str = OFFICER):
+    at = app_as(email).run()
+    at.switch_page("pages/new_referral.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _board(email: str, case_code: str):
+    at = app_as(email).run()
+    at.switch_page("pages/board.py").run()
+    at.query_params["case"] = case_code
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _account(session: Session, email: str) -> UserAccount:
+    return session.exec(select(UserAccount).where(UserAccount.email == email)).one()
+
+
+def _open_ar_case(session: Session) -> ReferralCase:
+    return cases.create_case(
+        session=session,
+        actor=_account(session, OFFICER),
+        case_in=ReferralCaseCreate(
+            reporting_country="AR", identified_on=date(2026, 3, 2), person_alias="Z.Q."
+        ),
+    )
+
+
+def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
+    before = len(demo_db.exec(select(ReferralCase)).all())
+    at = _new_referral()
+    at.text_input(key="nr_person_alias").input("Maria Gonzalez")
+    at.text_input(key="nr_consular_post").input("Consulado en La Paz")
+    at.selectbox(key="nr_age_band").select("9-17")
+    at.checkbox(key="nr_exploitation_types_ForcedLabour").check()
+    at.checkbox(key="nr_means_of_control_WithholdsDocuments").check()
+    at.checkbox(key="nr_needs_shelter").check()
+    at.button(key="nr_submit").click().run()
+
+    assert not at.exception
+    assert len(at.error) >= 3  # the alias, the minor's band, and the form's summary
+    assert at.text_input(key="nr_person_alias").value == "Maria Gonzalez"
+    assert at.text_input(key="nr_consular_post").value == "Consulado en La Paz"
+    assert at.selectbox(key="nr_age_band").value == "9-17"
+    assert at.checkbox(key="nr_exploitation_types_ForcedLabour").value is True
+    assert at.checkbox(key="nr_means_of_control_WithholdsDocuments").value is True
+    assert at.checkbox(key="nr_needs_shelter").value is True
+    assert not at.success
+    assert len(demo_db.exec(select(ReferralCase)).all()) == before
+
+
+def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db):
+    at = _new_referral()
+    at.text_input(key="nr_person_alias").input("Maria Gonzalez")
+    at.button(key="nr_submit").click().run()
+    at.text_input(key="nr_person_alias").input("Q.W.")
+    at.selectbox(key="nr_age_band").select("9-17")
+    at.checkbox(key="nr_is_minor").check()
+    at.selectbox(key="nr_urgency").select("low")
+    at.checkbox(key="nr_exploitation_types_ForcedLabour").check()
+    at.button(key="nr_submit").click().run()
+
+    assert not at.exception
+    assert not at.error
+    case = demo_db.exec(select(ReferralCase).where(ReferralCase.person_alias == "Q.W.")).one()
+    assert case.urgency == "high"  # a minor is always high urgency
+    assert case.exploitation_types == ["ForcedLabour"]
+    assert case.case_code in at.success[0].value
+    assert at.text_input(key="nr_person_alias").value == ""  # ready for the next person
+
+
+def test_note_with_script_and_markdown_is_shown_literally(demo_db):
+    case = _open_ar_case(demo_db)
+    at = _board(OFFICER, case.case_code)
+    at.text_area(key=f"note_{case.case_code}").input(SCRIPT_NOTE)
+    at.button(key=f"note_add_{case.case_code}").click().run()
+
+    assert not at.exception
+    assert SCRIPT_NOTE in [text.value for text in at.text]
+    shown_as_markdown = [m.value for m in at.markdown if "script" in m.value or "evil" in m.value]
+    assert shown_as_markdown == []
+    note = demo_db.exec(select(CaseEvent.note).where(CaseEvent.kind == "note")).all()
+    assert SCRIPT_NOTE in note
+
+
+def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
+    case = _open_ar_case(demo_db)
+    code = case.case_code
+    at = _board(COORDINATOR, code)
+    at.selectbox(key=f"edit_situation_{code}").select("labour_rights_violation")
+    # Meanwhile the officer raises the urgency.
+    cases.update_assessment(
+        session=demo_db,
+        actor=_account(demo_db, OFFICER),
+        case_code=code,
+        case_in=ReferralCaseUpdate(version=case.version, urgency="high"),
+    )
+    at.button(key=f"edit_save_{code}").click().run()
+
+    assert not at.exception
+    assert at.warning, "the user is told someone else saved first"
+    changes = at.dataframe[-1].value
+    assert list(changes.iloc[:, 0]) == ["Urgency"]
+    assert at.selectbox(key=f"edit_situation_{code}").value == "labour_rights_violation"
+    demo_db.refresh(case)
+    assert (case.situation, case.urgency) == ("undetermined", "high")
+
+    at.button(key=f"edit_save_{code}").click().run()  # re-apply
+
+    assert not at.exception
+    demo_db.refresh(case)
+    assert (case.situation, case.urgency) == ("labour_rights_violation", "high")
+
+
+def test_coordinator_refers_with_an_override_and_moves_the_case_to_referred(demo_db):
+    case = _open_ar_case(demo_db)
+    code = case.case_code
+    at = _board(COORDINATOR, code)
+    at.selectbox(key=f"move_target_{code}").select("referred")
+    at.button(key=f"move_{code}").click().run()
+    assert at.error, "no referral yet: refused"
+
+    at.selectbox(key=f"refer_country_{code}").select("AR").run()
+    at.checkbox(key=f"refer_override_{code}").check().run()
+    at.text_area(key=f"refer_override_reason_{code}").input("Imminent danger tonight.")
+    at.button(key=f"refer_{code}").click().run()
+    assert not at.exception and not at.error
+    at.selectbox(key=f"move_target_{code}").select("referred")
+    at.button(key=f"move_{code}").click().run()
+
+    assert not at.exception and not at.error
+    demo_db.refresh(case)
+    assert case.stage == Stage.referred
+    assert case.consent_override_reason == "Imminent danger tonight."
+    referral = demo_db.exec(select(CaseReferral).where(CaseReferral.case_id == case.id)).one()
+    organisation = demo_db.get(Organisation, referral.organisation_id)
+    assert organisation.country == "AR" and referral.cross_border_country is None
+
+
+def test_export_prepares_csv_and_xlsx_of_the_filtered_list(demo_db):
+    at = app_as(OFFICER).run()
+    at.switch_page("pages/board.py").run()
+    at.radio(key="board_export_layout").set_value("htcds")
+    at.button(key="board_export_prepare").click().run()
+
+    assert not at.exception
+    csv_bytes = at.session_state["board_export"][1]
+    lines = csv_bytes.decode("utf-8-sig").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("cas_CaseNumber,"))
+    exported = {line.split(",")[0] for line in lines[header + 1 :]}
+    officer = _account(demo_db, OFFICER)
+    visible = sum(cases.board_counts(session=demo_db, actor=officer).values())
+    assert len(exported) == visible
+    assert all(code.startswith("AR-") or code in shared_with_ar(demo_db) for code in exported)
+
+
+def shared_with_ar(session: Session) -> set[str]:
+    return set(
+        session.exec(
+            select(ReferralCase.case_code)
+            .join(CaseReferral, CaseReferral.case_id == ReferralCase.id)
+            .where(CaseReferral.cross_border_country == "AR")
+        ).all()
+    )
