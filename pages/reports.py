@@ -3,9 +3,9 @@ chart downloads as PNG, SVG or PDF and its data as CSV or XLSX (each download au
 
 import streamlit as st
 
-from services import charts, reports, runtime
+from services import cases, charts, reports, runtime
 from services.errors import PermissionDenied
-from services.export import ExportInfo
+from services.export import ExportInfo, to_csv, to_xlsx
 from services.i18n import _
 from services.runtime import current_actor, db_session, settings
 
@@ -100,3 +100,33 @@ for name, place in places.items():
         shown = reports.suppress_small(every_report[name], threshold)
         st.altair_chart(reports.report_chart(name, shown), width="stretch")
         downloads(name)
+
+st.subheader(_("Case data in HTCDS columns"))
+st.caption(
+    _(
+        "One row per case with the field names of IOM's Human Trafficking Case Data Standard, "
+        "for exchange with other IOM systems. Managers receive it without case codes, "
+        "aliases, dates or free text. Every download is recorded."
+    )
+)
+htcds_info = ExportInfo(title=_("Referral cases (HTCDS)"))
+
+
+def htcds_bytes(fmt: str) -> bytes:
+    with db_session() as session:
+        frame = cases.case_export(session=session, actor=actor, layout="htcds")
+    writer = to_csv if fmt == "csv" else to_xlsx
+    return writer(frame, htcds_info)
+
+
+htcds_csv, htcds_xlsx, _spacer = st.columns([1, 1, 3])
+for column, fmt in ((htcds_csv, "csv"), (htcds_xlsx, "xlsx")):
+    column.download_button(
+        fmt.upper(),
+        data=charts.deferred(htcds_bytes, fmt),
+        file_name=charts.file_name(htcds_info, fmt),
+        mime=charts.MIME_TYPES[fmt],
+        on_click="ignore",
+        icon=":material/table_view:",
+        key=f"reports_htcds_{fmt}",
+    )
