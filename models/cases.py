@@ -120,6 +120,11 @@ class ReferralCase(ReferralCaseBase, table=True):
     __table_args__ = (
         sa.Index("ix_referral_case_country_stage", "reporting_country", "stage"),
         sa.Index("ix_referral_case_stage_changed", "stage", "stage_changed_at"),
+        # A board column: one stage, most urgent first, longest waiting first (covering, so
+        # a page of cards does not read every closed case).
+        sa.Index("ix_referral_case_stage_urgency", "stage", "urgency", "stage_changed_at", "id"),
+        # Reports by period: cases per month identified, date-range filters.
+        sa.Index("ix_referral_case_identified_on", "identified_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -166,6 +171,10 @@ class CaseReferralUpdate(SQLModel):
 
 class CaseReferral(CaseReferralBase, table=True):
     __tablename__ = "case_referral"
+    # An officer's scope: the cases shared with their country, read from the index alone.
+    __table_args__ = (
+        sa.Index("ix_case_referral_cross_border_case", "cross_border_country", "case_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="referral_case.id", ondelete="CASCADE", index=True)

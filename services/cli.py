@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from models import UserAccountCreate, UserAccountUpdate
 from models.enums import Language, Role
-from services import migrate, users
+from services import cli_bench, migrate, users
 from services.cli_courses import courses_app, import_app
 from services.cli_export import export_app
 from services.db import build_engine, session_scope
@@ -45,6 +45,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(export_app, name="export")
 app.add_typer(courses_app, name="courses")
 app.add_typer(import_app, name="import")
+seed_app.command("scale")(cli_bench.seed_scale)
+app.command("bench")(cli_bench.bench)
 
 console = Console()
 err = Console(stderr=True)
