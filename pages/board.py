@@ -35,7 +35,13 @@ from services import cases, export, workflow
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import _
 from services.labels import country_name, label, options
-from services.runtime import clear_caches, current_actor, db_session
+from services.runtime import (
+    cached_board_counts,
+    cached_case_countries,
+    clear_caches,
+    current_actor,
+    db_session,
+)
 
 CARDS_PER_COLUMN = 8
 ALL = ""
@@ -49,8 +55,8 @@ actor = current_actor()
 st.title(_("Referral board"))
 
 try:
+    countries = cached_case_countries(actor.id, actor.role, actor.country)
     with db_session() as session:
-        countries = cases.case_countries(session=session, actor=actor)
         assignees = cases.list_assignees(session=session, actor=actor)
 except PermissionDenied:
     st.error(_("Your role does not give access to case records."))
@@ -111,9 +117,8 @@ elif assignee_choice == UNASSIGNED:
 elif assignee_choice != NOBODY:
     filters["assigned_to_id"] = assignee_choice
 
-with db_session() as session:
-    # Counts ignore the stage filter so the row of stages always shows the whole board.
-    counts = cases.board_counts(session=session, actor=actor, **filters)
+# Counts ignore the stage filter so the row of stages always shows the whole board.
+counts = cached_board_counts(actor.id, actor.role, actor.country, **filters)
 
 for column, (stage_code, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
     column.metric(label(stage_code), count)

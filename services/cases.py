@@ -4,8 +4,9 @@ Every function takes the acting user and scopes its query with `access.case_scop
 officer only ever reaches the cases of their own country and the cases shared with it.
 """
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -45,6 +46,7 @@ from services.labels import country_name, label
 ENTITY = "referral_case"
 MAX_PAGE_SIZE = 500
 _URGENCY_RANK = {Urgency.high.value: 0, Urgency.medium.value: 1, Urgency.low.value: 2}
+_OPEN_STAGES = [stage.value for stage in STAGE_ORDER if stage != Stage.closed]
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # Labels of the case fields, for forms, error messages and the detail view.
@@ -875,12 +877,122 @@ def _filters(
     if unassigned:
         conditions.append(col(ReferralCase.assigned_to_id).is_(None))
     if open_only:
-        conditions.append(col(ReferralCase.stage) != Stage.closed.value)
+        # IN, not "!= closed": the index on (stage, ...) reads only the open stages.
+        conditions.append(col(ReferralCase.stage).in_(_OPEN_STAGES))
     if exploitation_type:
         # JSON list of codes: match the quoted code in its text form (SQLite and PostgreSQL).
         types_text = sa.cast(ReferralCase.exploitation_types, sa.Text)
         conditions.append(types_text.contains(f'"{exploitation_type}"', autoescape=True))
     return conditions
+
+
+_CARD_COLUMNS = (
+    ReferralCase.id,
+    ReferralCase.case_code,
+    ReferralCase.stage,
+    ReferralCase.urgency,
+    ReferralCase.age_band,
+    ReferralCase.is_minor,
+    ReferralCase.situation,
+    ReferralCase.reporting_country,
+    ReferralCase.stage_changed_at,
+)
+
+
+def _with_assignee(source: Any) -> sa.Select[Any]:
+    """The card columns of `source` (the table or a subquery of it) and the assignee's name."""
+    assignee = aliased(UserAccount)
+    # SQLAlchemy's select: SQLModel's typed overloads stop at four columns.
+    return sa.select(
+        *(source.c[column.key] for column in _CARD_COLUMNS),
+        col(assignee.display_name),
+        col(assignee.email),
+    ).outerjoin(assignee, col(assignee.id) == source.c.assigned_to_id)
+
+
+def _indexed_scope(actor: UserAccount) -> sa.ColumnElement[bool]:
+    """`access.case_scope(actor)`, with an officer's shared cases as a correlated EXISTS.
+
+    Same cases, but a read ordered by an index can stop after the rows it needs: with
+    `id IN (SELECT case_id ...)` SQLite first collects every case shared with the country
+    (tens of thousands at scale) before returning the first row.
+    """
+    scope = case_scope(actor)  # checks the role; the rule of access.case_scope
+    if actor.role != Role.officer or not actor.country:
+        return scope
+    shared = sa.exists().where(
+        col(CaseReferral.case_id) == col(ReferralCase.id),
+        col(CaseReferral.cross_border_country) == actor.country,
+    )
+    return sa.or_(col(ReferralCase.reporting_country) == actor.country, shared)
+
+
+def _unranked_urgency() -> sa.ColumnElement[bool]:
+    """Urgency outside Urgency's codes (the column is NOT NULL), written as the ranges between
+    them so that an index answers it with a few seeks (NOT IN would read every entry)."""
+    column = col(ReferralCase.urgency)
+    codes = sorted(_URGENCY_RANK)
+    between = [sa.and_(column > low, column < high) for low, high in itertools.pairwise(codes)]
+    return sa.or_(column < codes[0], *between, column > codes[-1])
+
+
+def _urgency_groups(session: Session, urgency: str | None) -> Iterator[sa.ColumnElement[bool]]:
+    """The urgencies of a board column in board order, each as a condition (lazily)."""
+    if urgency:
+        yield sa.true()  # the filter names the one urgency
+        return
+    for code in _URGENCY_RANK:
+        yield col(ReferralCase.urgency) == code
+    # Other codes rank last. The app stores none: look for one (an index seek) before reading.
+    unranked = _unranked_urgency()
+    if session.execute(sa.select(col(ReferralCase.id)).where(unranked).limit(1)).first():
+        yield unranked
+
+
+def _rows_by_urgency(
+    session: Session,
+    conditions: list[sa.ColumnElement[bool]],
+    *,
+    urgency: str | None,
+    limit: int,
+    offset: int,
+) -> list[Any]:
+    """Rows [offset, offset + limit) in board order (urgency rank, stage_changed_at, id), read
+    one urgency at a time, most urgent first.
+
+    Each read is `... AND urgency = ? ORDER BY stage_changed_at, id`: for a stage (or the open
+    stages) the index (stage, urgency, stage_changed_at, id) serves it in order and it stops
+    after the rows it needs, so its cost does not grow with the cases of the stage. Codes
+    outside Urgency (none are stored by the app) come last, as in the one-query order.
+    """
+    order = (col(ReferralCase.stage_changed_at), col(ReferralCase.id))
+    rows: list[Any] = []
+    skip = offset
+    for group in _urgency_groups(session, urgency):
+        # The page of cases first, then the assignees: an outer join around the ordered read
+        # would stop SQLite from reading each stage's index range in order.
+        page = (
+            sa.select(*(col(column) for column in _CARD_COLUMNS), col(ReferralCase.assigned_to_id))
+            .where(*conditions, group)
+            .order_by(*order)
+            .offset(skip)
+            .limit(limit - len(rows))
+            .subquery()
+        )
+        part = session.execute(
+            _with_assignee(page).order_by(page.c.stage_changed_at, page.c.id)
+        ).all()
+        rows += part
+        if len(rows) >= limit:
+            break
+        if skip and part:
+            skip = 0  # the group held all the rows skipped, and then some
+        elif skip:
+            # Fewer rows than skipped in this group: skip the rest in the next ones.
+            skip -= session.execute(
+                sa.select(func.count()).select_from(ReferralCase).where(*conditions, group)
+            ).scalar_one()
+    return rows
 
 
 def list_cases(
@@ -898,43 +1010,39 @@ def list_cases(
     limit: int = 50,
     offset: int = 0,
 ) -> list[CaseCard]:
-    """The board's cards the actor may see: most urgent first, then longest in stage."""
-    scope = case_scope(actor)
-    assignee = aliased(UserAccount)
-    urgency_rank = sa.case(_URGENCY_RANK, value=ReferralCase.urgency, else_=len(_URGENCY_RANK))
-    statement = (
-        # SQLAlchemy's select: SQLModel's typed overloads stop at four columns.
-        sa.select(
-            col(ReferralCase.id),
-            col(ReferralCase.case_code),
-            col(ReferralCase.stage),
-            col(ReferralCase.urgency),
-            col(ReferralCase.age_band),
-            col(ReferralCase.is_minor),
-            col(ReferralCase.situation),
-            col(ReferralCase.reporting_country),
-            col(ReferralCase.stage_changed_at),
-            col(assignee.display_name),
-            col(assignee.email),
+    """The board's cards the actor may see: most urgent first, then longest in stage.
+
+    A board column (`stage`) or the open cases are read one urgency at a time from the index
+    (see `_rows_by_urgency`); any other list is one query.
+    """
+    indexed = bool(stage or open_only)
+    scope = _indexed_scope(actor) if indexed else case_scope(actor)
+    limit, offset = max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)
+    conditions = [
+        scope,
+        *_filters(
+            stage=stage,
+            country=country,
+            urgency=urgency,
+            situation=situation,
+            assigned_to_id=assigned_to_id,
+            open_only=open_only,
+            exploitation_type=exploitation_type,
+            unassigned=unassigned,
+        ),
+    ]
+    if indexed:
+        rows = _rows_by_urgency(session, conditions, urgency=urgency, limit=limit, offset=offset)
+    else:
+        urgency_rank = sa.case(_URGENCY_RANK, value=ReferralCase.urgency, else_=len(_URGENCY_RANK))
+        statement = (
+            _with_assignee(ReferralCase.__table__)  # type: ignore[attr-defined]
+            .where(*conditions)
+            .order_by(urgency_rank, col(ReferralCase.stage_changed_at), col(ReferralCase.id))
+            .limit(limit)
+            .offset(offset)
         )
-        .outerjoin(assignee, col(assignee.id) == ReferralCase.assigned_to_id)
-        .where(
-            scope,
-            *_filters(
-                stage=stage,
-                country=country,
-                urgency=urgency,
-                situation=situation,
-                assigned_to_id=assigned_to_id,
-                open_only=open_only,
-                exploitation_type=exploitation_type,
-                unassigned=unassigned,
-            ),
-        )
-        .order_by(urgency_rank, col(ReferralCase.stage_changed_at), col(ReferralCase.id))
-        .limit(max(1, min(limit, MAX_PAGE_SIZE)))
-        .offset(max(0, offset))
-    )
+        rows = list(session.execute(statement).all())
     now = utcnow()
     return [
         CaseCard(
@@ -949,7 +1057,7 @@ def list_cases(
             days_in_stage=max(0, (now - row.stage_changed_at).days),
             assignee=(row.display_name or row.email) if row.email else None,
         )
-        for row in session.exec(statement).all()  # type: ignore[call-overload]
+        for row in rows
     ]
 
 

@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
-from sqlmodel import Session, and_, case, col, exists, func, or_, select
+from sqlmodel import Session, and_, case, col, exists, func, select
 
 from models import Course, Enrollment, Module, ModuleProgress, Participant, UserAccount
 from models.enums import EnrollmentStatus, ProgressState, Role
@@ -310,58 +310,76 @@ def module_completion_by_country(
     """
     country = _officer_country(actor)
     _existing_course(session, course_id)
-    cells = _module_cells(session, _conditions(course_id, filters, officer_country=country))
+    conditions = _conditions(course_id, filters, officer_country=country)
+    cells = _module_cells(session, course_id, conditions)
     if with_region:
         region = _conditions(course_id, filters, by_country=False)
-        cells += _module_cells(session, region, country=ALL_COUNTRIES)
+        cells += _module_cells(session, course_id, region, country=ALL_COUNTRIES)
     return cells
 
 
 def _module_cells(
-    session: Session, conditions: list[ColumnElement[bool]], *, country: str | None = None
+    session: Session,
+    course_id: int,
+    conditions: list[ColumnElement[bool]],
+    *,
+    country: str | None = None,
 ) -> list[dict[str, Any]]:
-    """GROUP BY module (and the participants' country unless `country` names the group)."""
-    done = func.coalesce(
-        func.sum(case((col(ModuleProgress.state).in_(MODULE_DONE_STATES), 1), else_=0)), 0
-    )
-    group: list[Any] = [col(Module.id), col(Module.position), col(Module.title)]
-    if country is None:
-        group.append(col(Participant.country))
-    query = (
-        sa.select(*group, done, func.count(col(Enrollment.id)))
+    """Cells by module (and the participants' country unless `country` names the group).
+
+    Three small reads instead of every enrollment × module pair: the course's modules, the
+    participants remaining per country, and the done progress rows per module and country.
+    """
+    remaining = [*conditions, col(Enrollment.status) != EnrollmentStatus.withdrawn]
+    modules = session.exec(
+        select(Module.id, Module.position, Module.title)
+        .where(Module.course_id == course_id)
+        .order_by(col(Module.position), col(Module.id))
+    ).all()
+    group: list[Any] = [] if country is not None else [col(Participant.country)]
+    totals_query = (
+        sa.select(*group, func.count(col(Enrollment.id)))
         .select_from(Enrollment)
         .join(Participant, col(Participant.id) == Enrollment.participant_id)
-        .join(Module, col(Module.course_id) == Enrollment.course_id)
-        .outerjoin(
-            ModuleProgress,
-            and_(
-                col(ModuleProgress.enrollment_id) == Enrollment.id,
-                col(ModuleProgress.module_id) == Module.id,
-            ),
-        )
-        .where(*conditions, col(Enrollment.status) != EnrollmentStatus.withdrawn)
+        .where(*remaining)
         .group_by(*group)
-        .order_by(col(Module.position), col(Module.id))
     )
     if country is None:
         # NULL sorts first on SQLite and last on PostgreSQL: put it last on both.
-        query = query.order_by(col(Participant.country).is_(None), col(Participant.country))
-    cells = []
-    for row in session.exec(query).all():  # type: ignore[call-overload]
-        module_id, position, title, *rest = row
-        cell_country = rest[0] if country is None else country
-        completed, total = rest[-2:]
-        cells.append(
-            {
-                "module_id": module_id,
-                "position": position,
-                "module_title": title,
-                "country": cell_country,
-                "completed": int(completed),
-                "total": int(total),
-            }
+        totals_query = totals_query.order_by(
+            col(Participant.country).is_(None), col(Participant.country)
         )
-    return cells
+    totals = [
+        (country if country is not None else row[0], int(row[-1]))
+        for row in session.exec(totals_query).all()  # type: ignore[call-overload]
+        if row[-1]  # a group of nobody has no cells
+    ]
+    if not modules or not totals:
+        return []
+    done_query = (
+        sa.select(col(ModuleProgress.module_id), *group, func.count())
+        .select_from(ModuleProgress)
+        .join(Enrollment, col(Enrollment.id) == ModuleProgress.enrollment_id)
+        .join(Participant, col(Participant.id) == Enrollment.participant_id)
+        .where(*remaining, col(ModuleProgress.state).in_(MODULE_DONE_STATES))
+        .group_by(col(ModuleProgress.module_id), *group)
+    )
+    done = {
+        (row[0], country if country is not None else row[1]): int(row[-1])
+        for row in session.exec(done_query).all()  # type: ignore[call-overload]
+    }
+    return [
+        {
+            "module_id": module_id,
+            "position": position,
+            "module_title": title,
+            "country": cell_country,
+            "completed": done.get((module_id, cell_country), 0),
+            "total": total,
+        }
+        for module_id, position, title in modules
+        for cell_country, total in totals
+    ]
 
 
 def completions_over_time(
@@ -434,16 +452,41 @@ def participants_at_risk(
     """
     require_role(actor, DASHBOARD_READERS)
     _existing_course(session, course_id)
-    overdue = and_(
-        col(Module.is_required).is_(True),
-        col(Module.due_on) < today,
-        or_(
-            col(ModuleProgress.state).is_(None),
-            col(ModuleProgress.state).not_in(MODULE_DONE_STATES),
-        ),
+    modules = session.exec(
+        select(Module.id, Module.due_on, Module.is_required).where(Module.course_id == course_id)
+    ).all()
+    # The required modules past due, earliest first: the same for every enrollment.
+    due = sorted(
+        (due_on, module_id)
+        for module_id, due_on, required in modules
+        if required and due_on is not None and due_on < today
     )
-    overdue_count = func.sum(case((overdue, 1), else_=0))
-    first_missed = func.min(case((overdue, col(Module.due_on)), else_=None))
+    # Aggregates over each enrollment's progress rows that exist, not enrollment × module.
+    progress_row = and_(
+        col(ModuleProgress.enrollment_id) == Enrollment.id,
+        col(ModuleProgress.module_id).in_([module_id for module_id, _due, _req in modules]),
+    )
+    is_done = col(ModuleProgress.state).in_(MODULE_DONE_STATES)
+
+    def done(module_id: int) -> Any:
+        return func.max(
+            case((and_(col(ModuleProgress.module_id) == module_id, is_done), 1), else_=0)
+        )
+
+    done_due = func.coalesce(
+        func.sum(
+            case(
+                (and_(col(ModuleProgress.module_id).in_([m for _d, m in due]), is_done), 1), else_=0
+            )
+        ),
+        0,
+    )
+    overdue_count = len(due) - done_due
+    # The earliest due date of a module not done: the first in due order whose flag is 0.
+    first_missed = case(
+        *((done(module_id) == 0, sa.literal(due_on, sa.Date)) for due_on, module_id in due),
+        else_=None,
+    )
     active = and_(
         col(ModuleProgress.state).is_not(None),
         col(ModuleProgress.state) != ProgressState.not_started,
@@ -461,14 +504,7 @@ def participants_at_risk(
         sa.select(*group[1:], overdue_count, first_missed, last_activity)
         .select_from(Enrollment)
         .join(Participant, col(Participant.id) == Enrollment.participant_id)
-        .join(Module, col(Module.course_id) == Enrollment.course_id)
-        .outerjoin(
-            ModuleProgress,
-            and_(
-                col(ModuleProgress.enrollment_id) == Enrollment.id,
-                col(ModuleProgress.module_id) == Module.id,
-            ),
-        )
+        .outerjoin(ModuleProgress, progress_row)
         .where(*_conditions(course_id, filters), col(Enrollment.status).in_(IN_COURSE))
         .group_by(*group)
         .having(overdue_count > 0)
@@ -485,7 +521,9 @@ def participants_at_risk(
         "first_missed_due",
         "last_activity",
     ]
-    frame = pd.DataFrame(session.exec(query).all(), columns=columns)  # type: ignore[call-overload]
+    # Nothing is past due yet: nobody is behind (and no query to run).
+    rows = session.exec(query).all() if due else []  # type: ignore[call-overload]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["first_missed_due"] = [_as_date(value) for value in frame["first_missed_due"]]
     frame["days_behind"] = [(today - due).days for due in frame["first_missed_due"]]
     frame["status"] = [str(status) for status in frame["status"]]

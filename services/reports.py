@@ -4,11 +4,11 @@ Each function is one GROUP BY query returning a small DataFrame with a code colu
 `cases` column. Pages pass it through `suppress_small` before showing or exporting it.
 """
 
+from collections import Counter
 from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
-import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from models import ReferralCase, UserAccount
@@ -80,15 +80,14 @@ def cases_by_country(*, session: Session, actor: UserAccount) -> pd.DataFrame:
 def cases_by_month(*, session: Session, actor: UserAccount) -> pd.DataFrame:
     """Columns (month 'YYYY-MM', cases) by month identified, months without cases as 0."""
     require_role(actor, DASHBOARD_READERS)
-    year = sa.extract("year", col(ReferralCase.identified_on))
-    month = sa.extract("month", col(ReferralCase.identified_on))
-    statement = (
-        select(year, month, func.count(col(ReferralCase.id)))
-        .group_by(year, month)
-        .order_by(year, month)
-    )
-    # PostgreSQL's EXTRACT returns numeric, SQLite's an integer: normalise to int.
-    counts = {f"{int(y):04d}-{int(m):02d}": int(n) for y, m, n in session.exec(statement).all()}
+    # Count per day, straight from the index on identified_on (a few thousand days at most),
+    # and fold the days into months here: no date function evaluated for every case, and the
+    # same on SQLite and PostgreSQL.
+    day = col(ReferralCase.identified_on)
+    statement = select(day, func.count()).group_by(day)
+    counts: Counter[str] = Counter()
+    for identified_on, number in session.exec(statement).all():
+        counts[f"{identified_on.year:04d}-{identified_on.month:02d}"] += int(number)
     if not counts:
         return _frame("month", {}, [])
     months = pd.period_range(min(counts), max(counts), freq="M").strftime("%Y-%m")

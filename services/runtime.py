@@ -147,3 +147,44 @@ def cached_referral_reports(actor_id: int, role: str):  # type: ignore[no-untype
 
     with db_session() as session:
         return reports.referral_reports(session=session, actor=_reader(session, actor_id))
+
+
+# --- cached reads of the referral board (keys: plain values only) ---
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_case_countries(actor_id: int, role: str, country: str | None) -> list[str]:
+    """cases.case_countries: the board's country filter (role and country in the key)."""
+    from services import cases
+
+    with db_session() as session:
+        return cases.case_countries(session=session, actor=_reader(session, actor_id))
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_board_counts(
+    actor_id: int,
+    role: str,
+    actor_country: str | None,
+    *,
+    country: str | None = None,
+    urgency: str | None = None,
+    situation: str | None = None,
+    exploitation_type: str | None = None,
+    assigned_to_id: int | None = None,
+    unassigned: bool = False,
+) -> dict[str, int]:
+    """cases.board_counts for the board's filters (cleared with the other caches on writes)."""
+    from services import cases
+
+    with db_session() as session:
+        return cases.board_counts(
+            session=session,
+            actor=_reader(session, actor_id),
+            country=country,
+            urgency=urgency,
+            situation=situation,
+            exploitation_type=exploitation_type,
+            assigned_to_id=assigned_to_id,
+            unassigned=unassigned,
+        )

@@ -935,3 +935,99 @@ def test_the_list_export_is_scoped_and_has_no_alias(session, users):
 
     assert list(frame["Case"]) == [f"AR-{YEAR}-0001"]
     assert "M.G." not in frame.to_csv()
+
+
+# --- board columns read one urgency at a time ------------------------------------------------
+
+
+def _insert_mixed_cases(session: Session) -> None:
+    """Cases of every stage and urgency (and two codes outside Urgency), ties in
+    stage_changed_at, in three countries, some BR/CL cases shared with Argentina."""
+    now = utcnow()
+    urgencies = ["high", "medium", "low", "zzz", "aaa", "medium", "high"]
+    rows = [
+        {
+            "case_code": f"{country}-2025-{index:04d}",
+            "reporting_country": country,
+            "identified_on": date(2025, 1, 1),
+            "person_alias": "X.Y.",
+            "stage": STAGES[index % len(STAGES)],
+            "urgency": urgencies[index % len(urgencies)],
+            "situation": "trafficking",
+            "gender": "NonSpecifiedUnknown",
+            "exploitation_types": ["ForcedLabour"],
+            "forced_labour_industries": [],
+            "means_of_control": [],
+            "indicators": [],
+            "consent_scope": [],
+            "needs": [],
+            # Ties: several cases share a time, so the id decides.
+            "stage_changed_at": now - timedelta(days=index % 5),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for country in ("AR", "BR", "CL")
+        for index in range(1, 61)
+    ]
+    session.execute(sa.insert(ReferralCase), rows)
+    organisation = Organisation(
+        name="Shelter AR", org_type=OrgType.NGO, country="AR", services=["shelter"]
+    )
+    session.add(organisation)
+    session.commit()
+    shared = session.exec(
+        select(ReferralCase.id).where(ReferralCase.reporting_country != "AR")
+    ).all()
+    session.execute(
+        sa.insert(CaseReferral),
+        [
+            {
+                "case_id": case_id,
+                "organisation_id": organisation.id,
+                "service": "shelter",
+                "sent_on": date(2025, 2, 1),
+                "state": "pending",
+                "cross_border_country": "AR",
+            }
+            for case_id in shared[::3]
+        ],
+    )
+    session.commit()
+
+
+def _paged(session: Session, actor: UserAccount, size: int, **filters: object) -> list[str]:
+    """Every card of a list, read page after page of `size` (one page past the end)."""
+    codes: list[str] = []
+    for offset in range(0, 200, size):
+        page = cases.list_cases(session=session, actor=actor, limit=size, offset=offset, **filters)
+        codes += [card.case_code for card in page]
+        if not page:
+            break
+    return codes
+
+
+@pytest.mark.parametrize("role", ["coordinator", "officer_ar"])
+def test_board_columns_page_in_the_same_order_as_the_whole_list(session, users, role):
+    _insert_mixed_cases(session)
+    actor = users[role]
+    # The whole list in one query: urgency rank (other codes last), time in stage, id.
+    everything = cases.list_cases(session=session, actor=actor, limit=500)
+    assert {card.urgency for card in everything} >= {"zzz", "aaa", "high"}
+    for stage in STAGES:
+        expected = [card.case_code for card in everything if card.stage == stage]
+        for size in (2, 7):
+            assert _paged(session, actor, size, stage=stage) == expected, (stage, size)
+        expected_high = [
+            card.case_code for card in everything if card.stage == stage and card.urgency == "high"
+        ]
+        assert _paged(session, actor, 4, stage=stage, urgency="high") == expected_high
+    expected_open = [card.case_code for card in everything if card.stage != Stage.closed]
+    for size in (5, 20):
+        assert _paged(session, actor, size, open_only=True) == expected_open
+    if role == "officer_ar":  # own cases and the shared ones, nothing else
+        assert {card.reporting_country for card in everything} == {"AR", "BR", "CL"}
+        assert len(everything) == 60 + len(
+            session.exec(
+                select(CaseReferral.case_id).where(CaseReferral.cross_border_country == "AR")
+            ).all()
+        )

@@ -579,3 +579,66 @@ def test_a_filter_that_matches_nothing_keeps_the_course_total(session, users, sc
     assert board.course_enrolled == 9
     assert board.selection.enrolled == 0 and board.countries == []
     assert progress.dashboard_charts(board) == {}
+
+
+# ------------------------------------------------ aggregates over the progress rows that exist
+
+
+def test_participants_at_risk_before_any_due_date_is_empty_with_every_column(
+    session, users, scheduled
+):
+    early = D(2018, 5, 20)  # due that day: not yet late
+    frame = _read(progress.participants_at_risk, session, users["manager"], scheduled, today=early)
+    assert frame.empty
+    on_time = _read(
+        progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY
+    )
+    assert list(frame.columns) == list(on_time.columns)
+
+
+def test_progress_on_another_courses_module_counts_for_neither_course(session, users, scheduled):
+    other = _new_course(session, users, "OTHER-2018", modules=("Elsewhere",))
+    elsewhere = session.exec(select(Module).where(Module.course_id == other.id)).one()
+    ar3 = session.exec(
+        select(Enrollment)
+        .join(Participant)
+        .where(Participant.email == "ar3@c.test", Enrollment.course_id == scheduled.id)
+    ).one()
+    cells_before = _read(
+        progress.module_completion_by_country, session, users["manager"], scheduled
+    )
+    risk_before = _read(
+        progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY
+    )
+    session.add(
+        ModuleProgress(
+            enrollment_id=ar3.id,
+            module_id=elsewhere.id,
+            state=ProgressState.completed,
+            updated_at=datetime(2018, 6, 14, 12, tzinfo=UTC),
+        )
+    )
+    session.commit()
+
+    cells = _read(progress.module_completion_by_country, session, users["manager"], scheduled)
+    risk = _read(progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY)
+    assert cells == cells_before
+    assert risk.equals(risk_before)
+    assert _read(progress.module_completion_by_country, session, users["manager"], other) == []
+
+
+def test_module_cells_come_in_module_then_country_order_with_the_region_last(
+    session, users, scheduled
+):
+    cells = _read(
+        progress.module_completion_by_country,
+        session,
+        users["officer_ar"],
+        scheduled,
+        with_region=True,
+    )
+    assert [(c["position"], c["country"]) for c in cells] == [
+        (1, "AR"), (2, "AR"), (3, "AR"), (1, "ALL"), (2, "ALL"), (3, "ALL"),
+    ]  # fmt: skip
+    region = {c["position"]: (c["completed"], c["total"]) for c in cells if c["country"] == "ALL"}
+    assert region == {1: (5, 8), 2: (5, 8), 3: (2, 8)}  # the heat map test, summed

@@ -210,3 +210,28 @@ def test_report_chart_draws_every_report(session, seeded, name):
     every = reports.referral_reports(session=session, actor=seeded["manager"])
     spec = reports.report_chart(name, reports.suppress_small(every[name])).to_dict()
     assert spec["title"] == reports.REPORTS[name][0]
+
+
+def test_cases_by_month_folds_days_into_months_across_years(session, users):
+    days = [
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+        date(2024, 2, 29),
+        date(2024, 12, 31),
+        date(2025, 1, 1),
+        date(2025, 3, 15),
+    ]
+    for identified_on in days:
+        cases.create_case(
+            session=session,
+            actor=users["coordinator"],
+            case_in=ReferralCaseCreate(
+                reporting_country="AR", identified_on=identified_on, person_alias=ALIAS
+            ),
+        )
+    frame = reports.cases_by_month(session=session, actor=users["manager"])
+    rows = as_rows(frame)
+    assert rows[:2] == [("2024-02", 3), ("2024-03", 0)]
+    assert rows[-4:] == [("2024-12", 1), ("2025-01", 1), ("2025-02", 0), ("2025-03", 1)]
+    assert len(rows) == 14 and sum(count for _month, count in rows) == len(days)
+    assert frame["cases"].dtype == "int64"
