@@ -248,9 +248,14 @@ elif not chosen and "case" in st.query_params:
 if not chosen:
     st.stop()
 
+# Opening a case is audited once; reruns while it stays open (every click) are the same read.
+first_read = st.session_state.get("board_audited_case") != chosen
 try:
     with db_session() as session:
-        detail = cases.get_case(session=session, actor=actor, case_code=chosen)
+        detail = cases.get_case(
+            session=session, actor=actor, case_code=chosen, audit_read=first_read
+        )
+    st.session_state["board_audited_case"] = chosen
 except NotFound:
     st.error(_("This case does not exist, or you do not have access to it."))
     st.stop()
@@ -284,7 +289,9 @@ def _save(write: Callable[[Any], object], done: str) -> None:
             write(session)
     except StaleVersion:
         with db_session() as session:
-            current = cases.get_case(session=session, actor=actor, case_code=code).case
+            current = cases.get_case(
+                session=session, actor=actor, case_code=code, audit_read=False
+            ).case
         changes = cases.what_changed(st.session_state[SEEN], current)
         st.session_state[SEEN] = cases.case_snapshot(current)
         st.warning(

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, exists, false, or_, true
 from sqlmodel import col, select
 
 from models import CaseReferral, ReferralCase, UserAccount
@@ -23,25 +23,35 @@ def require_role(actor: UserAccount | None, roles: Iterable[Role]) -> UserAccoun
     return actor
 
 
-def case_scope(actor: UserAccount) -> ColumnElement[bool]:
+def case_scope(actor: UserAccount, *, correlated: bool = False) -> ColumnElement[bool]:
     """SQL condition for the cases an actor may read.
 
     Officers: their own country's cases, and cases referred across the border to an
     organisation in their country. Coordinators and admins: every case. Managers read
     aggregates only, never case rows.
+
+    `correlated` writes the shared cases as a correlated EXISTS (same cases): a read ordered
+    by an index can then stop after the rows it needs, where `IN (SELECT ...)` first collects
+    every case shared with the country.
     """
     require_role(actor, CASE_WORKERS)
     if actor.role in STAFF:
         return true()
     if not actor.country:
         return false()
+    own_country = col(ReferralCase.reporting_country) == actor.country
+    if correlated:
+        return or_(
+            own_country,
+            exists().where(
+                col(CaseReferral.case_id) == col(ReferralCase.id),
+                col(CaseReferral.cross_border_country) == actor.country,
+            ),
+        )
     shared_with_country = select(CaseReferral.case_id).where(
         col(CaseReferral.cross_border_country) == actor.country
     )
-    return or_(
-        col(ReferralCase.reporting_country) == actor.country,
-        col(ReferralCase.id).in_(shared_with_country),
-    )
+    return or_(own_country, col(ReferralCase.id).in_(shared_with_country))
 
 
 # Which pages each role sees. app.py builds the navigation from this; the services behind

@@ -886,7 +886,7 @@ def _filters(
     return conditions
 
 
-_CARD_COLUMNS = (
+_CARD_COLUMNS: tuple[Any, ...] = (
     ReferralCase.id,
     ReferralCase.case_code,
     ReferralCase.stage,
@@ -908,23 +908,6 @@ def _with_assignee(source: Any) -> sa.Select[Any]:
         col(assignee.display_name),
         col(assignee.email),
     ).outerjoin(assignee, col(assignee.id) == source.c.assigned_to_id)
-
-
-def _indexed_scope(actor: UserAccount) -> sa.ColumnElement[bool]:
-    """`access.case_scope(actor)`, with an officer's shared cases as a correlated EXISTS.
-
-    Same cases, but a read ordered by an index can stop after the rows it needs: with
-    `id IN (SELECT case_id ...)` SQLite first collects every case shared with the country
-    (tens of thousands at scale) before returning the first row.
-    """
-    scope = case_scope(actor)  # checks the role; the rule of access.case_scope
-    if actor.role != Role.officer or not actor.country:
-        return scope
-    shared = sa.exists().where(
-        col(CaseReferral.case_id) == col(ReferralCase.id),
-        col(CaseReferral.cross_border_country) == actor.country,
-    )
-    return sa.or_(col(ReferralCase.reporting_country) == actor.country, shared)
 
 
 def _unranked_urgency() -> sa.ColumnElement[bool]:
@@ -1016,7 +999,7 @@ def list_cases(
     (see `_rows_by_urgency`); any other list is one query.
     """
     indexed = bool(stage or open_only)
-    scope = _indexed_scope(actor) if indexed else case_scope(actor)
+    scope = case_scope(actor, correlated=indexed)
     limit, offset = max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)
     conditions = [
         scope,
@@ -1119,8 +1102,14 @@ def _scoped_case_id(*, session: Session, actor: UserAccount, case_code: str) -> 
     return case_id
 
 
-def get_case(*, session: Session, actor: UserAccount, case_code: str) -> CaseDetail:
-    """One case with its referrals and timeline. Every read is audited."""
+def get_case(
+    *, session: Session, actor: UserAccount, case_code: str, audit_read: bool = True
+) -> CaseDetail:
+    """One case with its referrals and timeline.
+
+    Opening a case is audited; a page reloading the case it already shows passes
+    `audit_read=False` so that every click does not log another read.
+    """
     scope = case_scope(actor)
     case = session.exec(
         select(ReferralCase)
@@ -1173,8 +1162,9 @@ def get_case(*, session: Session, actor: UserAccount, case_code: str) -> CaseDet
 
     who = _party(session=session, actor=actor, case=case)
     assignee = session.get(UserAccount, case.assigned_to_id) if case.assigned_to_id else None
-    audit.record(session, actor=actor, action="case_read", entity=ENTITY, entity_id=case.id)
-    session.commit()
+    if audit_read:
+        audit.record(session, actor=actor, action="case_read", entity=ENTITY, entity_id=case.id)
+        session.commit()
     return CaseDetail(
         case=case,
         referrals=referrals,

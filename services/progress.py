@@ -453,7 +453,9 @@ def participants_at_risk(
     require_role(actor, DASHBOARD_READERS)
     _existing_course(session, course_id)
     modules = session.exec(
-        select(Module.id, Module.due_on, Module.is_required).where(Module.course_id == course_id)
+        select(col(Module.id), col(Module.due_on), col(Module.is_required)).where(
+            Module.course_id == course_id
+        )
     ).all()
     # The required modules past due, earliest first: the same for every enrollment.
     due = sorted(
@@ -468,7 +470,7 @@ def participants_at_risk(
     )
     is_done = col(ModuleProgress.state).in_(MODULE_DONE_STATES)
 
-    def done(module_id: int) -> Any:
+    def done(module_id: int | None) -> Any:
         return func.max(
             case((and_(col(ModuleProgress.module_id) == module_id, is_done), 1), else_=0)
         )

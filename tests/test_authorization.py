@@ -137,3 +137,42 @@ def test_officers_never_read_another_countrys_cases(session, world):
     assert ctx["ar_case"] in listed and ctx["br_case"] not in listed
     with pytest.raises(NotFound):
         cases.get_case(session=session, actor=actors["officer_ar"], case_code=ctx["br_case"])
+
+
+def test_both_forms_of_the_case_scope_select_the_same_cases(session, world):
+    from sqlmodel import select
+
+    from models import CaseReferral, Organisation, ReferralCase
+    from services.access import case_scope
+
+    actors, ctx = world
+    organisation = Organisation(name="PROTEX", org_type="LawEnforcement", country="AR")
+    session.add(organisation)
+    session.commit()
+    br_case = session.exec(
+        select(ReferralCase).where(ReferralCase.case_code == ctx["br_case"])
+    ).one()
+    session.add(
+        CaseReferral(
+            case_id=br_case.id,
+            organisation_id=organisation.id,
+            service="legal",
+            sent_on=br_case.identified_on,
+            cross_border_country="AR",
+        )
+    )
+    session.commit()
+    for who in ("officer_ar", "officer_br", "coordinator"):
+        codes = [
+            set(
+                session.exec(
+                    select(ReferralCase.case_code).where(case_scope(actors[who], correlated=flag))
+                )
+            )
+            for flag in (False, True)
+        ]
+        assert codes[0] == codes[1]
+    officer_ar_codes = set(
+        session.exec(select(ReferralCase.case_code).where(case_scope(actors["officer_ar"])))
+    )
+    assert {ctx["ar_case"], ctx["br_case"]} <= officer_ar_codes

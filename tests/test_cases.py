@@ -1031,3 +1031,13 @@ def test_board_columns_page_in_the_same_order_as_the_whole_list(session, users, 
                 select(CaseReferral.case_id).where(CaseReferral.cross_border_country == "AR")
             ).all()
         )
+
+
+def test_reloading_an_open_case_without_audit_logs_no_second_read(session, users):
+    case = open_case(session, users["officer_ar"])
+    cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+    cases.get_case(
+        session=session, actor=users["officer_ar"], case_code=case.case_code, audit_read=False
+    )
+    reads = session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all()
+    assert len(reads) == 1
