@@ -5,25 +5,20 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from models import UserAccountCreate, UserAccountUpdate
 from models.enums import Language, Role
 from services import cli_bench, migrate, users
+from services.cli_common import console, database, fail, unit_of_work
 from services.cli_courses import courses_app, import_app
 from services.cli_export import export_app
 from services.db import build_engine, session_scope
-from services.errors import EnlaceError
 from services.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
 from services.validation import messages
 
@@ -48,46 +43,11 @@ app.add_typer(import_app, name="import")
 seed_app.command("scale")(cli_bench.seed_scale)
 app.command("bench")(cli_bench.bench)
 
-console = Console()
-err = Console(stderr=True)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(message, style="bold red", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    try:
-        settings = get_settings()
-    except ConfigurationError as error:
-        raise fail(str(error), 2) from None
-    engine = build_engine(settings.database_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def _session(engine: Engine) -> Iterator[Session]:
-    try:
-        with session_scope(engine) as session:
-            yield session
-    except EnlaceError as error:
-        raise fail(f"Refused: {error}") from None
-
-
-def _require_schema(engine: Engine) -> None:
-    if migrate.current_revision(engine) is None:
-        raise fail("The database has no schema yet: run `enlace db upgrade` first.")
-
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or update the schema to the latest migration."""
-    with _engine() as engine:
+    with database(require_schema=False) as engine:
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)
         after = migrate.current_revision(engine)
@@ -101,7 +61,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database."""
-    with _engine() as engine:
+    with database(require_schema=False) as engine:
         console.print(migrate.current_revision(engine) or "empty (no schema)", markup=False)
 
 
@@ -110,15 +70,14 @@ def seed_demo() -> None:
     """Add the demo data (idempotent: running it again adds nothing)."""
     from services.seed import seed_demo as run_seed
 
-    with _engine() as engine:
-        _require_schema(engine)
+    with database() as engine:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Seeding demo data", total=None)
 
             def report(step: str, done: int, total: int) -> None:
                 progress.update(task, description=step, completed=done, total=total)
 
-            with _session(engine) as session:
+            with unit_of_work(engine) as session:
                 created = run_seed(session=session, progress=report)
     if not any(created.values()):
         console.print("Demo data already present: nothing added.")
@@ -149,9 +108,8 @@ def users_add(
     except ValidationError as error:
         problems = "; ".join(messages(error))
         raise fail(f"Invalid account: {problems}", 2) from None
-    with _engine() as engine:
-        _require_schema(engine)
-        with _session(engine) as session:
+    with database() as engine:
+        with unit_of_work(engine) as session:
             account = users.add_user(session=session, actor=users.system_actor(), user_in=user_in)
     where = f" ({account.country})" if account.country else ""
     console.print(f"Added {account.email} as {account.role}{where}.", markup=False)
@@ -160,9 +118,8 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """List every account with its role, country and status."""
-    with _engine() as engine:
-        _require_schema(engine)
-        with _session(engine) as session:
+    with database() as engine:
+        with unit_of_work(engine) as session:
             accounts = users.list_users(session=session, actor=users.system_actor())
     table = Table("email", "name", "role", "country", "active")
     for account in accounts:
@@ -198,9 +155,8 @@ def users_set(
     except ValidationError as error:
         problems = "; ".join(messages(error))
         raise fail(f"Invalid change: {problems}", 2) from None
-    with _engine() as engine:
-        _require_schema(engine)
-        with _session(engine) as session:
+    with database() as engine:
+        with unit_of_work(engine) as session:
             account = users.find_by_email(session, email)
             if account is None or account.id is None:
                 raise fail(f"No account for {email}.")

@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from services import migrate
+from services.cli_common import console, err
 from services.db import build_engine
 from services.settings import ConfigurationError, get_settings
 
 app = typer.Typer(help="Scale data and the benchmark.", no_args_is_help=True, rich_markup_mode=None)
-console = Console()
-err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

@@ -4,24 +4,19 @@ The lead registers these Typer apps in services/cli.py; they use the same servic
 pages, acting as the command-line operator (an admin, audited as "cli").
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from models import Course, CourseCreate
-from services import courses, imports, migrate, users
-from services.db import build_engine, session_scope
-from services.errors import EnlaceError, ImportRejected
-from services.settings import ConfigurationError, get_settings
+from services import courses, imports, users
+from services.cli_common import console, database, err, fail, unit_of_work
+from services.errors import ImportRejected
 from services.validation import messages
 
 courses_app = typer.Typer(help="Courses and their modules.", no_args_is_help=True)
@@ -33,41 +28,6 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 
-console = Console()
-err = Console(stderr=True)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(message, style="bold red", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    try:
-        settings = get_settings()
-    except ConfigurationError as error:
-        raise fail(str(error), 2) from None
-    engine = build_engine(settings.database_url)
-    try:
-        if migrate.current_revision(engine) is None:
-            raise fail("The database has no schema yet: run `enlace db upgrade` first.")
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def _session(engine: Engine) -> Iterator[Session]:
-    try:
-        with session_scope(engine) as session:
-            yield session
-    except ImportRejected as error:
-        raise fail(f"Not imported: {error}") from None
-    except EnlaceError as error:
-        raise fail(f"Refused: {error}") from None
-
-
 # ------------------------------------------------------------------------------ courses
 
 
@@ -76,7 +36,7 @@ def courses_list(
     archived: Annotated[bool, typer.Option("--archived", help="Include archived courses")] = False,
 ) -> None:
     """List the courses with their modules, enrollments and completions."""
-    with _engine() as engine, _session(engine) as session:
+    with database() as engine, unit_of_work(engine) as session:
         rows = courses.list_courses(
             session=session, actor=users.system_actor(), include_archived=archived
         )
@@ -109,7 +69,7 @@ def courses_add(
         course_in = CourseCreate(code=code, title=title, organiser=organiser)
     except ValidationError as error:
         raise fail(f"Invalid course: {'; '.join(messages(error))}", 2) from None
-    with _engine() as engine, _session(engine) as session:
+    with database() as engine, unit_of_work(engine) as session:
         try:
             course = courses.create_course(
                 session=session,
@@ -150,10 +110,10 @@ def _run_import(
 ) -> None:
     data = file.read_bytes()
     actor = users.system_actor()
-    with _engine() as engine:
+    with database() as engine:
         with Progress(console=err, transient=True) as progress:
             progress.add_task(f"Reading {file.name}", total=None)
-            with _session(engine) as session:
+            with unit_of_work(engine) as session:
                 course = session.exec(
                     select(Course).where(Course.code == course_code.strip())
                 ).first()

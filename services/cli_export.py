@@ -15,25 +15,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import Session, select
 
 from models import Course, UserAccount
 from models.enums import EnrollmentStatus
-from services import migrate, progress, reports, users
+from services import progress, reports, users
 from services.charts import IMAGE_FORMATS, ExportFile
-from services.db import build_engine, session_scope
-from services.errors import EnlaceError
-from services.settings import ConfigurationError, get_settings
+from services.cli_common import console, database, fail, unit_of_work
 
 export_app = typer.Typer(
     help="Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-console = Console()
-err = Console(stderr=True)
 
 
 class FileFormat(StrEnum):
@@ -62,27 +57,10 @@ class ReportItem(StrEnum):
     all = "all"
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(message, style="bold red", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
 @contextmanager
 def _session() -> Iterator[Session]:
-    try:
-        settings = get_settings()
-    except ConfigurationError as error:
-        raise fail(str(error), 2) from None
-    engine = build_engine(settings.database_url)
-    try:
-        if migrate.current_revision(engine) is None:
-            raise fail("The database has no schema yet: run `enlace db upgrade` first.")
-        with session_scope(engine) as session:
-            yield session
-    except EnlaceError as error:
-        raise fail(f"Refused: {error}") from None
-    finally:
-        engine.dispose()
+    with database() as engine, unit_of_work(engine) as session:
+        yield session
 
 
 def _actor(session: Session, email: str | None) -> UserAccount:
