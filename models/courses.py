@@ -124,6 +124,7 @@ class EnrollmentBase(SQLModel):
     status: EnrollmentStatus = Field(default=EnrollmentStatus.invited, sa_type=CODE)
     enrolled_on: date | None = None
     completed_on: date | None = None
+    withdrawn_on: date | None = None
     final_grade: float | None = Field(default=None, ge=0, le=100)
 
 
@@ -135,6 +136,8 @@ class EnrollmentCreate(EnrollmentBase):
     def _completed_has_date(self) -> "EnrollmentCreate":
         if self.completed_on and self.status != EnrollmentStatus.completed:
             raise ValueError("only a completed enrollment has a completion date")
+        if self.withdrawn_on and self.status != EnrollmentStatus.withdrawn:
+            raise ValueError("only a withdrawn enrollment has a withdrawal date")
         return self
 
 
@@ -142,6 +145,7 @@ class EnrollmentUpdate(SQLModel):
     status: EnrollmentStatus | None = None
     enrolled_on: date | None = None
     completed_on: date | None = None
+    withdrawn_on: date | None = None
     final_grade: float | None = Field(default=None, ge=0, le=100)
 
 

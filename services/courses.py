@@ -70,6 +70,17 @@ class EnrollmentRow:
     completed_modules: int
     total_modules: int
     final_grade: float | None
+    completed_on: date | None = None
+    withdrawn_on: date | None = None
+
+    @property
+    def status_since(self) -> date | None:
+        """The day the enrollment reached its status."""
+        if self.status == EnrollmentStatus.completed:
+            return self.completed_on
+        if self.status == EnrollmentStatus.withdrawn:
+            return self.withdrawn_on
+        return self.enrolled_on
 
 
 @dataclass(frozen=True)
@@ -495,6 +506,8 @@ def list_enrollments(
         completed_modules,
         total_modules,
         col(Enrollment.final_grade),
+        col(Enrollment.completed_on),
+        col(Enrollment.withdrawn_on),
     ).join(Participant, col(Participant.id) == Enrollment.participant_id)
     query = _filter_enrollments(
         query,
@@ -523,6 +536,8 @@ def list_enrollments(
             completed_modules=row[8],
             total_modules=row[9],
             final_grade=row[10],
+            completed_on=row[11],
+            withdrawn_on=row[12],
         )
         for row in session.exec(query).all()  # type: ignore[call-overload]
     ]
@@ -621,6 +636,13 @@ def my_enrollments(*, session: Session, actor: UserAccount) -> list[MyEnrollment
                 )
             )
     return list(enrollments.values())
+
+
+def _value(value: object) -> object:
+    """A column value as the audit log stores it: codes and dates as plain strings."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value) if isinstance(value, StrEnum) else value
 
 
 def _id(value: int | None) -> int:
@@ -977,29 +999,23 @@ def change_enrollment_status(
             )
         )
     day = on or utcnow().date()
-    before = {
-        "status": str(current),
-        "enrolled_on": enrollment.enrolled_on,
-        "completed_on": enrollment.completed_on,
-    }
+    dated = ("status", "enrolled_on", "completed_on", "withdrawn_on")
+    before = {name: _value(getattr(enrollment, name)) for name in dated}
     if target == EnrollmentStatus.active:
         if current == EnrollmentStatus.invited or on is not None:
             enrollment.enrolled_on = day
         enrollment.completed_on = None
+        enrollment.withdrawn_on = None
     elif target == EnrollmentStatus.completed:
         if enrollment.enrolled_on and day < enrollment.enrolled_on:
             raise Conflict(_("The completion date is before the enrollment date."))
         enrollment.completed_on = day
+    elif target == EnrollmentStatus.withdrawn:
+        enrollment.withdrawn_on = day
     enrollment.status = target
     enrollment.updated_at = utcnow()
-    after = {
-        "status": str(target),
-        "enrolled_on": enrollment.enrolled_on,
-        "completed_on": enrollment.completed_on,
-    }
+    after = {name: _value(getattr(enrollment, name)) for name in dated}
     changes = audit.diff(before, after)
-    if target == EnrollmentStatus.withdrawn:
-        changes["withdrawn_on"] = [None, day.isoformat()]
     session.add(enrollment)
     audit.record(
         session,
@@ -1276,6 +1292,7 @@ def enrollments_table(rows: Sequence[EnrollmentRow]) -> pd.DataFrame:
             _("Country"): [country_name(row.country) or label(None) for row in rows],
             _("Consular post"): [row.consular_post for row in rows],
             _("Status"): [label(row.status) for row in rows],
+            _("Since"): [row.status_since for row in rows],
             _("Modules completed"): [
                 f"{row.completed_modules} / {row.total_modules}" for row in rows
             ],

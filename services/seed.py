@@ -1320,7 +1320,11 @@ def _progress_2018(
             rows.append(_stuck(rng, due, graded=position not in UNGRADED_2018))
         else:
             rows.append({})
-    return {"enrolled_on": enrolled_on}, rows
+    enrollment: dict[str, Any] = {"enrolled_on": enrolled_on}
+    if status == EnrollmentStatus.withdrawn:
+        # They stopped when the first module they never finished fell due.
+        enrollment["withdrawn_on"] = modules[done].due_on if done < len(modules) else None
+    return enrollment, rows
 
 
 def _stuck(rng: random.Random, due: date, *, graded: bool) -> dict[str, Any]:

@@ -816,3 +816,42 @@ def test_grid_pages_and_refuses_rows_it_did_not_show(session, users, course, enr
         )
     with pytest.raises(PermissionDenied):
         courses.progress_grid(session=session, actor=users["manager"], course_id=course.id)
+
+
+def test_withdrawal_records_its_date_and_reactivation_clears_it(session, users):
+    from datetime import date
+
+    from models.enums import EnrollmentStatus
+
+    course = courses.create_course(
+        session=session, actor=users["coordinator"], course_in=_course_in(code="W-1")
+    )
+    person = courses.create_participant(
+        session=session,
+        actor=users["coordinator"],
+        participant_in=ParticipantCreate(full_name="Rosa Quispe", email="rosa.q@mre.test"),
+    )
+    enrollment = courses.enroll(
+        session=session,
+        actor=users["coordinator"],
+        participant_id=person.id,
+        course_id=course.id,
+        status=EnrollmentStatus.active,
+    )
+    withdrawn = courses.change_enrollment_status(
+        session=session,
+        actor=users["coordinator"],
+        enrollment_id=enrollment.id,
+        status=EnrollmentStatus.withdrawn,
+        on=date(2026, 10, 1),
+        expected_updated_at=enrollment.updated_at,
+    )
+    assert withdrawn.withdrawn_on == date(2026, 10, 1)
+    back = courses.change_enrollment_status(
+        session=session,
+        actor=users["coordinator"],
+        enrollment_id=enrollment.id,
+        status=EnrollmentStatus.active,
+        expected_updated_at=withdrawn.updated_at,
+    )
+    assert back.withdrawn_on is None
