@@ -1,5 +1,7 @@
 """Append-only audit trail, written in the caller's transaction."""
 
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from sqlmodel import Session
@@ -26,9 +28,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def _plain(value: Any) -> Any:
+    """A value as the audit log stores it: codes as their value, dates as ISO text."""
+    if isinstance(value, Enum):
+        return value.value
     if value is None or isinstance(value, bool | int | float | str | list | dict):
         return value
-    return str(value)
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
 def record(

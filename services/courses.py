@@ -387,6 +387,15 @@ def enroll(
     return enrollment
 
 
+def _enrollment_page(query: Any, *, limit: int, offset: int) -> Any:
+    """One page of an enrollment list, in name order (the same order on every page)."""
+    return (
+        query.order_by(col(Participant.full_name), col(Enrollment.id))
+        .limit(max(1, min(limit, MAX_PAGE_SIZE)))
+        .offset(max(0, offset))
+    )
+
+
 def _already_enrolled(course_code: str) -> str:
     return _("This participant is already enrolled in {code}.").format(code=course_code)
 
@@ -517,12 +526,7 @@ def list_enrollments(
         search=search,
         progress_band=progress_band,
     )
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = (
-        query.order_by(col(Participant.full_name), col(Enrollment.id))
-        .limit(limit)
-        .offset(max(0, offset))
-    )
+    query = _enrollment_page(query, limit=limit, offset=offset)
     return [
         EnrollmentRow(
             enrollment_id=row[0],
@@ -636,13 +640,6 @@ def my_enrollments(*, session: Session, actor: UserAccount) -> list[MyEnrollment
                 )
             )
     return list(enrollments.values())
-
-
-def _value(value: object) -> object:
-    """A column value as the audit log stores it: codes and dates as plain strings."""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value) if isinstance(value, StrEnum) else value
 
 
 def _id(value: int | None) -> int:
@@ -1000,7 +997,7 @@ def change_enrollment_status(
         )
     day = on or utcnow().date()
     dated = ("status", "enrolled_on", "completed_on", "withdrawn_on")
-    before = {name: _value(getattr(enrollment, name)) for name in dated}
+    before = {name: getattr(enrollment, name) for name in dated}
     if target == EnrollmentStatus.active:
         if current == EnrollmentStatus.invited or on is not None:
             enrollment.enrolled_on = day
@@ -1014,7 +1011,7 @@ def change_enrollment_status(
         enrollment.withdrawn_on = day
     enrollment.status = target
     enrollment.updated_at = utcnow()
-    after = {name: _value(getattr(enrollment, name)) for name in dated}
+    after = {name: getattr(enrollment, name) for name in dated}
     changes = audit.diff(before, after)
     session.add(enrollment)
     audit.record(
@@ -1112,12 +1109,7 @@ def progress_grid(
         search=search,
         progress_band=progress_band,
     )
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    query = (
-        query.order_by(col(Participant.full_name), col(Enrollment.id))
-        .limit(limit)
-        .offset(max(0, offset))
-    )
+    query = _enrollment_page(query, limit=limit, offset=offset)
     page = session.exec(query).all()  # type: ignore[call-overload]
     enrollment_ids = [row[0] for row in page]
     states: dict[int, dict[int, str]] = {enrollment_id: {} for enrollment_id in enrollment_ids}

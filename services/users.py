@@ -243,7 +243,7 @@ def update_user(
     if account is None:
         raise NotFound(f"no account with id {account_id}")
     data = user_in.model_dump(mode="json", exclude_unset=True)
-    before = {field: _value(getattr(account, field)) for field in data}
+    before = {field: getattr(account, field) for field in data}
     role = data.get("role", account.role)
     country = data["country"] if "country" in data else account.country
     if role == Role.officer and not country:
@@ -263,7 +263,3 @@ def update_user(
     session.commit()
     session.refresh(account)
     return account
-
-
-def _value(value: object) -> object:
-    return value.value if hasattr(value, "value") else value
