@@ -47,6 +47,29 @@ def _tick(page: Page, key: str) -> None:
     page.locator(f".st-key-{key} label").click(timeout=TIMEOUT)
 
 
+def _settle(page: Page) -> None:
+    """Wait until the app has finished its current run (its "running" widget is gone)."""
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
+
+
+def _choose(page: Page, key: str, option: str) -> None:
+    """Pick an option of a selectbox; a rerun can redraw the list under the pointer, so retry."""
+    for attempt in range(3):
+        _settle(page)
+        page.locator(f".st-key-{key}").click(timeout=TIMEOUT)
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+        except Exception:  # noqa: BLE001  (redrawn mid-click: open the list again)
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            continue
+        expect(page.locator(f".st-key-{key}").get_by_role("combobox")).to_have_value(
+            option, timeout=TIMEOUT
+        )
+        return
+
+
 def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
     page: Page, browser: Browser, live_app
 ):
@@ -107,9 +130,9 @@ def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
         )
 
         # Stage tab: move to `referred`.
+        _settle(coordinator)
         coordinator.get_by_role("tab").nth(1).click()
-        coordinator.locator(f".st-key-move_target_{code}").click(timeout=TIMEOUT)
-        coordinator.get_by_role("option", name=referred, exact=True).click(timeout=TIMEOUT)
+        _choose(coordinator, f"move_target_{code}", referred)
         coordinator.locator(f".st-key-move_{code} button").click(timeout=TIMEOUT)
         _wait_for(
             live_app.database_url,
