@@ -198,7 +198,15 @@ metrics[5].metric(
     help=_("Invited or active participants with a required module past its due date."),
 )
 
-built = progress.dashboard_charts(board)
+view = runtime.cached_progress_view(
+    actor.id,
+    actor.role,
+    actor.country,
+    get_language(),
+    course_id,
+    tuple(sorted(progress.to_query(None, filters).items())),
+    date.today(),
+)
 can_export = not board.is_officer_view
 if can_export:
     pack_pdf, pack_zip, _spacer = st.columns([1, 1, 3])
@@ -222,15 +230,14 @@ if can_export:
     )
 
 every_format = (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS)
-st.altair_chart(built["completion"], width="stretch")
+st.vega_lite_chart(view.specs["completion"], width="stretch")
 if can_export:
     downloads("completion", every_format)
 
-compared = [*board.countries, board.region] if board.is_officer_view else board.countries
-st.dataframe(progress.progress_table(compared), hide_index=True)
+st.dataframe(view.countries_table, hide_index=True)
 
-if "modules" in built:
-    st.altair_chart(built["modules"], width="stretch")
+if "modules" in view.specs:
+    st.vega_lite_chart(view.specs["modules"], width="stretch")
     if can_export:
         downloads("modules", every_format)
 else:
@@ -238,8 +245,8 @@ else:
         _("This course has no modules yet: a coordinator can add them on Courses & enrollment.")
     )
 
-if "completions" in built:
-    st.altair_chart(built["completions"], width="stretch")
+if "completions" in view.specs:
+    st.vega_lite_chart(view.specs["completions"], width="stretch")
     if can_export:
         downloads("completions", every_format)
 else:
@@ -252,7 +259,7 @@ else:
 
 if board.at_risk is not None:
     st.subheader(_("Participants at risk"))
-    if board.at_risk.empty:
+    if view.at_risk_table is None:
         st.success(_("Nobody is behind schedule."))
     else:
         if shown.behind > len(board.at_risk):
@@ -261,7 +268,7 @@ if board.at_risk is not None:
                     shown=len(board.at_risk), total=shown.behind
                 )
             )
-        st.dataframe(progress.at_risk_table(board.at_risk), hide_index=True)
+        st.dataframe(view.at_risk_table, hide_index=True)
         downloads("at_risk", charts.DATA_FORMATS)
 
     st.subheader(_("A country's participants"))

@@ -6,7 +6,7 @@ import streamlit as st
 from services import cases, charts, reports, runtime
 from services.errors import PermissionDenied
 from services.export import ExportInfo, to_csv, to_xlsx
-from services.i18n import _
+from services.i18n import _, get_language
 from services.runtime import current_actor, db_session, settings
 
 actor = current_actor()
@@ -93,12 +93,12 @@ pack_zip.download_button(
     key="reports_pack_zip",
 )
 
+specs = runtime.cached_report_specs(actor.id, actor.role, threshold, get_language())
 left, right = st.columns(2)
 places = {"stage": left, "situation": right, "country": st.container(), "month": st.container()}
 for name, place in places.items():
     with place:
-        shown = reports.suppress_small(every_report[name], threshold)
-        st.altair_chart(reports.report_chart(name, shown), width="stretch")
+        st.vega_lite_chart(specs[name], width="stretch")
         downloads(name)
 
 st.subheader(_("Case data in HTCDS columns"))

@@ -981,6 +981,31 @@ def dashboard_charts(dashboard: ProgressDashboard) -> dict[str, alt.TopLevelMixi
     return built
 
 
+@dataclass(frozen=True)
+class DashboardView:
+    """What the page draws, ready to send: Vega-Lite specs (Altair's output, validated once)
+    and the tables with translated headers. Built once per dashboard and language."""
+
+    specs: dict[str, dict[str, Any]]
+    countries_table: pd.DataFrame
+    at_risk_table: pd.DataFrame | None
+
+
+def dashboard_view(dashboard: ProgressDashboard) -> DashboardView:
+    """The page's charts as specs and its tables, in the current language."""
+    compared = (
+        [*dashboard.countries, dashboard.region]
+        if dashboard.is_officer_view
+        else dashboard.countries
+    )
+    at_risk = dashboard.at_risk
+    return DashboardView(
+        specs={name: chart.to_dict() for name, chart in dashboard_charts(dashboard).items()},
+        countries_table=progress_table(compared),
+        at_risk_table=None if at_risk is None or at_risk.empty else at_risk_table(at_risk),
+    )
+
+
 def item_frame(dashboard: ProgressDashboard, item: str) -> pd.DataFrame:
     """The data behind a chart or table, as exported (translated headers)."""
     if item == "completion" or item == "countries":

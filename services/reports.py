@@ -228,6 +228,17 @@ def report_chart(name: str, rows: pd.DataFrame) -> alt.LayerChart:
     return builders[name](rows)
 
 
+def report_specs(
+    every_report: dict[str, pd.DataFrame], threshold: int
+) -> dict[str, dict[str, Any]]:
+    """Every report's chart as a Vega-Lite spec (Altair's output, validated once), drawn from
+    its rows with small counts suppressed, in page order and the current language."""
+    return {
+        name: report_chart(name, suppress_small(every_report[name], threshold)).to_dict()
+        for name in REPORTS
+    }
+
+
 def report_table(name: str, rows: pd.DataFrame) -> pd.DataFrame:
     """A report's (suppressed) rows with translated headers and category labels, as exported."""
     names: dict[str, Any] = {

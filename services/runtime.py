@@ -42,8 +42,25 @@ def current_actor():  # type: ignore[no-untyped-def]
     """The signed-in person's account, resolved by app.py at the start of every run."""
     actor = st.session_state.get(ACTOR_KEY)
     if actor is None:
+        _through_the_router()
         st.stop()
     return actor
+
+
+def _through_the_router() -> None:
+    """Run again through app.py when a page was run on its own.
+
+    Streamlit treats a `pages/` folder beside the entrypoint as a legacy (v1) multipage app
+    until the entrypoint first calls `st.navigation`. So the first request a fresh server
+    gets, if it is a link such as /board, runs pages/board.py alone: no sign-in, no role
+    check. Turn the legacy mode off (app.py would on its first run) and rerun the same page,
+    this time through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def auth_problem() -> str | None:
@@ -124,6 +141,24 @@ def cached_progress_dashboard(  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_progress_view(  # type: ignore[no-untyped-def]
+    actor_id: int,
+    role: str,
+    country: str | None,
+    language: str,
+    course_id: int,
+    query: tuple[tuple[str, str], ...],
+    today,  # noqa: ANN001  (a datetime.date)
+):
+    """progress.dashboard_view of cached_progress_dashboard (same key): building and
+    validating the Altair charts costs more than a warm page's queries, so once per TTL."""
+    from services import progress
+
+    board = cached_progress_dashboard(actor_id, role, country, language, course_id, query, today)
+    return progress.dashboard_view(board)
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
 def cached_country_participants(  # type: ignore[no-untyped-def]
     actor_id: int, role: str, course_id: int, query: tuple[tuple[str, str], ...], country: str
 ):
@@ -147,6 +182,14 @@ def cached_referral_reports(actor_id: int, role: str):  # type: ignore[no-untype
 
     with db_session() as session:
         return reports.referral_reports(session=session, actor=_reader(session, actor_id))
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_report_specs(actor_id: int, role: str, threshold: int, language: str):  # type: ignore[no-untyped-def]
+    """reports.report_specs of cached_referral_reports: the charts, built once per TTL."""
+    from services import reports
+
+    return reports.report_specs(cached_referral_reports(actor_id, role), threshold)
 
 
 # --- cached reads of the referral board (keys: plain values only) ---

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from models import UserAccount
 from models.enums import Role
 from services import migrate, runtime
+from services.bench import apptest_runs_app_py
 from services.db import build_engine
 from services.seed import seed_demo
 from services.settings import get_settings
@@ -122,6 +123,13 @@ ACCOUNTS = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _apptest_runs_app_py() -> Iterator[None]:
+    """Every AppTest page run goes through app.py, as in the server (see the function)."""
+    with apptest_runs_app_py():
+        yield
+
+
 @pytest.fixture
 def demo_db(session: Session) -> Iterator[Session]:
     """The demo data on the test database, the app's caches emptied."""
@@ -132,9 +140,12 @@ def demo_db(session: Session) -> Iterator[Session]:
     runtime.get_engine.clear()
 
 
-def app_as(email: str | None, **claims) -> AppTest:
+def app_as(email: str | None, *, language: str | None = "en", **claims) -> AppTest:
+    """The app signed in as `email` (None: signed out), in `language` (None: the account's)."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets = SECRETS
+    if language is not None:
+        at.session_state["language"] = language
     if email is None:
         at.user = {"is_logged_in": False}
     else:

@@ -84,3 +84,22 @@ def test_session_older_than_the_limit_asks_for_a_new_sign_in(demo_db):
     at = app_as(ACCOUNTS["admin"], iat=int(time.time()) - 13 * 3600).run()
     assert not at.exception
     assert not at.dataframe
+
+
+def test_a_fresh_servers_first_request_for_a_page_goes_through_the_sign_in(demo_db, monkeypatch):
+    """Without the router, Streamlit's legacy `pages/` mode runs a linked page alone on a
+    fresh server's first request; the page sends it back through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    monkeypatch.setattr(app_test, "PagesManager", PagesManager)  # AppTest as it ships
+    at = app_as("coordinator@enlace.test")
+    at.switch_page("pages/board.py").run()
+    assert not at.exception, at.exception
+    assert at.button(key="sign_out")  # app.py ran: the sidebar is there
+    assert at.title[0].value == "Referral board"
+
+    signed_out = app_as(None)
+    signed_out.switch_page("pages/board.py").run()
+    assert not signed_out.exception, signed_out.exception
+    assert signed_out.button(key="sign_in")  # the welcome page, not the board

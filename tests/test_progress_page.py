@@ -100,3 +100,29 @@ def test_reports_page_offers_every_chart_in_every_format(demo_db):
             f"reports_export_{name}_{fmt}" for fmt in ("png", "svg", "pdf", "csv", "xlsx")
         } <= keys
     assert {"reports_pack_pdf", "reports_pack_zip"} <= keys
+
+
+def chart_titles(at) -> list[str]:
+    import json
+
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    return [json.loads(chart.proto.spec)["title"] for chart in charts]
+
+
+def test_report_charts_follow_the_language_picked_after_they_were_cached(demo_db):
+    at = app_as("manager@enlace.test").run()
+    at.switch_page("pages/reports.py").run()
+    assert chart_titles(at)[0] == "Cases by stage"
+    at.selectbox(key="language_picker").set_value("es").run()
+    assert not at.exception, at.exception
+    assert chart_titles(at)[0] == "Casos por etapa"
+
+
+def test_progress_charts_follow_the_filters_after_they_were_cached(demo_db):
+    at = open_page("manager@enlace.test", course="HT-2018")
+    everyone = at.dataframe[0].value
+    at.selectbox(key="progress_country").set_value("AR").run()
+    assert not at.exception, at.exception
+    assert charts_shown(at) == 3
+    assert len(at.dataframe[0].value) == 1 < len(everyone)
+    assert list(at.dataframe[0].value["Country"]) == ["Argentina"]

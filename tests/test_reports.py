@@ -235,3 +235,17 @@ def test_cases_by_month_folds_days_into_months_across_years(session, users):
     assert rows[-4:] == [("2024-12", 1), ("2025-01", 1), ("2025-02", 0), ("2025-03", 1)]
     assert len(rows) == 14 and sum(count for _month, count in rows) == len(days)
     assert frame["cases"].dtype == "int64"
+
+
+def test_report_specs_are_every_chart_of_the_page_with_small_counts_suppressed(session, seeded):
+    every = reports.referral_reports(session=session, actor=seeded["manager"])
+    specs = reports.report_specs(every, 5)
+    assert list(specs) == list(reports.REPORTS)
+    assert [spec["title"] for spec in specs.values()] == [
+        title for title, _category in reports.REPORTS.values()
+    ]
+    stage_values = next(iter(specs["stage"]["datasets"].values()))
+    assert {value["shown"] for value in stage_values} <= {"0", "<5"} | {
+        str(count) for count in every["stage"][reports.COUNT] if count >= 5
+    }
+    assert ALIAS not in json.dumps(specs)
