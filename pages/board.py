@@ -36,6 +36,8 @@ from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import _
 from services.labels import country_name, label, options
 from services.runtime import (
+    cached_assignees,
+    cached_board_columns,
     cached_board_counts,
     cached_case_countries,
     clear_caches,
@@ -56,8 +58,7 @@ st.title(_("Referral board"))
 
 try:
     countries = cached_case_countries(actor.id, actor.role, actor.country)
-    with db_session() as session:
-        assignees = cases.list_assignees(session=session, actor=actor)
+    assignees = cached_assignees(actor.id, actor.role, actor.country)
 except PermissionDenied:
     st.error(_("Your role does not give access to case records."))
     st.stop()
@@ -135,18 +136,15 @@ if page_count > 1:
     )
     page = min(page, page_count)
 
-with db_session() as session:
-    columns_cards = {
-        code: cases.list_cases(
-            session=session,
-            actor=actor,
-            stage=code,
-            limit=CARDS_PER_COLUMN,
-            offset=(page - 1) * CARDS_PER_COLUMN,
-            **filters,
-        )
-        for code in shown_stages
-    }
+columns_cards = cached_board_columns(
+    actor.id,
+    actor.role,
+    actor.country,
+    tuple(shown_stages),
+    CARDS_PER_COLUMN,
+    (page - 1) * CARDS_PER_COLUMN,
+    **filters,
+)
 cards = [card for stage_cards in columns_cards.values() for card in stage_cards]
 
 

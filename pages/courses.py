@@ -14,7 +14,7 @@ from services.access import STAFF
 from services.errors import EnlaceError, ImportRejected, StaleVersion
 from services.i18n import _
 from services.labels import country_name, label, options
-from services.runtime import clear_caches, current_actor, db_session
+from services.runtime import cached, clear_caches, current_actor, db_session
 
 ALL = ""
 PAGE_SIZE = 100
@@ -126,8 +126,7 @@ def _add_course_form() -> None:
 
 
 def _enrollment_filters(prefix: str, course_id: int) -> dict:  # type: ignore[type-arg]
-    with db_session() as session:
-        countries = courses.enrollment_countries(session=session, actor=actor, course_id=course_id)
+    countries = cached(courses.enrollment_countries, actor, course_id=course_id)
     country_column, status_column, band_column, search_column = st.columns(4)
     country = country_column.selectbox(
         _("Country"),
@@ -167,20 +166,16 @@ def _page_number(total: int, size: int, key: str) -> int:
 
 def _enrollments_section(course_id: int) -> None:
     filters = _enrollment_filters("enrollments", course_id)
-    with db_session() as session:
-        total = courses.count_enrollments(
-            session=session, actor=actor, course_id=course_id, **filters
-        )
+    total = cached(courses.count_enrollments, actor, course_id=course_id, **filters)
     offset = _page_number(total, PAGE_SIZE, "enrollments_page")
-    with db_session() as session:
-        rows = courses.list_enrollments(
-            session=session,
-            actor=actor,
-            course_id=course_id,
-            limit=PAGE_SIZE,
-            offset=offset,
-            **filters,
-        )
+    rows = cached(
+        courses.list_enrollments,
+        actor,
+        course_id=course_id,
+        limit=PAGE_SIZE,
+        offset=offset,
+        **filters,
+    )
     st.caption(_("{count} enrollments match.").format(count=total))
     if rows:
         st.dataframe(courses.enrollments_table(rows), hide_index=True, key="enrollments_table")
@@ -360,10 +355,7 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
 
 def _progress_section(course_id: int) -> None:
     filters = _enrollment_filters("grid", course_id)
-    with db_session() as session:
-        total = courses.count_enrollments(
-            session=session, actor=actor, course_id=course_id, **filters
-        )
+    total = cached(courses.count_enrollments, actor, course_id=course_id, **filters)
     offset = _page_number(total, GRID_PAGE_SIZE, "grid_page")
     wanted = (course_id, tuple(sorted(filters.items())), offset)
     reload = st.button(_("Reload grid"), icon=":material/refresh:", key="grid_reload")
@@ -651,8 +643,7 @@ if flash := st.session_state.pop(FLASH, None):
     st.success(_literal(flash))
 
 show_archived = st.toggle(_("Show archived courses"), key="show_archived")
-with db_session() as session:
-    course_rows = courses.list_courses(session=session, actor=actor, include_archived=show_archived)
+course_rows = cached(courses.list_courses, actor, include_archived=show_archived)
 
 if not course_rows:
     st.info(_("No course yet: add the first one with the form below."))

@@ -4,22 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from models.enums import Role
-from services import cases, courses
+from services import courses
 from services.access import CASE_WORKERS
 from services.i18n import _
 from services.labels import label
-from services.runtime import current_actor, db_session
+from services.runtime import cached_home, current_actor
 
 actor = current_actor()
 st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
 
-with db_session() as session:
-    enrollments = courses.my_enrollments(session=session, actor=actor)
-    open_cases = (
-        cases.list_cases(session=session, actor=actor, open_only=True, limit=20)
-        if actor.role in CASE_WORKERS
-        else []
-    )
+enrollments, open_cases = cached_home(actor.id, actor.role, actor.country)
 
 st.header(_("My courses"))
 if not enrollments:

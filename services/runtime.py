@@ -231,3 +231,99 @@ def cached_board_counts(
             assigned_to_id=assigned_to_id,
             unassigned=unassigned,
         )
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_board_columns(  # type: ignore[no-untyped-def]
+    actor_id: int,
+    role: str,
+    actor_country: str | None,
+    stages: tuple[str, ...],
+    limit: int,
+    offset: int,
+    *,
+    country: str | None = None,
+    urgency: str | None = None,
+    situation: str | None = None,
+    exploitation_type: str | None = None,
+    assigned_to_id: int | None = None,
+    unassigned: bool = False,
+):
+    """The board's cards, one cases.list_cases page per stage (cleared on writes)."""
+    from services import cases
+
+    with db_session() as session:
+        actor = _reader(session, actor_id)
+        return {
+            stage: cases.list_cases(
+                session=session,
+                actor=actor,
+                stage=stage,
+                limit=limit,
+                offset=offset,
+                country=country,
+                urgency=urgency,
+                situation=situation,
+                exploitation_type=exploitation_type,
+                assigned_to_id=assigned_to_id,
+                unassigned=unassigned,
+            )
+            for stage in stages
+        }
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_assignees(actor_id: int, role: str, actor_country: str | None):  # type: ignore[no-untyped-def]
+    """cases.list_assignees for the board's filter (cleared on writes, account edits too)."""
+    from services import cases
+
+    with db_session() as session:
+        return cases.list_assignees(session=session, actor=_reader(session, actor_id))
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def cached_home(actor_id: int, role: str, actor_country: str | None):  # type: ignore[no-untyped-def]
+    """Home's reads: the person's enrollments and, for case workers, 20 open cases."""
+    from services import cases, courses
+    from services.access import CASE_WORKERS
+
+    with db_session() as session:
+        actor = _reader(session, actor_id)
+        enrollments = courses.my_enrollments(session=session, actor=actor)
+        open_cases = (
+            cases.list_cases(session=session, actor=actor, open_only=True, limit=20)
+            if actor.role in CASE_WORKERS
+            else []
+        )
+    return enrollments, open_cases
+
+
+# Read-only service functions a page may call through `cached` (never a write).
+CACHED_READS = frozenset(
+    {
+        "services.courses.list_courses",
+        "services.courses.enrollment_countries",
+        "services.courses.count_enrollments",
+        "services.courses.list_enrollments",
+    }
+)
+
+
+def cached(read, actor, **arguments):  # type: ignore[no-untyped-def]  # noqa: ANN001
+    """`read(session=..., actor=actor, **arguments)`, cached per account, role and country
+    for the TTL and cleared by clear_caches() after writes. `read` must be in CACHED_READS;
+    the arguments must be plain values (they are the cache key)."""
+    name = f"{read.__module__}.{read.__name__}"
+    if name not in CACHED_READS:
+        raise ValueError(f"{name} is not a cached read (see runtime.CACHED_READS)")
+    return _cached_read(name, actor.id, actor.role, actor.country, **arguments)
+
+
+@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+def _cached_read(name: str, actor_id: int, role: str, actor_country: str | None, **arguments):  # type: ignore[no-untyped-def]
+    import importlib
+
+    module, function = name.rsplit(".", 1)
+    read = getattr(importlib.import_module(module), function)
+    with db_session() as session:
+        return read(session=session, actor=_reader(session, actor_id), **arguments)
