@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, Literal
 
 import pandas as pd
@@ -40,7 +41,7 @@ from models.types import Text
 from services import audit, htcds, validation, workflow
 from services.access import CASE_WORKERS, case_scope, require_role
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
-from services.i18n import N_, _
+from services.i18n import N_, _, get_language
 from services.labels import country_name, label
 
 ENTITY = "referral_case"
@@ -1392,8 +1393,13 @@ def validate_case_update(
 
 
 def country_codes() -> list[str]:
-    """Every ISO 3166-1 alpha-2 code, ordered by country name."""
-    return sorted((c.alpha_2 for c in pycountry.countries), key=country_name)
+    """Every ISO 3166-1 alpha-2 code, ordered by country name in the current language."""
+    return list(_country_codes(get_language()))
+
+
+@cache
+def _country_codes(language: str) -> tuple[str, ...]:
+    return tuple(sorted((c.alpha_2 for c in pycountry.countries), key=country_name))
 
 
 def card_text(card: CaseCard) -> str:

@@ -162,12 +162,18 @@ def _country_catalog(language: str) -> gettext.NullTranslations:
     )
 
 
+@cache
+def _country_names(language: str) -> dict[str, str]:
+    """Every ISO 3166-1 alpha-2 code's usual name in `language` (built once per language)."""
+    catalog = _country_catalog(language)
+    return {
+        country.alpha_2: catalog.gettext(getattr(country, "common_name", None) or country.name)
+        for country in pycountry.countries
+    }
+
+
 def country_name(code: str | None) -> str:
     """The country's usual name in the current language: 'BO' → 'Bolivia', 'BR' → 'Brasil'."""
     if not code:
         return ""
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    name = getattr(country, "common_name", None) or country.name
-    return _country_catalog(get_language()).gettext(name)
+    return _country_names(get_language()).get(code.upper(), code)
