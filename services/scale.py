@@ -6,9 +6,10 @@ countries with plausible weights, courses with modules and due dates, enrollment
 and Moodle progress states, cases at every stage (old cases mostly closed) drawn from the
 demo's scenarios, about five timeline events per case, cross-border referrals.
 
-Fast: rows are built as plain dicts and written with SQLAlchemy Core `insert()` in
-executemany batches, with ids allocated here (after the current maximum), so nothing is
-read back. Safe on top of other data: course codes start with `SC-`, e-mails are
+Fast: rows are built as plain dicts, with ids allocated here (after the current maximum),
+so nothing is read back. PostgreSQL takes them with COPY (each value bound by its column's
+type, as an insert would bind it); other databases with SQLAlchemy Core `insert()` in
+executemany batches. Safe on top of other data: course codes start with `SC-`, e-mails are
 `scale.<participant id>@enlace.test`, case codes continue each country-year's sequence.
 """
 
@@ -183,9 +184,36 @@ class _Context:
 
     def insert(self, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
         table = model.__table__  # type: ignore[attr-defined]
-        for start in range(0, len(rows), BATCH_ROWS):
-            self.connection.execute(sa.insert(table), rows[start : start + BATCH_ROWS])
+        if not (rows and _copy(self.connection, table, rows)):
+            for start in range(0, len(rows), BATCH_ROWS):
+                self.connection.execute(sa.insert(table), rows[start : start + BATCH_ROWS])
         self.counts[table.name] += len(rows)
+
+
+def _copy(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> bool:
+    """PostgreSQL: write `rows` with COPY, in the open transaction, each value bound by its
+    column's type as `insert()` would bind it. False (nothing written) on another database,
+    or when the rows leave out a column with a Python-side default, which COPY would not apply.
+    """
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        return False
+    if any(c.default is not None and c.key not in rows[0] for c in table.columns):
+        return False
+    columns = [column for column in table.columns if column.key in rows[0]]
+    keys = [column.key for column in columns]
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    processed = [(index, p) for index, p in enumerate(processors) if p is not None]
+    quote = dialect.identifier_preparer
+    names = ", ".join(quote.quote(column.name) for column in columns)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f"COPY {quote.format_table(table)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[key] for key in keys]
+            for index, process in processed:
+                values[index] = process(values[index])
+            copy.write_row(values)
+    return True
 
 
 def seed_scale(

@@ -21,6 +21,7 @@ from models.cases import CASE_CODE_PATTERN
 from models.enums import COMPLETED_STATES, EnrollmentStatus, Stage, Urgency
 from services import cases as case_service
 from services import cli_bench
+from services import scale as scale_service
 from services.scale import seed_scale
 from services.seed import COUNTRIES, seed_demo
 from tests.conftest import _empty
@@ -53,6 +54,23 @@ def test_same_seed_gives_the_same_rows(session):
     _empty(session.get_bind())
     seed_scale(session=session, participants=60, cases=120, seed=7, today=TODAY)
     assert _rows(session) == first
+
+
+def test_copy_writes_the_rows_insert_writes(session, monkeypatch):
+    # PostgreSQL takes the rows with COPY; insert() is the path of every other database.
+    seed_scale(session=session, participants=60, cases=120, seed=8, today=TODAY)
+    copied = _rows(session)
+    _empty(session.get_bind())
+    monkeypatch.setattr(scale_service, "_copy", lambda *_: False)
+    seed_scale(session=session, participants=60, cases=120, seed=8, today=TODAY)
+    assert _rows(session) == copied
+
+
+def test_rows_leaving_out_a_python_default_are_not_copied(session):
+    row = {"id": 1, "name": "Any", "org_type": "ngo", "country": "AR"}  # no city: default ""
+    table = SQLModel.metadata.tables["organisation"]
+    assert scale_service._copy(session.connection(), table, [row]) is False
+    session.rollback()
 
 
 def test_another_seed_gives_other_cases(session):
