@@ -98,6 +98,7 @@ class PageResult:
     queries_warm: int | None = None
     queries_cold: int | None = None
     python_peak_mib: float | None = None
+    elements: int | None = None
     slowest_queries: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
 
@@ -585,6 +586,7 @@ def _measure_page(page: str, runs: int, shell: _Shell) -> PageResult:
         result.warm_s = round(statistics.median(warm), 4)
         result.queries_cold = len(cold_statements)
         result.queries_warm = len(warm_statements)
+        result.elements = _element_count(at)
         engine = log.engine
         result.sql_floor_cold_s = result.sql_floor_warm_s = 0.0
         if engine is not None:
@@ -605,6 +607,17 @@ def _measure_page(page: str, runs: int, shell: _Shell) -> PageResult:
 def _raise_page_error(at: Any) -> None:
     if at.exception:
         raise RuntimeError(str(at.exception[0].value)[:300])
+
+
+def _element_count(at: Any) -> int:
+    """Elements and containers the last run drew (main area and sidebar): what a run costs
+    beyond its queries grows with this number, and an empty page draws almost none."""
+
+    def count(node: Any) -> int:
+        children = getattr(node, "children", None) or {}
+        return 1 + sum(count(child) for child in children.values())
+
+    return sum(count(block) - 1 for block in (at.main, at.sidebar))
 
 
 def _python_peak_mib(at: Any) -> float:
@@ -854,6 +867,7 @@ def results_table(data: dict[str, Any]) -> Any:
         "warm ÷ floors",
         "cold ÷ floors",
         "queries",
+        "elements",
         "py peak MiB",
     ):
         table.add_column(column, justify="left" if column in ("size", "page", "role") else "right")
@@ -874,6 +888,7 @@ def results_table(data: dict[str, Any]) -> Any:
                 f"{page['ratio_warm']:.2f}",
                 f"{page['ratio_cold']:.2f}",
                 f"{page['queries_cold']}/{page['queries_warm']}",
+                str(page.get("elements") or "—"),
                 f"{page['python_peak_mib']:.1f}",
             )
         table.add_section()
@@ -912,8 +927,8 @@ def markdown_tables(data: dict[str, Any]) -> str:
     """The results as Markdown tables, for the README's performance section."""
     lines = [
         "| size | db | page | role | warm ms | cold ms | SQL floor ms | shell ms "
-        "| warm ÷ floors | cold ÷ floors | queries cold/warm |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| warm ÷ floors | cold ÷ floors | queries cold/warm | elements |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in data["results"]:
         for page in result["pages"]:
@@ -925,7 +940,8 @@ def markdown_tables(data: dict[str, Any]) -> str:
                 f"| {_ms(page['warm_s'])} | {_ms(page['cold_s'])} "
                 f"| {_ms(page['sql_floor_cold_s'])} | {_ms(page['shell_floor_s'])} "
                 f"| {page['ratio_warm']:.2f} | {page['ratio_cold']:.2f} "
-                f"| {page['queries_cold']}/{page['queries_warm']} |"
+                f"| {page['queries_cold']}/{page['queries_warm']} "
+                f"| {page.get('elements') or '—'} |"
             )
     lines += ["", "| size | db | export | ms | KiB | rows |", "|---|---|---|---:|---:|---:|"]
     for result in data["results"]:

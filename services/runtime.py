@@ -75,6 +75,10 @@ def auth_problem() -> str | None:
 # --- cached reads of the progress dashboard and the reports (keys: plain values only) ---
 
 
+CACHE_ENTRIES = 1000
+"""Entries kept per cached read (keyed by account and filters): bounds memory on a busy server."""
+
+
 def _cache_ttl() -> int:
     """The cache lifetime; a broken configuration is reported by app.py, not at import."""
     from services.settings import ConfigurationError
@@ -96,7 +100,7 @@ def _reader(session: Session, actor_id: int):  # type: ignore[no-untyped-def]
     return account
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_dashboard_courses(actor_id: int, role: str, country: str | None):  # type: ignore[no-untyped-def]
     """Courses for the progress dashboard (role and country in the key: after a change of
     role or country the old answer is never served)."""
@@ -106,7 +110,7 @@ def cached_dashboard_courses(actor_id: int, role: str, country: str | None):  # 
         return progress.list_dashboard_courses(session=session, actor=_reader(session, actor_id))
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_course_countries(actor_id: int, role: str, course_id: int) -> list[str]:
     from services import progress
 
@@ -116,7 +120,7 @@ def cached_course_countries(actor_id: int, role: str, course_id: int) -> list[st
         )
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_progress_dashboard(  # type: ignore[no-untyped-def]
     actor_id: int,
     role: str,
@@ -140,7 +144,7 @@ def cached_progress_dashboard(  # type: ignore[no-untyped-def]
         )
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_progress_view(  # type: ignore[no-untyped-def]
     actor_id: int,
     role: str,
@@ -158,7 +162,7 @@ def cached_progress_view(  # type: ignore[no-untyped-def]
     return progress.dashboard_view(board)
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_country_participants(  # type: ignore[no-untyped-def]
     actor_id: int, role: str, course_id: int, query: tuple[tuple[str, str], ...], country: str
 ):
@@ -175,7 +179,7 @@ def cached_country_participants(  # type: ignore[no-untyped-def]
         )
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_referral_reports(actor_id: int, role: str):  # type: ignore[no-untyped-def]
     """reports.referral_reports: every report's aggregate rows, unsuppressed."""
     from services import reports
@@ -184,7 +188,7 @@ def cached_referral_reports(actor_id: int, role: str):  # type: ignore[no-untype
         return reports.referral_reports(session=session, actor=_reader(session, actor_id))
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_report_specs(actor_id: int, role: str, threshold: int, language: str):  # type: ignore[no-untyped-def]
     """reports.report_specs of cached_referral_reports: the charts, built once per TTL."""
     from services import reports
@@ -195,7 +199,7 @@ def cached_report_specs(actor_id: int, role: str, threshold: int, language: str)
 # --- cached reads of the referral board (keys: plain values only) ---
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_case_countries(actor_id: int, role: str, country: str | None) -> list[str]:
     """cases.case_countries: the board's country filter (role and country in the key)."""
     from services import cases
@@ -204,7 +208,7 @@ def cached_case_countries(actor_id: int, role: str, country: str | None) -> list
         return cases.case_countries(session=session, actor=_reader(session, actor_id))
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_board_counts(
     actor_id: int,
     role: str,
@@ -233,7 +237,7 @@ def cached_board_counts(
         )
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_board_columns(  # type: ignore[no-untyped-def]
     actor_id: int,
     role: str,
@@ -272,7 +276,7 @@ def cached_board_columns(  # type: ignore[no-untyped-def]
         }
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_assignees(actor_id: int, role: str, actor_country: str | None):  # type: ignore[no-untyped-def]
     """cases.list_assignees for the board's filter (cleared on writes, account edits too)."""
     from services import cases
@@ -281,7 +285,7 @@ def cached_assignees(actor_id: int, role: str, actor_country: str | None):  # ty
         return cases.list_assignees(session=session, actor=_reader(session, actor_id))
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_home(actor_id: int, role: str, actor_country: str | None):  # type: ignore[no-untyped-def]
     """Home's reads: the person's enrollments and, for case workers, 20 open cases."""
     from services import cases, courses
@@ -319,7 +323,7 @@ def cached(read, actor, **arguments):  # type: ignore[no-untyped-def]  # noqa: A
     return _cached_read(name, actor.id, actor.role, actor.country, **arguments)
 
 
-@st.cache_data(ttl=_cache_ttl(), show_spinner=False)
+@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def _cached_read(name: str, actor_id: int, role: str, actor_country: str | None, **arguments):  # type: ignore[no-untyped-def]
     import importlib
 
