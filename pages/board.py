@@ -34,7 +34,7 @@ from models.enums import (
 from services import cases, export, workflow
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import _
-from services.labels import country_name, label, options
+from services.labels import country_name, label, literal, options
 from services.runtime import (
     cached_assignees,
     cached_board_columns,
@@ -148,28 +148,40 @@ columns_cards = cached_board_columns(
 cards = [card for stage_cards in columns_cards.values() for card in stage_cards]
 
 
-def _open_case(code: str) -> None:
-    st.query_params["case"] = code
-    st.session_state["board_open_case"] = code
+def _open_from_column(key: str) -> None:
+    """A card picked in a column: open its case, and leave the column unpicked again."""
+    code = st.session_state.get(key)
+    if code:
+        st.query_params["case"] = code
+        st.session_state["board_open_case"] = code
+    st.session_state[key] = None
+
+
+def _card_title(card: cases.CaseCard) -> str:
+    first, _second = cases.card_lines(card)
+    code, _sep, rest = first.partition(" · ")
+    return f"**{literal(code)}** · {literal(rest)}"
 
 
 if not cards:
     st.info(_("No cases match these filters."))
+# One radio group per column, a card per option: the column is one widget, not one per card.
 for column, (stage_code, stage_cards) in zip(
     st.columns(len(columns_cards)), columns_cards.items(), strict=True
 ):
     with column:
-        st.caption(f"{label(stage_code)} · {counts.get(stage_code, 0)}")
-        for card in stage_cards:
-            with st.container(border=True):
-                st.text(cases.card_text(card))
-                st.button(
-                    _("Open"),
-                    key=f"open_{card.case_code}",
-                    on_click=_open_case,
-                    args=(card.case_code,),
-                    width="stretch",
-                )
+        key = f"board_column_{stage_code}"
+        column_cards = {card.case_code: card for card in stage_cards}
+        st.radio(
+            f"{label(stage_code)} · {counts.get(stage_code, 0)}",
+            list(column_cards),
+            index=None,
+            format_func=lambda code, cards=column_cards: _card_title(cards[code]),
+            captions=[literal(cases.card_lines(card)[1]) for card in stage_cards],
+            key=key,
+            on_change=_open_from_column,
+            args=(key,),
+        )
 if page_count > 1:
     st.caption(_("Page {page} of {pages}").format(page=page, pages=page_count))
 

@@ -1,7 +1,6 @@
 """Courses & enrollment: courses and modules, enrollments, the progress grid, bulk import."""
 
 import math
-import re
 from datetime import date
 
 import streamlit as st
@@ -13,7 +12,7 @@ from services import courses, imports, validation
 from services.access import STAFF
 from services.errors import EnlaceError, ImportRejected, StaleVersion
 from services.i18n import _
-from services.labels import country_name, label, options
+from services.labels import country_name, label, literal, options
 from services.runtime import cached, clear_caches, current_actor, db_session
 
 ALL = ""
@@ -35,11 +34,6 @@ if actor.role not in STAFF:
     st.stop()
 
 
-def _literal(text: str) -> str:
-    """Messages can quote what someone typed: escape it so markdown shows it as typed."""
-    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
-
-
 def _done(message: str) -> None:
     clear_caches()
     st.session_state[FLASH] = message
@@ -51,7 +45,7 @@ def _show_form_errors(error: ValidationError, places: dict, fallback) -> None:  
     for field, message in validation.form_errors(error).items():
         shown.setdefault(places.get(field, fallback), []).append(message)
     for place, lines in shown.items():
-        place.error(_literal(" ".join(lines)))
+        place.error(literal(" ".join(lines)))
 
 
 def _country_label(code: str) -> str:
@@ -116,7 +110,7 @@ def _add_course_form() -> None:
         _show_form_errors(error, places, form_error)
         return
     except EnlaceError as error:
-        form_error.error(_literal(str(error)))
+        form_error.error(literal(str(error)))
         return
     st.session_state["select_course"] = course.id
     _done(_("Course {code} added.").format(code=course.code))
@@ -242,7 +236,7 @@ def _add_participant_form(course_id: int) -> None:
         _show_form_errors(error, places, form_error)
         return
     except EnlaceError as error:
-        form_error.error(_literal(str(error)))
+        form_error.error(literal(str(error)))
         return
     _done(_("{name} enrolled.").format(name=participant_in.full_name))
 
@@ -296,9 +290,9 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
                 )
         except StaleVersion as error:
             st.session_state.pop(version_key, None)
-            status_error.error(_literal(str(error)))
+            status_error.error(literal(str(error)))
         except EnlaceError as error:
-            status_error.error(_literal(str(error)))
+            status_error.error(literal(str(error)))
         else:
             st.session_state.pop(version_key, None)
             _done(_("{name} is now {status}.").format(name=row.full_name, status=label(target)))
@@ -343,9 +337,9 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
                     participant_in=update,
                 )
         except ValidationError as error:
-            fix_error.error(_literal(" ".join(validation.messages(error))))
+            fix_error.error(literal(" ".join(validation.messages(error))))
         except EnlaceError as error:
-            fix_error.error(_literal(str(error)))
+            fix_error.error(literal(str(error)))
         else:
             _done(_("{name} saved.").format(name=full_name))
 
@@ -418,10 +412,10 @@ def _progress_section(course_id: int) -> None:
                 )
         except StaleVersion as error:
             # The edits stay in the editor; "Reload grid" discards them.
-            st.error(_literal(str(error)), icon=":material/sync_problem:")
+            st.error(literal(str(error)), icon=":material/sync_problem:")
             return
         except EnlaceError as error:
-            st.error(_literal(str(error)))
+            st.error(literal(str(error)))
             return
         st.session_state.pop("grid_for", None)
         _done(_("Progress saved: {count} values changed.").format(count=saved))
@@ -473,7 +467,7 @@ def _import_section(course_id: int, course_code: str) -> None:
                 preview = imports.preview_import(session=session, actor=actor, **request)
         except ImportRejected as error:
             st.session_state.pop(IMPORT, None)
-            st.error(_literal(str(error)))
+            st.error(literal(str(error)))
             return
         st.session_state[IMPORT] = (request, preview)
     stored = st.session_state.get(IMPORT)
@@ -505,7 +499,7 @@ def _import_section(course_id: int, course_code: str) -> None:
                     **request,
                 )
         except EnlaceError as error:
-            st.error(_literal(str(error)))
+            st.error(literal(str(error)))
             return
         clear_caches()
         st.session_state[IMPORT] = (request, result)
@@ -523,9 +517,9 @@ def _show_report(preview: imports.ImportPreview) -> None:
         )
         message = imports.summary(preview)
         if preview.written:
-            st.success(_literal(message), icon=":material/task_alt:")
+            st.success(literal(message), icon=":material/task_alt:")
         else:
-            st.info(_literal(message))
+            st.info(literal(message))
         counts = preview.counts
         columns = st.columns(4)
         created_label = _("Created") if preview.written else _("To create")
@@ -578,9 +572,9 @@ def _course_section(course_id: int) -> None:
                     session=session, actor=actor, course_id=course_id, course_in=update
                 )
         except ValidationError as error:
-            course_error.error(_literal(" ".join(validation.messages(error))))
+            course_error.error(literal(" ".join(validation.messages(error))))
         except EnlaceError as error:
-            course_error.error(_literal(str(error)))
+            course_error.error(literal(str(error)))
         else:
             _done(_("Course {code} saved.").format(code=course.code))
 
@@ -617,9 +611,9 @@ def _course_section(course_id: int) -> None:
                     rows=courses.module_rows(edited),
                 )
         except ValidationError as error:
-            st.error(_literal(" ".join(validation.messages(error, {"modules": _("Modules")}))))
+            st.error(literal(" ".join(validation.messages(error, {"modules": _("Modules")}))))
         except EnlaceError as error:
-            st.error(_literal(str(error)))
+            st.error(literal(str(error)))
         else:
             _done(_("{count} modules saved.").format(count=len(saved_modules)))
 
@@ -640,7 +634,7 @@ def _course_section(course_id: int) -> None:
 # -------------------------------------------------------------------------------- page
 
 if flash := st.session_state.pop(FLASH, None):
-    st.success(_literal(flash))
+    st.success(literal(flash))
 
 show_archived = st.toggle(_("Show archived courses"), key="show_archived")
 course_rows = cached(courses.list_courses, actor, include_archived=show_archived)
@@ -680,4 +674,4 @@ try:
     else:
         _enrollments_section(course_id)
 except EnlaceError as error:
-    st.error(_literal(str(error)))
+    st.error(literal(str(error)))

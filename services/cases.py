@@ -1402,17 +1402,14 @@ def _country_codes(language: str) -> tuple[str, ...]:
     return tuple(sorted((c.alpha_2 for c in pycountry.countries), key=country_name))
 
 
-def card_text(card: CaseCard) -> str:
-    """The few lines of a board card: code, urgency, age band, situation, days, assignee."""
+def card_lines(card: CaseCard) -> tuple[str, str]:
+    """A board card's two plain-text lines: "code · urgency · age band[ · Minor]", then
+    "situation · days in stage · assignee"."""
     minor = " · " + _("Minor") if card.is_minor else ""
     days = _("{days} days in stage").format(days=card.days_in_stage)
-    return "\n".join(
-        [
-            card.case_code,
-            f"{label(card.urgency)} · {card.age_band or '—'}{minor}",
-            label(card.situation),
-            days + " · " + (card.assignee or _("Unassigned")),
-        ]
+    return (
+        f"{card.case_code} · {label(card.urgency)} · {card.age_band or '—'}{minor}",
+        f"{label(card.situation)} · {days} · {card.assignee or _('Unassigned')}",
     )
 
 

@@ -1,6 +1,7 @@
 """Translated labels for stored codes: `label(Stage.referred)` → "Referred" / "Derivado"."""
 
 import gettext
+import re
 from enum import StrEnum
 from functools import cache
 
@@ -140,6 +141,11 @@ LABELS: dict[str, str] = {
     "referral_answered": N_("Referral answered"),
     "return_coordinated": N_("Return coordinated"),
 }
+
+
+def literal(text: str) -> str:
+    """`text` escaped for Streamlit's Markdown, so that it shows as typed (names, notes)."""
+    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
 
 
 def label(code: str | StrEnum | None) -> str:

@@ -189,3 +189,32 @@ def shared_with_ar(session: Session) -> set[str]:
             .where(CaseReferral.cross_border_country == "AR")
         ).all()
     )
+
+
+def test_picking_a_card_in_a_column_opens_its_case_and_leaves_the_column_unpicked(demo_db):
+    at = app_as(COORDINATOR).run()
+    at.switch_page("pages/board.py").run()
+    column = at.radio(key="board_column_identified")
+    assert column.label.startswith("Identified · ") and column.value is None
+    code = column.options[0].split(" · ")[0].strip("*")
+    column.set_value(code).run()
+    assert not at.exception, at.exception
+    assert at.query_params["case"] == code
+    assert at.selectbox(key="board_open_case").value == code
+    assert at.radio(key="board_column_identified").value is None
+
+
+def test_a_card_shows_an_assignee_name_as_typed_not_as_markdown(demo_db):
+    coordinator = _account(demo_db, COORDINATOR)
+    coordinator.display_name = "**Ana** [x](http://evil.test)"
+    demo_db.add(coordinator)
+    case = demo_db.exec(
+        select(ReferralCase).where(ReferralCase.stage == Stage.identified)
+    ).first()
+    case.assigned_to_id = coordinator.id
+    demo_db.add(case)
+    demo_db.commit()
+    at = app_as(COORDINATOR).run()
+    at.switch_page("pages/board.py").run()
+    shown = " ".join(at.radio(key="board_column_identified").proto.captions)
+    assert r"\*\*Ana\*\* \[x\](http://evil.test)" in shown

@@ -615,14 +615,16 @@ def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
     detail = cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
 
     summary = dict(cases.case_summary(detail.case).itertuples(index=False, name=None))
-    card = cases.card_text(cases.list_cases(session=session, actor=users["officer_ar"])[0])
+    card = "\n".join(
+        cases.card_lines(cases.list_cases(session=session, actor=users["officer_ar"])[0])
+    )
 
     assert summary["Stage"] == "Identified"
     assert summary["Citizenship"] == "Paraguay (PY)"
     assert summary["Needs"] == "Shelter, Legal assistance"
     assert summary["Consent given"] == "No"
-    assert card.splitlines()[0] == case.case_code
-    assert "Human trafficking" in card.splitlines()
+    assert card.splitlines()[0].startswith(case.case_code + " · ")
+    assert card.splitlines()[1].startswith("Human trafficking · ")
     assert "M.G." not in summary.values()
     assert "M.G." not in card
 

@@ -145,3 +145,14 @@ def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
         )
     finally:
         context.close()
+
+
+def test_coordinator_opens_a_case_by_picking_its_card_on_the_board(page: Page, live_app):
+    sign_in(page, live_app, "coordinator@enlace.test")
+    page.goto(f"{live_app.url}/board")
+    card = page.locator(".st-key-board_column_identified [role=radiogroup] label").first
+    code = re.match(r"[A-Z]{2}-\d{4}-\d{4}", card.inner_text(timeout=TIMEOUT))
+    assert code, "the first card of the column starts with its case code"
+    card.click()
+    page.wait_for_url(re.compile(rf"case={code[0]}"), timeout=TIMEOUT)
+    expect(page.get_by_role("heading", name=re.compile(code[0]))).to_be_visible(timeout=TIMEOUT)
