@@ -208,9 +208,7 @@ def test_a_card_shows_an_assignee_name_as_typed_not_as_markdown(demo_db):
     coordinator = _account(demo_db, COORDINATOR)
     coordinator.display_name = "**Ana** [x](http://evil.test)"
     demo_db.add(coordinator)
-    case = demo_db.exec(
-        select(ReferralCase).where(ReferralCase.stage == Stage.identified)
-    ).first()
+    case = demo_db.exec(select(ReferralCase).where(ReferralCase.stage == Stage.identified)).first()
     case.assigned_to_id = coordinator.id
     demo_db.add(case)
     demo_db.commit()
