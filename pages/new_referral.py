@@ -74,15 +74,17 @@ def _label_or_unknown(code: str) -> str:
     return _("Not known") if code == NOT_KNOWN else label(code)
 
 
-def _checklist(field: str, codes: list[str], *, columns: int = 2) -> list[str]:
-    """A group of checkboxes, one per code; returns the ticked codes in their order."""
-    ticked = []
-    for index, column in enumerate(st.columns(columns)):
-        with column:
-            for code in codes[index::columns]:
-                if st.checkbox(label(code), key=f"{PREFIX}{field}_{code}"):
-                    ticked.append(code)
-    return [code for code in codes if code in ticked]
+def _checklist(field: str, title: str, codes: list[str], *, help: str | None = None) -> list[str]:
+    """A multiple choice of codes, shown as toggles; returns the chosen codes in their order."""
+    chosen = st.pills(
+        title,
+        codes,
+        selection_mode="multi",
+        format_func=label,
+        help=help,
+        key=f"{PREFIX}{field}",
+    )
+    return [code for code in codes if code in chosen]
 
 
 slots: dict[str, DeltaGenerator] = {}
@@ -225,20 +227,22 @@ with st.form("new_referral", clear_on_submit=False):
             key=f"{PREFIX}trafficking_status",
         )
         _slot("trafficking_status")
-    st.markdown("**" + _("Types of exploitation") + "**")
-    exploitation_types = _checklist("exploitation_types", options(ExploitationType), columns=3)
+    exploitation_types = _checklist(
+        "exploitation_types", _("Types of exploitation"), options(ExploitationType)
+    )
     _slot("exploitation_types")
-    st.markdown("**" + _("Forced-labour industries") + "**")
-    st.caption(_("Textile workshops are Manufacturing; domestic work is Households as employers."))
     forced_labour_industries = _checklist(
-        "forced_labour_industries", options(ForcedLabourIndustry), columns=3
+        "forced_labour_industries",
+        _("Forced-labour industries"),
+        options(ForcedLabourIndustry),
+        help=_("Textile workshops are Manufacturing; domestic work is Households as employers."),
     )
     _slot("forced_labour_industries")
-    st.markdown("**" + _("Means of control") + "**")
-    means_of_control = _checklist("means_of_control", options(MethodOfControl), columns=3)
+    means_of_control = _checklist(
+        "means_of_control", _("Means of control"), options(MethodOfControl)
+    )
     _slot("means_of_control")
-    st.markdown("**" + _("Indicators observed") + "**")
-    indicators = _checklist("indicators", options(Indicator), columns=3)
+    indicators = _checklist("indicators", _("Indicators observed"), options(Indicator))
     _slot("indicators")
     exploitation_country = st.selectbox(
         _("Country of exploitation"),
@@ -255,8 +259,7 @@ with st.form("new_referral", clear_on_submit=False):
         _("Consent date"), value=None, max_value=date.today(), key=f"{PREFIX}consent_date"
     )
     _slot("consent_date")
-    st.markdown("**" + _("Consent scope") + "**")
-    consent_scope = _checklist("consent_scope", options(ConsentScope), columns=2)
+    consent_scope = _checklist("consent_scope", _("Consent scope"), options(ConsentScope))
     _slot("consent_scope")
 
     st.subheader(_("Urgency and first needs"))
@@ -269,8 +272,7 @@ with st.form("new_referral", clear_on_submit=False):
         key=f"{PREFIX}urgency",
     )
     _slot("urgency")
-    st.markdown("**" + _("Needs") + "**")
-    needs = _checklist("needs", options(Service), columns=4)
+    needs = _checklist("needs", _("Needs"), options(Service))
     _slot("needs")
 
     submitted = st.form_submit_button(_("Open the case"), type="primary", key=f"{PREFIX}submit")

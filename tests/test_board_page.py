@@ -59,9 +59,9 @@ def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
     at.text_input(key="nr_person_alias").input("Maria Gonzalez")
     at.text_input(key="nr_consular_post").input("Consulado en La Paz")
     at.selectbox(key="nr_age_band").select("9-17")
-    at.checkbox(key="nr_exploitation_types_ForcedLabour").check()
-    at.checkbox(key="nr_means_of_control_WithholdsDocuments").check()
-    at.checkbox(key="nr_needs_shelter").check()
+    at.pills(key="nr_exploitation_types").set_value(["ForcedLabour"])
+    at.pills(key="nr_means_of_control").set_value(["WithholdsDocuments"])
+    at.pills(key="nr_needs").set_value(["shelter"])
     at.button(key="nr_submit").click().run()
 
     assert not at.exception
@@ -69,9 +69,9 @@ def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
     assert at.text_input(key="nr_person_alias").value == "Maria Gonzalez"
     assert at.text_input(key="nr_consular_post").value == "Consulado en La Paz"
     assert at.selectbox(key="nr_age_band").value == "9-17"
-    assert at.checkbox(key="nr_exploitation_types_ForcedLabour").value is True
-    assert at.checkbox(key="nr_means_of_control_WithholdsDocuments").value is True
-    assert at.checkbox(key="nr_needs_shelter").value is True
+    assert at.pills(key="nr_exploitation_types").value == ["ForcedLabour"]
+    assert at.pills(key="nr_means_of_control").value == ["WithholdsDocuments"]
+    assert at.pills(key="nr_needs").value == ["shelter"]
     assert not at.success
     assert len(demo_db.exec(select(ReferralCase)).all()) == before
 
@@ -84,7 +84,7 @@ def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db):
     at.selectbox(key="nr_age_band").select("9-17")
     at.checkbox(key="nr_is_minor").check()
     at.selectbox(key="nr_urgency").select("low")
-    at.checkbox(key="nr_exploitation_types_ForcedLabour").check()
+    at.pills(key="nr_exploitation_types").set_value(["ForcedLabour"])
     at.button(key="nr_submit").click().run()
 
     assert not at.exception

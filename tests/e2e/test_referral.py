@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models import CaseReferral, ReferralCase, UserAccount
+from models.enums import ExploitationType, Service
 from services.db import build_engine
 from services.i18n import set_language
-from services.labels import label
+from services.labels import label, options
 from tests.e2e.test_sign_in import TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser
@@ -45,6 +46,11 @@ def _wait_for(database_url: str, read: Callable[[Session], object], what: str) -
 
 def _tick(page: Page, key: str) -> None:
     page.locator(f".st-key-{key} label").click(timeout=TIMEOUT)
+
+
+def _pick(page: Page, key: str, codes: list[str], code: str) -> None:
+    """Toggle the pill of `code` in a multiple choice (labels are in the officer's language)."""
+    page.locator(f".st-key-{key} button").nth(codes.index(code)).click(timeout=TIMEOUT)
 
 
 def _settle(page: Page) -> None:
@@ -79,8 +85,8 @@ def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
     alias = page.locator(".st-key-nr_person_alias input")
     alias.fill(ALIAS, timeout=TIMEOUT)
     alias.press("Tab")
-    _tick(page, "nr_exploitation_types_ForcedLabour")
-    _tick(page, "nr_needs_shelter")
+    _pick(page, "nr_exploitation_types", options(ExploitationType), "ForcedLabour")
+    _pick(page, "nr_needs", options(Service), "shelter")
     page.locator(".st-key-nr_submit button").click()
 
     code = _wait_for(
