@@ -36,10 +36,7 @@ from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import _
 from services.labels import country_name, label, literal, options
 from services.runtime import (
-    cached_assignees,
-    cached_board_columns,
-    cached_board_counts,
-    cached_case_countries,
+    cached,
     clear_caches,
     current_actor,
     db_session,
@@ -57,8 +54,8 @@ actor = current_actor()
 st.title(_("Referral board"))
 
 try:
-    countries = cached_case_countries(actor.id, actor.role, actor.country)
-    assignees = cached_assignees(actor.id, actor.role, actor.country)
+    countries = cached(cases.case_countries, actor)
+    assignees = cached(cases.list_assignees, actor)
 except PermissionDenied:
     st.error(_("Your role does not give access to case records."))
     st.stop()
@@ -119,7 +116,7 @@ elif assignee_choice != NOBODY:
     filters["assigned_to_id"] = assignee_choice
 
 # Counts ignore the stage filter so the row of stages always shows the whole board.
-counts = cached_board_counts(actor.id, actor.role, actor.country, **filters)
+counts = cached(cases.board_counts, actor, **filters)
 
 for column, (stage_code, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
     column.metric(label(stage_code), count)
@@ -136,15 +133,17 @@ if page_count > 1:
     )
     page = min(page, page_count)
 
-columns_cards = cached_board_columns(
-    actor.id,
-    actor.role,
-    actor.country,
-    tuple(shown_stages),
-    CARDS_PER_COLUMN,
-    (page - 1) * CARDS_PER_COLUMN,
-    **filters,
-)
+columns_cards = {
+    code: cached(
+        cases.list_cases,
+        actor,
+        stage=code,
+        limit=CARDS_PER_COLUMN,
+        offset=(page - 1) * CARDS_PER_COLUMN,
+        **filters,
+    )
+    for code in shown_stages
+}
 cards = [card for stage_cards in columns_cards.values() for card in stage_cards]
 
 

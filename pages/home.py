@@ -4,16 +4,19 @@ import pandas as pd
 import streamlit as st
 
 from models.enums import Role
-from services import courses
+from services import cases, courses
 from services.access import CASE_WORKERS
 from services.i18n import _
 from services.labels import label
-from services.runtime import cached_home, current_actor
+from services.runtime import cached, current_actor
 
 actor = current_actor()
 st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
 
-enrollments, open_cases = cached_home(actor.id, actor.role, actor.country)
+enrollments = cached(courses.my_enrollments, actor)
+open_cases = (
+    cached(cases.list_cases, actor, open_only=True, limit=20) if actor.role in CASE_WORKERS else []
+)
 
 st.header(_("My courses"))
 if not enrollments:

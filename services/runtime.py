@@ -196,119 +196,18 @@ def cached_report_specs(actor_id: int, role: str, threshold: int, language: str)
     return reports.report_specs(cached_referral_reports(actor_id, role), threshold)
 
 
-# --- cached reads of the referral board (keys: plain values only) ---
-
-
-@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_case_countries(actor_id: int, role: str, country: str | None) -> list[str]:
-    """cases.case_countries: the board's country filter (role and country in the key)."""
-    from services import cases
-
-    with db_session() as session:
-        return cases.case_countries(session=session, actor=_reader(session, actor_id))
-
-
-@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_board_counts(
-    actor_id: int,
-    role: str,
-    actor_country: str | None,
-    *,
-    country: str | None = None,
-    urgency: str | None = None,
-    situation: str | None = None,
-    exploitation_type: str | None = None,
-    assigned_to_id: int | None = None,
-    unassigned: bool = False,
-) -> dict[str, int]:
-    """cases.board_counts for the board's filters (cleared with the other caches on writes)."""
-    from services import cases
-
-    with db_session() as session:
-        return cases.board_counts(
-            session=session,
-            actor=_reader(session, actor_id),
-            country=country,
-            urgency=urgency,
-            situation=situation,
-            exploitation_type=exploitation_type,
-            assigned_to_id=assigned_to_id,
-            unassigned=unassigned,
-        )
-
-
-@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_board_columns(  # type: ignore[no-untyped-def]
-    actor_id: int,
-    role: str,
-    actor_country: str | None,
-    stages: tuple[str, ...],
-    limit: int,
-    offset: int,
-    *,
-    country: str | None = None,
-    urgency: str | None = None,
-    situation: str | None = None,
-    exploitation_type: str | None = None,
-    assigned_to_id: int | None = None,
-    unassigned: bool = False,
-):
-    """The board's cards, one cases.list_cases page per stage (cleared on writes)."""
-    from services import cases
-
-    with db_session() as session:
-        actor = _reader(session, actor_id)
-        return {
-            stage: cases.list_cases(
-                session=session,
-                actor=actor,
-                stage=stage,
-                limit=limit,
-                offset=offset,
-                country=country,
-                urgency=urgency,
-                situation=situation,
-                exploitation_type=exploitation_type,
-                assigned_to_id=assigned_to_id,
-                unassigned=unassigned,
-            )
-            for stage in stages
-        }
-
-
-@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_assignees(actor_id: int, role: str, actor_country: str | None):  # type: ignore[no-untyped-def]
-    """cases.list_assignees for the board's filter (cleared on writes, account edits too)."""
-    from services import cases
-
-    with db_session() as session:
-        return cases.list_assignees(session=session, actor=_reader(session, actor_id))
-
-
-@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_home(actor_id: int, role: str, actor_country: str | None):  # type: ignore[no-untyped-def]
-    """Home's reads: the person's enrollments and, for case workers, 20 open cases."""
-    from services import cases, courses
-    from services.access import CASE_WORKERS
-
-    with db_session() as session:
-        actor = _reader(session, actor_id)
-        enrollments = courses.my_enrollments(session=session, actor=actor)
-        open_cases = (
-            cases.list_cases(session=session, actor=actor, open_only=True, limit=20)
-            if actor.role in CASE_WORKERS
-            else []
-        )
-    return enrollments, open_cases
-
-
 # Read-only service functions a page may call through `cached` (never a write).
 CACHED_READS = frozenset(
     {
-        "services.courses.list_courses",
-        "services.courses.enrollment_countries",
+        "services.cases.board_counts",
+        "services.cases.case_countries",
+        "services.cases.list_assignees",
+        "services.cases.list_cases",
         "services.courses.count_enrollments",
+        "services.courses.enrollment_countries",
+        "services.courses.list_courses",
         "services.courses.list_enrollments",
+        "services.courses.my_enrollments",
     }
 )
 
@@ -323,7 +222,8 @@ def cached(read, actor, **arguments):  # type: ignore[no-untyped-def]  # noqa: A
     return _cached_read(name, actor.id, actor.role, actor.country, **arguments)
 
 
-@st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
+# Every page's reads share this one cache: room for more entries.
+@st.cache_data(ttl=_cache_ttl(), max_entries=5 * CACHE_ENTRIES, show_spinner=False)
 def _cached_read(name: str, actor_id: int, role: str, actor_country: str | None, **arguments):  # type: ignore[no-untyped-def]
     import importlib
 
