@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,7 @@ class LiveApp:
     url: str
     provider_url: str
     database_url: str
+    restart: Callable[[], None]
 
 
 @pytest.fixture(scope="session")
@@ -90,41 +91,53 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         "ENLACE_DEMO_MODE": "true",
     }
     log = (folder / "streamlit.log").open("w")
-    with demo.serve_provider(settings, port=provider_port, accounts=accounts):
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "app.py"),
-                "--server.port",
-                str(app_port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--secrets.files",
-                str(secrets),
-                # Code edits during a test run must not reload the server mid-test.
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(app_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--secrets.files",
+        str(secrets),
+        # Code edits during a test run must not reload the server mid-test.
+        "--server.fileWatcherType",
+        "none",
+    ]
+    server: list[subprocess.Popen] = []
+
+    def start() -> None:
+        server.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         )
+        _wait_healthy(f"http://127.0.0.1:{app_port}/_stcore/health", server[-1], folder)
+
+    def stop() -> None:
+        server[-1].terminate()
+        server[-1].wait(timeout=15)
+
+    def restart() -> None:
+        """A fresh server process on the same port and secrets: sign-in cookies stay valid."""
+        stop()
+        start()
+
+    with demo.serve_provider(settings, port=provider_port, accounts=accounts):
         try:
-            _wait_healthy(f"http://127.0.0.1:{app_port}/_stcore/health", process, folder)
+            start()
             yield LiveApp(
                 url=f"http://localhost:{app_port}",
                 provider_url=f"http://127.0.0.1:{provider_port}",
                 database_url=database_url,
+                restart=restart,
             )
         finally:
-            process.terminate()
-            process.wait(timeout=15)
+            if server:
+                stop()
             log.close()
 
 

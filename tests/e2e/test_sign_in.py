@@ -97,3 +97,13 @@ def test_sign_out_signs_the_person_out(page: Page, live_app):
     page.goto(live_app.url)
     expect(page.locator(SIGN_IN)).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(SIGN_OUT)).to_have_count(0)
+
+
+def test_a_page_link_opened_first_after_a_restart_goes_through_the_sign_in(page: Page, live_app):
+    """A fresh server's first run, by a signed-in person's bookmark of /board: Streamlit's
+    legacy pages/ mode would run the page alone (blank); it must come through app.py."""
+    sign_in(page, live_app, "coordinator@enlace.test")
+    live_app.restart()
+    page.goto(f"{live_app.url}/board")
+    expect(page.locator(SIGN_OUT)).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".st-key-board_column_identified")).to_be_visible(timeout=TIMEOUT)
