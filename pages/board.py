@@ -34,7 +34,7 @@ from models.enums import (
 from services import cases, export, workflow
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import _
-from services.labels import country_name, label, literal, options
+from services.labels import country_codes, country_name, label, literal, options
 from services.runtime import (
     cached,
     clear_caches,
@@ -156,9 +156,9 @@ def _open_from_column(key: str) -> None:
     st.session_state[key] = None
 
 
-def _card_title(card: cases.CaseCard) -> str:
-    first, _second = cases.card_lines(card)
-    code, _sep, rest = first.partition(" · ")
+def _bold_code(first_line: str) -> str:
+    """A card's first line with its case code in bold, the rest as typed."""
+    code, _sep, rest = first_line.partition(" · ")
     return f"**{literal(code)}** · {literal(rest)}"
 
 
@@ -170,13 +170,13 @@ for column, (stage_code, stage_cards) in zip(
 ):
     with column:
         key = f"board_column_{stage_code}"
-        column_cards = {card.case_code: card for card in stage_cards}
+        lines = {card.case_code: cases.card_lines(card) for card in stage_cards}
         st.radio(
             f"{label(stage_code)} · {counts.get(stage_code, 0)}",
-            list(column_cards),
+            list(lines),
             index=None,
-            format_func=lambda code, cards=column_cards: _card_title(cards[code]),
-            captions=[literal(cases.card_lines(card)[1]) for card in stage_cards],
+            format_func=lambda code, lines=lines: _bold_code(lines[code][0]),
+            captions=[literal(second) for _first, second in lines.values()],
             key=key,
             on_change=_open_from_column,
             args=(key,),
@@ -499,7 +499,7 @@ with tab_referrals:
         service = service_col.selectbox(
             _("Service needed"), service_options, format_func=label, key=f"refer_service_{code}"
         )
-        all_codes = cases.country_codes()
+        all_codes = country_codes()
         org_country = org_country_col.selectbox(
             _("Country of the organisation"),
             [ALL, *all_codes],
@@ -628,7 +628,7 @@ with tab_edit:
         def _known(show: Callable[[str], str]) -> Callable[[str], str]:
             return lambda value: _("Not known") if value == ALL else show(value)
 
-        every_country = cases.country_codes()
+        every_country = country_codes()
         with st.form(f"edit_form_{code}"):
             form: dict[str, Any] = {}
             form["person_alias"] = st.text_input(

@@ -12,7 +12,7 @@ from services import courses, imports, validation
 from services.access import STAFF
 from services.errors import EnlaceError, ImportRejected, StaleVersion
 from services.i18n import _
-from services.labels import country_name, label, literal, options
+from services.labels import country_codes, country_name, label, literal, options
 from services.runtime import cached, clear_caches, current_actor, db_session
 
 ALL = ""
@@ -195,7 +195,7 @@ def _add_participant_form(course_id: int) -> None:
         country_column, post_column = st.columns(2)
         country = country_column.selectbox(
             _("Country"),
-            [ALL, *courses.country_choices()],
+            [ALL, *country_codes()],
             format_func=lambda code: _("Unknown") if code == ALL else country_name(code),
             key="participant_country",
         )
@@ -303,7 +303,7 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
             _("Full name"), value=participant.full_name, key="fix_name"
         )
         email = email_column.text_input(_("Email"), value=participant.email, key="fix_email")
-        choices = [ALL, *courses.country_choices()]
+        choices = [ALL, *country_codes()]
         country = st.selectbox(
             _("Country"),
             choices,
@@ -447,7 +447,7 @@ def _import_section(course_id: int, course_code: str) -> None:
     )
     default_country = country_column.selectbox(
         _("Country for rows without one"),
-        [ALL, *courses.country_choices()],
+        [ALL, *country_codes()],
         format_func=lambda code: _("Leave unknown") if code == ALL else country_name(code),
         key="import_country",
     )

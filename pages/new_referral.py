@@ -27,7 +27,7 @@ from services import cases
 from services.access import CASE_WORKERS, require_role
 from services.errors import Conflict, EnlaceError, PermissionDenied
 from services.i18n import _
-from services.labels import country_name, label, options
+from services.labels import country_codes, country_name, label, options
 from services.runtime import clear_caches, current_actor, db_session
 
 NOT_KNOWN = ""
@@ -53,7 +53,7 @@ is_officer = actor.role == Role.officer
 if is_officer and not actor.country:
     st.error(_("Your account has no country yet; ask an administrator to set it."))
     st.stop()
-all_countries = cases.country_codes()
+all_countries = country_codes()
 
 created = st.session_state.pop(CREATED, None)
 if created:

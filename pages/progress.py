@@ -99,16 +99,19 @@ if query != url:
     st.query_params.from_dict(query)
 st.session_state["progress_url"] = query
 
+# The cache key of this selection: the dashboard and its drawn view share it.
+filter_items = tuple(sorted(progress.to_query(None, filters).items()))
+dashboard_key = (
+    actor.id,
+    actor.role,
+    actor.country,
+    get_language(),
+    course_id,
+    filter_items,
+    date.today(),
+)
 try:
-    board = runtime.cached_progress_dashboard(
-        actor.id,
-        actor.role,
-        actor.country,
-        get_language(),
-        course_id,
-        tuple(sorted(progress.to_query(None, filters).items())),
-        date.today(),
-    )
+    board = runtime.cached_progress_dashboard(*dashboard_key)
 except NotFound:
     st.error(_("This course does not exist any more: choose another one."))
     st.stop()
@@ -198,15 +201,7 @@ metrics[5].metric(
     help=_("Invited or active participants with a required module past its due date."),
 )
 
-view = runtime.cached_progress_view(
-    actor.id,
-    actor.role,
-    actor.country,
-    get_language(),
-    course_id,
-    tuple(sorted(progress.to_query(None, filters).items())),
-    date.today(),
-)
+view = runtime.cached_progress_view(*dashboard_key)
 can_export = not board.is_officer_view
 if can_export:
     pack_pdf, pack_zip, _spacer = st.columns([1, 1, 3])
@@ -285,7 +280,7 @@ if board.at_risk is not None:
             actor.id,
             actor.role,
             course_id,
-            tuple(sorted(progress.to_query(None, filters).items())),
+            filter_items,
             drill,
         )
         if participants.empty:

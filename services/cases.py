@@ -10,11 +10,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from functools import cache
 from typing import Any, Literal
 
 import pandas as pd
-import pycountry
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 from pydantic import Field as PydanticField
@@ -41,7 +39,7 @@ from models.types import Text
 from services import audit, htcds, validation, workflow
 from services.access import CASE_WORKERS, case_scope, require_role
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
-from services.i18n import N_, _, get_language
+from services.i18n import N_, _
 from services.labels import country_name, label
 
 ENTITY = "referral_case"
@@ -1390,16 +1388,6 @@ def validate_case_update(
 
 
 # --- presentation helpers (plain data for the pages) ------------------------------------
-
-
-def country_codes() -> list[str]:
-    """Every ISO 3166-1 alpha-2 code, ordered by country name in the current language."""
-    return list(_country_codes(get_language()))
-
-
-@cache
-def _country_codes(language: str) -> tuple[str, ...]:
-    return tuple(sorted((c.alpha_2 for c in pycountry.countries), key=country_name))
 
 
 def card_lines(card: CaseCard) -> tuple[str, str]:

@@ -1359,14 +1359,6 @@ def grid_edits(
     return states, grades
 
 
-def country_choices() -> list[str]:
-    """Every ISO country code, sorted by its name in the current language."""
-    import pycountry
-
-    codes = [country.alpha_2 for country in pycountry.countries]
-    return sorted(codes, key=lambda code: country_name(code).casefold())
-
-
 def modules_editor_frame(modules: Sequence[Module]) -> pd.DataFrame:
     """A course's modules for the modules editor (the id column stays hidden)."""
     return pd.DataFrame(

@@ -178,6 +178,17 @@ def _country_names(language: str) -> dict[str, str]:
     }
 
 
+def country_codes() -> list[str]:
+    """Every ISO 3166-1 alpha-2 code, sorted by its name in the current language."""
+    return list(_sorted_codes(get_language()))
+
+
+@cache
+def _sorted_codes(language: str) -> tuple[str, ...]:
+    names = _country_names(language)
+    return tuple(sorted(names, key=lambda code: names[code].casefold()))
+
+
 def country_name(code: str | None) -> str:
     """The country's usual name in the current language: 'BO' → 'Bolivia', 'BR' → 'Brasil'."""
     if not code:

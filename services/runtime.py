@@ -1,5 +1,6 @@
 """The app's process-wide resources. The only service module that imports Streamlit."""
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -225,8 +226,6 @@ def cached(read, actor, **arguments):  # type: ignore[no-untyped-def]  # noqa: A
 # Every page's reads share this one cache: room for more entries.
 @st.cache_data(ttl=_cache_ttl(), max_entries=5 * CACHE_ENTRIES, show_spinner=False)
 def _cached_read(name: str, actor_id: int, role: str, actor_country: str | None, **arguments):  # type: ignore[no-untyped-def]
-    import importlib
-
     module, function = name.rsplit(".", 1)
     read = getattr(importlib.import_module(module), function)
     with db_session() as session:
