@@ -54,6 +54,9 @@ class UserAccount(UserAccountBase, table=True):
     participant_id: int | None = Field(default=None, foreign_key="participant.id")
     is_active: bool = True
     last_login_at: datetime | None = None
+    # Identity cookies issued before this instant no longer sign the person in (sign-out,
+    # "sign out everywhere", deactivation). UTC, like every timestamp here.
+    sessions_valid_after: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 
