@@ -1,7 +1,5 @@
 """Enlace: the router. Page config, sign-in gate, role-aware page list, then the page."""
 
-import time
-
 import streamlit as st
 
 from services import runtime, users
@@ -79,30 +77,41 @@ def _sign_out(actor_id: int | None) -> None:
     st.logout()
 
 
-def _session_too_old(claims: dict) -> bool:
-    issued_at = claims.get("iat")
-    if not isinstance(issued_at, int | float):
-        return False
-    return time.time() - issued_at > settings.max_session_hours * 3600
+SESSION_ENDED = "session_ended"
+"""Why the last identity stopped signing this browser in ("expired" or "ended")."""
 
 
-user = st.user.to_dict() if st.user.get("is_logged_in") else {}
+def _end_session(reason: str) -> None:
+    """The cookie no longer signs anybody in: forget the run's state, keep the language."""
+    language = st.session_state.get("language")
+    st.session_state.clear()
+    if language:
+        st.session_state["language"] = language
+    st.session_state[SESSION_ENDED] = reason
 
-if not user:
+
+# The [auth] secrets are checked on every run, on the signed-in path too: with a public or
+# weak cookie secret any cookie could be forged, so nobody is signed in until it is fixed.
+auth_problem = runtime.auth_problem()
+user = st.user.to_dict() if auth_problem is None and st.user.get("is_logged_in") else {}
+
+outcome = None
+if user:
+    first_run = st.session_state.get("signed_in_as") != user.get(settings.identity_claim)
+    with runtime.db_session() as session:
+        outcome = users.sign_in(session, claims=user, settings=settings, first_run=first_run)
+    if outcome.reason in ("expired", "ended"):
+        _end_session(outcome.reason)
+        user = {}
+
+if not user or outcome is None:
     st.session_state.pop(runtime.ACTOR_KEY, None)
+    st.session_state.pop("signed_in_as", None)
     _apply_language()
     st.navigation([st.Page("pages/welcome.py", title=_("Welcome"), default=True)]).run()
     st.stop()
 
-if _session_too_old(user):
-    # Streamlit's identity cookie lasts 30 days; our own limit asks for a fresh sign-in.
-    st.session_state.clear()
-    st.logout()
-    st.stop()
-
-first_run = st.session_state.get("signed_in_as") != user.get(settings.identity_claim)
-with runtime.db_session() as session:
-    outcome = users.sign_in(session, claims=user, settings=settings, first_run=first_run)
+st.session_state.pop(SESSION_ENDED, None)
 st.session_state["signed_in_as"] = user.get(settings.identity_claim)
 
 actor = outcome.account

@@ -17,6 +17,7 @@ COUNTRY_CODES = ["AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE"]
 AUDIT_ACTIONS = [
     "sign_in",
     "sign_out",
+    "sessions_ended",
     "access_requested",
     "access_denied",
     "account_created",
@@ -109,6 +110,17 @@ with tab_users:
                     st.error(describe(error))
                 except EnlaceError as error:
                     st.error(str(error))
+        st.caption(
+            _(
+                "Sign out everywhere: every browser where this person is signed in is signed "
+                "out at their next click (for a lost phone or a shared computer). They can "
+                "sign in again."
+            )
+        )
+        if st.button(_("Sign out everywhere"), icon=":material/logout:", key="end_sessions"):
+            with db_session() as session:
+                users.end_sessions(session=session, actor=actor, account_id=account.id)
+            st.success(_("{email} is signed out everywhere.").format(email=account.email))
 
 with tab_requests:
     with db_session() as session:

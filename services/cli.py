@@ -14,7 +14,7 @@ from rich.table import Table
 
 from models import UserAccountCreate, UserAccountUpdate
 from models.enums import Language, Role
-from services import cli_bench, migrate, users
+from services import cli_bench, cli_serve, migrate, users
 from services.cli_common import console, database, fail, unit_of_work
 from services.cli_courses import courses_app, import_app
 from services.cli_export import export_app
@@ -42,6 +42,7 @@ app.add_typer(courses_app, name="courses")
 app.add_typer(import_app, name="import")
 seed_app.command("scale")(cli_bench.seed_scale)
 app.command("bench")(cli_bench.bench)
+app.command("serve")(cli_serve.serve)
 
 
 @db_app.command("upgrade")
@@ -219,16 +220,12 @@ def run_demo(
     command = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        str(PROJECT_ROOT / "app.py"),
-        "--server.port",
+        "services.server",
+        "--port",
         str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--secrets.files",
+        "--address",
+        "localhost",
+        "--secrets",
         str(secrets_file),
     ]
     app_process = subprocess.Popen(command, cwd=PROJECT_ROOT)

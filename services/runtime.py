@@ -9,8 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services import migrate
+from services.auth_config import auth_secrets_problem
 from services.db import build_engine, session_scope
-from services.settings import Settings, auth_secrets_problem, get_settings
+from services.settings import Settings, get_settings
 
 
 @st.cache_resource(show_spinner=False)
@@ -65,12 +66,15 @@ def _through_the_router() -> None:
 
 
 def auth_problem() -> str | None:
-    """Why sign-in cannot work with this server's secrets.toml, or None when it can."""
+    """Why sign-in cannot be trusted with this server's secrets.toml, or None when it can.
+
+    Checked on every run: while it says something, nobody is treated as signed in (an
+    identity cookie signed with a public example secret proves nothing)."""
     try:
         auth = st.secrets["auth"].to_dict() if "auth" in st.secrets else None
     except FileNotFoundError:
         auth = None
-    return auth_secrets_problem(auth, demo_mode=get_settings().demo_mode)
+    return auth_secrets_problem(auth, get_settings())
 
 
 # --- cached reads of the progress dashboard and the reports (keys: plain values only) ---

@@ -1,9 +1,8 @@
 """Configuration from the environment (prefix ENLACE_) and an optional .env file."""
 
-from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -40,6 +39,9 @@ class Settings(BaseSettings):
     roles_claim_prefix: str = Field(default="enlace", pattern="^[a-z0-9_]+$")
     # The provider section of [auth] in secrets.toml to sign in with; empty: the default one.
     auth_provider: str = ""
+    # A provider that sends no `email_verified` claim (Microsoft Entra ID) can be trusted to
+    # vouch for its addresses; otherwise a missing claim counts as unverified.
+    trust_provider_emails: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -81,28 +83,3 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise ConfigurationError(describe_error(error)) from None
-
-
-EXAMPLE_COOKIE_SECRET = "replace-with-the-output-of-python-secrets-token-urlsafe-48"
-MIN_COOKIE_SECRET_LENGTH = 32
-
-
-def auth_secrets_problem(auth: Mapping[str, Any] | None, *, demo_mode: bool) -> str | None:
-    """Why the [auth] secrets cannot be used, in one line; None when they are fine."""
-    if not auth:
-        return "Configuration error: the [auth] section is missing from secrets.toml"
-    secret = str(auth.get("cookie_secret") or "")
-    if demo_mode:
-        return None if secret else "Configuration error: [auth] cookie_secret is missing"
-    if not secret:
-        return "Configuration error: [auth] cookie_secret is required"
-    if secret == EXAMPLE_COOKIE_SECRET:
-        return "Configuration error: [auth] cookie_secret is the example value; generate your own"
-    if len(set(secret)) < 8:
-        return "Configuration error: [auth] cookie_secret is too simple; generate a random one"
-    if len(secret) < MIN_COOKIE_SECRET_LENGTH:
-        return (
-            f"Configuration error: [auth] cookie_secret is too short "
-            f"({len(secret)} characters, at least {MIN_COOKIE_SECRET_LENGTH})"
-        )
-    return None

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,64 +32,103 @@ class SignIn:
 
     account: UserAccount | None
     email: str | None
-    reason: str  # "ok", "no_email", "unverified", "unknown", "inactive"
+    # "ok", "no_email", "unverified", "unknown", "inactive"; "expired" (older than
+    # ENLACE_MAX_SESSION_HOURS, or no issue time) and "ended" (signed out since) mean the
+    # identity cookie no longer signs anybody in.
+    reason: str
 
 
 def identity_email(claims: Mapping[str, Any], settings: Settings) -> tuple[str | None, str]:
-    """The email of the ID-token claims, if present and (where the provider says) verified."""
+    """The email of the ID-token claims, if present and verified.
+
+    A missing `email_verified` counts as unverified unless the deployment trusts its
+    provider's addresses (ENLACE_TRUST_PROVIDER_EMAILS) or names another identity claim.
+    """
     value = claims.get(settings.identity_claim)
     if not isinstance(value, str) or "@" not in value:
         return None, "no_email"
-    if settings.identity_claim == "email" and claims.get("email_verified") is False:
-        return value.strip().lower(), "unverified"
-    return value.strip().lower(), "ok"
+    email = value.strip().lower()
+    if settings.identity_claim != "email":
+        return email, "ok"
+    verified = claims.get("email_verified")
+    if verified is True or (isinstance(verified, str) and verified.lower() == "true"):
+        return email, "ok"
+    if verified is None and settings.trust_provider_emails:
+        return email, "ok"
+    return email, "unverified"
+
+
+def issued_at(claims: Mapping[str, Any]) -> datetime | None:
+    """When the provider issued the ID token behind this identity (its `iat` claim)."""
+    value = claims.get("iat")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def sign_in(
-    session: Session, *, claims: Mapping[str, Any], settings: Settings, first_run: bool = True
+    session: Session,
+    *,
+    claims: Mapping[str, Any],
+    settings: Settings,
+    first_run: bool = True,
+    now: datetime | None = None,
 ) -> SignIn:
-    """Match the ID-token claims to an active account.
+    """Match the ID-token claims to an active account, on every run of the app.
 
-    On the first run of a browser session (`first_run`) the sign-in is audited; a person
-    without an account gets one if they are a bootstrap admin (ENLACE_BOOTSTRAP_ADMINS) or
-    their token grants a role (ENLACE_ROLES_CLAIM); otherwise the sign-in is recorded as an
-    access request an admin can see. A deactivated account is refused (and audited). Later
-    runs only look the account up again, so a deactivation takes effect at once.
+    The identity is refused when its token is older than ENLACE_MAX_SESSION_HOURS or was
+    issued before the account's sessions were ended (sign-out, "sign out everywhere",
+    deactivation). A new sign-in (a token newer than the last one seen) is audited once,
+    however many reloads and tabs use it. On the first run of a browser session
+    (`first_run`) a person without an account gets one if they are a bootstrap admin
+    (ENLACE_BOOTSTRAP_ADMINS) or their token grants a role (ENLACE_ROLES_CLAIM); otherwise
+    the sign-in is recorded as an access request an admin can see.
     """
     email, reason = identity_email(claims, settings)
     if email is None or reason != "ok":
         return SignIn(account=None, email=email, reason=reason)
+    now = now or utcnow()
+    issued = issued_at(claims)
+    if issued is None or now - issued > timedelta(hours=settings.max_session_hours):
+        return SignIn(account=None, email=email, reason="expired")
     account = find_by_email(session, email)
-    if not first_run:
-        if account is None or not account.is_active:
-            return SignIn(
-                account=None, email=email, reason="unknown" if account is None else "inactive"
-            )
-        return SignIn(account=account, email=email, reason="ok")
-    if account is None:
+    if account is not None and account.sessions_valid_after is not None:
+        if issued <= _aware(account.sessions_valid_after):
+            return SignIn(account=None, email=email, reason="ended")
+    if account is None and first_run:
         account = _provision(session, email=email, claims=claims, settings=settings)
     if account is None:
-        _record_access_request(session, email=email, name=str(claims.get("name") or ""))
-        session.commit()
+        if first_run:
+            _record_access_request(session, email=email, name=str(claims.get("name") or ""))
+            session.commit()
         return SignIn(account=None, email=email, reason="unknown")
     if not account.is_active:
+        if first_run:
+            audit.record(
+                session,
+                actor=None,
+                actor_email=email,
+                action="access_denied",
+                entity="user_account",
+                entity_id=account.id,
+                changes={"reason": [None, "deactivated"]},
+            )
+            session.commit()
+        return SignIn(account=None, email=email, reason="inactive")
+    if account.last_login_at is None or issued > _aware(account.last_login_at):
+        account.last_login_at = issued
         audit.record(
-            session,
-            actor=None,
-            actor_email=email,
-            action="access_denied",
-            entity="user_account",
-            entity_id=account.id,
-            changes={"reason": [None, "deactivated"]},
+            session, actor=account, action="sign_in", entity="user_account", entity_id=account.id
         )
         session.commit()
-        return SignIn(account=None, email=email, reason="inactive")
-    account.last_login_at = utcnow()
-    audit.record(
-        session, actor=account, action="sign_in", entity="user_account", entity_id=account.id
-    )
-    session.commit()
-    session.refresh(account)
+        session.refresh(account)
     return SignIn(account=account, email=email, reason="ok")
 
 
@@ -172,8 +212,27 @@ def _record_access_request(session: Session, *, email: str, name: str) -> None:
 
 
 def record_sign_out(session: Session, *, actor: UserAccount) -> None:
+    """Sign-out: every identity cookie issued to this person until now stops working."""
+    actor.sessions_valid_after = utcnow()
+    session.add(actor)
     audit.record(session, actor=actor, action="sign_out", entity="user_account", entity_id=actor.id)
     session.commit()
+
+
+def end_sessions(*, session: Session, actor: UserAccount, account_id: int) -> UserAccount:
+    """Sign a person out everywhere: at their next click every browser is signed out."""
+    require_role(actor, (Role.admin,))
+    account = session.get(UserAccount, account_id)
+    if account is None:
+        raise NotFound(f"no account with id {account_id}")
+    account.sessions_valid_after = utcnow()
+    session.add(account)
+    audit.record(
+        session, actor=actor, action="sessions_ended", entity="user_account", entity_id=account.id
+    )
+    session.commit()
+    session.refresh(account)
+    return account
 
 
 def record_denied(session: Session, *, actor: UserAccount | None, what: str) -> None:
@@ -250,6 +309,9 @@ def update_user(
         raise Conflict("an officer must have a country")
     if account.id == actor.id and (data.get("is_active") is False or role != Role.admin):
         raise Conflict("you cannot remove your own administrator access")
+    if data.get("is_active") is False and account.is_active:
+        # A deactivated person is signed out at their next click, in every browser.
+        account.sessions_valid_after = utcnow()
     account.sqlmodel_update(data)
     session.add(account)
     audit.record(

@@ -2,6 +2,7 @@
 ENLACE_TEST_DATABASE_URL is given (CI gives it and sets ENLACE_REQUIRE_POSTGRES=1)."""
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,7 +115,15 @@ def users(session: Session) -> dict[str, UserAccount]:
 
 # --- AppTest: the app as a signed-in person ---------------------------------------------
 
-SECRETS = {"auth": {"cookie_secret": "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK", "client_id": "x"}}
+SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK",
+        "client_id": "enlace",
+        "client_secret": "test-client-secret",
+        "server_metadata_url": "http://127.0.0.1:9400/.well-known/openid-configuration",
+    }
+}
 ACCOUNTS = {
     "admin": "admin@enlace.test",
     "coordinator": "coordinator@enlace.test",
@@ -149,5 +158,12 @@ def app_as(email: str | None, *, language: str | None = "en", **claims) -> AppTe
     if email is None:
         at.user = {"is_logged_in": False}
     else:
-        at.user = {"is_logged_in": True, "email": email, "name": email, **claims}
+        at.user = {
+            "is_logged_in": True,
+            "email": email,
+            "email_verified": True,
+            "name": email,
+            "iat": int(time.time()),
+            **claims,
+        }
     return at

@@ -1,5 +1,7 @@
 """The Admin page under AppTest: adding an account keeps the input on error, saves on success."""
 
+import time
+
 from sqlmodel import select
 
 from models import AuditEvent, UserAccount
@@ -43,3 +45,21 @@ def test_valid_account_is_saved_and_audited(demo_db):
     ).one()
     assert account.country == "PY"
     assert demo_db.exec(select(AuditEvent).where(AuditEvent.action == "account_created")).first()
+
+
+def test_admin_signs_a_person_out_everywhere_and_their_open_session_ends(demo_db):
+    officer = app_as("officer.py@enlace.test", iat=int(time.time()) - 30).run()
+    assert officer.button(key="sign_out"), "signed in before"
+
+    at = open_admin()
+    at.selectbox(key="edit_account").select("officer.py@enlace.test").run()
+    at.button(key="end_sessions").click().run()
+    assert not at.exception
+    assert "officer.py@enlace.test" in at.success[0].value
+    demo_db.expire_all()
+    event = demo_db.exec(select(AuditEvent).where(AuditEvent.action == "sessions_ended")).one()
+    assert event.actor_email == ACCOUNTS["admin"]
+
+    officer.run()  # the officer's next click, same cookie
+    assert "sign_out" not in [button.key for button in officer.button]
+    assert "You are signed out" in officer.info[0].value

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from models.enums import Role
 from services.access import PAGE_ROLES
+from services.auth_config import EXAMPLE_COOKIE_SECRET
 from tests.conftest import ACCOUNTS, APP, SECRETS, app_as  # noqa: F401  (helpers for other tests)
 
 PAGE_FILES = {
@@ -84,6 +85,76 @@ def test_session_older_than_the_limit_asks_for_a_new_sign_in(demo_db):
     at = app_as(ACCOUNTS["admin"], iat=int(time.time()) - 13 * 3600).run()
     assert not at.exception
     assert not at.dataframe
+    assert "session has expired" in at.info[0].value
+    assert at.button(key="sign_in")
+
+
+@pytest.mark.parametrize(
+    "cookie_secret",
+    [EXAMPLE_COOKIE_SECRET, "Zx8-q2LmN4vR7t"],
+    ids=["example secret", "14 characters"],
+)
+def test_a_weak_cookie_secret_signs_nobody_in_even_with_a_valid_cookie(
+    demo_db, monkeypatch, cookie_secret
+):
+    """A cookie signed with a public or guessable secret proves nothing: app.py treats
+    nobody as signed in while the secrets are unsafe, even on a plain `streamlit run`."""
+    monkeypatch.setenv("ENLACE_ENVIRONMENT", "production")
+    at = app_as(ACCOUNTS["admin"])
+    at.secrets = {
+        "auth": {
+            **SECRETS["auth"],
+            "cookie_secret": cookie_secret,
+            "redirect_uri": "https://enlace.example.org/oauth2callback",
+            "server_metadata_url": "https://login.example.org/.well-known/openid-configuration",
+        }
+    }
+    at.run()
+    assert not at.exception
+    assert page_titles(at) == ["Enlace"]
+    assert "sign_out" not in [button.key for button in at.button]
+    assert "cookie_secret" in " ".join(t.value for t in at.text)
+    assert not at.dataframe and not at.metric
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/admin.py")
+
+
+def test_a_signed_out_person_is_told_and_can_sign_in_again(demo_db):
+    at = app_as(ACCOUNTS["coordinator"], iat=int(time.time()) - 10).run()
+    assert at.button(key="sign_out")
+    at.button(key="sign_out").click().run()
+    replay = app_as(ACCOUNTS["coordinator"], iat=int(time.time()) - 10).run()
+    assert not replay.exception
+    assert page_titles(replay) == ["Enlace"]
+    assert "You are signed out" in replay.info[0].value
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        ("unreachable", "could not reach"),
+        ("client", "client ID or secret"),
+        ("denied", "cancelled"),
+        ("provider", "answered with an error"),
+        ("state", "old or different browser window"),
+    ],
+)
+def test_a_failed_sign_in_is_explained_with_a_way_to_try_again(demo_db, reason, words):
+    at = app_as(None)
+    at.query_params["signin_error"] = reason
+    at.run()
+    assert not at.exception
+    assert words in at.error[0].value
+    assert at.button(key="sign_in").label == "Try again"
+    assert "signin_error" not in at.query_params
+
+
+def test_a_failed_sign_in_is_explained_in_the_persons_language(demo_db):
+    at = app_as(None, language="pt")
+    at.query_params["signin_error"] = "unreachable"
+    at.run()
+    assert "could not reach" not in at.error[0].value
+    assert at.button(key="sign_in").label != "Try again"
 
 
 def test_a_fresh_servers_first_request_for_a_page_goes_through_the_sign_in(demo_db, monkeypatch):

@@ -2,12 +2,7 @@
 
 import pytest
 
-from services.settings import (
-    EXAMPLE_COOKIE_SECRET,
-    ConfigurationError,
-    auth_secrets_problem,
-    get_settings,
-)
+from services.settings import ConfigurationError, get_settings
 
 
 def test_default_database_is_a_sqlite_file_in_the_ignored_data_folder(monkeypatch):
@@ -48,23 +43,3 @@ def test_demo_mode_is_refused_in_production(monkeypatch):
 def test_bootstrap_admins_are_a_comma_separated_lower_case_list(monkeypatch):
     monkeypatch.setenv("ENLACE_BOOTSTRAP_ADMINS", "Ana@IOM.int, lucas@ippdh.test")
     assert get_settings().bootstrap_admins == ["ana@iom.int", "lucas@ippdh.test"]
-
-
-@pytest.mark.parametrize(
-    ("auth", "demo", "problem"),
-    [
-        (None, False, "missing"),
-        ({"client_id": "x"}, False, "required"),
-        ({"cookie_secret": "short-secret-1234"}, False, "too short"),
-        ({"cookie_secret": EXAMPLE_COOKIE_SECRET}, False, "example value"),
-        ({"cookie_secret": "a" * 64}, False, "too simple"),
-        ({"cookie_secret": "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK"}, False, None),
-        ({"cookie_secret": "short"}, True, None),
-    ],
-)
-def test_cookie_secret_is_required_and_strong_outside_demo_mode(auth, demo, problem):
-    found = auth_secrets_problem(auth, demo_mode=demo)
-    if problem is None:
-        assert found is None
-    else:
-        assert problem in found

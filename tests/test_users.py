@@ -1,5 +1,7 @@
 """Accounts: validation, sign-in matching, access requests, account changes audited."""
 
+import time
+
 import pytest
 from pydantic import ValidationError
 from sqlmodel import select
@@ -22,7 +24,14 @@ def settings(**values) -> Settings:
 
 
 def claims(email: str, **extra) -> dict:
-    return {"is_logged_in": True, "email": email, "email_verified": True, **extra}
+    """ID-token claims of a sign-in that happened just now."""
+    return {
+        "is_logged_in": True,
+        "email": email,
+        "email_verified": True,
+        "iat": int(time.time()),
+        **extra,
+    }
 
 
 def test_account_create_normalises_email_and_country():
@@ -82,20 +91,70 @@ def users_admin(session):
     return session.exec(select(UserAccount).where(UserAccount.role == Role.admin)).first()
 
 
-def test_deactivated_account_is_refused_at_once(session, users):
-    admin = users["admin"]
+def test_deactivation_ends_open_sessions_and_refuses_new_sign_ins(session, users):
+    before = claims("officer.br@enlace.test", iat=int(time.time()) - 60)
+    assert users_sign_in(session, before).reason == "ok"
     user_service.update_user(
         session=session,
-        actor=admin,
+        actor=users["admin"],
         account_id=users["officer_br"].id,
         user_in=UserAccountUpdate(is_active=False),
     )
-    outcome = users_sign_in(session, claims("officer.br@enlace.test"))
-    assert outcome.account is None and outcome.reason == "inactive"
-    later_run = user_service.sign_in(
-        session, claims=claims("officer.br@enlace.test"), settings=settings(), first_run=False
+    open_session = user_service.sign_in(
+        session, claims=before, settings=settings(), first_run=False
     )
-    assert later_run.account is None
+    assert open_session.account is None and open_session.reason == "ended"
+    fresh = users_sign_in(session, claims("officer.br@enlace.test", iat=int(time.time()) + 1))
+    assert fresh.account is None and fresh.reason == "inactive"
+
+
+def test_a_cookie_from_before_sign_out_no_longer_signs_in(session, users):
+    earlier = claims("officer.ar@enlace.test", iat=int(time.time()) - 5)
+    assert users_sign_in(session, earlier).account is not None
+    user_service.record_sign_out(session, actor=users["officer_ar"])
+    replayed = users_sign_in(session, earlier)
+    assert replayed.account is None and replayed.reason == "ended"
+    again = users_sign_in(session, claims("officer.ar@enlace.test", iat=int(time.time()) + 1))
+    assert again.account is not None, "a new sign-in after signing out works"
+
+
+def test_admin_signs_a_person_out_everywhere_audited(session, users):
+    token = claims("officer.ar@enlace.test", iat=int(time.time()) - 5)
+    assert users_sign_in(session, token).account is not None
+    user_service.end_sessions(
+        session=session, actor=users["admin"], account_id=users["officer_ar"].id
+    )
+    assert users_sign_in(session, token).reason == "ended"
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "sessions_ended")).one()
+    assert event.actor_email == "admin@enlace.test"
+    assert event.entity_id == str(users["officer_ar"].id)
+    with pytest.raises(PermissionDenied):
+        user_service.end_sessions(
+            session=session, actor=users["coordinator"], account_id=users["admin"].id
+        )
+
+
+def test_sessions_older_than_the_limit_or_without_issue_time_are_refused(session, users):
+    old = claims("officer.ar@enlace.test", iat=int(time.time()) - 13 * 3600)
+    assert users_sign_in(session, old).reason == "expired"
+    assert users_sign_in(session, old, max_session_hours=14).reason == "ok"
+    no_iat = {k: v for k, v in claims("officer.ar@enlace.test").items() if k != "iat"}
+    assert users_sign_in(session, no_iat).reason == "expired"
+    assert users_sign_in(session, {**no_iat, "iat": "yesterday"}).reason == "expired"
+
+
+def test_one_sign_in_is_audited_once_however_many_reloads_and_tabs(session, users):
+    token = claims("officer.ar@enlace.test")
+    for first_run in (True, False, True, True):  # reloads and new tabs reuse the cookie
+        outcome = user_service.sign_in(
+            session, claims=token, settings=settings(), first_run=first_run
+        )
+        assert outcome.account is not None
+    later = claims("officer.ar@enlace.test", iat=token["iat"] + 30)
+    users_sign_in(session, later)
+    users_sign_in(session, token)  # the older cookie, still open in another browser
+    sign_ins = session.exec(select(AuditEvent).where(AuditEvent.action == "sign_in")).all()
+    assert len(sign_ins) == 2
 
 
 def test_unverified_email_or_missing_claim_is_refused(session, users):
@@ -106,8 +165,20 @@ def test_unverified_email_or_missing_claim_is_refused(session, users):
     assert users_sign_in(session, {"sub": "abc"}).reason == "no_email"
 
 
+def test_a_missing_email_verified_claim_counts_as_unverified_unless_trusted(session, users):
+    token = {k: v for k, v in claims("officer.ar@enlace.test").items() if k != "email_verified"}
+    assert users_sign_in(session, token).reason == "unverified"
+    assert users_sign_in(session, token, trust_provider_emails=True).reason == "ok"
+    assert users_sign_in(session, {**token, "email_verified": "true"}).reason == "ok"
+    assert users_sign_in(session, {**token, "email_verified": "false"}).reason == "unverified"
+    trusted_but_denied = {**token, "email_verified": False}
+    assert users_sign_in(session, trusted_but_denied, trust_provider_emails=True).reason == (
+        "unverified"
+    )
+
+
 def test_identity_claim_is_configurable_for_entra_id(session, users):
-    token = {"sub": "x", "preferred_username": "officer.ar@enlace.test"}
+    token = {"sub": "x", "preferred_username": "officer.ar@enlace.test", "iat": int(time.time())}
     outcome = users_sign_in(session, token, identity_claim="preferred_username")
     assert outcome.account.email == "officer.ar@enlace.test"
 
@@ -194,6 +265,6 @@ def test_a_deactivated_sign_in_is_audited_as_denied(session, users):
         account_id=users["manager"].id,
         user_in=UserAccountUpdate(is_active=False),
     )
-    users_sign_in(session, claims("manager@enlace.test"))
+    users_sign_in(session, claims("manager@enlace.test", iat=int(time.time()) + 1))
     denied = session.exec(select(AuditEvent).where(AuditEvent.action == "access_denied")).one()
     assert denied.actor_email == "manager@enlace.test"
