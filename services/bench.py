@@ -70,8 +70,16 @@ ACCOUNTS: dict[Role, str] = {
     # Argentina receives most cross-border referrals: the widest officer's scope.
     Role.officer: "officer.ar@enlace.test",
 }
-# The app refuses to sign anyone in without [auth] secrets; AppTest needs only these.
-SECRETS = {"auth": {"cookie_secret": "bench-Zx8q2LmN4vR7tY1wE5uI9oP3aS6dF0gH", "client_id": "x"}}
+# The app signs nobody in without complete [auth] secrets (never contacted under AppTest).
+SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "bench-Zx8q2LmN4vR7tY1wE5uI9oP3aS6dF0gH",
+        "client_id": "enlace-bench",
+        "client_secret": "bench-client-secret",
+        "server_metadata_url": "http://127.0.0.1:9400/.well-known/openid-configuration",
+    }
+}
 EMPTY_PAGE = "import streamlit as st\n\nst.title('Empty page')\n"
 TARGETS = {
     "warm_s": 0.3,
@@ -492,7 +500,13 @@ def _app_as(role: Role, app: Path = APP) -> Any:
     at = AppTest.from_file(str(app), default_timeout=120)
     at.secrets = SECRETS
     email = ACCOUNTS[role]
-    at.user = {"is_logged_in": True, "email": email, "name": email}
+    at.user = {
+        "is_logged_in": True,
+        "email": email,
+        "email_verified": True,
+        "name": email,
+        "iat": int(time.time()),
+    }
     return at
 
 

@@ -170,6 +170,18 @@ def users_set(
     console.print(f"Updated {email}.", markup=False)
 
 
+@users_app.command("sign-out")
+def users_sign_out(email: str) -> None:
+    """Sign a person out everywhere: every browser of theirs is signed out at its next click."""
+    with database() as engine:
+        with unit_of_work(engine) as session:
+            account = users.find_by_email(session, email)
+            if account is None or account.id is None:
+                raise fail(f"No account for {email}.")
+            users.end_sessions(session=session, actor=users.system_actor(), account_id=account.id)
+    console.print(f"{email} is signed out everywhere.", markup=False)
+
+
 @app.command("demo")
 def run_demo(
     port: Annotated[int, typer.Option(help="Port of the app")] = 8501,

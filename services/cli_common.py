@@ -19,7 +19,7 @@ err = Console(stderr=True)
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a plain message on stderr; raise the result. 2: bad input, 1: refused."""
-    err.print(message, style="bold red", markup=False, highlight=False)
+    err.print(message, style="bold red", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -54,6 +54,11 @@ def test_upgrade_seed_and_users_on_an_empty_file(empty_sqlite):
     listed = enlace("users", "list", url=empty_sqlite)
     assert "ana.ruiz@iom.test" in listed.stdout and "12 accounts" in listed.stdout
 
+    signed_out = enlace("users", "sign-out", "ana.ruiz@iom.test", url=empty_sqlite)
+    assert signed_out.returncode == 0, signed_out.stderr
+    assert "signed out everywhere" in signed_out.stdout
+    assert enlace("users", "sign-out", "nobody@iom.test", url=empty_sqlite).returncode == 1
+
 
 def test_seed_gives_the_same_counts_on_every_database(db, database_url):
     assert enlace("db", "upgrade", url=database_url).returncode == 0

@@ -1,5 +1,6 @@
 """A real app server and the real local OIDC provider, driven by Debian's Chromium."""
 
+import json
 import os
 import shutil
 import socket
@@ -19,7 +20,8 @@ from services.seed import seed_demo
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ENLACE = str(Path(sys.executable).parent / "enlace")
+CHROMIUM = os.environ.get("ENLACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -33,16 +35,18 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests need Chromium; in CI (ENLACE_REQUIRE_BROWSER=1) its absence fails."""
-    if Path(CHROMIUM).exists():
+    """Browser tests need Chromium. Where they are required (CI sets
+    ENLACE_REQUIRE_BROWSER=1) its absence stops the run: a green run must have run them."""
+    browser_tests = [item for item in items if "e2e" in item.nodeid]
+    if not browser_tests or Path(CHROMIUM).exists():
         return
-    required = os.environ.get("ENLACE_REQUIRE_BROWSER") == "1"
-    for item in items:
-        if "e2e" in item.nodeid:
-            if required:
-                item.add_marker(pytest.mark.xfail(reason="no chromium", run=False, strict=True))
-            else:
-                item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
+    if os.environ.get("ENLACE_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(
+            f"ENLACE_REQUIRE_BROWSER=1 but Chromium is not installed ({CHROMIUM}): "
+            "the browser tests cannot run (apt-get install -y chromium)"
+        )
+    for item in browser_tests:
+        item.add_marker(pytest.mark.skip(reason="Chromium is not installed"))
 
 
 @pytest.fixture(scope="session")
@@ -57,18 +61,104 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class AppServer:
+    """One app server process (started by `command`), its log in `folder`."""
+
+    def __init__(self, command: list[str], *, env: dict[str, str], port: int, folder: Path):
+        self.command, self.env, self.port, self.folder = command, env, port, folder
+        self.url = f"http://localhost:{port}"
+        self.log_path = folder / f"server-{port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        _wait_healthy(f"http://127.0.0.1:{self.port}/_stcore/health", self)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+def serve_command(port: int, secrets: Path) -> list[str]:
+    """The production start command, as the README gives it."""
+    return [
+        ENLACE,
+        "serve",
+        "--port",
+        str(port),
+        "--address",
+        "127.0.0.1",
+        "--secrets",
+        str(secrets),
+    ]
+
+
+class Provider:
+    """The local OIDC test provider on a fixed port, which a test may stop and restart."""
+
+    def __init__(self, port: int, accounts: list[tuple[str, str]]):
+        self.port, self.accounts = port, accounts
+        self.url = f"http://127.0.0.1:{port}"
+        self._running = None
+
+    def start(self) -> None:
+        if self._running is None:
+            self._running = demo.serve_provider(
+                Settings(database_url="sqlite://"), port=self.port, accounts=self.accounts
+            )
+            self._running.__enter__()
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running.__exit__(None, None, None)
+            self._running = None
+
+    def set_claims(self, sub: str, claims: dict) -> None:
+        """Give a typed-in subject the claims a real provider would send."""
+        request = urllib.request.Request(
+            f"{self.url}/users/{sub}",
+            data=json.dumps(claims).encode(),
+            headers={"Content-Type": "application/json"},
+            method="PUT",
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+
+    def register_client(self, redirect_uri: str) -> tuple[str, str]:
+        """A registered client: the provider then checks its secret."""
+        request = urllib.request.Request(
+            f"{self.url}/oauth2/clients",
+            data=json.dumps({"redirect_uris": [redirect_uri]}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            body = json.load(response)
+        return body["client_id"], body["client_secret"]
+
+
 @dataclass
 class LiveApp:
     url: str
     provider_url: str
     database_url: str
     restart: Callable[[], None]
+    provider: Provider
+    secrets: Path
+    folder: Path
+    env: dict[str, str]
+    log_path: Path
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """Enlace on a seeded SQLite file, with demo sign-in, served by `streamlit run`."""
-    folder = tmp_path_factory.mktemp("live")
+def seeded_database(folder: Path) -> tuple[str, list[tuple[str, str]]]:
     database_url = f"sqlite:///{folder / 'enlace.db'}"
     engine = build_engine(database_url)
     migrate.upgrade(engine)
@@ -79,77 +169,58 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
             for a in users.list_users(session=session, actor=users.system_actor())
         ]
     engine.dispose()
+    return database_url, accounts
 
-    app_port, provider_port = free_port(), free_port()
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """Enlace on a seeded SQLite file, started by `enlace serve` (development settings)
+    and signing people in through the local OIDC test provider."""
+    folder = tmp_path_factory.mktemp("live")
+    database_url, accounts = seeded_database(folder)
+    app_port = free_port()
+    provider = Provider(free_port(), accounts)
     secrets = demo.write_secrets(
-        folder / "secrets.toml", app_port=app_port, provider_port=provider_port
+        folder / "secrets.toml", app_port=app_port, provider_port=provider.port
     )
-    settings = Settings(database_url=database_url, demo_mode=True)
-    env = {
-        **os.environ,
-        "ENLACE_DATABASE_URL": database_url,
-        "ENLACE_DEMO_MODE": "true",
-    }
-    log = (folder / "streamlit.log").open("w")
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(app_port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--secrets.files",
-        str(secrets),
-        # Code edits during a test run must not reload the server mid-test.
-        "--server.fileWatcherType",
-        "none",
-    ]
-    server: list[subprocess.Popen] = []
-
-    def start() -> None:
-        server.append(
-            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        )
-        _wait_healthy(f"http://127.0.0.1:{app_port}/_stcore/health", server[-1], folder)
-
-    def stop() -> None:
-        server[-1].terminate()
-        server[-1].wait(timeout=15)
+    env = {**os.environ, "ENLACE_DATABASE_URL": database_url}
+    for name in ("ENLACE_DEMO_MODE", "ENLACE_ENVIRONMENT", "ENLACE_TRUST_PROVIDER_EMAILS"):
+        env.pop(name, None)
+    server = AppServer(serve_command(app_port, secrets), env=env, port=app_port, folder=folder)
 
     def restart() -> None:
         """A fresh server process on the same port and secrets: sign-in cookies stay valid."""
-        stop()
-        start()
+        server.stop()
+        server.start()
 
-    with demo.serve_provider(settings, port=provider_port, accounts=accounts):
-        try:
-            start()
-            yield LiveApp(
-                url=f"http://localhost:{app_port}",
-                provider_url=f"http://127.0.0.1:{provider_port}",
-                database_url=database_url,
-                restart=restart,
-            )
-        finally:
-            if server:
-                stop()
-            log.close()
+    provider.start()
+    try:
+        server.start()
+        yield LiveApp(
+            url=server.url,
+            provider_url=provider.url,
+            database_url=database_url,
+            restart=restart,
+            provider=provider,
+            secrets=secrets,
+            folder=folder,
+            env=env,
+            log_path=server.log_path,
+        )
+    finally:
+        server.stop()
+        provider.stop()
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, folder: Path) -> None:
+def _wait_healthy(url: str, server: AppServer) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("streamlit exited:\n" + (folder / "streamlit.log").read_text())
+        if server.process is not None and server.process.poll() is not None:
+            pytest.fail("the app server exited:\n" + server.log())
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    pytest.fail("streamlit did not become healthy in 90 s")
+    pytest.fail("the app server did not become healthy in 90 s:\n" + server.log())
