@@ -29,30 +29,6 @@ def _apply_language() -> None:
     _language_picker()
 
 
-def _page_definitions() -> dict[str, st.Page]:
-    return {
-        "home": st.Page("pages/home.py", title=_("Home"), icon=":material/home:", default=True),
-        "courses": st.Page(
-            "pages/courses.py", title=_("Courses & enrollment"), icon=":material/school:"
-        ),
-        "progress": st.Page(
-            "pages/progress.py", title=_("Progress by country"), icon=":material/public:"
-        ),
-        "board": st.Page(
-            "pages/board.py", title=_("Referral board"), icon=":material/view_kanban:"
-        ),
-        "new_referral": st.Page(
-            "pages/new_referral.py", title=_("New referral"), icon=":material/person_add:"
-        ),
-        "reports": st.Page(
-            "pages/reports.py", title=_("Reports & export"), icon=":material/bar_chart:"
-        ),
-        "admin": st.Page(
-            "pages/admin.py", title=_("Admin"), icon=":material/admin_panel_settings:"
-        ),
-    }
-
-
 def _language_picker() -> None:
     current = st.session_state.get("language", settings.default_language)
     choice = st.sidebar.selectbox(
@@ -143,8 +119,12 @@ with st.sidebar:
         key="sign_out",
     )
 
-definitions = _page_definitions()
-page = st.navigation([definitions[key] for key in pages_for(actor)])
+page = st.navigation(
+    [
+        st.Page(spec.path, title=_(spec.title), icon=spec.icon, default=spec.key == "home")
+        for spec in pages_for(actor)
+    ]
+)
 try:
     page.run()
 except PermissionDenied:

@@ -1,6 +1,7 @@
 """Who may do what. Every service function calls one of these before touching data."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, false, or_, true
 from sqlmodel import col, select
@@ -8,10 +9,12 @@ from sqlmodel import col, select
 from models import CaseReferral, ReferralCase, UserAccount
 from models.enums import Role
 from services.errors import PermissionDenied
+from services.i18n import N_
 
 STAFF = (Role.coordinator, Role.admin)
 DASHBOARD_READERS = (Role.coordinator, Role.manager, Role.admin)
 CASE_WORKERS = (Role.officer, Role.coordinator, Role.admin)
+PROGRESS_READERS = (Role.officer, *DASHBOARD_READERS)
 
 
 def require_role(actor: UserAccount | None, roles: Iterable[Role]) -> UserAccount:
@@ -54,20 +57,42 @@ def case_scope(actor: UserAccount, *, correlated: bool = False) -> ColumnElement
     return or_(own_country, col(ReferralCase.id).in_(shared_with_country))
 
 
-# Which pages each role sees. app.py builds the navigation from this; the services behind
-# each page enforce the same rules again, so hiding a page is never the only protection.
-PAGE_ROLES: dict[str, tuple[Role, ...]] = {
-    "home": tuple(Role),
-    "courses": STAFF,
-    "progress": (Role.officer, *DASHBOARD_READERS),
-    "board": CASE_WORKERS,
-    "new_referral": CASE_WORKERS,
-    "reports": DASHBOARD_READERS,
-    "admin": (Role.admin,),
-}
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app: its script, title (translated when shown), icon and roles."""
+
+    key: str
+    title: str
+    icon: str
+    roles: tuple[Role, ...]
+
+    @property
+    def path(self) -> str:
+        return f"pages/{self.key}.py"
 
 
-def pages_for(actor: UserAccount) -> list[str]:
+# The page registry, in sidebar order: app.py builds the navigation from it, the tests and
+# the benchmark walk it. The services behind each page enforce the same rules again, so
+# hiding a page is never the only protection.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home", N_("Home"), ":material/home:", tuple(Role)),
+    PageSpec("courses", N_("Courses & enrollment"), ":material/school:", STAFF),
+    PageSpec(
+        "progress",
+        N_("Progress by country"),
+        ":material/public:",
+        (Role.officer, *DASHBOARD_READERS),
+    ),
+    PageSpec("board", N_("Referral board"), ":material/view_kanban:", CASE_WORKERS),
+    PageSpec("new_referral", N_("New referral"), ":material/person_add:", CASE_WORKERS),
+    PageSpec("reports", N_("Reports & export"), ":material/bar_chart:", DASHBOARD_READERS),
+    PageSpec("admin", N_("Admin"), ":material/admin_panel_settings:", (Role.admin,)),
+)
+PAGE_ROLES: dict[str, tuple[Role, ...]] = {page.key: page.roles for page in PAGES}
+
+
+def pages_for(actor: UserAccount) -> list[PageSpec]:
+    """The pages an account sees, in sidebar order (none for a deactivated account)."""
     if not actor.is_active:
         return []
-    return [page for page, roles in PAGE_ROLES.items() if actor.role in roles]
+    return [page for page in PAGES if actor.role in page.roles]

@@ -46,7 +46,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from models.enums import Role
-from services.access import PAGE_ROLES
+from services.access import PAGE_ROLES, PAGES
 from services.settings import PROJECT_ROOT, get_settings
 
 APP = PROJECT_ROOT / "app.py"
@@ -257,11 +257,7 @@ def _run_benchmark(
 
 
 def _page_files() -> dict[str, str]:
-    return {
-        page: f"pages/{page}.py"
-        for page in PAGE_ROLES
-        if (PROJECT_ROOT / "pages" / f"{page}.py").exists()
-    }
+    return {page.key: page.path for page in PAGES}
 
 
 @contextmanager

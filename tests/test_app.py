@@ -6,19 +6,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.enums import Role
-from services.access import PAGE_ROLES
+from services.access import PAGE_ROLES, PAGES
 from services.auth_config import EXAMPLE_COOKIE_SECRET
 from tests.conftest import ACCOUNTS, APP, SECRETS, app_as  # noqa: F401  (helpers for other tests)
 
-PAGE_FILES = {
-    "home": "pages/home.py",
-    "courses": "pages/courses.py",
-    "progress": "pages/progress.py",
-    "board": "pages/board.py",
-    "new_referral": "pages/new_referral.py",
-    "reports": "pages/reports.py",
-    "admin": "pages/admin.py",
-}
+PAGE_FILES = {page.key: page.path for page in PAGES}
 
 
 def page_titles(at: AppTest) -> list[str]:
