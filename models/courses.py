@@ -67,13 +67,6 @@ class ModuleCreate(ModuleBase):
     course_id: int
 
 
-class ModuleUpdate(SQLModel):
-    position: int | None = Field(default=None, ge=1, le=999)
-    title: Text | None = Field(default=None, min_length=2, max_length=300)
-    is_required: bool | None = None
-    due_on: date | None = None
-
-
 class Module(ModuleBase, table=True):
     __table_args__ = (
         sa.UniqueConstraint("course_id", "title"),
@@ -141,14 +134,6 @@ class EnrollmentCreate(EnrollmentBase):
         return self
 
 
-class EnrollmentUpdate(SQLModel):
-    status: EnrollmentStatus | None = None
-    enrolled_on: date | None = None
-    completed_on: date | None = None
-    withdrawn_on: date | None = None
-    final_grade: float | None = Field(default=None, ge=0, le=100)
-
-
 class Enrollment(EnrollmentBase, table=True):
     __table_args__ = (
         sa.UniqueConstraint("participant_id", "course_id"),
@@ -171,13 +156,6 @@ class ModuleProgressBase(SQLModel):
 class ModuleProgressCreate(ModuleProgressBase):
     enrollment_id: int
     module_id: int
-
-
-class ModuleProgressUpdate(SQLModel):
-    state: ProgressState | None = None
-    score: float | None = Field(default=None, ge=0, le=100)
-    completed_on: date | None = None
-    source: str | None = Field(default=None, max_length=200)
 
 
 class ModuleProgress(ModuleProgressBase, table=True):

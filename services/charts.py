@@ -9,7 +9,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,10 +159,3 @@ def deferred(build: Callable[..., bytes], *args: Any, **kwargs: Any) -> Callable
         return contextvars.copy_context().run(in_language)
 
     return run
-
-
-def filters_text(filters: Mapping[str, str]) -> str:
-    """'Course: HT-2018 · Country: Argentina', or the words for no filter."""
-    if not filters:
-        return _("No filters")
-    return " · ".join(f"{name}: {value}" for name, value in filters.items())

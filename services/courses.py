@@ -1265,17 +1265,6 @@ def courses_table(courses: Sequence[CourseSummary]) -> pd.DataFrame:
     )
 
 
-def modules_table(modules: Sequence[Module]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            _("Position"): [module.position for module in modules],
-            _("Module"): [module.title for module in modules],
-            _("Required"): [module.is_required for module in modules],
-            _("Due on"): [module.due_on for module in modules],
-        }
-    )
-
-
 def enrollments_table(rows: Sequence[EnrollmentRow]) -> pd.DataFrame:
     return pd.DataFrame(
         {
