@@ -14,7 +14,9 @@ st.title(_("Reports"))
 threshold = settings().small_count_threshold
 st.caption(
     _(
-        "Counts from 1 to {below} are shown as “<{threshold}” to protect the people concerned."
+        "Counts from 1 to {below} are shown as “<{threshold}”, and a count that would give "
+        "one of them away (from the totals or the other charts) as “x”, to protect the people "
+        "concerned."
     ).format(below=threshold - 1, threshold=threshold)
     if threshold > 1
     else _("Aggregate counts of referral cases.")

@@ -108,6 +108,8 @@ def _line_exposed(
     low_sum = sum(low for low, _high in bounds)
     high_sum = sum(high for _low, high in bounds)
     for low, high in bounds:
+        if low == high:
+            continue  # "<2" says 1 by itself: hiding more cells cannot help
         narrowest_low = max(low, hidden_sum - (high_sum - high))
         narrowest_high = min(high, hidden_sum - (low_sum - low))
         if narrowest_low >= narrowest_high:

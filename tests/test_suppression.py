@@ -220,7 +220,8 @@ def test_no_hidden_count_is_recoverable_in_any_grid(cells):
 @given(st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=12))
 def test_no_hidden_count_is_recoverable_in_any_series(counts):
     values, lines, status = series(counts)
-    if sum(counts) >= T:
+    if any(status[i] == SHOWN and counts[i] > 0 for i in values):
         assert_holds(values, lines, status)
+    # else: too few cases to protect (e.g. 4 and 4 of 8 known): every count is hidden
     for value, state in zip(counts, suppression.suppress_series(counts, T), strict=True):
         assert (state == PRIMARY) == (0 < value < T)
