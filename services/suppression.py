@@ -208,12 +208,16 @@ class GridStatus:
 
 
 def suppress_grid(
-    cells: Sequence[Sequence[int]], threshold: int, *, grand_total_public: bool = False
+    cells: Sequence[Sequence[int]],
+    threshold: int,
+    *,
+    grand_total_public: bool = False,
+    column_totals_public: bool = False,
 ) -> GridStatus:
     """Statuses of a two-way table of counts published with its row, column and grand totals.
 
-    `grand_total_public`: the grand total is known from elsewhere (the population total) and
-    cannot be hidden.
+    `grand_total_public` / `column_totals_public`: those totals are known from elsewhere (the
+    population total, figures shown next to the table) and cannot be hidden.
     """
     row_count = len(cells)
     column_count = len(cells[0]) if row_count else 0
@@ -222,7 +226,7 @@ def suppress_grid(
         for c, count in enumerate(row):
             values[("cell", r, c)] = int(count)
         values[("row", r)] = sum(int(count) for count in row)
-    for c in range(column_count):
+    for c in range(column_count if not column_totals_public else 0):
         values[("column", c)] = sum(int(cells[r][c]) for r in range(row_count))
     grand = sum(values[("row", r)] for r in range(row_count))
     lines = [
@@ -230,18 +234,21 @@ def suppress_grid(
         for r in range(row_count)
     ]
     lines += [
-        Line(tuple(("cell", r, c) for r in range(row_count)), ("column", c))
+        Line(
+            tuple(("cell", r, c) for r in range(row_count)),
+            None if column_totals_public else ("column", c),
+        )
         for c in range(column_count)
     ]
     margins_total: Hashable | None = None
     if not grand_total_public:
         values[("grand",)] = grand
         margins_total = ("grand",)
-    lines += [
-        Line(tuple(("row", r) for r in range(row_count)), margins_total),
-        Line(tuple(("column", c) for c in range(column_count)), margins_total),
-    ]
+    lines.append(Line(tuple(("row", r) for r in range(row_count)), margins_total))
+    if not column_totals_public:
+        lines.append(Line(tuple(("column", c) for c in range(column_count)), margins_total))
     status = suppress_cells(values, lines, threshold)
+    status.update({("column", c): SHOWN for c in range(column_count) if column_totals_public})
     return GridStatus(
         cells=[[status[("cell", r, c)] for c in range(column_count)] for r in range(row_count)],
         row_totals=[status[("row", r)] for r in range(row_count)],

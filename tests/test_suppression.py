@@ -128,7 +128,7 @@ def test_shown_marks_small_and_secondary_cells():
 # --- two-way tables with margins ---------------------------------------------------------
 
 
-def grid_model(cells, grid_status, *, grand_public=False):
+def grid_model(cells, grid_status, *, grand_public=False, columns_public=False):
     values, status, lines = {}, {}, []
     rows, columns = len(cells), len(cells[0])
     for r in range(rows):
@@ -139,15 +139,20 @@ def grid_model(cells, grid_status, *, grand_public=False):
         status[("row", r)] = grid_status.row_totals[r]
         lines.append(Line(tuple(("cell", r, c) for c in range(columns)), ("row", r)))
     for c in range(columns):
+        members = tuple(("cell", r, c) for r in range(rows))
+        if columns_public:
+            lines.append(Line(members, None))
+            continue
         values[("column", c)] = sum(cells[r][c] for r in range(rows))
         status[("column", c)] = grid_status.column_totals[c]
-        lines.append(Line(tuple(("cell", r, c) for r in range(rows)), ("column", c)))
+        lines.append(Line(members, ("column", c)))
     grand = None if grand_public else ("grand",)
     if not grand_public:
         values[grand] = sum(values[("row", r)] for r in range(rows))
         status[grand] = grid_status.grand_total
     lines.append(Line(tuple(("row", r) for r in range(rows)), grand))
-    lines.append(Line(tuple(("column", c) for c in range(columns)), grand))
+    if not columns_public:
+        lines.append(Line(tuple(("column", c) for c in range(columns)), grand))
     return values, lines, status
 
 
@@ -177,6 +182,24 @@ def test_grid_with_a_public_grand_total_holds():
     values, lines, status = grid_model(cells, grid, grand_public=True)
     assert_holds(values, lines, status)
     assert grid.grand_total == SHOWN
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [[20, 3, 15, 0], [12, 30, 8, 1], [9, 14, 22, 6]],
+        [[2, 0, 1, 0], [40, 12, 30, 2]],
+        [[3, 0, 0, 0], [0, 0, 7, 0]],
+    ],
+)
+def test_grid_with_public_column_and_grand_totals_holds(cells):
+    # The progress table: statuses by country, their totals shown as the page's key figures.
+    grid = suppression.suppress_grid(cells, T, grand_total_public=True, column_totals_public=True)
+    values, lines, status = grid_model(cells, grid, grand_public=True, columns_public=True)
+    cells_shown = [k for k in values if k[0] == "cell" and status[k] == SHOWN and values[k]]
+    if cells_shown:  # else too few people to protect against public column totals
+        assert_holds(values, lines, status)
+    assert set(grid.column_totals) == {SHOWN}
 
 
 def test_rank_check_catches_a_cell_no_single_line_gives_away():
