@@ -312,6 +312,21 @@ def test_cli_writes_full_htcds_xlsx_rows_with_formulas_neutralised(session, user
     assert about["Layout"] == "HTCDS" and about["Rows in this file"] == "1"
 
 
+def test_cli_writes_a_k_anonymous_htcds_xlsx_for_a_manager(demo_db, tmp_path):
+    out = tmp_path / "cases.xlsx"
+    manager = role(demo_db, Role.manager)
+    result = _cli("--layout", "htcds", "--format", "xlsx", "--out", str(out), "--as", manager.email)
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(out)
+    header, *rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    frame = pd.DataFrame(rows, columns=header).fillna("")
+    assert "cas_CaseNumber" not in header and "cas_ReferredOrganisation" not in header
+    assert anonymise.smallest_group(frame, microdata.quasi_identifiers("htcds")) >= 11
+    about = {row[0].value: row[1].value for row in workbook["About"].iter_rows()}
+    assert int(about["Rows withheld (groups smaller than k)"]) + len(rows) == 60
+    assert int(about["Rows generalised"]) == len(rows)
+
+
 def test_cli_refuses_an_unknown_account(session, users, tmp_path):
     result = _cli("--layout", "ctdc", "--format", "csv", "--out", str(tmp_path / "x.csv"),
                   "--as", "nobody@enlace.test")  # fmt: skip
