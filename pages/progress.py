@@ -172,20 +172,31 @@ if board.is_officer_view:
             country=progress.country_label(board.officer_country)
         )
     )
+view = runtime.cached_progress_view(*dashboard_key)
+if board.small_count_threshold:
+    st.caption(
+        _(
+            "Counts from 1 to {below} are shown as “<{threshold}”, and a count that would give "
+            "one of them away (from the totals or the other charts) as “x”, to protect the "
+            "people concerned."
+        ).format(below=board.small_count_threshold - 1, threshold=board.small_count_threshold)
+    )
+figures = view.key_figures  # counts as this reader may see them ("<5" for a manager)
 shown, region = board.selection, board.region
 compare = board.is_officer_view or bool(board.filters.country)
+rate_hidden = isinstance(figures["completed"], str)
 metrics = st.columns(6)
-metrics[0].metric(_("Enrolled"), shown.enrolled)
-metrics[1].metric(_("Active"), shown.active)
-metrics[2].metric(_("Completed"), shown.completed)
+metrics[0].metric(_("Enrolled"), figures["enrolled"])
+metrics[1].metric(_("Active"), figures["active"])
+metrics[2].metric(_("Completed"), figures["completed"])
 metrics[3].metric(
     _("Completion rate"),
-    f"{shown.completion_rate:.0%}",
+    "x" if rate_hidden else f"{shown.completion_rate:.0%}",
     delta=(
         _("{points:+.0f} points vs region").format(
             points=(shown.completion_rate - region.completion_rate) * 100
         )
-        if compare
+        if compare and not rate_hidden
         else None
     ),
     help=_("Completed ÷ (enrolled − withdrawn)."),
@@ -197,11 +208,10 @@ metrics[4].metric(
 )
 metrics[5].metric(
     _("Behind schedule"),
-    shown.behind,
+    figures["behind"],
     help=_("Invited or active participants with a required module past its due date."),
 )
 
-view = runtime.cached_progress_view(*dashboard_key)
 can_export = not board.is_officer_view
 if can_export:
     pack_pdf, pack_zip, _spacer = st.columns([1, 1, 3])

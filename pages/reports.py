@@ -3,9 +3,9 @@ chart downloads as PNG, SVG or PDF and its data as CSV or XLSX (each download au
 
 import streamlit as st
 
-from services import cases, charts, reports, runtime
+from services import cases, charts, microdata, reports, runtime
 from services.errors import PermissionDenied
-from services.export import ExportInfo, to_csv, to_xlsx
+from services.export import ExportInfo
 from services.i18n import _, get_language
 from services.runtime import current_actor, db_session, settings
 
@@ -14,7 +14,9 @@ st.title(_("Reports"))
 threshold = settings().small_count_threshold
 st.caption(
     _(
-        "Counts from 1 to {below} are shown as “<{threshold}” to protect the people concerned."
+        "Counts from 1 to {below} are shown as “<{threshold}”, and a count that would give "
+        "one of them away (from the totals or the other charts) as “x”, to protect the people "
+        "concerned."
     ).format(below=threshold - 1, threshold=threshold)
     if threshold > 1
     else _("Aggregate counts of referral cases.")
@@ -101,32 +103,71 @@ for name, place in places.items():
         st.vega_lite_chart(specs[name], width="stretch")
         downloads(name)
 
-st.subheader(_("Case data in HTCDS columns"))
+st.subheader(_("Case data (microdata)"))
 st.caption(
     _(
-        "One row per case with the field names of IOM's Human Trafficking Case Data Standard, "
-        "for exchange with other IOM systems. Managers receive it without case codes, "
-        "aliases, dates or free text. Every download is recorded."
-    )
+        "One row per case, with the field names and codes of IOM's Human Trafficking Case Data "
+        "Standard (HTCDS) or of the Counter Trafficking Data Collaborative (CTDC). Managers "
+        "receive every case without codes, aliases, organisations, dates finer than the year or "
+        "free text, and k-anonymous: each combination of year, gender, age, citizenship and "
+        "countries is shared by at least {k} rows (details made coarser, then the rows still "
+        "rare withheld). Coordinators receive full rows. Every export is recorded."
+    ).format(k=settings().microdata_k)
 )
-htcds_info = ExportInfo(title=_("Referral cases (HTCDS)"))
+LAYOUT_LABELS = {
+    "htcds": _("HTCDS (IOM's case data standard)"),
+    "ctdc": _("CTDC (the global data hub)"),
+}
+layout = st.radio(
+    _("Layout"),
+    list(LAYOUT_LABELS),
+    format_func=LAYOUT_LABELS.__getitem__,
+    horizontal=True,
+    key="reports_microdata_layout",
+)
+if st.button(_("Prepare the files"), key="reports_microdata_prepare"):
+    with st.status(_("Preparing the case data…")) as status:
+        with db_session() as session:
+            data = cases.case_microdata(
+                session=session, actor=actor, layout=layout, file_format="csv, xlsx"
+            )
+        files = {fmt: microdata.microdata_file(data, fmt) for fmt in charts.DATA_FORMATS}
+        status.update(label=_("The case data is ready."), state="complete")
+    st.session_state["reports_microdata"] = (data, files)
 
-
-def htcds_bytes(fmt: str) -> bytes:
-    with db_session() as session:
-        frame = cases.case_export(session=session, actor=actor, layout="htcds")
-    writer = to_csv if fmt == "csv" else to_xlsx
-    return writer(frame, htcds_info)
-
-
-htcds_csv, htcds_xlsx, _spacer = st.columns([1, 1, 3])
-for column, fmt in ((htcds_csv, "csv"), (htcds_xlsx, "xlsx")):
-    column.download_button(
-        fmt.upper(),
-        data=charts.deferred(htcds_bytes, fmt),
-        file_name=charts.file_name(htcds_info, fmt),
-        mime=charts.MIME_TYPES[fmt],
-        on_click="ignore",
-        icon=":material/table_view:",
-        key=f"reports_htcds_{fmt}",
+prepared = st.session_state.get("reports_microdata")
+if prepared:
+    data, files = prepared
+    if data.deidentified:
+        st.success(
+            _(
+                "{rows} of {records} cases, k-anonymous (k = {k}): {generalised} rows "
+                "generalised, {withheld} withheld."
+            ).format(
+                rows=len(data.frame),
+                records=data.records,
+                k=data.k,
+                generalised=data.generalised,
+                withheld=data.withheld,
+            )
+        )
+    else:
+        st.success(
+            _("{rows} cases, full rows: handle them as case data.").format(rows=len(data.frame))
+        )
+    notes = data.notes()
+    st.dataframe(
+        {_("Note"): [name for name, _value in notes], _("Value"): [v for _n, v in notes]},
+        hide_index=True,
     )
+    csv_column, xlsx_column, _spacer = st.columns([1, 1, 3])
+    for column, fmt in ((csv_column, "csv"), (xlsx_column, "xlsx")):
+        column.download_button(
+            fmt.upper(),
+            data=files[fmt].data,
+            file_name=files[fmt].name,
+            mime=files[fmt].mime,
+            on_click="ignore",
+            icon=":material/table_view:",
+            key=f"reports_microdata_{fmt}",
+        )

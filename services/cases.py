@@ -36,11 +36,12 @@ from models.base import utcnow
 from models.cases import ReferralCaseBase
 from models.enums import STAGE_ORDER, CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
-from services import audit, htcds, validation, workflow
+from services import audit, microdata, validation, workflow
 from services.access import CASE_WORKERS, case_scope, require_role
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import N_, _
 from services.labels import country_name, label
+from services.settings import get_settings
 
 ENTITY = "referral_case"
 MAX_PAGE_SIZE = 500
@@ -1196,7 +1197,7 @@ def list_organisations(
 
 # --- export -----------------------------------------------------------------------------
 
-ExportLayout = Literal["list", "htcds"]
+ExportLayout = Literal["list", "htcds", "ctdc"]
 _EXPORTED_FIELDS = (
     *_ASSESSMENT_FIELDS,
     "case_code",
@@ -1209,40 +1210,54 @@ _EXPORTED_FIELDS = (
 )
 
 
-def case_export(
-    *,
-    session: Session,
-    actor: UserAccount,
-    layout: ExportLayout = "list",
-    stage: str | None = None,
-    country: str | None = None,
-    urgency: str | None = None,
-    situation: str | None = None,
-    exploitation_type: str | None = None,
-    assigned_to_id: int | None = None,
-    unassigned: bool = False,
-    open_only: bool = False,
-) -> pd.DataFrame:
-    """The filtered case list for a file, audited.
+@dataclass(frozen=True)
+class CaseFilters:
+    """The board's filters, as an export applies them (None / False: all)."""
 
-    `list`: the board's list with translated headers and labels, no alias or free text.
-    `htcds`: HTCDS-named columns and codes (services/htcds.py) — everything for case workers;
-    for managers, who never see case rows in the app, only the de-identified columns.
-    """
-    require_role(actor, (*CASE_WORKERS, Role.manager))
-    deidentified = actor.role == Role.manager
-    if deidentified and layout != "htcds":
-        raise PermissionDenied("managers export the de-identified HTCDS layout only")
-    scope = sa.true() if deidentified else case_scope(actor)
+    stage: str | None = None
+    country: str | None = None
+    urgency: str | None = None
+    situation: str | None = None
+    exploitation_type: str | None = None
+    assigned_to_id: int | None = None
+    unassigned: bool = False
+    open_only: bool = False
+
+    def given(self) -> dict[str, Any]:
+        """The filters set, for the audit log."""
+        values = {
+            "stage": self.stage,
+            "country": self.country,
+            "urgency": self.urgency,
+            "situation": self.situation,
+            "exploitation_type": self.exploitation_type,
+            "assigned_to_id": self.assigned_to_id,
+            "unassigned": self.unassigned or None,
+            "open_only": self.open_only or None,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def _may_read_case_rows(actor: UserAccount) -> bool:
+    """Case workers read rows of their scope; every other reader gets de-identified exports."""
+    return actor.role in CASE_WORKERS
+
+
+def _export_rows(
+    session: Session, actor: UserAccount, filters: CaseFilters
+) -> list[tuple[ReferralCase, str | None, str | None, set[str], date | None]]:
+    """(case, assignee email, assignee name, organisations referred to, first referral date)
+    for the cases the actor may export, by case code."""
+    scope = case_scope(actor) if _may_read_case_rows(actor) else sa.true()
     conditions = _filters(
-        stage=stage,
-        country=country,
-        urgency=urgency,
-        situation=situation,
-        assigned_to_id=assigned_to_id,
-        open_only=open_only,
-        exploitation_type=exploitation_type,
-        unassigned=unassigned,
+        stage=filters.stage,
+        country=filters.country,
+        urgency=filters.urgency,
+        situation=filters.situation,
+        assigned_to_id=filters.assigned_to_id,
+        open_only=filters.open_only,
+        exploitation_type=filters.exploitation_type,
+        unassigned=filters.unassigned,
     )
     assignee = aliased(UserAccount)
     case_rows = session.exec(
@@ -1263,43 +1278,92 @@ def case_export(
     for case_id, organisation_name, sent_on in referral_rows:
         organisations.setdefault(case_id, set()).add(organisation_name)
         first_sent[case_id] = min(first_sent.get(case_id, sent_on), sent_on)
-
-    if layout == "htcds":
-        rows = [
-            {
-                **{name: getattr(case, name) for name in _EXPORTED_FIELDS},
-                "assignee_email": email,
-                "referred_organisations": sorted(organisations.get(case.id, set())),  # type: ignore[arg-type]
-                "first_referral_on": first_sent.get(case.id),  # type: ignore[arg-type]
-            }
-            for case, email, _name in case_rows
-        ]
-        frame = htcds.htcds_frame(rows, deidentified=deidentified)
-    else:
-        now = utcnow()
-        frame = pd.DataFrame(
-            [
-                {
-                    _("Case"): case.case_code,
-                    _("Stage"): label(case.stage),
-                    _("Urgency"): label(case.urgency),
-                    _("Situation"): label(case.situation),
-                    _("Reporting country"): country_name(case.reporting_country),
-                    _("Identified on"): case.identified_on,
-                    _("Age band"): case.age_band or "",
-                    _("Minor"): _("Yes") if case.is_minor else _("No"),
-                    _("Gender"): label(case.gender),
-                    _("Citizenship"): country_name(case.citizenship),
-                    _("Types of exploitation"): _shown(list(case.exploitation_types or [])),
-                    _("Country of exploitation"): country_name(case.exploitation_country),
-                    _("Consent given"): _("Yes") if case.consent_given else _("No"),
-                    _("Days in stage"): max(0, (now - case.stage_changed_at).days),
-                    _("Assigned to"): (name or email) if email else "",
-                    _("Referrals"): len(organisations.get(case.id, set())),  # type: ignore[arg-type]
-                }
-                for case, email, name in case_rows
-            ]
+    return [
+        (
+            case,
+            email,
+            name,
+            organisations.get(case.id or 0, set()),
+            first_sent.get(case.id or 0),
         )
+        for case, email, name in case_rows
+    ]
+
+
+def _source_rows(
+    rows: list[tuple[ReferralCase, str | None, str | None, set[str], date | None]],
+) -> list[dict[str, Any]]:
+    """The fields the HTCDS and CTDC layouts are built from (services/htcds, microdata)."""
+    return [
+        {
+            **{name: getattr(case, name) for name in _EXPORTED_FIELDS},
+            "assignee_email": email,
+            "referred_organisations": sorted(organisations),
+            "first_referral_on": first_sent,
+        }
+        for case, email, _name, organisations, first_sent in rows
+    ]
+
+
+def case_export(
+    *,
+    session: Session,
+    actor: UserAccount,
+    layout: ExportLayout = "list",
+    stage: str | None = None,
+    country: str | None = None,
+    urgency: str | None = None,
+    situation: str | None = None,
+    exploitation_type: str | None = None,
+    assigned_to_id: int | None = None,
+    unassigned: bool = False,
+    open_only: bool = False,
+) -> pd.DataFrame:
+    """The filtered case list for a file, audited.
+
+    `list`: the board's list with translated headers and labels, no alias or free text.
+    `htcds` / `ctdc`: see case_microdata — everything for case workers; for managers, who never
+    see case rows in the app, de-identified and k-anonymous rows.
+    """
+    require_role(actor, (*CASE_WORKERS, Role.manager))
+    filters = CaseFilters(
+        stage=stage,
+        country=country,
+        urgency=urgency,
+        situation=situation,
+        exploitation_type=exploitation_type,
+        assigned_to_id=assigned_to_id,
+        unassigned=unassigned,
+        open_only=open_only,
+    )
+    if layout != "list":
+        return case_microdata(session=session, actor=actor, layout=layout, filters=filters).frame
+    if not _may_read_case_rows(actor):
+        raise PermissionDenied("managers export the de-identified HTCDS or CTDC layout only")
+    now = utcnow()
+    frame = pd.DataFrame(
+        [
+            {
+                _("Case"): case.case_code,
+                _("Stage"): label(case.stage),
+                _("Urgency"): label(case.urgency),
+                _("Situation"): label(case.situation),
+                _("Reporting country"): country_name(case.reporting_country),
+                _("Identified on"): case.identified_on,
+                _("Age band"): case.age_band or "",
+                _("Minor"): _("Yes") if case.is_minor else _("No"),
+                _("Gender"): label(case.gender),
+                _("Citizenship"): country_name(case.citizenship),
+                _("Types of exploitation"): _shown(list(case.exploitation_types or [])),
+                _("Country of exploitation"): country_name(case.exploitation_country),
+                _("Consent given"): _("Yes") if case.consent_given else _("No"),
+                _("Days in stage"): max(0, (now - case.stage_changed_at).days),
+                _("Assigned to"): (name or email) if email else "",
+                _("Referrals"): len(organisations),
+            }
+            for case, email, name, organisations, _first in _export_rows(session, actor, filters)
+        ]
+    )
     audit.record(
         session,
         actor=actor,
@@ -1307,26 +1371,62 @@ def case_export(
         entity=ENTITY,
         changes={
             "layout": layout,
-            "deidentified": deidentified,
+            "deidentified": False,
             "rows": len(frame),
-            "filters": {
-                key: value
-                for key, value in {
-                    "stage": stage,
-                    "country": country,
-                    "urgency": urgency,
-                    "situation": situation,
-                    "exploitation_type": exploitation_type,
-                    "assigned_to_id": assigned_to_id,
-                    "unassigned": unassigned or None,
-                    "open_only": open_only or None,
-                }.items()
-                if value is not None
-            },
+            "filters": filters.given(),
         },
     )
     session.commit()
     return frame
+
+
+def case_microdata(
+    *,
+    session: Session,
+    actor: UserAccount,
+    layout: str,
+    filters: CaseFilters | None = None,
+    file_format: str | None = None,
+    k: int | None = None,
+) -> microdata.Microdata:
+    """One row per case in the HTCDS or CTDC layout (services/microdata.py), audited.
+
+    Case workers (officers, coordinators, admins) get full rows of the cases they may read.
+    Every other reader (managers) gets every case de-identified: no code, alias, date finer than
+    the year, person or free text, and k-anonymous over the person-level columns (k: the
+    `microdata_k` setting), generalised then withheld; the result says how many rows were.
+    """
+    require_role(actor, (*CASE_WORKERS, Role.manager))
+    if layout not in microdata.LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; use htcds or ctdc")
+    chosen = filters or CaseFilters()
+    deidentified = not _may_read_case_rows(actor)
+    rows = _source_rows(_export_rows(session, actor, chosen))
+    result = microdata.build(
+        rows,
+        layout=layout,
+        deidentified=deidentified,
+        k=k if k is not None else get_settings().microdata_k,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="export",
+        entity=ENTITY,
+        entity_id=layout,
+        changes={
+            "layout": layout,
+            "format": file_format,
+            "deidentified": deidentified,
+            "rows": len(result.frame),
+            "k": result.k,
+            "generalised": result.generalised,
+            "withheld": result.withheld,
+            "filters": chosen.given(),
+        },
+    )
+    session.commit()
+    return result
 
 
 # --- forms -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
     enlace export progress --course HT-2018 --format png --out completion.png
     enlace export progress --course HT-2018 --chart all --format pdf --out pack.pdf
     enlace export reports --report stage --format csv --out stages.csv
+    enlace export cases --layout ctdc --format xlsx --out cases.xlsx --as manager@example.org
 
 Every export is audited (as the operator "cli", or the account given with --as).
 """
@@ -20,9 +21,10 @@ from sqlmodel import Session, select
 
 from models import Course, UserAccount
 from models.enums import EnrollmentStatus
-from services import progress, reports, users
+from services import cases, microdata, progress, reports, users
 from services.charts import IMAGE_FORMATS, ExportFile
 from services.cli_common import console, database, fail, unit_of_work
+from services.errors import PermissionDenied
 
 export_app = typer.Typer(
     help="Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files.",
@@ -55,6 +57,16 @@ class ReportItem(StrEnum):
     country = "country"
     month = "month"
     all = "all"
+
+
+class CaseLayout(StrEnum):
+    htcds = "htcds"
+    ctdc = "ctdc"
+
+
+class DataFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
 
 
 @contextmanager
@@ -191,3 +203,37 @@ def export_reports(
                 session=session, actor=actor, reports=every, name=item.value, fmt=format.value
             )
     _write(file, out)
+
+
+@export_app.command("cases")
+def export_cases(
+    layout: Annotated[CaseLayout, typer.Option(help="Column names and codes: HTCDS or CTDC")],
+    format: Annotated[DataFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    out: Annotated[Path, typer.Option(help="File to write")],
+    as_account: Annotated[
+        str | None, typer.Option("--as", help="Export as this account (audited as them)")
+    ] = None,
+) -> None:
+    """Case microdata, one row per case: full rows for case workers (the command line acts as
+    an admin); k-anonymous rows for managers (ENLACE_MICRODATA_K), generalised then withheld."""
+    with _session() as session, Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Reading cases", total=2)
+        actor = _actor(session, as_account)
+        try:
+            data = cases.case_microdata(
+                session=session, actor=actor, layout=layout.value, file_format=format.value
+            )
+        except PermissionDenied as error:
+            raise fail(f"Refused: {error}") from None
+        bar.update(task, advance=1, description="Writing")
+        file = microdata.microdata_file(data, format.value)
+        bar.update(task, advance=1)
+    _write(file, out)
+    if data.deidentified:
+        summary = (
+            f"{len(data.frame)} of {data.records} cases, k-anonymous (k={data.k}): "
+            f"{data.generalised} rows generalised, {data.withheld} withheld."
+        )
+    else:
+        summary = f"{len(data.frame)} cases, full rows (handle as case data)."
+    console.print(summary, markup=False, highlight=False)

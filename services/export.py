@@ -48,11 +48,15 @@ class ExportInfo:
 
 
 def to_csv(frame: pd.DataFrame, info: ExportInfo) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel reads accents), the file's header lines first."""
+    """UTF-8 CSV with a BOM (so Excel reads accents), the file's header lines first.
+
+    Each header line starts with "#" and is never quoted (even with commas in it), so a reader
+    that skips comment lines, e.g. pandas.read_csv(comment="#"), reads the table itself."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for name, value in info.header_lines():
-        writer.writerow([neutralise(f"# {name}: {value}")])
+        line = " ".join(f"# {name}: {value}".splitlines())
+        buffer.write(line + writer.dialect.lineterminator)
     writer.writerow([neutralise(str(column)) for column in frame.columns])
     for row in frame.itertuples(index=False, name=None):
         writer.writerow([neutralise(_cell(value)) for value in row])

@@ -7,7 +7,8 @@ value is joined the way HTCDS (Salesforce multi-select picklists) and CTDC's `..
 columns write it: the value names in alphabetical order, separated by ";".
 
 A de-identified export (for managers) leaves out every column marked identifying: the case
-code, the alias, dates, people and every field typed as free text.
+code, the alias, dates, people, organisations and every field typed as free text (and
+services/microdata.py makes its rows k-anonymous).
 """
 
 from collections.abc import Iterable, Mapping
@@ -126,7 +127,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("enl_Urgency", identifying=False),
     Column("enl_Needs", identifying=False),
     Column("cas_CaseOwner", identifying=True),
-    Column("cas_ReferredOrganisation", identifying=False),
+    # Organisations' names say where the case was: they would undo a country's generalisation.
+    Column("cas_ReferredOrganisation", identifying=True),
     Column("cas_OutgoingReferralDate", identifying=True),
     Column("cas_ReasonForCaseClosure", identifying=True),
     Column("enl_ReturnCounterpart", identifying=True),

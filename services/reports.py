@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from models import ReferralCase, UserAccount
 from models.enums import STAGE_ORDER, Situation
-from services import audit, charts
+from services import audit, charts, suppression
 from services.access import DASHBOARD_READERS, require_role
 from services.export import ExportInfo
 from services.i18n import N_, _
@@ -98,25 +98,35 @@ def cases_by_month(*, session: Session, actor: UserAccount) -> pd.DataFrame:
 
 
 def suppress_small(rows: Rows, threshold: int | None = None, *, column: str = COUNT) -> Rows:
-    """Counts from 1 to threshold-1 become the text "<threshold" (e.g. "<5"); 0 stays 0.
+    """Counts from 1 to threshold-1 become the text "<threshold" (e.g. "<5"); 0 stays 0; and
+    enough other counts become "x" that no hidden count can be worked out from the others and
+    the table's total (services/suppression.py). Every report counts the same cases, so each
+    table's total is known from any other table of the page or pack.
 
     The threshold defaults to the `small_count_threshold` setting. Returns a copy.
     """
     limit = get_settings().small_count_threshold if threshold is None else threshold
-
-    def masked(value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < limit:
-            return f"<{limit}"
-        return value
-
     if isinstance(rows, pd.DataFrame):
         suppressed = rows.copy()
         if column in suppressed:
-            values = [masked(value) for value in suppressed[column].tolist()]
+            values = _protected(suppressed[column].tolist(), limit)
             suppressed[column] = pd.Series(values, index=suppressed.index, dtype=object)
         return suppressed
+    counted = [row for row in rows if column in row]
+    protected = iter(_protected([row[column] for row in counted], limit))
+    return [{**row, column: next(protected)} if column in row else dict(row) for row in rows]
+
+
+def _protected(counts: list[Any], threshold: int) -> list[Any]:
+    """The counts as published: the number, "<threshold" or "x" (see suppress_small)."""
+    numbers = [
+        int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+        for value in counts
+    ]
+    statuses = suppression.suppress_series(numbers, threshold)
     return [
-        {**row, column: masked(row.get(column))} if column in row else dict(row) for row in rows
+        suppression.shown(value, status, threshold)
+        for value, status in zip(counts, statuses, strict=True)
     ]
 
 
@@ -261,7 +271,10 @@ def _export_info(title: str, threshold: int) -> ExportInfo:
         title=title,
         source=_("Enlace — referral cases (aggregates)"),
         filters={
-            _("Counts below {threshold} shown as").format(threshold=threshold): f"<{threshold}"
+            _("Counts below {threshold} shown as").format(threshold=threshold): f"<{threshold}",
+            _("Counts hidden so that no small count can be worked out, shown as"): (
+                suppression.SECONDARY_MARK
+            ),
         },
     )
 

@@ -23,6 +23,7 @@ from models.enums import CaseEventKind, OrgType, Role, Service, Stage, Urgency
 from services import cases
 from services.audit import MASK
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
+from services.settings import get_settings
 from tests.conftest import make_user
 
 YEAR = utcnow().year
@@ -901,18 +902,22 @@ def test_htcds_export_names_columns_and_joins_multi_values_the_htcds_way(session
         "FALSE",
     )
     assert row["enl_PersonAlias"] == "M.G."
-    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "case_export")).one()
-    assert audit.changes["rows"] == 1
+    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).one()
+    assert audit.changes["rows"] == 1 and audit.changes["deidentified"] is False
 
 
-def test_managers_export_only_de_identified_htcds_rows(session, users):
+def test_managers_export_only_de_identified_htcds_rows(session, users, monkeypatch):
     open_case(session, users["officer_ar"], consular_post="Consulado en São Paulo")
     open_case(session, users["officer_br"], reporting_country="BR")
     manager = users["manager"]
+    assert len(cases.case_export(session=session, actor=manager, layout="htcds")) == 0  # k=11
+    monkeypatch.setenv("ENLACE_MICRODATA_K", "2")
+    get_settings.cache_clear()
 
     frame = cases.case_export(session=session, actor=manager, layout="htcds")
 
-    assert len(frame) == 2
+    assert len(frame) == 2  # AR and BR both become South America
+    assert set(frame["enl_ReportingCountry"]) == {"South America"}
     banned = {
         "cas_CaseNumber",
         "enl_PersonAlias",

@@ -135,18 +135,32 @@ def test_suppression_turns_small_counts_into_below_threshold_and_keeps_0_and_7()
 
 
 def test_suppression_works_on_lists_of_dicts():
-    rows = [{"country": "AR", "cases": 3}, {"country": "BR", "cases": 0}]
+    rows = [
+        {"country": "AR", "cases": 3},
+        {"country": "BR", "cases": 0},
+        {"country": "PY", "cases": 12},
+        {"country": "UY", "cases": 8},
+    ]
+    # AR alone would be the total (known from the other reports) minus the others: the
+    # smallest other count is hidden too, as "x".
     assert reports.suppress_small(rows, 5) == [
         {"country": "AR", "cases": "<5"},
         {"country": "BR", "cases": 0},
+        {"country": "PY", "cases": 12},
+        {"country": "UY", "cases": "x"},
     ]
+
+
+def test_a_report_of_fewer_cases_than_the_threshold_is_hidden_whole():
+    rows = [{"country": "AR", "cases": 3}, {"country": "BR", "cases": 0}]
+    assert [row["cases"] for row in reports.suppress_small(rows, 5)] == ["<5", "x"]
 
 
 def test_suppression_threshold_comes_from_settings(monkeypatch):
     monkeypatch.setenv("ENLACE_SMALL_COUNT_THRESHOLD", "10")
     get_settings.cache_clear()
-    frame = pd.DataFrame({"month": ["2026-01", "2026-02"], "cases": [7, 12]})
-    assert reports.suppress_small(frame)["cases"].tolist() == ["<10", 12]
+    frame = pd.DataFrame({"month": ["2026-01", "2026-02", "2026-03"], "cases": [7, 12, 30]})
+    assert reports.suppress_small(frame)["cases"].tolist() == ["<10", "x", 30]
 
 
 # --- charts -------------------------------------------------------------------------------
@@ -196,7 +210,7 @@ def test_referral_reports_hold_every_report_of_the_page(session, seeded):
 
 def test_report_table_has_translated_headers_labels_and_suppressed_counts(session, seeded):
     every = reports.referral_reports(session=session, actor=seeded["manager"])
-    table = reports.report_table("stage", reports.suppress_small(every["stage"], 2))
+    table = reports.report_table("stage", reports.suppress_small(every["stage"], 1))
     assert list(table.columns) == ["Stage", "Cases"]
     assert as_rows(table)[:2] == [("Identified", 2), ("Screening", 0)]
     closed = reports.report_table("stage", reports.suppress_small(every["stage"], 5))
@@ -249,3 +263,35 @@ def test_report_specs_are_every_chart_of_the_page_with_small_counts_suppressed(s
         str(count) for count in every["stage"][reports.COUNT] if count >= 5
     }
     assert ALIAS not in json.dumps(specs)
+
+
+def test_issue_case_one_small_situation_is_not_the_stage_total_minus_the_others(session, users):
+    # 21 cases: the stage report hides nothing and so gives the total; the situation report
+    # has one undetermined case, which must not be that total minus the visible counts.
+    plan = [("identified", "trafficking")] * 11 + [("referred", "trafficking")]
+    plan += [("referred", "migrant_smuggling")] * 8 + [("referred", "undetermined")]
+    for stage, situation in plan:
+        case = cases.create_case(
+            session=session,
+            actor=users["coordinator"],
+            case_in=ReferralCaseCreate(
+                reporting_country="AR",
+                identified_on=date(2026, 1, 5),
+                person_alias=ALIAS,
+                situation=situation,
+            ),
+        )
+        case.stage = stage
+        session.add(case)
+    session.commit()
+    every = reports.referral_reports(session=session, actor=users["manager"])
+    stage = reports.suppress_small(every["stage"], 5)
+    situation = reports.suppress_small(every["situation"], 5)
+    population = sum(count for count in stage["cases"] if isinstance(count, int))
+    assert population == len(plan)  # nothing hidden in the stage report
+    shown = dict(zip(situation["situation"], situation["cases"], strict=True))
+    assert shown["undetermined"] == "<5"
+    assert shown["migrant_smuggling"] == "x"  # the smallest other count, hidden with it
+    visible = sum(count for count in shown.values() if isinstance(count, int))
+    hidden = [code for code, count in shown.items() if not isinstance(count, int)]
+    assert population - visible == 9 and len(hidden) == 2
