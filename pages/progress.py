@@ -262,6 +262,14 @@ else:
         )
     )
 
+if board.at_risk is None and not is_officer:
+    st.caption(
+        _(
+            "Participants' names, who is behind schedule and each country's list, are for "
+            "coordinators: small counts are hidden here, and a list of names would give them "
+            "back."
+        )
+    )
 if board.at_risk is not None:
     st.subheader(_("Participants at risk"))
     if view.at_risk_table is None:

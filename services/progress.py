@@ -20,7 +20,7 @@ from sqlmodel import Session, and_, case, col, exists, func, select
 from models import Course, Enrollment, Module, ModuleProgress, Participant, UserAccount
 from models.enums import EnrollmentStatus, ProgressState, Role
 from services import audit, charts, suppression
-from services.access import DASHBOARD_READERS, require_role
+from services.access import DASHBOARD_READERS, STAFF, require_role
 from services.courses import MODULE_DONE_STATES
 from services.errors import NotFound, PermissionDenied
 from services.export import ExportInfo
@@ -448,12 +448,13 @@ def participants_at_risk(
     limit: int = AT_RISK_LIMIT,
 ) -> pd.DataFrame:
     """Invited or active participants behind schedule, furthest behind first: most required
-    modules overdue, then earliest missed due date. Readers only (names are shown).
+    modules overdue, then earliest missed due date. Coordinators and admins only: names are
+    shown, and a manager's counts are suppressed (a list of names would give them back).
 
     Columns: participant_id, full_name, country, consular_post, status, overdue_modules,
     first_missed_due, days_behind, last_activity (latest progress change, None if never).
     """
-    require_role(actor, DASHBOARD_READERS)
+    require_role(actor, STAFF)
     _existing_course(session, course_id)
     modules = session.exec(
         select(col(Module.id), col(Module.due_on), col(Module.is_required)).where(
@@ -559,11 +560,11 @@ def country_participants(
     filters: ProgressFilters = NO_FILTERS,
 ) -> pd.DataFrame:
     """The drill-down: one row per participant of `country` (UNKNOWN_COUNTRY: none given)
-    with their status, grade and the state of each module (readers only).
+    with their status, grade and the state of each module (coordinators and admins: names).
 
     Columns: full_name, consular_post, status, final_grade, then one per module title.
     """
-    require_role(actor, DASHBOARD_READERS)
+    require_role(actor, STAFF)
     _existing_course(session, course_id)
     modules = session.exec(
         select(Module.id, Module.title)
@@ -624,7 +625,7 @@ class ProgressDashboard:
     countries: list[CountryProgress]
     modules: list[dict[str, Any]]
     completions: pd.DataFrame
-    at_risk: pd.DataFrame | None = None  # None for officers
+    at_risk: pd.DataFrame | None = None  # names: None for officers and managers
     course_enrolled: int = 0  # before any filter: tells "no enrollments" from "no match"
     filter_labels: dict[str, str] = field(default_factory=dict)
     # Managers see counts of people below it as "<5" (and others hidden with them as "x");
@@ -667,7 +668,7 @@ def progress_dashboard(
         countries=progress_by_country(**common, today=today),
         modules=module_completion_by_country(**common, with_region=officer),
         completions=completions_over_time(**common, with_region=officer),
-        at_risk=None if officer else participants_at_risk(**common, today=today),
+        at_risk=(participants_at_risk(**common, today=today) if actor.role in STAFF else None),
         course_enrolled=everyone.enrolled,
         filter_labels=filter_labels(course.code, filters),
         small_count_threshold=(
@@ -1285,7 +1286,7 @@ def export_item(
 
     Coordinators, managers and admins only; small counts of people suppressed. The caller
     commits (the audit event)."""
-    require_role(actor, DASHBOARD_READERS)
+    require_role(actor, STAFF if item == "at_risk" else DASHBOARD_READERS)  # names: staff
     info = _suppressed_info(export_info(dashboard, item), dashboard)
     published = published_counts(dashboard, export_threshold(dashboard))
     if fmt in charts.IMAGE_FORMATS:

@@ -61,9 +61,8 @@ def test_slug_makes_safe_file_names():
 
 
 @pytest.fixture
-def board(session, users):
-    """The scheduled course's dashboard as the manager reads it, with a name that is a
-    formula (CSV injection)."""
+def course(session, users):
+    """The scheduled course, with a participant whose name is a formula (CSV injection)."""
     course = make_scheduled_course(session, users["coordinator"])
     from models import Participant
 
@@ -71,8 +70,22 @@ def board(session, users):
     br1.full_name = '=HYPERLINK("http://evil.test","x")'
     session.add(br1)
     session.commit()
+    return course
+
+
+@pytest.fixture
+def board(session, users, course):
+    """The scheduled course's dashboard as the manager reads it (no names)."""
     return progress.progress_dashboard(
         session=session, actor=users["manager"], course_id=course.id, today=TODAY
+    )
+
+
+@pytest.fixture
+def staff_board(session, users, course):
+    """The same dashboard as a coordinator reads it, with the participants at risk."""
+    return progress.progress_dashboard(
+        session=session, actor=users["coordinator"], course_id=course.id, today=TODAY
     )
 
 
@@ -96,9 +109,9 @@ def test_every_chart_exports_to_every_format_and_each_is_audited(session, users,
     assert events[0].changes["item"] == [None, "completion"]
 
 
-def test_at_risk_csv_neutralises_a_formula_name(session, users, board):
+def test_at_risk_csv_neutralises_a_formula_name(session, users, staff_board):
     file = progress.export_item(
-        session=session, actor=users["admin"], dashboard=board, item="at_risk", fmt="csv"
+        session=session, actor=users["admin"], dashboard=staff_board, item="at_risk", fmt="csv"
     )
     rows = list(csv.reader(io.StringIO(file.data.decode("utf-8-sig"))))
     assert rows[0] == ["# Title: Participants behind schedule"]
@@ -135,7 +148,7 @@ def test_report_pack_pdf_and_zip(session, users, board):
         pngs = [name for name in names if name.endswith(".png")]
         assert all(archive.read(name).startswith(PNG) for name in pngs)
     assert extensions.count("png") == 3 and extensions.count("svg") == 3
-    assert extensions.count("csv") == 4  # modules, completions, countries, at risk
+    assert extensions.count("csv") == 3  # modules, completions, countries: no names
     session.commit()
     assert [event.changes["item"] for event in _exports(session)] == [[None, "pack"]] * 2
 
@@ -215,12 +228,18 @@ def test_cli_exports_filtered_data_and_the_pack(session, users, tmp_path):
     csv_file, zip_file = tmp_path / "risk.csv", tmp_path / "pack.zip"
     result = _cli(
         "progress", "--course", "SCH-2018", "--chart", "at_risk", "--format", "csv",
-        "--country", "br", "--as-of", "2018-06-15", "--as", "manager@enlace.test",
+        "--country", "br", "--as-of", "2018-06-15", "--as", "coordinator@enlace.test",
         "--out", str(csv_file),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     text = csv_file.read_text(encoding="utf-8-sig")
     assert "# Country: Brazil" in text and "br1" in text and "ar3" not in text
+    as_manager = _cli(
+        "progress", "--course", "SCH-2018", "--chart", "at_risk", "--format", "csv",
+        "--as", "manager@enlace.test", "--out", str(tmp_path / "names.csv"),
+    )  # fmt: skip
+    assert as_manager.exit_code == 1 and "Refused" in as_manager.output
+    assert not (tmp_path / "names.csv").exists()
     result = _cli("progress", "--course", "SCH-2018", "--format", "zip", "--out", str(zip_file))
     assert result.exit_code == 0, result.output
     assert zipfile.is_zipfile(zip_file)

@@ -412,7 +412,9 @@ def test_cumulative_completions_per_country_by_hand(session, users, scheduled):
 
 
 def test_participants_at_risk_furthest_behind_first_with_last_activity(session, users, scheduled):
-    frame = _read(progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY)
+    frame = _read(
+        progress.participants_at_risk, session, users["coordinator"], scheduled, today=TODAY
+    )
     rows = frame[["full_name", "overdue_modules", "days_behind"]]
     assert list(rows.itertuples(index=False, name=None)) == [
         ("br1", 2, 26),
@@ -437,7 +439,7 @@ def test_drill_down_lists_a_countrys_participants_and_module_states(session, use
     assert frame["full_name"].tolist() == ["ar1", "ar2", "ar3", "ar4"]
     assert frame.iloc[2][["Detection", "Assistance"]].tolist() == ["completed", "in_progress"]
     brazil = progress.country_participants(
-        session=session, actor=users["manager"], course_id=scheduled.id, country="BR"
+        session=session, actor=users["admin"], course_id=scheduled.id, country="BR"
     )
     assert brazil.set_index("full_name").loc["br2", "Detection"] == "not_started"
     shown = progress.participants_table(frame)
@@ -466,14 +468,27 @@ def test_officer_sees_own_country_and_region_but_no_participant(session, users, 
         progress.course_countries(session=session, actor=officer, course_id=scheduled.id)
 
 
-def test_dashboard_for_a_manager_has_every_part(session, users, scheduled):
+def test_dashboard_for_a_coordinator_has_every_part(session, users, scheduled):
     board = progress.progress_dashboard(
-        session=session, actor=users["manager"], course_id=scheduled.id, today=TODAY
+        session=session, actor=users["coordinator"], course_id=scheduled.id, today=TODAY
     )
     assert board.selection == board.region
     assert board.course.ends_on == ENDS_ON and board.course_enrolled == 9
     assert len(board.at_risk) == 4
     assert set(progress.dashboard_charts(board)) == set(progress.CHARTS)
+
+
+def test_a_manager_reads_suppressed_counts_and_no_participant_names(session, users, scheduled):
+    """Names would give back every count the suppression hides: managers get none."""
+    manager = users["manager"]
+    board = progress.progress_dashboard(
+        session=session, actor=manager, course_id=scheduled.id, today=TODAY
+    )
+    assert board.at_risk is None and board.small_count_threshold is not None
+    with pytest.raises(PermissionDenied):
+        _read(progress.participants_at_risk, session, manager, scheduled, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        _read(progress.country_participants, session, manager, scheduled, country="BR")
     countries = progress.course_countries(
         session=session, actor=users["manager"], course_id=scheduled.id
     )
@@ -588,10 +603,12 @@ def test_participants_at_risk_before_any_due_date_is_empty_with_every_column(
     session, users, scheduled
 ):
     early = D(2018, 5, 20)  # due that day: not yet late
-    frame = _read(progress.participants_at_risk, session, users["manager"], scheduled, today=early)
+    frame = _read(
+        progress.participants_at_risk, session, users["coordinator"], scheduled, today=early
+    )
     assert frame.empty
     on_time = _read(
-        progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY
+        progress.participants_at_risk, session, users["coordinator"], scheduled, today=TODAY
     )
     assert list(frame.columns) == list(on_time.columns)
 
@@ -608,7 +625,7 @@ def test_progress_on_another_courses_module_counts_for_neither_course(session, u
         progress.module_completion_by_country, session, users["manager"], scheduled
     )
     risk_before = _read(
-        progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY
+        progress.participants_at_risk, session, users["coordinator"], scheduled, today=TODAY
     )
     session.add(
         ModuleProgress(
@@ -621,7 +638,9 @@ def test_progress_on_another_courses_module_counts_for_neither_course(session, u
     session.commit()
 
     cells = _read(progress.module_completion_by_country, session, users["manager"], scheduled)
-    risk = _read(progress.participants_at_risk, session, users["manager"], scheduled, today=TODAY)
+    risk = _read(
+        progress.participants_at_risk, session, users["coordinator"], scheduled, today=TODAY
+    )
     assert cells == cells_before
     assert risk.equals(risk_before)
     assert _read(progress.module_completion_by_country, session, users["manager"], other) == []
