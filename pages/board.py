@@ -31,16 +31,11 @@ from models.enums import (
     TraffickingStatus,
     Urgency,
 )
-from services import cases, export, workflow
+from services import cases, export, runtime, workflow
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import _
 from services.labels import country_codes, country_name, label, literal, options
-from services.runtime import (
-    cached,
-    clear_caches,
-    current_actor,
-    db_session,
-)
+from services.runtime import clear_caches, current_actor, db_session
 
 CARDS_PER_COLUMN = 8
 ALL = ""
@@ -54,8 +49,8 @@ actor = current_actor()
 st.title(_("Referral board"))
 
 try:
-    countries = cached(cases.case_countries, actor)
-    assignees = cached(cases.list_assignees, actor)
+    countries = runtime.case_countries(actor)
+    assignees = runtime.list_assignees(actor)
 except PermissionDenied:
     st.error(_("Your role does not give access to case records."))
     st.stop()
@@ -116,7 +111,7 @@ elif assignee_choice != NOBODY:
     filters["assigned_to_id"] = assignee_choice
 
 # Counts ignore the stage filter so the row of stages always shows the whole board.
-counts = cached(cases.board_counts, actor, **filters)
+counts = runtime.board_counts(actor, **filters)
 
 for column, (stage_code, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
     column.metric(label(stage_code), count)
@@ -134,8 +129,7 @@ if page_count > 1:
     page = min(page, page_count)
 
 columns_cards = {
-    code: cached(
-        cases.list_cases,
+    code: runtime.list_cases(
         actor,
         stage=code,
         limit=CARDS_PER_COLUMN,

@@ -8,12 +8,12 @@ from pydantic import ValidationError
 
 from models import CourseCreate, CourseUpdate, ParticipantCreate, ParticipantUpdate
 from models.enums import EnrollmentStatus
-from services import courses, imports, validation
+from services import courses, imports, runtime, validation
 from services.access import STAFF
 from services.errors import EnlaceError, ImportRejected, StaleVersion
 from services.i18n import _
 from services.labels import country_codes, country_name, label, literal, options
-from services.runtime import cached, clear_caches, current_actor, db_session
+from services.runtime import clear_caches, current_actor, db_session
 
 ALL = ""
 PAGE_SIZE = 100
@@ -120,7 +120,7 @@ def _add_course_form() -> None:
 
 
 def _enrollment_filters(prefix: str, course_id: int) -> dict:  # type: ignore[type-arg]
-    countries = cached(courses.enrollment_countries, actor, course_id=course_id)
+    countries = runtime.enrollment_countries(actor, course_id=course_id)
     country_column, status_column, band_column, search_column = st.columns(4)
     country = country_column.selectbox(
         _("Country"),
@@ -160,10 +160,9 @@ def _page_number(total: int, size: int, key: str) -> int:
 
 def _enrollments_section(course_id: int) -> None:
     filters = _enrollment_filters("enrollments", course_id)
-    total = cached(courses.count_enrollments, actor, course_id=course_id, **filters)
+    total = runtime.count_enrollments(actor, course_id=course_id, **filters)
     offset = _page_number(total, PAGE_SIZE, "enrollments_page")
-    rows = cached(
-        courses.list_enrollments,
+    rows = runtime.list_enrollments(
         actor,
         course_id=course_id,
         limit=PAGE_SIZE,
@@ -349,7 +348,7 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
 
 def _progress_section(course_id: int) -> None:
     filters = _enrollment_filters("grid", course_id)
-    total = cached(courses.count_enrollments, actor, course_id=course_id, **filters)
+    total = runtime.count_enrollments(actor, course_id=course_id, **filters)
     offset = _page_number(total, GRID_PAGE_SIZE, "grid_page")
     wanted = (course_id, tuple(sorted(filters.items())), offset)
     reload = st.button(_("Reload grid"), icon=":material/refresh:", key="grid_reload")
@@ -637,7 +636,7 @@ if flash := st.session_state.pop(FLASH, None):
     st.success(literal(flash))
 
 show_archived = st.toggle(_("Show archived courses"), key="show_archived")
-course_rows = cached(courses.list_courses, actor, include_archived=show_archived)
+course_rows = runtime.list_courses(actor, include_archived=show_archived)
 
 if not course_rows:
     st.info(_("No course yet: add the first one with the form below."))

@@ -4,18 +4,18 @@ import pandas as pd
 import streamlit as st
 
 from models.enums import Role
-from services import cases, courses
+from services import courses, runtime
 from services.access import CASE_WORKERS
 from services.i18n import _
 from services.labels import label
-from services.runtime import cached, current_actor
+from services.runtime import current_actor
 
 actor = current_actor()
 st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
 
-enrollments = cached(courses.my_enrollments, actor)
+enrollments = runtime.my_enrollments(actor)
 open_cases = (
-    cached(cases.list_cases, actor, open_only=True, limit=20) if actor.role in CASE_WORKERS else []
+    runtime.list_cases(actor, open_only=True, limit=20) if actor.role in CASE_WORKERS else []
 )
 
 st.header(_("My courses"))

@@ -1,17 +1,24 @@
 """The app's process-wide resources. The only service module that imports Streamlit."""
 
-import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services import migrate
+from models import UserAccount
+from services import cases, courses, migrate
 from services.auth_config import auth_secrets_problem
 from services.db import build_engine, session_scope
 from services.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from services import progress
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,10 +44,12 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
+R = TypeVar("R")
+
 ACTOR_KEY = "enlace_actor"
 
 
-def current_actor():  # type: ignore[no-untyped-def]
+def current_actor() -> UserAccount:
     """The signed-in person's account, resolved by app.py at the start of every run."""
     actor = st.session_state.get(ACTOR_KEY)
     if actor is None:
@@ -94,7 +103,7 @@ def _cache_ttl() -> int:
         return 300
 
 
-def _reader(session: Session, actor_id: int):  # type: ignore[no-untyped-def]
+def _reader(session: Session, actor_id: int) -> UserAccount:
     """The account behind a cached read, fresh from the database (never a cache key)."""
     from services import users
     from services.errors import PermissionDenied
@@ -106,7 +115,9 @@ def _reader(session: Session, actor_id: int):  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_dashboard_courses(actor_id: int, role: str, country: str | None):  # type: ignore[no-untyped-def]
+def cached_dashboard_courses(
+    actor_id: int, role: str, country: str | None
+) -> "list[progress.CourseChoice]":
     """Courses for the progress dashboard (role and country in the key: after a change of
     role or country the old answer is never served)."""
     from services import progress
@@ -126,15 +137,15 @@ def cached_course_countries(actor_id: int, role: str, course_id: int) -> list[st
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_progress_dashboard(  # type: ignore[no-untyped-def]
+def cached_progress_dashboard(
     actor_id: int,
     role: str,
     country: str | None,
     language: str,
     course_id: int,
     query: tuple[tuple[str, str], ...],
-    today,  # noqa: ANN001  (a datetime.date)
-):
+    today: date,
+) -> "progress.ProgressDashboard":
     """progress.progress_dashboard for the filters given as sorted query items."""
     from services import progress
 
@@ -150,15 +161,15 @@ def cached_progress_dashboard(  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_progress_view(  # type: ignore[no-untyped-def]
+def cached_progress_view(
     actor_id: int,
     role: str,
     country: str | None,
     language: str,
     course_id: int,
     query: tuple[tuple[str, str], ...],
-    today,  # noqa: ANN001  (a datetime.date)
-):
+    today: date,
+) -> "progress.DashboardView":
     """progress.dashboard_view of cached_progress_dashboard (same key): building and
     validating the Altair charts costs more than a warm page's queries, so once per TTL."""
     from services import progress
@@ -168,9 +179,9 @@ def cached_progress_view(  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_country_participants(  # type: ignore[no-untyped-def]
+def cached_country_participants(
     actor_id: int, role: str, course_id: int, query: tuple[tuple[str, str], ...], country: str
-):
+) -> "pd.DataFrame":
     from services import progress
 
     _code, filters = progress.from_query(dict(query))
@@ -185,7 +196,7 @@ def cached_country_participants(  # type: ignore[no-untyped-def]
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_referral_reports(actor_id: int, role: str):  # type: ignore[no-untyped-def]
+def cached_referral_reports(actor_id: int, role: str) -> "dict[str, pd.DataFrame]":
     """reports.referral_reports: every report's aggregate rows, unsuppressed."""
     from services import reports
 
@@ -194,43 +205,57 @@ def cached_referral_reports(actor_id: int, role: str):  # type: ignore[no-untype
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_report_specs(actor_id: int, role: str, threshold: int, language: str):  # type: ignore[no-untyped-def]
+def cached_report_specs(
+    actor_id: int, role: str, threshold: int, language: str
+) -> dict[str, dict[str, Any]]:
     """reports.report_specs of cached_referral_reports: the charts, built once per TTL."""
     from services import reports
 
     return reports.report_specs(cached_referral_reports(actor_id, role), threshold)
 
 
-# Read-only service functions a page may call through `cached` (never a write).
-CACHED_READS = frozenset(
-    {
-        "services.cases.board_counts",
-        "services.cases.case_countries",
-        "services.cases.list_assignees",
-        "services.cases.list_cases",
-        "services.courses.count_enrollments",
-        "services.courses.enrollment_countries",
-        "services.courses.list_courses",
-        "services.courses.list_enrollments",
-        "services.courses.my_enrollments",
-    }
-)
+class CachedRead(Generic[R]):
+    """A read-only service function, cached for the TTL per reader's scope (account, role
+    and country: after a change of role or country the old answer is never served) and its
+    keyword arguments (plain values or frozen filter dataclasses), cleared by clear_caches()
+    after writes. The account is read fresh from the database on a miss, so the service checks
+    the role as it always does.
+
+        board_counts = CachedRead(cases.board_counts)
+        counts = board_counts(actor, filters=BoardFilters(country="AR"))
+    """
+
+    def __init__(self, read: Callable[..., R], *, max_entries: int = 5 * CACHE_ENTRIES) -> None:
+        self.read = read
+
+        def load(
+            actor_id: int,
+            role: str,
+            country: str | None,
+            arguments: tuple[tuple[str, Hashable], ...],
+        ) -> R:
+            with db_session() as session:
+                return read(session=session, actor=_reader(session, actor_id), **dict(arguments))
+
+        # Streamlit keys a cached function by module, qualified name and source: one per read.
+        load.__qualname__ = f"CachedRead[{read.__module__}.{read.__qualname__}]"
+        self._load = st.cache_data(ttl=_cache_ttl(), max_entries=max_entries, show_spinner=False)(
+            load
+        )
+
+    def __call__(self, actor: UserAccount, **arguments: Hashable) -> R:
+        return self._load(
+            actor.id or 0, actor.role, actor.country, tuple(sorted(arguments.items()))
+        )
 
 
-def cached(read, actor, **arguments):  # type: ignore[no-untyped-def]  # noqa: ANN001
-    """`read(session=..., actor=actor, **arguments)`, cached per account, role and country
-    for the TTL and cleared by clear_caches() after writes. `read` must be in CACHED_READS;
-    the arguments must be plain values (they are the cache key)."""
-    name = f"{read.__module__}.{read.__name__}"
-    if name not in CACHED_READS:
-        raise ValueError(f"{name} is not a cached read (see runtime.CACHED_READS)")
-    return _cached_read(name, actor.id, actor.role, actor.country, **arguments)
-
-
-# Every page's reads share this one cache: room for more entries.
-@st.cache_data(ttl=_cache_ttl(), max_entries=5 * CACHE_ENTRIES, show_spinner=False)
-def _cached_read(name: str, actor_id: int, role: str, actor_country: str | None, **arguments):  # type: ignore[no-untyped-def]
-    module, function = name.rsplit(".", 1)
-    read = getattr(importlib.import_module(module), function)
-    with db_session() as session:
-        return read(session=session, actor=_reader(session, actor_id), **arguments)
+# The reads pages may cache (read-only service functions, never a write).
+board_counts = CachedRead(cases.board_counts)
+case_countries = CachedRead(cases.case_countries)
+list_assignees = CachedRead(cases.list_assignees)
+list_cases = CachedRead(cases.list_cases)
+count_enrollments = CachedRead(courses.count_enrollments)
+enrollment_countries = CachedRead(courses.enrollment_countries)
+list_courses = CachedRead(courses.list_courses)
+list_enrollments = CachedRead(courses.list_enrollments)
+my_enrollments = CachedRead(courses.my_enrollments)

@@ -4,13 +4,14 @@ import pytest
 
 from models import ParticipantCreate
 from services import courses, runtime, users
+from services.errors import PermissionDenied
 
 
 def test_a_cached_read_answers_as_the_service_until_a_write_clears_it(demo_db):
     coordinator = users.find_by_email(demo_db, "coordinator@enlace.test")
     course = courses.list_courses(session=demo_db, actor=coordinator)[0]
     direct = courses.count_enrollments(session=demo_db, actor=coordinator, course_id=course.id)
-    assert runtime.cached(courses.count_enrollments, coordinator, course_id=course.id) == direct
+    assert runtime.count_enrollments(coordinator, course_id=course.id) == direct
 
     courses.add_participant_to_course(
         session=demo_db,
@@ -18,20 +19,23 @@ def test_a_cached_read_answers_as_the_service_until_a_write_clears_it(demo_db):
         course_id=course.id,
         participant_in=ParticipantCreate(full_name="Ana Prueba", email="ana.prueba@example.org"),
     )  # a write the cache has not seen
-    assert runtime.cached(courses.count_enrollments, coordinator, course_id=course.id) == direct
+    assert runtime.count_enrollments(coordinator, course_id=course.id) == direct
     runtime.clear_caches()  # what every page does after its writes
-    assert runtime.cached(courses.count_enrollments, coordinator, course_id=course.id) == direct + 1
+    assert runtime.count_enrollments(coordinator, course_id=course.id) == direct + 1
 
 
-def test_only_read_functions_can_be_cached(demo_db):
+def test_each_cached_read_has_its_own_cache_and_key_by_scope(demo_db):
     coordinator = users.find_by_email(demo_db, "coordinator@enlace.test")
-    with pytest.raises(ValueError, match="not a cached read"):
-        runtime.cached(courses.create_course, coordinator, course_in=None)
+    course = courses.list_courses(session=demo_db, actor=coordinator)[0]
+    assert runtime.count_enrollments(coordinator, course_id=course.id) != runtime.list_enrollments(
+        coordinator, course_id=course.id
+    )  # two reads with the same arguments do not share an entry
+    manager = users.find_by_email(demo_db, "manager@enlace.test")
+    with pytest.raises(PermissionDenied):  # another scope: the service is asked again
+        runtime.count_enrollments(manager, course_id=course.id)
 
 
 def test_a_cached_read_checks_the_role_like_the_service(demo_db):
     officer = users.find_by_email(demo_db, "officer.ar@enlace.test")
-    from services.errors import PermissionDenied
-
     with pytest.raises(PermissionDenied):
-        runtime.cached(courses.count_enrollments, officer, course_id=1)
+        runtime.count_enrollments(officer, course_id=1)
