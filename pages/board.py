@@ -645,12 +645,14 @@ with tab_edit:
                 max_chars=120,
                 key=f"edit_consular_post_{code}",
             )
+            slots["consular_post"] = st.empty()
             form["identified_place"] = st.text_input(
                 _("Place identified"),
                 value=base["identified_place"],
                 max_chars=200,
                 key=f"edit_identified_place_{code}",
             )
+            slots["identified_place"] = st.empty()
             form["gender"] = _pick("gender", options(Gender), label)
             form["age_band"] = _pick("age_band", [ALL, *options(AgeBand)], _known(str))
             form["is_minor"] = st.checkbox(
@@ -664,6 +666,7 @@ with tab_edit:
                 max_chars=40,
                 key=f"edit_primary_language_{code}",
             )
+            slots["primary_language"] = st.empty()
             form["situation"] = _pick("situation", options(Situation), label)
             form["trafficking_status"] = _pick(
                 "trafficking_status", [ALL, *options(TraffickingStatus)], _known(label)

@@ -8,9 +8,23 @@ from sqlmodel import Session
 
 from models import AuditEvent, UserAccount
 
-# Values of these fields never reach the audit log in clear.
+# Values of these fields never reach the audit log in clear: every free-text field of a case,
+# its referrals and its timeline (the log says that one changed, never its text).
 SENSITIVE_FIELDS = frozenset(
-    {"person_alias", "note", "consent_override_reason", "closure_reason", "return_reception"}
+    {
+        "person_alias",
+        "consular_post",
+        "identified_place",
+        "primary_language",
+        "note",
+        "consent_override_reason",
+        "closure_reason",
+        "return_counterpart",
+        "return_reception",
+        "decline_reason",
+        "counterpart",
+        "reason",
+    }
 )
 MASK = "•••"
 
