@@ -23,15 +23,17 @@ The rules, chosen to catch what identifies a victim while leaving ordinary case 
   - the alias (`person_alias`) is refused when any word of it is a listed given name or
     surname ("Maria", "Gonzalez"), or when it has two name-shaped words ("Ma Gonzalez") or two
     words of three letters or more: initials ("M.G.", "MG") and codes ("P-07") pass;
-  - in other text: a capitalised given name followed by another capitalised word, possibly
-    after de/da/do/del ("Juan Pérez", "María Fernanda", "João da Silva"); a courtesy title
+  - in other text: a capitalised given name, alone ("her friend Maria asked") or followed by
+    more capitalised words, possibly after de/da/do/del ("Juan Pérez", "María Fernanda",
+    "João da Silva", taken whole as one finding); a courtesy title
     followed by a capitalised word ("Sr. Pérez", "Doña Rosa"); an initial followed by a listed
     surname ("J. Pérez"). A name inside an institution's or a place's name is not a person:
     one preceded, in the same run of capitalised words, by a word such as Fundación, Hospital,
     Programa, Centro, San, Santa, São, Calle, Rua ("Fundación María de los Ángeles",
     "Hospital de Clínicas José de San Martín", "São Paulo"). Given names that are also places
-    or ordinary words (Santiago, Asunción, Rosario, Paz, Luz...) count only before a listed
-    surname ("Rosario Gómez").
+    or ordinary words (Santiago, Asunción, Rosario, Paz, Luz, Julio...) count only before a
+    listed surname ("Rosario Gómez"); places named after people ("Pedro Juan Caballero",
+    "Mariano Roque Alonso") are listed and never names.
 """
 
 import re
@@ -151,10 +153,14 @@ class PersonalDataFound(Conflict):
 # --- names ------------------------------------------------------------------------------------
 
 
+def _unaccented(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def fold(word: str) -> str:
     """Accent- and case-insensitive form: 'María' → 'maria', 'JOÃO' → 'joao'."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _unaccented(word).casefold()
 
 
 @dataclass(frozen=True)
@@ -162,16 +168,22 @@ class NameLists:
     given: frozenset[str]
     ambiguous: frozenset[str]  # given names that are also places or ordinary words
     surnames: frozenset[str]
+    places: re.Pattern[str]  # places named after people: "Pedro Juan Caballero"
 
 
 @cache
 def name_lists() -> NameLists:
     sections: dict[str, set[str]] = {"given": set(), "ambiguous": set(), "surname": set()}
+    places: set[str] = set()
     section = ""
     for line in NAMES_FILE.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1]
+            continue
+        if section == "place" and line:
+            places.add(re.escape(line))
+            places.add(re.escape(_unaccented(line)))
             continue
         for word in line.split():
             if word.endswith("*"):
@@ -182,6 +194,9 @@ def name_lists() -> NameLists:
         given=frozenset(sections["given"]),
         ambiguous=frozenset(sections["ambiguous"]),
         surnames=frozenset(sections["surname"]),
+        places=re.compile(
+            r"\b(?:" + "|".join(sorted(places, key=len, reverse=True)) + r")\b", re.I
+        ),
     )
 
 
@@ -254,7 +269,7 @@ def _in_institution_name(words: list[re.Match[str]], index: int, text: str) -> b
 
 
 def _text_name_findings(text: str, field: str, lists: NameLists) -> list[Finding]:
-    words = list(_WORD.finditer(text))
+    words = list(_WORD.finditer(_blank(text, lists.places)))
     findings: list[Finding] = []
     index = 0
     while index < len(words):
@@ -275,6 +290,14 @@ def _text_name_findings(text: str, field: str, lists: NameLists) -> list[Finding
             # A second given name and a surname: take the whole name ("María Fernanda Benítez").
             while (after := _following_name(words, end_index, text)) is not None:
                 end_index = after
+        elif (
+            word[:1].isupper()
+            and not word.isupper()
+            and folded in lists.given
+            and folded not in lists.ambiguous
+            and not _in_institution_name(words, index, text)
+        ):
+            end_index = index  # one given name alone: "her friend Maria asked"
         elif (
             len(word) == 1
             and word.isupper()

@@ -201,6 +201,11 @@ def test_email_addresses_are_found():
     assert kinds("Her sister wrote from rosa.m@example.com") == [("email", "rosa.m@example.com")]
 
 
+def test_a_given_name_alone_in_a_note_is_a_name():
+    assert kinds("Her friend Maria asked for help") == [("name", "Maria")]
+    assert kinds("Juan called the consulate") == [("name", "Juan")]
+
+
 def test_courtesy_titles_and_initial_plus_surname_are_names():
     assert kinds("Sr. Pérez called; J. Gómez too") == [("name", "Sr. Pérez"), ("name", "J. Gómez")]
 
@@ -220,6 +225,8 @@ def test_courtesy_titles_and_initial_plus_surname_are_names():
         ("note", "Identity document kept by the employer; wages owed for 4 months."),
         ("note", "Travelled by bus from Rosario to Santiago de Chile via Mendoza."),
         ("note", "Called OIM Paraguay and the MIDES team at 10:30."),
+        ("note", "Back in Julio 2026 she moved to Pedro Juan Caballero."),
+        ("consular_post", "Mariano Roque Alonso"),
         ("consular_post", "São Paulo"),
         ("consular_post", "Santa Cruz de la Sierra"),
         ("consular_post", "Consulado en La Paz"),
