@@ -339,6 +339,12 @@ flash_box = st.container()
 flash = st.session_state.pop(FLASH, None)
 if flash:
     flash_box.success(flash)
+if case.anonymised_at:
+    st.info(
+        _("This case's personal data was removed on {date}; its statistics are kept.").format(
+            date=case.anonymised_at.date().isoformat()
+        )
+    )
 if detail.party == workflow.Party.shared_officer:
     st.info(
         _(
