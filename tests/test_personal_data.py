@@ -5,6 +5,7 @@ import json
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 import stdnum.ar.cuit
 import stdnum.br.cnpj
 import stdnum.br.cpf
@@ -13,11 +14,13 @@ import stdnum.co.nit
 import stdnum.pe.ruc
 import stdnum.py.ruc
 import stdnum.uy.rut
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from models import AuditEvent, CaseReferralUpdate, Organisation, ReferralCaseUpdate
+from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
-from services import cases, seed
+from services import cases, migrate, seed
+from services.audit import MASK
 from services.i18n import set_language
 from services.personal_data import (
     PersonalDataFound,
@@ -421,3 +424,32 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
     assert TEXTS["person_alias"] not in logged
     changed = {field for row in rows for field in row.changes}
     assert {"identified_place", "consular_post", "return_counterpart", "decline_reason"} <= changed
+
+
+def test_the_migration_masks_free_text_that_earlier_audit_rows_hold_in_clear(db):
+    migrate.downgrade(db, "0004")
+    with db.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_event (created_at, actor_email, action, entity, entity_id, "
+                "changes) VALUES (:at, 'x', 'case_created', 'referral_case', '1', :changes)"
+            ),
+            {
+                "at": utcnow(),
+                "changes": json.dumps(
+                    {
+                        "identified_place": [None, "lives with her employer Juan Pérez"],
+                        "consular_post": [None, "Rosario"],
+                        "age_band": [None, "24-26"],
+                    }
+                ),
+            },
+        )
+    migrate.upgrade(db)
+    with Session(db) as session:
+        row = session.exec(select(AuditEvent)).one()
+    assert row.changes == {
+        "identified_place": [None, MASK],
+        "consular_post": [None, MASK],
+        "age_band": [None, "24-26"],
+    }
