@@ -235,7 +235,7 @@ with tab_erasure:
         erase_confirmed = st.checkbox(
             _("I confirm: erase this case's personal data now."), key="erase_confirm"
         )
-        erase = st.form_submit_button(_("Erase personal data"), type="primary")
+        erase = st.form_submit_button(_("Erase personal data"), type="primary", key="erase_submit")
     if erase:
         if not erase_confirmed:
             st.error(_("Tick the confirmation first: an erasure cannot be undone."))

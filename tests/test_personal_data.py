@@ -16,7 +16,7 @@ import stdnum.py.ruc
 import stdnum.uy.rut
 from sqlmodel import Session, select
 
-from models import AuditEvent, CaseReferralUpdate, Organisation, ReferralCaseUpdate
+from models import AuditEvent, CaseEvent, CaseReferralUpdate, Organisation, ReferralCaseUpdate
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
 from services import cases, migrate, seed
@@ -28,6 +28,7 @@ from services.personal_data import (
     find_personal_data,
     name_lists,
 )
+from tests.test_board_page import OFFICER, _board, _new_referral, _open_ar_case
 from tests.test_cases import case_form, open_case
 
 
@@ -453,3 +454,38 @@ def test_the_migration_masks_free_text_that_earlier_audit_rows_hold_in_clear(db)
         "consular_post": [None, MASK],
         "age_band": [None, "24-26"],
     }
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+ISSUE_NOTE = "Victim María Fernanda Benítez, DNI 34.567.890, phone +54 11 4321-5678"
+
+
+def test_the_board_refuses_a_note_with_personal_data_and_keeps_it_on_screen(demo_db):
+    case = _open_ar_case(demo_db)
+    at = _board(OFFICER, case.case_code)
+    at.text_area(key=f"note_{case.case_code}").input(ISSUE_NOTE)
+    at.button(key=f"note_add_{case.case_code}").click().run()
+
+    assert not at.exception
+    shown = " ".join(error.value for error in at.error)
+    assert "Note: looks like a person's name (María Fernanda Benítez)" in shown
+    assert "document number (DNI 34.567.890)" in shown and "phone number" in shown
+    assert at.text_area(key=f"note_{case.case_code}").value == ISSUE_NOTE
+    notes = demo_db.exec(select(CaseEvent.note).where(CaseEvent.case_id == case.id)).all()
+    assert ISSUE_NOTE not in notes
+
+
+def test_the_new_referral_form_refuses_a_name_as_alias_next_to_the_field(demo_db):
+    at = _new_referral()
+    at.text_input(key="nr_person_alias").input("Maria")
+    at.text_input(key="nr_identified_place").input("lives with her employer Juan Pérez")
+    at.button(key="nr_submit").click().run()
+
+    assert not at.exception
+    shown = [error.value for error in at.error]
+    assert any(
+        message.startswith("Alias or initials: looks like a person's name") for message in shown
+    )
+    assert any("Place identified: looks like a person's name (Juan Pérez)" in m for m in shown)
+    assert at.text_input(key="nr_person_alias").value == "Maria"

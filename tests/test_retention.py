@@ -283,12 +283,12 @@ def test_the_admin_page_erases_a_case_after_the_confirmation(demo_db):
     at = app_as(ACCOUNTS["admin"]).run().switch_page("pages/admin.py").run()
     at.text_input(key="erase_code").input(code)
     at.text_area(key="erase_reason").input("Request of the person, by e-mail to the consulate")
-    at.button(key="FormSubmitter:erase_case-Erase personal data").click().run()
+    at.button(key="erase_submit").click().run()
     assert any("confirmation" in error.value for error in at.error)
     assert at.text_area(key="erase_reason").value.startswith("Request of the person")
 
     at.checkbox(key="erase_confirm").check()
-    at.button(key="FormSubmitter:erase_case-Erase personal data").click().run()
+    at.button(key="erase_submit").click().run()
 
     assert not at.exception and not at.error
     assert any(code in message.value for message in at.success)
