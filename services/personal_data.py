@@ -200,7 +200,7 @@ def name_lists() -> NameLists:
     )
 
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_WORD = re.compile(r"[^\W\d_]+")
 _PARTICLES = frozenset({"de", "da", "do", "das", "dos", "del", "la", "las", "los", "e", "y"})
 # Words that make a following given name part of an institution's or a place's name.
 _INSTITUTION_WORDS = frozenset(
@@ -222,7 +222,10 @@ _INSTITUTION_WORDS = frozenset(
 )
 _TITLES = frozenset(
     fold(word)
-    for word in "Sr Sra Srta Señor Señora Señorita Don Doña Dona Senhor Senhora Mr Mrs Ms".split()
+    for word in (
+        "Sr Sra Srta Señor Señora Señorita Don Doña Dona Senhor Senhora Mr Mrs Ms Dr Dra Lic "
+        "Licenciado Licenciada Doctor Doctora Doutor Doutora Prof Profa Ing"
+    ).split()
 )
 
 
@@ -335,7 +338,10 @@ def _following_name(words: list[re.Match[str]], index: int, text: str) -> int | 
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _CASE_CODE = re.compile(r"\b[A-Z]{2}-\d{4}-\d{4,}\b")
-_DATE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
+# Dates, and file numbers with their year ("Denuncia 45123/2026").
+_DATE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,7}/(?:19|20)\d{2}\b"
+)
 _DOCUMENT_WORD = (
     r"(?:\b(?:D\.?N\.?I|C\.?I|R\.?U\.?T|R\.?U\.?N|C\.?P\.?F|C\.?N\.?P\.?J|R\.?G|N\.?I\.?T|"
     r"R\.?U\.?C|CUIT|CUIL|C\.?C|C\.?E|ID)\b\.?"
@@ -378,9 +384,10 @@ _UNITS = (
 )
 _ADDRESS = re.compile(
     _STREET
-    + r"[\s.,]+(?:[^\s\d,;]+[\s,]+){0,5}?(?:(?i:n[°º.o]?|nro\.?|#)\s*)?\d{1,5}\b(?!"
+    # Words of the street's name may be numbers ("Av. 9 de Julio 1234"), not its house number.
+    + r"[\s.,]+(?:[^\s,;]+[\s,]+){0,5}?(?:(?i:n[°º.o]?|nro\.?|#)\s*)?\d{1,5}\b(?!"
     + _UNITS
-    + r")(?:\s*(?:#|-)\s*\d{1,4}(?:-\d{1,4})?)?"
+    + r"|\s+(?i:de|do|da)\s)(?:\s*(?:#|-)\s*\d{1,4}(?:-\d{1,4})?)?"
     + r"|\b\d{1,5}\s+(?:[A-Z][\w'-]+\s+){1,3}(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Lane|"
     + r"Boulevard|Blvd\.?)(?!\w)"
 )

@@ -194,6 +194,8 @@ def test_phone_numbers_of_every_country_are_found(country):
         "Rua Augusta, 1500 - São Paulo",
         "Jirón de la Unión 456, Lima",
         "Calle 45 # 12-34, Bogotá",
+        "Av. 9 de Julio 1234, piso 2",
+        "Rua 7 de Setembro, 45",
         "Staying at 12 Main Street",
     ],
 )
@@ -207,11 +209,13 @@ def test_email_addresses_are_found():
 
 def test_a_given_name_alone_in_a_note_is_a_name():
     assert kinds("Her friend Maria asked for help") == [("name", "Maria")]
+    assert kinds("Valentina's employer kept her wages") == [("name", "Valentina")]
     assert kinds("Juan called the consulate") == [("name", "Juan")]
 
 
 def test_courtesy_titles_and_initial_plus_surname_are_names():
     assert kinds("Sr. Pérez called; J. Gómez too") == [("name", "Sr. Pérez"), ("name", "J. Gómez")]
+    assert kinds("Talked with Dr. Pérez at the hospital") == [("name", "Dr. Pérez")]
 
 
 # --- what must pass -------------------------------------------------------------------------
@@ -226,6 +230,11 @@ def test_courtesy_titles_and_initial_plus_surname_are_names():
         ("note", "Owed 1.500.000 guaraníes and R$ 2.300,00 in wages."),
         ("note", "Linked to AR-2026-0007; seen on 2026-03-02 and again on 02/03/2026."),
         ("note", "Walked 3 blocks down the street 2 days ago."),
+        ("note", "Worked 3 years on calle 5 de Mayo without a contract."),
+        ("note", "Denuncia N° 45123/2026 en la Fiscalía; expediente 1234-2026."),
+        ("note", "Hotel San Martín in Mendoza offered two nights."),
+        ("note", "Ficou hospedada na Casa do Migrante Dom Bosco, em São Paulo."),
+        ("note", "Reunión con OIM y el Ministerio de la Mujer el Lunes 3 de Julio."),
         ("note", "Identity document kept by the employer; wages owed for 4 months."),
         ("note", "Travelled by bus from Rosario to Santiago de Chile via Mendoza."),
         ("note", "Called OIM Paraguay and the MIDES team at 10:30."),
