@@ -16,11 +16,19 @@ import stdnum.py.ruc
 import stdnum.uy.rut
 from sqlmodel import Session, select
 
-from models import AuditEvent, CaseEvent, CaseReferralUpdate, Organisation, ReferralCaseUpdate
+from models import (
+    AuditEvent,
+    CaseEvent,
+    CaseReferral,
+    CaseReferralUpdate,
+    Organisation,
+    ReferralCase,
+    ReferralCaseUpdate,
+)
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
 from services import cases, migrate, seed
-from services.audit import MASK
+from services.audit import MASK, SENSITIVE_FIELDS
 from services.i18n import set_language
 from services.personal_data import (
     PersonalDataFound,
@@ -309,7 +317,51 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users):
             override_reason="Her brother Pedro Gómez asked for it",
             **common,
         )
+    referral = CaseReferral(
+        case_id=case.id,
+        organisation_id=organisation.id,
+        service=Service.shelter,
+        sent_on=date.today(),
+    )
+    session.add(referral)
+    session.commit()
+    with pytest.raises(PersonalDataFound):
+        cases.answer_referral(
+            actor=officer,
+            referral_id=referral.id,
+            answer=CaseReferralUpdate(
+                state=ReferralState.declined, decline_reason="Ask her cousin on +56 9 8765 4321"
+            ),
+            **common,
+        )
+    case.stage = Stage.return_reintegration
+    session.add(case)
+    session.commit()
+    with pytest.raises(PersonalDataFound):
+        cases.record_return(
+            actor=officer,
+            plan=cases.ReturnPlan(counterpart="write to tia.rosa@example.com"),
+            **common,
+        )
     assert cases.get_case(session=session, actor=officer, case_code=code).case.version == 1
+
+
+# Text columns that hold codes, not free text.
+CODED_TEXT_COLUMNS = {
+    "case_code",
+    "reporting_country",
+    "citizenship",
+    "exploitation_country",
+    "cross_border_country",
+}
+
+
+@pytest.mark.parametrize("table", [ReferralCase, CaseReferral, CaseEvent])
+def test_every_free_text_column_of_cases_is_masked_in_the_audit_log(table):
+    text_columns = {
+        name for name, info in table.model_fields.items() if info.annotation in (str, str | None)
+    }
+    assert text_columns - CODED_TEXT_COLUMNS <= SENSITIVE_FIELDS
 
 
 def test_form_validation_puts_each_message_next_to_its_field():
