@@ -30,10 +30,10 @@ class Settings(BaseSettings):
     default_language: str = Field(default="en", pattern="^(en|es|pt)$")
     # Aggregate exports show counts below this as "<N".
     small_count_threshold: int = Field(default=5, ge=1, le=100)
-    # Closed cases are anonymised this many years after closure (`enlace retention apply`).
-    retention_years: int = Field(default=5, ge=1, le=100)
     max_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     cache_ttl_seconds: int = Field(default=300, ge=0)
+    # Closed cases are anonymised this many years after closure (`enlace retention apply`).
+    retention_years: int = Field(default=5, ge=1, le=100)
     # The ID-token claim that carries the person's email (Entra ID: preferred_username).
     identity_claim: str = Field(default="email", min_length=1)
     # Optional ID-token claim whose values ("enlace-coordinator", "enlace-officer-AR") give a
