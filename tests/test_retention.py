@@ -331,3 +331,17 @@ def test_the_command_line_says_what_a_dry_run_and_a_run_did(db, database_url, se
     assert f"Personal data of case {other.case_code} erased" in erased.stdout
     session.expire_all()
     assert session.get(ReferralCase, other.id).person_alias == "ANON"
+
+
+def test_the_board_says_when_a_case_was_anonymised(demo_db):
+    admin = demo_db.exec(select(UserAccount).where(UserAccount.email == ACCOUNTS["admin"])).one()
+    code = demo_db.exec(select(ReferralCase.case_code).order_by(ReferralCase.id)).first()
+    retention.erase_case(session=demo_db, actor=admin, case_code=code, reason="Request")
+
+    at = app_as(ACCOUNTS["coordinator"]).run().switch_page("pages/board.py").run()
+    at.query_params["case"] = code
+    at.run()
+
+    assert not at.exception
+    assert any("personal data was removed" in info.value for info in at.info)
+    assert "Alias or initials: ANON" in [text.value for text in at.text]
