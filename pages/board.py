@@ -641,7 +641,7 @@ with tab_edit:
                 _("Alias or initials"),
                 value=base["person_alias"],
                 max_chars=40,
-                help=_("Never the person's full name."),
+                help=_("Initials or a code such as M.G. or P-07, never a name."),
                 key=f"edit_person_alias_{code}",
             )
             slots["person_alias"] = st.empty()
