@@ -215,6 +215,12 @@ def test_email_addresses_are_found():
     assert kinds("Her sister wrote from rosa.m@example.com") == [("email", "rosa.m@example.com")]
 
 
+def test_names_of_migrants_from_beyond_the_region_are_found_too():
+    assert kinds("her partner Jean Baptiste") == [("name", "Jean Baptiste")]
+    assert kinds("the employer John Smith") == [("name", "John Smith")]
+    assert kinds("Will follow up on Monday. May we call the shelter?") == []
+
+
 def test_a_given_name_alone_in_a_note_is_a_name():
     assert kinds("Her friend Maria asked for help") == [("name", "Maria")]
     assert kinds("Valentina's employer kept her wages") == [("name", "Valentina")]
