@@ -6,8 +6,8 @@ from pydantic import ValidationError
 
 from models import OrganisationCreate, UserAccountCreate, UserAccountUpdate
 from models.enums import Language, OrgType, Role, Service
-from services import audit, cases, organisations, runtime, users
-from services.errors import EnlaceError
+from services import audit, cases, organisations, retention, runtime, users
+from services.errors import Conflict, EnlaceError, NotFound
 from services.i18n import LANGUAGES, _
 from services.labels import country_name, label, options
 from services.runtime import current_actor, db_session
@@ -24,13 +24,22 @@ AUDIT_ACTIONS = [
     "account_updated",
     "case_created",
     "case_read",
+    "case_erased",
+    "case_anonymised",
+    "retention_applied",
     "export",
 ]
 
 actor = current_actor()
 st.title(_("Admin"))
-tab_users, tab_requests, tab_orgs, tab_audit = st.tabs(
-    [_("Users & roles"), _("Access requests"), _("Organisations"), _("Audit log")]
+tab_users, tab_requests, tab_orgs, tab_audit, tab_erasure = st.tabs(
+    [
+        _("Users & roles"),
+        _("Access requests"),
+        _("Organisations"),
+        _("Audit log"),
+        _("Erase case data"),
+    ]
 )
 
 with tab_users:
@@ -218,3 +227,51 @@ with tab_audit:
         hide_index=True,
         width="stretch",
     )
+
+with tab_erasure:
+    st.caption(
+        _(
+            "At the person's request, remove a case's personal data: the alias, every free "
+            "text and note, and exact dates (kept to the month). The statistics stay. This "
+            "cannot be undone."
+        )
+    )
+    with st.form("erase_case", clear_on_submit=False):
+        erase_code = st.text_input(_("Case code"), placeholder="AR-2026-0007", key="erase_code")
+        erase_reason = st.text_area(
+            _("Reason for the erasure"),
+            help=_("Who asked and how, without names or contact details."),
+            max_chars=1000,
+            key="erase_reason",
+        )
+        erase_confirmed = st.checkbox(
+            _("I confirm: erase this case's personal data now."), key="erase_confirm"
+        )
+        erase = st.form_submit_button(_("Erase personal data"), type="primary", key="erase_submit")
+    if erase:
+        if not erase_confirmed:
+            st.error(_("Tick the confirmation first: an erasure cannot be undone."))
+        else:
+            try:
+                with db_session() as session:
+                    erased = retention.erase_case(
+                        session=session, actor=actor, case_code=erase_code, reason=erase_reason
+                    )
+            except NotFound:
+                st.error(_("There is no case with this code."))
+            except Conflict as error:
+                st.error(_(str(error)))
+            else:
+                runtime.clear_caches()
+                st.success(
+                    _(
+                        "Personal data of case {code} erased: {fields} free-text fields "
+                        "cleared, {notes} notes and {reasons} referral reasons removed, dates "
+                        "kept to the month."
+                    ).format(
+                        code=erased.case_code,
+                        fields=erased.done.fields_cleared,
+                        notes=erased.done.notes_removed,
+                        reasons=erased.done.referral_reasons_removed,
+                    )
+                )

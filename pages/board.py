@@ -333,6 +333,12 @@ flash_box = st.container()
 flash = st.session_state.pop(FLASH, None)
 if flash:
     flash_box.success(flash)
+if case.anonymised_at:
+    st.info(
+        _("This case's personal data was removed on {date}; its statistics are kept.").format(
+            date=case.anonymised_at.date().isoformat()
+        )
+    )
 if detail.party == workflow.Party.shared_officer:
     st.info(
         _(
@@ -629,7 +635,7 @@ with tab_edit:
                 _("Alias or initials"),
                 value=base["person_alias"],
                 max_chars=40,
-                help=_("Never the person's full name."),
+                help=_("Initials or a code such as M.G. or P-07, never a name."),
                 key=f"edit_person_alias_{code}",
             )
             slots["person_alias"] = st.empty()
@@ -639,12 +645,14 @@ with tab_edit:
                 max_chars=120,
                 key=f"edit_consular_post_{code}",
             )
+            slots["consular_post"] = st.empty()
             form["identified_place"] = st.text_input(
                 _("Place identified"),
                 value=base["identified_place"],
                 max_chars=200,
                 key=f"edit_identified_place_{code}",
             )
+            slots["identified_place"] = st.empty()
             form["gender"] = _pick("gender", options(Gender), label)
             form["age_band"] = _pick("age_band", [ALL, *options(AgeBand)], _known(str))
             form["is_minor"] = st.checkbox(
@@ -658,6 +666,7 @@ with tab_edit:
                 max_chars=40,
                 key=f"edit_primary_language_{code}",
             )
+            slots["primary_language"] = st.empty()
             form["situation"] = _pick("situation", options(Situation), label)
             form["trafficking_status"] = _pick(
                 "trafficking_status", [ALL, *options(TraffickingStatus)], _known(label)

@@ -38,8 +38,9 @@ actor = current_actor()
 st.title(_("New referral"))
 st.caption(
     _(
-        "Record the minimum needed to help the person. Never write a full name: use an "
-        "alias or initials."
+        "Record the minimum needed to help the person. No names, document numbers, phones, "
+        "e-mails or street addresses anywhere: initials or a code for the person, roles (the "
+        "employer, a co-worker) for others."
     )
 )
 
@@ -140,7 +141,7 @@ with st.form("new_referral", clear_on_submit=False):
         person_alias = st.text_input(
             _("Alias or initials"),
             max_chars=40,
-            help=_("Never the person's full name."),
+            help=_("Initials or a code such as M.G. or P-07, never a name."),
             placeholder="M.G.",
             key=f"{PREFIX}person_alias",
         )

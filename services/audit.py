@@ -1,16 +1,31 @@
 """Append-only audit trail, written in the caller's transaction."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models import AuditEvent, UserAccount
 
-# Values of these fields never reach the audit log in clear.
+# Values of these fields never reach the audit log in clear: every free-text field of a case,
+# its referrals and its timeline (the log says that one changed, never its text).
 SENSITIVE_FIELDS = frozenset(
-    {"person_alias", "note", "consent_override_reason", "closure_reason", "return_reception"}
+    {
+        "person_alias",
+        "consular_post",
+        "identified_place",
+        "primary_language",
+        "note",
+        "consent_override_reason",
+        "closure_reason",
+        "return_counterpart",
+        "return_reception",
+        "decline_reason",
+        "counterpart",
+        "reason",
+    }
 )
 MASK = "•••"
 
@@ -58,6 +73,41 @@ def record(
     return event
 
 
+def mask_recorded_values(
+    session: Session, *, entity: str, entity_ids: Iterable[object], fields: Iterable[str]
+) -> int:
+    """Mask `fields`' values in the rows already recorded about these records; the number of
+    rows changed.
+
+    The one exception to an append-only log: when a case's personal data is removed
+    (services/retention.py), values the log recorded before, such as exact dates, go too.
+    Who did what, and when, stays.
+    """
+    names, ids = frozenset(fields), [str(entity_id) for entity_id in entity_ids]
+    if not ids:
+        return 0
+    statement = select(AuditEvent).where(
+        col(AuditEvent.entity) == entity, col(AuditEvent.entity_id).in_(ids)
+    )
+    changed = 0
+    for event in session.exec(statement):
+        masked = {
+            field: (_masked(value) if field in names else value)
+            for field, value in (event.changes or {}).items()
+        }
+        if masked != event.changes:
+            event.changes = masked  # a new dict: the JSON column sees the change
+            session.add(event)
+            changed += 1
+    return changed
+
+
+def _masked(value: Any) -> Any:
+    return (
+        [MASK if item is not None else None for item in value] if isinstance(value, list) else MASK
+    )
+
+
 def list_events(
     *,
     session: Session,
@@ -67,8 +117,6 @@ def list_events(
     offset: int = 0,
 ) -> list[AuditEvent]:
     """The audit log, newest first (admins only). Sensitive values are stored masked."""
-    from sqlmodel import select
-
     from models.enums import Role
     from services.access import require_role
 

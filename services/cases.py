@@ -36,7 +36,7 @@ from models.base import utcnow
 from models.cases import ReferralCaseBase
 from models.enums import STAGE_ORDER, CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
-from services import audit, microdata, validation, workflow
+from services import audit, microdata, personal_data, validation, workflow
 from services.access import CASE_WORKERS, case_scope, require_role
 from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.i18n import N_, _
@@ -83,6 +83,7 @@ FIELD_LABELS: dict[str, str] = {
     "return_counterpart": N_("Return counterpart"),
     "return_travel_date": N_("Travel date"),
     "return_reception": N_("Reception arrangements"),
+    "decline_reason": N_("Reason, if declined"),
 }
 # The messages of the schema's whole-form rules (models/cases.py), and the field each belongs
 # next to in a form.
@@ -92,9 +93,6 @@ _RULE_FIELDS = {
     "consent date and scope need consent to be given": "consent_given",
     "give the date consent was given": "consent_date",
 }
-ALIAS_LOOKS_LIKE_A_NAME = N_(
-    "This looks like a full name. Use initials (e.g. M.G.) or an alias, never the person's name."
-)
 STALE = N_("The case was changed by someone else; nothing was saved.")
 REFER_CLOSED_CASE = N_("Reopen the case before referring the person.")
 NOT_AN_ASSIGNEE = N_(
@@ -209,8 +207,7 @@ def create_case(
     require_role(actor, CASE_WORKERS)
     if actor.role == Role.officer and case_in.reporting_country != actor.country:
         raise PermissionDenied("officers report cases of their own country only")
-    if looks_like_a_full_name(case_in.person_alias):
-        raise Conflict(ALIAS_LOOKS_LIKE_A_NAME)
+    refuse_personal_data({name: getattr(case_in, name) for name in CASE_TEXT_FIELDS})
     actor_id, country = actor.id, case_in.reporting_country
     for attempt in (1, 2):
         now = utcnow()
@@ -269,6 +266,7 @@ def add_note(
     event_in = CaseEventCreate(kind=CaseEventKind.note, note=note)
     if not event_in.note:
         raise ValueError("the note is empty")
+    refuse_personal_data({"note": event_in.note})
     bumped = session.exec(
         sa.update(ReferralCase)
         .where(col(ReferralCase.id) == case_id, col(ReferralCase.version) == expected_version)
@@ -300,10 +298,24 @@ def add_note(
 # --- the workflow: every change checks the version the user started from -----------------
 
 
-def looks_like_a_full_name(alias: str) -> bool:
-    """Two or more words of three letters or more ('Maria Gonzalez'): a name, not an alias."""
-    words = re.findall(r"[^\W\d_]{3,}", alias or "")
-    return len(words) >= 2
+# The case's own free-text fields (the workflow's texts are checked where they are written).
+CASE_TEXT_FIELDS = ("person_alias", "consular_post", "identified_place", "primary_language")
+
+
+def refuse_personal_data(texts: Mapping[str, str | None]) -> None:
+    """PersonalDataFound (a Conflict) if any text ({field: text}) looks like personal data:
+    names, document numbers, phones, e-mails or street addresses (services/personal_data.py)."""
+    findings = personal_data.find_in_fields(texts)
+    if findings:
+        raise personal_data.PersonalDataFound(findings, FIELD_LABELS)
+
+
+def personal_data_errors(texts: Mapping[str, Any]) -> dict[str, str]:
+    """{field: message} for the texts that look like personal data, for a form."""
+    findings = personal_data.find_in_fields(
+        {name: value for name, value in texts.items() if isinstance(value, str)}
+    )
+    return personal_data.PersonalDataFound(findings, FIELD_LABELS).messages() if findings else {}
 
 
 def _shared_countries(*, session: Session, case_id: int) -> set[str]:
@@ -423,8 +435,7 @@ def update_assessment(
     changed = {name: value for name, value in after.items() if value != current[name]}
     if not changed:
         return case
-    if "person_alias" in changed and looks_like_a_full_name(changed["person_alias"]):
-        raise Conflict(ALIAS_LOOKS_LIKE_A_NAME)
+    refuse_personal_data({name: changed[name] for name in CASE_TEXT_FIELDS if name in changed})
     _save(session=session, case=case, expected_version=case_in.version, values=changed)
     _event(
         session,
@@ -566,6 +577,7 @@ def move_stage(
         note=note,
         closure_reason=reason,
     )
+    refuse_personal_data({"note": note, "closure_reason": reason})
     # A reopened case no longer has a reason for being closed; its history keeps the old one.
     new_reason = reason if target == Stage.closed else None
     old_reason = case.closure_reason
@@ -629,6 +641,8 @@ def refer_case(
         citizenship=case.citizenship,
     )
     workflow.check_referral_consent(who=who, covered=covered, override_reason=override_reason)
+    if not covered:
+        refuse_personal_data({"consent_override_reason": override_reason})
     referral_in = CaseReferralCreate(
         case_id=case.id,  # type: ignore[arg-type]
         organisation_id=organisation_id,
@@ -718,6 +732,7 @@ def answer_referral(
     session.refresh(referral)
     old_state = ReferralState(referral.state)
     workflow.check_referral_answer(old_state, answer.state)
+    refuse_personal_data({"decline_reason": answer.decline_reason})
     _save(session=session, case=case, expected_version=expected_version, values={})
     reason = answer.decline_reason if answer.state == ReferralState.declined else None
     referral.state = answer.state
@@ -777,6 +792,9 @@ def record_return(
         raise Conflict(workflow.RETURN_STAGE_ONLY)
     if not (plan.counterpart or plan.travel_date or plan.reception):
         raise Conflict(NOTHING_TO_RECORD)
+    refuse_personal_data(
+        {"return_counterpart": plan.counterpart, "return_reception": plan.reception}
+    )
     before = {
         "return_counterpart": case.return_counterpart,
         "return_travel_date": case.return_travel_date,
@@ -1455,8 +1473,10 @@ def validate_new_case(
         case_in = None
     else:
         errors = {}
-    if looks_like_a_full_name(str(form.get("person_alias") or "")):
-        errors.setdefault("person_alias", _(ALIAS_LOOKS_LIKE_A_NAME))
+    for name, message in personal_data_errors(
+        {name: form.get(name) for name in CASE_TEXT_FIELDS}
+    ).items():
+        errors.setdefault(name, message)
     return (case_in, {}) if case_in is not None and not errors else (None, errors)
 
 
@@ -1482,9 +1502,8 @@ def validate_case_update(
         case_in = ReferralCaseUpdate.model_validate(data)
     except ValidationError as error:
         return None, form_errors(error)
-    if case_in.person_alias and looks_like_a_full_name(case_in.person_alias):
-        return None, {"person_alias": _(ALIAS_LOOKS_LIKE_A_NAME)}
-    return case_in, {}
+    errors = personal_data_errors({name: data.get(name) for name in CASE_TEXT_FIELDS})
+    return (None, errors) if errors else (case_in, {})
 
 
 # --- presentation helpers (plain data for the pages) ------------------------------------

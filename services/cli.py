@@ -18,6 +18,7 @@ from services import cli_bench, cli_serve, migrate, users
 from services.cli_common import console, database, fail, unit_of_work
 from services.cli_courses import courses_app, import_app
 from services.cli_export import export_app
+from services.cli_retention import retention_app
 from services.db import build_engine, session_scope
 from services.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
 from services.validation import messages
@@ -40,6 +41,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(export_app, name="export")
 app.add_typer(courses_app, name="courses")
 app.add_typer(import_app, name="import")
+app.add_typer(retention_app, name="retention")
 seed_app.command("scale")(cli_bench.seed_scale)
 app.command("bench")(cli_bench.bench)
 app.command("serve")(cli_serve.serve)

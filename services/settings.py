@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     microdata_k: int = Field(default=11, ge=2, le=1000)
     max_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     cache_ttl_seconds: int = Field(default=300, ge=0)
+    # Closed cases are anonymised this many years after closure (`enlace retention apply`).
+    retention_years: int = Field(default=5, ge=1, le=100)
     # The ID-token claim that carries the person's email (Entra ID: preferred_username).
     identity_claim: str = Field(default="email", min_length=1)
     # Optional ID-token claim whose values ("enlace-coordinator", "enlace-officer-AR") give a
