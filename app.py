@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from services import runtime, users
-from services.access import pages_for
-from services.errors import PermissionDenied
-from services.i18n import LANGUAGES, _, set_language
-from services.labels import label
-from services.settings import ConfigurationError
+from services.platform import users
+from services.platform.access import pages_for
+from services.platform.errors import PermissionDenied
+from services.platform.i18n import LANGUAGES, _, set_language
+from services.platform.labels import label
+from services.platform.settings import ConfigurationError
+from services.ui import runtime
 
 st.set_page_config(page_title="Enlace", page_icon=":material/diversity_3:", layout="wide")
 

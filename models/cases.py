@@ -146,7 +146,8 @@ class ReferralCase(ReferralCaseBase, table=True):
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    # Set when retention or an erasure request removed the person's data (services/retention.py).
+    # Set when retention or an erasure request removed the person's data
+    # (services/cases/retention.py).
     anonymised_at: datetime | None = None
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from services.i18n import _
+from services.platform.i18n import _
 
 reason, email = st.session_state.get("access_outcome", ("unknown", None))
 

@@ -6,12 +6,15 @@ from pydantic import ValidationError
 
 from models import OrganisationCreate, UserAccountCreate, UserAccountUpdate
 from models.enums import Language, OrgType, Role, Service
-from services import audit, cases, organisations, retention, runtime, users
-from services.errors import Conflict, EnlaceError, NotFound
-from services.i18n import LANGUAGES, _
-from services.labels import country_name, label, options
-from services.runtime import current_actor, db_session
-from services.validation import describe
+from services.cases import organisations, retention
+from services.cases import records as cases
+from services.platform import audit, users
+from services.platform.errors import Conflict, EnlaceError, NotFound
+from services.platform.i18n import LANGUAGES, _
+from services.platform.labels import country_name, label, options
+from services.platform.validation import describe
+from services.ui import runtime
+from services.ui.runtime import current_actor, db_session
 
 COUNTRY_CODES = ["AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE"]
 AUDIT_ACTIONS = [

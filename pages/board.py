@@ -31,11 +31,14 @@ from models.enums import (
     TraffickingStatus,
     Urgency,
 )
-from services import cases, export, runtime, workflow
-from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
-from services.i18n import _
-from services.labels import country_codes, country_name, label, literal, options
-from services.runtime import clear_caches, current_actor, db_session
+from services.cases import records as cases
+from services.cases import workflow
+from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
+from services.platform.i18n import _
+from services.platform.labels import country_codes, country_name, label, literal, options
+from services.reporting import export
+from services.ui import runtime
+from services.ui.runtime import clear_caches, current_actor, db_session
 
 CARDS_PER_COLUMN = 8
 ALL = ""

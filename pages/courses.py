@@ -8,12 +8,15 @@ from pydantic import ValidationError
 
 from models import CourseCreate, CourseUpdate, ParticipantCreate, ParticipantUpdate
 from models.enums import EnrollmentStatus
-from services import courses, imports, runtime, validation
-from services.access import STAFF
-from services.errors import EnlaceError, ImportRejected, StaleVersion
-from services.i18n import _
-from services.labels import country_codes, country_name, label, literal, options
-from services.runtime import clear_caches, current_actor, db_session
+from services.courses import catalog as courses
+from services.courses import imports
+from services.platform import validation
+from services.platform.access import STAFF
+from services.platform.errors import EnlaceError, ImportRejected, StaleVersion
+from services.platform.i18n import _
+from services.platform.labels import country_codes, country_name, label, literal, options
+from services.ui import runtime
+from services.ui.runtime import clear_caches, current_actor, db_session
 
 ALL = ""
 PAGE_SIZE = 100

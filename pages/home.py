@@ -4,11 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from models.enums import Role
-from services import courses, runtime
-from services.access import CASE_WORKERS
-from services.i18n import _
-from services.labels import label
-from services.runtime import current_actor
+from services.courses import catalog as courses
+from services.platform.access import CASE_WORKERS
+from services.platform.i18n import _
+from services.platform.labels import label
+from services.ui import runtime
+from services.ui.runtime import current_actor
 
 actor = current_actor()
 st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))

@@ -23,12 +23,12 @@ from models.enums import (
     TraffickingStatus,
     Urgency,
 )
-from services import cases
-from services.access import CASE_WORKERS, require_role
-from services.errors import Conflict, EnlaceError, PermissionDenied
-from services.i18n import _
-from services.labels import country_codes, country_name, label, options
-from services.runtime import clear_caches, current_actor, db_session
+from services.cases import records as cases
+from services.platform.access import CASE_WORKERS, require_role
+from services.platform.errors import Conflict, EnlaceError, PermissionDenied
+from services.platform.i18n import _
+from services.platform.labels import country_codes, country_name, label, options
+from services.ui.runtime import clear_caches, current_actor, db_session
 
 NOT_KNOWN = ""
 PREFIX = "nr_"

@@ -10,11 +10,12 @@ from datetime import date
 import streamlit as st
 
 from models.enums import EnrollmentStatus, Role
-from services import charts, progress, runtime
-from services.errors import NotFound, PermissionDenied
-from services.i18n import _, get_language
-from services.labels import label, options
-from services.runtime import current_actor, db_session
+from services.platform.errors import NotFound, PermissionDenied
+from services.platform.i18n import _, get_language
+from services.platform.labels import label, options
+from services.reporting import charts, progress
+from services.ui import runtime
+from services.ui.runtime import current_actor, db_session
 
 actor = current_actor()
 is_officer = actor.role == Role.officer

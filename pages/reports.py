@@ -3,11 +3,14 @@ chart downloads as PNG, SVG or PDF and its data as CSV or XLSX (each download au
 
 import streamlit as st
 
-from services import cases, charts, microdata, reports, runtime
-from services.errors import PermissionDenied
-from services.export import ExportInfo
-from services.i18n import _, get_language
-from services.runtime import current_actor, db_session, settings
+from services.cases import microdata
+from services.cases import records as cases
+from services.platform.errors import PermissionDenied
+from services.platform.i18n import _, get_language
+from services.reporting import charts, reports
+from services.reporting.export import ExportInfo
+from services.ui import runtime
+from services.ui.runtime import current_actor, db_session, settings
 
 actor = current_actor()
 st.title(_("Reports"))

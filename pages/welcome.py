@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from services import runtime
-from services.i18n import _
-from services.server import FAILURE_PARAMETER
+from services.platform.i18n import _
+from services.ui import runtime
+from services.ui.server import FAILURE_PARAMETER
 
-# Reasons a sign-in failed (services/server.py), in plain words; never a secret.
+# Reasons a sign-in failed (services/ui/server.py), in plain words; never a secret.
 SIGN_IN_FAILURES = {
     "unreachable": _(
         "Sign-in did not work: Enlace could not reach your organisation's sign-in service. "

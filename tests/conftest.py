@@ -14,11 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from models import UserAccount
 from models.enums import Role
-from services import migrate, runtime
-from services.bench import apptest_runs_app_py
-from services.db import build_engine
-from services.seed import seed_demo
-from services.settings import get_settings
+from services.platform import migrate
+from services.platform.db import build_engine
+from services.platform.settings import get_settings
+from services.tooling.bench import apptest_runs_app_py
+from services.tooling.seed import seed_demo
+from services.ui import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services import anonymise
+from services.reporting import anonymise
 
 UNKNOWN = "?"
 

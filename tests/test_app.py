@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.enums import Role
-from services.access import PAGE_ROLES, PAGES
-from services.auth_config import EXAMPLE_COOKIE_SECRET
+from services.platform.access import PAGE_ROLES, PAGES
+from services.platform.auth_config import EXAMPLE_COOKIE_SECRET
 from tests.conftest import ACCOUNTS, APP, SECRETS, app_as  # noqa: F401  (helpers for other tests)
 
 PAGE_FILES = {page.key: page.path for page in PAGES}

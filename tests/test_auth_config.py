@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.auth_config import EXAMPLE_COOKIE_SECRET, auth_secrets_problem, is_loopback
-from services.settings import Settings
+from services.platform.auth_config import EXAMPLE_COOKIE_SECRET, auth_secrets_problem, is_loopback
+from services.platform.settings import Settings
 
 STRONG = "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK"
 ENTRA = "https://login.microsoftonline.com/tenant/v2.0/.well-known/openid-configuration"

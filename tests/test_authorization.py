@@ -10,9 +10,12 @@ import pytest
 
 from models import CourseCreate, ParticipantCreate, ReferralCaseCreate, UserAccountCreate
 from models.enums import Role
-from services import audit, cases, courses, progress, reports
-from services import users as user_service
-from services.errors import NotFound, PermissionDenied
+from services.cases import records as cases
+from services.courses import catalog as courses
+from services.platform import audit
+from services.platform import users as user_service
+from services.platform.errors import NotFound, PermissionDenied
+from services.reporting import progress, reports
 from tests.conftest import make_user
 
 ACTORS = ["admin", "coordinator", "manager", "officer_ar", "officer_br", "unknown", "deactivated"]
@@ -143,7 +146,7 @@ def test_both_forms_of_the_case_scope_select_the_same_cases(session, world):
     from sqlmodel import select
 
     from models import CaseReferral, Organisation, ReferralCase
-    from services.access import case_scope
+    from services.platform.access import case_scope
 
     actors, ctx = world
     organisation = Organisation(name="PROTEX", org_type="LawEnforcement", country="AR")

@@ -5,8 +5,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from services import bench, cli_bench
-from services.access import PAGE_ROLES
+from services.cli import bench as cli_bench
+from services.platform.access import PAGE_ROLES
+from services.tooling import bench
 
 
 def test_bench_at_a_tiny_size_writes_every_page(tmp_path, monkeypatch):

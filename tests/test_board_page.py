@@ -15,7 +15,7 @@ from models import (
     UserAccount,
 )
 from models.enums import Stage
-from services import cases
+from services.cases import records as cases
 from tests.conftest import app_as
 
 OFFICER = "officer.ar@enlace.test"

@@ -20,10 +20,10 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import CaseEventKind, OrgType, Role, Service, Stage, Urgency
-from services import cases
-from services.audit import MASK
-from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
-from services.settings import get_settings
+from services.cases import records as cases
+from services.platform.audit import MASK
+from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
+from services.platform.settings import get_settings
 from tests.conftest import make_user
 
 YEAR = utcnow().year

@@ -14,10 +14,10 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from models import AuditEvent
-from services import charts, progress, reports
-from services.cli_export import export_app
-from services.errors import PermissionDenied
-from services.export import ExportInfo
+from services.cli.export import export_app
+from services.platform.errors import PermissionDenied
+from services.reporting import charts, progress, reports
+from services.reporting.export import ExportInfo
 from tests.test_progress import TODAY, make_scheduled_course
 from tests.test_reports import seed as seed_cases
 
@@ -190,7 +190,7 @@ def test_referral_report_exports_keep_small_counts_suppressed(session, users):
 
 
 def test_deferred_build_runs_later_in_the_askers_language():
-    from services.i18n import _, get_language, set_language
+    from services.platform.i18n import _, get_language, set_language
 
     set_language("pt")
     try:

@@ -19,8 +19,9 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import EnrollmentStatus, ProgressState, Role
-from services import courses, validation
-from services.errors import Conflict, NotFound, PermissionDenied, StaleVersion
+from services.courses import catalog as courses
+from services.platform import validation
+from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from tests.conftest import make_user
 
 MODULES = ["Trafficking and smuggling", "Assistance to victims", "Return coordination"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from services.export import ExportInfo, neutralise, to_csv, to_xlsx
+from services.reporting.export import ExportInfo, neutralise, to_csv, to_xlsx
 
 DANGEROUS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 

@@ -7,8 +7,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from services.i18n import LOCALES_DIR, _, catalog, set_language
-from services.labels import LABELS, label
+from services.platform.i18n import LOCALES_DIR, _, catalog, set_language
+from services.platform.labels import LABELS, label
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".venv", "tests", "data", "migrations", "locales", ".git"}

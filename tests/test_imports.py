@@ -23,10 +23,11 @@ from models import (
     Participant,
 )
 from models.enums import EnrollmentStatus, ProgressState
-from services import courses, imports
-from services.cli_courses import courses_app, import_app
-from services.errors import ImportRejected, PermissionDenied, StaleVersion
-from services.imports import ImportFormat
+from services.cli.courses import courses_app, import_app
+from services.courses import catalog as courses
+from services.courses import imports
+from services.courses.imports import ImportFormat
+from services.platform.errors import ImportRejected, PermissionDenied, StaleVersion
 
 FIXTURES = Path(__file__).parent / "fixtures" / "moodle"
 MODULES = [

@@ -14,9 +14,11 @@ from typer.testing import CliRunner
 
 from models import AuditEvent, ReferralCaseCreate, UserAccount
 from models.enums import Role
-from services import anonymise, cases, microdata
-from services.cli_export import export_app
-from services.scale import seed_scale
+from services.cases import microdata
+from services.cases import records as cases
+from services.cli.export import export_app
+from services.reporting import anonymise
+from services.tooling.scale import seed_scale
 from tests.conftest import app_as
 
 YEAR = 2026

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import SQLModel
 
-from services import migrate
-from services.db import build_engine
+from services.platform import migrate
+from services.platform.db import build_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 

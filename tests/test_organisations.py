@@ -4,8 +4,8 @@ import pytest
 from sqlmodel import select
 
 from models import AuditEvent, OrganisationCreate, OrganisationUpdate
-from services import organisations
-from services.errors import Conflict, PermissionDenied
+from services.cases import organisations
+from services.platform.errors import Conflict, PermissionDenied
 
 
 def shelter() -> OrganisationCreate:

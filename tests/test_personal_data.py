@@ -27,15 +27,17 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
-from services import cases, migrate, seed
-from services.audit import MASK, SENSITIVE_FIELDS
-from services.i18n import set_language
-from services.personal_data import (
+from services.cases import records as cases
+from services.platform import migrate
+from services.platform.audit import MASK, SENSITIVE_FIELDS
+from services.platform.i18n import set_language
+from services.platform.personal_data import (
     PersonalDataFound,
     find_in_fields,
     find_personal_data,
     name_lists,
 )
+from services.tooling import seed
 from tests.test_board_page import OFFICER, _board, _new_referral, _open_ar_case
 from tests.test_cases import case_form, open_case
 

@@ -5,9 +5,11 @@ from sqlmodel import select
 
 from models import Course, CourseCreate, Enrollment, Module, ModuleProgress, Participant
 from models.enums import ProgressState, Role
-from services import courses, i18n, progress, reports
-from services.errors import NotFound, PermissionDenied
-from services.i18n import set_language
+from services.courses import catalog as courses
+from services.platform import i18n
+from services.platform.errors import NotFound, PermissionDenied
+from services.platform.i18n import set_language
+from services.reporting import progress, reports
 from tests.conftest import make_user
 
 # Hand-made course: (email, country, status, final grade, state of module 1, of module 2).

@@ -6,9 +6,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from services import progress, suppression
-from services.progress import CountryProgress, CourseChoice, ProgressDashboard
-from services.suppression import Line
+from services.reporting import progress, suppression
+from services.reporting.progress import CountryProgress, CourseChoice, ProgressDashboard
+from services.reporting.suppression import Line
 
 T = 5
 

@@ -7,9 +7,10 @@ from sqlmodel import Session
 
 from models import ReferralCase, ReferralCaseCreate, UserAccount
 from models.enums import Stage
-from services import cases, reports
-from services.errors import PermissionDenied
-from services.settings import get_settings
+from services.cases import records as cases
+from services.platform.errors import PermissionDenied
+from services.platform.settings import get_settings
+from services.reporting import reports
 
 ALIAS = "Z.Q."
 

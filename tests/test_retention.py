@@ -15,10 +15,12 @@ from sqlmodel import Session, select
 from models import AuditEvent, CaseEvent, CaseReferral, ReferralCase, UserAccount
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
-from services import cases, reports, retention
-from services.audit import MASK
-from services.errors import Conflict, NotFound, PermissionDenied
-from services.personal_data import PersonalDataFound
+from services.cases import records as cases
+from services.cases import retention
+from services.platform.audit import MASK
+from services.platform.errors import Conflict, NotFound, PermissionDenied
+from services.platform.personal_data import PersonalDataFound
+from services.reporting import reports
 from tests.conftest import ACCOUNTS, app_as
 from tests.test_cases import open_case
 

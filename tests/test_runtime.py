@@ -3,8 +3,10 @@
 import pytest
 
 from models import ParticipantCreate
-from services import courses, runtime, users
-from services.errors import PermissionDenied
+from services.courses import catalog as courses
+from services.platform import users
+from services.platform.errors import PermissionDenied
+from services.ui import runtime
 
 
 def test_a_cached_read_answers_as_the_service_until_a_write_clears_it(demo_db):

@@ -19,11 +19,11 @@ from models import (
 )
 from models.cases import CASE_CODE_PATTERN
 from models.enums import COMPLETED_STATES, EnrollmentStatus, Stage, Urgency
-from services import cases as case_service
-from services import cli_bench
-from services import scale as scale_service
-from services.scale import seed_scale
-from services.seed import COUNTRIES, seed_demo
+from services.cases import records as case_service
+from services.cli import bench as cli_bench
+from services.tooling import scale as scale_service
+from services.tooling.scale import seed_scale
+from services.tooling.seed import COUNTRIES, seed_demo
 from tests.conftest import _empty
 
 TODAY = date(2026, 11, 28)

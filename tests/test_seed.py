@@ -28,8 +28,8 @@ from models.enums import (
     Stage,
     Urgency,
 )
-from services.access import case_scope
-from services.seed import CREATED_TABLES, DEMO_ACCOUNTS, seed_demo
+from services.platform.access import case_scope
+from services.tooling.seed import CREATED_TABLES, DEMO_ACCOUNTS, seed_demo
 
 TODAY = date(2026, 11, 28)
 COUNTRIES = {"AR", "BO", "BR", "CL", "CO", "PY", "PE", "UY"}

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from services import server
-from services.auth_config import EXAMPLE_COOKIE_SECRET
-from services.cli import app
-from services.settings import get_settings
+from services.cli.main import app
+from services.platform.auth_config import EXAMPLE_COOKIE_SECRET
+from services.platform.settings import get_settings
+from services.ui import server
 
 ENLACE = str(Path(sys.executable).parent / "enlace")
 STRONG = "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.settings import ConfigurationError, get_settings
+from services.platform.settings import ConfigurationError, get_settings
 
 
 def test_default_database_is_a_sqlite_file_in_the_ignored_data_folder(monkeypatch):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services import suppression
-from services.suppression import PRIMARY, SECONDARY, SHOWN, Line
+from services.reporting import suppression
+from services.reporting.suppression import PRIMARY, SECONDARY, SHOWN, Line
 
 T = 5
 

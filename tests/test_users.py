@@ -14,9 +14,9 @@ from models import (
     UserAccountUpdate,
 )
 from models.enums import Role
-from services import users as user_service
-from services.errors import Conflict, PermissionDenied
-from services.settings import Settings
+from services.platform import users as user_service
+from services.platform.errors import Conflict, PermissionDenied
+from services.platform.settings import Settings
 
 
 def settings(**values) -> Settings:

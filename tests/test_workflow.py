@@ -22,8 +22,9 @@ from models import (
     UserAccount,
 )
 from models.enums import OrgType, ReferralState, Service, Stage
-from services import cases, workflow
-from services.errors import Conflict, NotFound, PermissionDenied
+from services.cases import records as cases
+from services.cases import workflow
+from services.platform.errors import Conflict, NotFound, PermissionDenied
 from tests.test_cases import move, open_case
 
 OK, REFUSED, CONFLICT, NOT_FOUND = "ok", "refused", "conflict", "not found"

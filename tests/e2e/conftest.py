@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from services import demo, migrate, users
-from services.db import build_engine, session_scope
-from services.seed import seed_demo
-from services.settings import Settings
+from services.platform import migrate, users
+from services.platform.db import build_engine, session_scope
+from services.platform.settings import Settings
+from services.tooling import demo
+from services.tooling.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 ENLACE = str(Path(sys.executable).parent / "enlace")

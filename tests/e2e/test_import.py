@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models import Enrollment, Participant
-from services.db import build_engine
+from services.platform.db import build_engine
 from tests.e2e.test_sign_in import TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from models import AuditEvent
-from services.db import build_engine
+from services.platform.db import build_engine
 from tests.e2e.test_sign_in import TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser

@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from models import CaseReferral, ReferralCase, UserAccount
 from models.enums import ExploitationType, Service
-from services.db import build_engine
-from services.i18n import set_language
-from services.labels import label, options
+from services.platform.db import build_engine
+from services.platform.i18n import set_language
+from services.platform.labels import label, options
 from tests.e2e.test_sign_in import TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser

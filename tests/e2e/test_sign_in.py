@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models import CaseReferral, ReferralCase
-from services.db import build_engine
+from services.platform.db import build_engine
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 30_000

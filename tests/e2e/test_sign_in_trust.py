@@ -14,9 +14,9 @@ from streamlit.web.server.starlette.starlette_app_utils import create_signed_val
 
 from models import AuditEvent, UserAccount, UserAccountUpdate
 from models.enums import Role
-from services import users
-from services.auth_config import EXAMPLE_COOKIE_SECRET, load_secrets
-from services.db import build_engine
+from services.platform import users
+from services.platform.auth_config import EXAMPLE_COOKIE_SECRET, load_secrets
+from services.platform.db import build_engine
 from tests.e2e.conftest import ROOT, AppServer, LiveApp, free_port, serve_command
 from tests.e2e.test_sign_in import SIGN_IN, SIGN_OUT, TIMEOUT, sign_in
 

@@ -1,0 +1,1 @@
+"""The `enlace` command line (entry point: services.cli.main:app)."""

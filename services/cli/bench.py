@@ -1,0 +1,139 @@
+"""`enlace seed scale` and `enlace bench`: synthetic data at any size, and the benchmark.
+
+The lead registers them in services/cli/main.py:
+    seed_app.command("scale")(cli_bench.seed_scale)
+    app.command("bench")(cli_bench.bench)
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from services.cli.common import console, err
+from services.platform import migrate
+from services.platform.db import build_engine
+from services.platform.settings import ConfigurationError, get_settings
+
+app = typer.Typer(help="Scale data and the benchmark.", no_args_is_help=True, rich_markup_mode=None)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(message, style="bold red", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.command("scale")
+def seed_scale(
+    participants: Annotated[
+        int, typer.Option(help="Participants to add (about 20 progress rows each)")
+    ],
+    cases: Annotated[int, typer.Option(help="Referral cases to add (about 5 events each)")],
+    seed: Annotated[int, typer.Option(help="Same seed, same rows")] = 2026,
+) -> None:
+    """Add synthetic participants, courses, progress and cases (safe on top of demo data)."""
+    from services.tooling.scale import seed_scale as run_seed
+
+    if participants < 0 or cases < 0:
+        raise _fail("--participants and --cases must be zero or more.", 2)
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise _fail(str(error), 2) from None
+    engine = build_engine(settings.database_url)
+    try:
+        if migrate.current_revision(engine) is None:
+            raise _fail("The database has no schema yet: run `enlace db upgrade` first.")
+        started = time.perf_counter()
+        with _progress_bar() as bar:
+            task = bar.add_task("Seeding scale data", total=participants + cases or 1)
+
+            def report(step: str, done: int, total: int) -> None:
+                bar.update(task, description=step, completed=done, total=total or 1)
+
+            created = run_seed(
+                engine=engine, participants=participants, cases=cases, seed=seed, progress=report
+            )
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    summary = ", ".join(f"{count:,} {table}" for table, count in created.items() if count)
+    console.print(f"Scale data added in {seconds:.1f} s: {summary or 'nothing'}.", markup=False)
+
+
+@app.command("bench")
+def bench(
+    sizes: Annotated[
+        str, typer.Option(help="Comma-separated sizes; 16x = 20,000 participants, 100,000 cases")
+    ] = "1x,4x,16x",
+    out: Annotated[Path, typer.Option(help="Where to write the JSON results")] = Path("bench.json"),
+    runs: Annotated[int, typer.Option(help="Runs per page; medians are reported")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the scale data")] = 2026,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the SQLite databases in this folder")
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Also write the tables as Markdown to this file")
+    ] = None,
+) -> None:
+    """Measure every page's server time at each size, on fresh databases.
+
+    SQLite files are made in a temporary folder. Set ENLACE_BENCH_DATABASE_URL to also
+    measure on PostgreSQL: that database is EMPTIED and refilled for each size.
+    """
+    from services.tooling import bench as benchmark
+
+    try:
+        size_list = benchmark.parse_sizes(sizes)
+    except ValueError as error:
+        raise _fail(f"Invalid --sizes: {error}", 2) from None
+    if runs < 1:
+        raise _fail("--runs must be at least 1.", 2)
+    postgres_url = os.environ.get(benchmark.BENCH_DATABASE_ENV) or None
+    if postgres_url and not postgres_url.startswith("postgresql"):
+        raise _fail(f"{benchmark.BENCH_DATABASE_ENV} must be a postgresql:// URL.", 2)
+    if postgres_url and postgres_url.startswith("postgresql://"):
+        postgres_url = "postgresql+psycopg://" + postgres_url.removeprefix("postgresql://")
+    started = time.perf_counter()
+    with _progress_bar() as bar:
+        task = bar.add_task("Benchmark", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        data = benchmark.run_benchmark(
+            sizes=size_list,
+            postgres_url=postgres_url,
+            runs=runs,
+            seed=seed,
+            workdir=workdir,
+            progress=report,
+        )
+    out.write_text(json.dumps(data, indent=2))
+    if markdown is not None:
+        markdown.write_text(benchmark.markdown_tables(data))
+    console.print(benchmark.results_table(data))
+    console.print(benchmark.exports_table(data))
+    missed = [check for check in data["checks"] if not check["met"]]
+    pages = sum(len(result["pages"]) for result in data["results"])
+    console.print(
+        f"Benchmarked {pages} page runs at {', '.join(size_list)} in "
+        f"{time.perf_counter() - started:.0f} s: {len(data['checks']) - len(missed)} of "
+        f"{len(data['checks'])} targets met; results in {out}.",
+        markup=False,
+    )

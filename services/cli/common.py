@@ -1,0 +1,51 @@
+"""What every `enlace` command shares: consoles, plain failures, the database."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.platform import migrate
+from services.platform.db import build_engine, session_scope
+from services.platform.errors import EnlaceError, ImportRejected
+from services.platform.settings import ConfigurationError, get_settings
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a plain message on stderr; raise the result. 2: bad input, 1: refused."""
+    err.print(message, style="bold red", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def database(*, require_schema: bool = True) -> Iterator[Engine]:
+    """The engine of ENLACE_DATABASE_URL; a bad setting or a missing schema is a failure."""
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise fail(str(error), 2) from None
+    engine = build_engine(settings.database_url)
+    try:
+        if require_schema and migrate.current_revision(engine) is None:
+            raise fail("The database has no schema yet: run `enlace db upgrade` first.")
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """A committed session; a domain error becomes a refusal in plain words."""
+    try:
+        with session_scope(engine) as session:
+            yield session
+    except ImportRejected as error:
+        raise fail(f"Not imported: {error}") from None
+    except EnlaceError as error:
+        raise fail(f"Refused: {error}") from None

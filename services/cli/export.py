@@ -1,0 +1,242 @@
+"""`enlace export`: the dashboards' charts and data as files, from the command line.
+
+    enlace export progress --course HT-2018 --format png --out completion.png
+    enlace export progress --course HT-2018 --chart all --format pdf --out pack.pdf
+    enlace export reports --report stage --format csv --out stages.csv
+    enlace export cases --layout ctdc --format xlsx --out cases.xlsx --as manager@example.org
+
+Every export is audited (as the operator "cli", or the account given with --as).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from sqlmodel import Session, select
+
+from models import Course, UserAccount
+from models.enums import EnrollmentStatus
+from services.cases import microdata
+from services.cases import records as cases
+from services.cli.common import console, database, fail, unit_of_work
+from services.platform import users
+from services.platform.errors import PermissionDenied
+from services.reporting import progress, reports
+from services.reporting.charts import IMAGE_FORMATS, ExportFile
+
+export_app = typer.Typer(
+    help="Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class FileFormat(StrEnum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+    csv = "csv"
+    xlsx = "xlsx"
+    zip = "zip"
+
+
+class ProgressItem(StrEnum):
+    completion = "completion"
+    modules = "modules"
+    completions = "completions"
+    countries = "countries"
+    at_risk = "at_risk"
+    all = "all"
+
+
+class ReportItem(StrEnum):
+    stage = "stage"
+    situation = "situation"
+    country = "country"
+    month = "month"
+    all = "all"
+
+
+class CaseLayout(StrEnum):
+    htcds = "htcds"
+    ctdc = "ctdc"
+
+
+class DataFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    with database() as engine, unit_of_work(engine) as session:
+        yield session
+
+
+def _actor(session: Session, email: str | None) -> UserAccount:
+    if not email:
+        return users.system_actor()
+    account = users.find_by_email(session, email)
+    if account is None:
+        raise fail(f"No account for {email}.", 2)
+    return account
+
+
+def _check_format(item: str, fmt: FileFormat, tables: tuple[str, ...]) -> None:
+    """Exit 2 with a plain message when the item cannot be written in that format."""
+    if item == "all" and fmt not in (FileFormat.pdf, FileFormat.zip):
+        raise fail("--chart all / --report all writes a pack: use --format pdf or zip.", 2)
+    if item != "all" and fmt == FileFormat.zip:
+        raise fail("--format zip writes every file: use it with all.", 2)
+    if item in tables and fmt.value in IMAGE_FORMATS:
+        raise fail(f"{item} is a table: use --format csv or xlsx.", 2)
+
+
+def _write(file: ExportFile, out: Path) -> None:
+    try:
+        out.write_bytes(file.data)
+    except OSError as error:
+        raise fail(f"Cannot write {out}: {error.strerror}", 2) from None
+    console.print(
+        f"Wrote {out} ({file.mime}, {len(file.data) / 1024:.0f} KB); the export is audited.",
+        markup=False,
+        highlight=False,
+    )
+
+
+@export_app.command("progress")
+def export_progress(
+    course: Annotated[str, typer.Option(help="Course code, e.g. HT-2018")],
+    format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    out: Annotated[Path, typer.Option(help="File to write")],
+    chart: Annotated[
+        ProgressItem | None,
+        typer.Option(help="What to export (default: completion; all with zip)"),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Only participants of this country (ISO alpha-2)")
+    ] = None,
+    status: Annotated[EnrollmentStatus | None, typer.Option(help="Enrollment status")] = None,
+    enrolled_from: Annotated[
+        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="Enrolled on/after")
+    ] = None,
+    enrolled_to: Annotated[
+        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Enrolled on/before")
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Day that decides who is behind (today)"),
+    ] = None,
+    as_account: Annotated[
+        str | None, typer.Option("--as", help="Export as this account (audited as them)")
+    ] = None,
+) -> None:
+    """A chart of the progress-by-country dashboard (PNG, SVG, PDF), its data (CSV, XLSX),
+    or with --chart all the report pack (one PDF, or a ZIP of every file)."""
+    item = chart or (ProgressItem.all if format == FileFormat.zip else ProgressItem.completion)
+    _check_format(item.value, format, progress.TABLES)
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise fail(f"--country must be a two-letter ISO code, not {country!r}.", 2)
+    filters = progress.ProgressFilters(
+        enrolled_from=enrolled_from.date() if enrolled_from else None,
+        enrolled_to=enrolled_to.date() if enrolled_to else None,
+        country=country.upper() if country else None,
+        status=status,
+    )
+    with _session() as session, Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Reading progress", total=2)
+        course_id = session.exec(select(Course.id).where(Course.code == course)).first()
+        if course_id is None:
+            raise fail(f"No course with the code {course}.", 2)
+        actor = _actor(session, as_account)
+        board = progress.progress_dashboard(
+            session=session,
+            actor=actor,
+            course_id=course_id,
+            filters=filters,
+            today=as_of.date() if as_of else date.today(),
+        )
+        if board.selection.enrolled == 0:
+            raise fail("Nobody matches: the course has no enrollments, or the filters none.")
+        bar.update(task, advance=1, description="Rendering")
+        try:
+            if item == ProgressItem.all:
+                file = progress.export_pack(
+                    session=session, actor=actor, dashboard=board, fmt=format.value
+                )
+            else:
+                file = progress.export_item(
+                    session=session, actor=actor, dashboard=board, item=item.value, fmt=format.value
+                )
+        except ValueError:
+            raise fail(f"Nothing to draw for {item.value} with these filters.") from None
+        bar.update(task, advance=1)
+    _write(file, out)
+
+
+@export_app.command("reports")
+def export_reports(
+    format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    out: Annotated[Path, typer.Option(help="File to write")],
+    report: Annotated[
+        ReportItem | None, typer.Option(help="Which report (default: stage; all with zip)")
+    ] = None,
+    as_account: Annotated[
+        str | None, typer.Option("--as", help="Export as this account (audited as them)")
+    ] = None,
+) -> None:
+    """A referral statistics chart or its data, small counts suppressed; --report all: the
+    pack (one PDF, or a ZIP of every file)."""
+    item = report or (ReportItem.all if format == FileFormat.zip else ReportItem.stage)
+    _check_format(item.value, format, ())
+    with _session() as session:
+        actor = _actor(session, as_account)
+        every = reports.referral_reports(session=session, actor=actor)
+        if item == ReportItem.all:
+            file = reports.export_reports_pack(
+                session=session, actor=actor, reports=every, fmt=format.value
+            )
+        else:
+            file = reports.export_report(
+                session=session, actor=actor, reports=every, name=item.value, fmt=format.value
+            )
+    _write(file, out)
+
+
+@export_app.command("cases")
+def export_cases(
+    layout: Annotated[CaseLayout, typer.Option(help="Column names and codes: HTCDS or CTDC")],
+    format: Annotated[DataFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    out: Annotated[Path, typer.Option(help="File to write")],
+    as_account: Annotated[
+        str | None, typer.Option("--as", help="Export as this account (audited as them)")
+    ] = None,
+) -> None:
+    """Case microdata, one row per case: full rows for case workers (the command line acts as
+    an admin); k-anonymous rows for managers (ENLACE_MICRODATA_K), generalised then withheld."""
+    with _session() as session, Progress(console=console, transient=True) as bar:
+        task = bar.add_task("Reading cases", total=2)
+        actor = _actor(session, as_account)
+        try:
+            data = cases.case_microdata(
+                session=session, actor=actor, layout=layout.value, file_format=format.value
+            )
+        except PermissionDenied as error:
+            raise fail(f"Refused: {error}") from None
+        bar.update(task, advance=1, description="Writing")
+        file = microdata.microdata_file(data, format.value)
+        bar.update(task, advance=1)
+    _write(file, out)
+    if data.deidentified:
+        summary = (
+            f"{len(data.frame)} of {data.records} cases, k-anonymous (k={data.k}): "
+            f"{data.generalised} rows generalised, {data.withheld} withheld."
+        )
+    else:
+        summary = f"{len(data.frame)} cases, full rows (handle as case data)."
+    console.print(summary, markup=False, highlight=False)

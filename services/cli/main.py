@@ -1,0 +1,280 @@
+"""The `enlace` command line: database, demo data, accounts and the local demo."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.progress import Progress
+from rich.table import Table
+
+from models import UserAccountCreate, UserAccountUpdate
+from models.enums import Language, Role
+from services.cli import bench as cli_bench
+from services.cli import serve as cli_serve
+from services.cli.common import console, database, fail, unit_of_work
+from services.cli.courses import courses_app, import_app
+from services.cli.export import export_app
+from services.cli.retention import retention_app
+from services.platform import migrate, users
+from services.platform.db import build_engine, session_scope
+from services.platform.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
+from services.platform.validation import messages
+
+app = typer.Typer(
+    help=(
+        "Enlace: course enrollment, progress by country and case referrals.\n\n"
+        "Start with `enlace demo` to run the app locally with demo data and demo sign-in. "
+        "Settings come from ENLACE_* environment variables (see README)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+seed_app = typer.Typer(help="Fill the database with data.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts that may sign in, and their roles.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(seed_app, name="seed")
+app.add_typer(users_app, name="users")
+app.add_typer(export_app, name="export")
+app.add_typer(courses_app, name="courses")
+app.add_typer(import_app, name="import")
+app.add_typer(retention_app, name="retention")
+seed_app.command("scale")(cli_bench.seed_scale)
+app.command("bench")(cli_bench.bench)
+app.command("serve")(cli_serve.serve)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the schema to the latest migration."""
+    with database(require_schema=False) as engine:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        after = migrate.current_revision(engine)
+    url = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        console.print(f"Schema already up to date ({after}) on {url}.", markup=False)
+    else:
+        console.print(f"Schema upgraded {before or 'empty'} → {after} on {url}.", markup=False)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    with database(require_schema=False) as engine:
+        console.print(migrate.current_revision(engine) or "empty (no schema)", markup=False)
+
+
+@seed_app.command("demo")
+def seed_demo() -> None:
+    """Add the demo data (idempotent: running it again adds nothing)."""
+    from services.tooling.seed import seed_demo as run_seed
+
+    with database() as engine:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Seeding demo data", total=None)
+
+            def report(step: str, done: int, total: int) -> None:
+                progress.update(task, description=step, completed=done, total=total)
+
+            with unit_of_work(engine) as session:
+                created = run_seed(session=session, progress=report)
+    if not any(created.values()):
+        console.print("Demo data already present: nothing added.")
+        return
+    summary = ", ".join(f"{count} {table}" for table, count in created.items() if count)
+    console.print(f"Demo data added: {summary}.", markup=False)
+
+
+@users_app.command("add")
+def users_add(
+    email: str,
+    role: Annotated[Role, typer.Option(help="officer, coordinator, manager or admin")],
+    country: Annotated[
+        str | None, typer.Option(help="ISO 3166-1 alpha-2 code; required for officers")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    language: Annotated[Language, typer.Option(help="Preferred language")] = Language.en,
+) -> None:
+    """Give a person access with a role (the first admin is created this way)."""
+    try:
+        user_in = UserAccountCreate(
+            email=email,
+            role=role,
+            country=country,
+            display_name=name,
+            preferred_language=language,
+        )
+    except ValidationError as error:
+        problems = "; ".join(messages(error))
+        raise fail(f"Invalid account: {problems}", 2) from None
+    with database() as engine:
+        with unit_of_work(engine) as session:
+            account = users.add_user(session=session, actor=users.system_actor(), user_in=user_in)
+    where = f" ({account.country})" if account.country else ""
+    console.print(f"Added {account.email} as {account.role}{where}.", markup=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List every account with its role, country and status."""
+    with database() as engine:
+        with unit_of_work(engine) as session:
+            accounts = users.list_users(session=session, actor=users.system_actor())
+    table = Table("email", "name", "role", "country", "active")
+    for account in accounts:
+        table.add_row(
+            account.email,
+            account.display_name,
+            str(account.role),
+            account.country or "",
+            "yes" if account.is_active else "no",
+        )
+    console.print(table)
+    console.print(f"{len(accounts)} accounts.")
+
+
+@users_app.command("set")
+def users_set(
+    email: str,
+    role: Annotated[Role | None, typer.Option(help="New role")] = None,
+    country: Annotated[str | None, typer.Option(help="New country (ISO alpha-2)")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--deactivate", help="Restore or remove access")
+    ] = None,
+) -> None:
+    """Change a person's role or country, or deactivate the account."""
+    try:
+        update = UserAccountUpdate.model_validate(
+            {
+                k: v
+                for k, v in {"role": role, "country": country, "is_active": active}.items()
+                if v is not None
+            }
+        )
+    except ValidationError as error:
+        problems = "; ".join(messages(error))
+        raise fail(f"Invalid change: {problems}", 2) from None
+    with database() as engine:
+        with unit_of_work(engine) as session:
+            account = users.find_by_email(session, email)
+            if account is None or account.id is None:
+                raise fail(f"No account for {email}.")
+            users.update_user(
+                session=session,
+                actor=users.system_actor(),
+                account_id=account.id,
+                user_in=update,
+            )
+    console.print(f"Updated {email}.", markup=False)
+
+
+@users_app.command("sign-out")
+def users_sign_out(email: str) -> None:
+    """Sign a person out everywhere: every browser of theirs is signed out at its next click."""
+    with database() as engine:
+        with unit_of_work(engine) as session:
+            account = users.find_by_email(session, email)
+            if account is None or account.id is None:
+                raise fail(f"No account for {email}.")
+            users.end_sessions(session=session, actor=users.system_actor(), account_id=account.id)
+    console.print(f"{email} is signed out everywhere.", markup=False)
+
+
+@app.command("demo")
+def run_demo(
+    port: Annotated[int, typer.Option(help="Port of the app")] = 8501,
+    provider_port: Annotated[int, typer.Option(help="Port of the local sign-in provider")] = 9400,
+) -> None:
+    """Run the app locally: migrate, seed demo data if empty, start demo sign-in and the app."""
+    import logging
+    import warnings
+
+    # The test provider's own dependencies warn about deprecations that are not ours to fix.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from services.tooling import demo  # the test provider is imported only for the demo
+    from services.tooling.seed import seed_demo as run_seed
+
+    os.environ["ENLACE_DEMO_MODE"] = "true"
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise fail(str(error), 2) from None
+    engine = build_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        if not users.list_users(session=session, actor=users.system_actor()):
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Seeding demo data", total=None)
+                created = run_seed(
+                    session=session,
+                    progress=lambda step, done, total: progress.update(
+                        task, description=step, completed=done, total=total
+                    ),
+                )
+            console.print(f"Demo data added ({sum(created.values())} rows).")
+        accounts = [
+            (a.email, a.display_name)
+            for a in users.list_users(session=session, actor=users.system_actor())
+        ]
+    engine.dispose()
+    secrets_file = demo.write_secrets(
+        DATA_DIR / "demo-secrets.toml", app_port=port, provider_port=provider_port
+    )
+    try:
+        provider = demo.serve_provider(settings, port=provider_port, accounts=accounts)
+        server = provider.__enter__()
+    except (demo.DemoRefused, OSError) as error:
+        raise fail(f"Cannot start the demo sign-in provider: {error}") from None
+    command = [
+        sys.executable,
+        "-m",
+        "services.ui.server",
+        "--port",
+        str(port),
+        "--address",
+        "localhost",
+        "--secrets",
+        str(secrets_file),
+    ]
+    app_process = subprocess.Popen(command, cwd=PROJECT_ROOT)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/_stcore/health", app_process)
+        console.print(
+            f"\nEnlace is running at http://localhost:{port}  (Ctrl+C to stop)\n"
+            f"Demo sign-in provider on http://127.0.0.1:{server.server_port}: click a demo "
+            "account, or type an address such as officer.ar@enlace.test.",
+            markup=False,
+        )
+        app_process.wait()
+    except KeyboardInterrupt:
+        console.print("Stopping.")
+    finally:
+        app_process.terminate()
+        app_process.wait(timeout=10)
+        provider.__exit__(None, None, None)
+
+
+def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise fail("The app stopped while starting; see the messages above.")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise fail(f"The app did not answer at {url} within {timeout:.0f} s.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,64 @@
+"""`enlace serve`: the production start. Every setting is checked before a port is bound."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.cli.common import console, fail
+from services.platform.auth_config import auth_secrets_problem, load_secrets
+from services.platform.db import build_engine
+from services.platform.settings import PROJECT_ROOT, ConfigurationError, get_settings
+from services.ui import server
+
+DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on", min=1, max=65535)] = 8501,
+    address: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0: every interface)")
+    ] = "127.0.0.1",
+    secrets: Annotated[
+        Path, typer.Option(help="The secrets.toml with the [auth] section")
+    ] = DEFAULT_SECRETS,
+) -> None:
+    """Serve Enlace to its users (headless, XSRF protection on, no usage statistics).
+
+    Refuses to start, with one line naming the problem, when a setting or the [auth] secrets
+    are missing, an example, too weak or point at the demo provider.
+    """
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise fail(str(error), 2) from None
+    if settings.demo_mode:
+        raise fail(
+            "Configuration error: ENLACE_DEMO_MODE is for `enlace demo`; "
+            "`enlace serve` signs people in with your organisation's provider",
+            2,
+        )
+    try:
+        auth = load_secrets(secrets).get("auth")
+    except ValueError as error:
+        raise fail(str(error), 2) from None
+    problem = auth_secrets_problem(auth, settings)
+    if problem:
+        raise fail(f"{problem} (in {secrets})", 2)
+    engine = build_engine(settings.database_url)
+    url = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as error:
+        reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or [""])[0]
+        raise fail(f"Cannot reach the database at {url}: {reason}") from None
+    finally:
+        engine.dispose()
+    console.print(
+        f"Enlace ({settings.environment}) on http://{address}:{port}, database {url}, "
+        f"sign-in settings from {secrets}.",
+        markup=False,
+    )
+    server.run(port=port, address=address, secrets_files=[secrets])

@@ -1,0 +1,1 @@
+"""Courses: the catalog, modules, participants and enrollments, and imports (Moodle, CSV, XLSX)."""

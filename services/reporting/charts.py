@@ -1,0 +1,161 @@
+"""Charts to files: PNG, SVG and PDF rendered offline with vl-convert, and report packs.
+
+Every file says what it is: the chart's title with the active filters, the date and the
+data source as its subtitle; a report pack adds a cover with the same lines.
+"""
+
+import contextvars
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import vl_convert
+
+from services.platform.i18n import _, get_language, set_language
+from services.reporting.export import ExportInfo, to_csv, to_xlsx
+
+IMAGE_FORMATS = ("png", "svg", "pdf")
+DATA_FORMATS = ("csv", "xlsx")
+PACK_FORMATS = ("pdf", "zip")
+MIME_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+}
+# The Vega-Lite version Altair writes, e.g. "v6.4.1" -> "6.4" (vl-convert wants major.minor).
+VEGA_LITE_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+PNG_SCALE = 2  # sharp enough for a slide or a printed report
+FONT = "Helvetica, Arial, sans-serif"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A file to hand to the person: its name, MIME type and bytes."""
+
+    name: str
+    mime: str
+    data: bytes
+
+
+def slug(text: str) -> str:
+    """A file-name-safe title: "Completion rate by country" -> "completion-rate-by-country"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "export"
+
+
+def file_name(info: ExportInfo, extension: str) -> str:
+    """'<title>-<YYYY-MM-DD>.<ext>'."""
+    return f"{slug(info.title)}-{info.generated_at:%Y-%m-%d}.{extension}"
+
+
+def caption_lines(info: ExportInfo) -> list[str]:
+    """The filters, then the date and source, one short line each (a chart's subtitle)."""
+    lines = [f"{name}: {value}" for name, value in info.filters.items()]
+    lines.append(
+        _("Generated {date} · Source: {source}").format(
+            date=info.generated_at.strftime("%Y-%m-%d %H:%M UTC"), source=info.source
+        )
+    )
+    return lines
+
+
+def captioned(chart: alt.TopLevelMixin, info: ExportInfo) -> alt.TopLevelMixin:
+    """The chart titled with info.title, the filters, date and source as its subtitle."""
+    title = alt.TitleParams(
+        text=info.title, subtitle=caption_lines(info), anchor="start", subtitleColor="#444444"
+    )
+    return chart.properties(title=title)
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    spec = chart.to_dict()
+    spec.setdefault("background", "white")
+    config = spec.setdefault("config", {})
+    config.setdefault("font", FONT)
+    return spec
+
+
+def render(chart: alt.TopLevelMixin, fmt: str) -> bytes:
+    """The chart as PNG, SVG or PDF bytes, rendered offline (no browser, no network)."""
+    spec = _spec(chart)
+    if fmt == "png":
+        return bytes(
+            vl_convert.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=PNG_SCALE)
+        )
+    if fmt == "svg":
+        return vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION).encode("utf-8")
+    if fmt == "pdf":
+        return bytes(vl_convert.vegalite_to_pdf(spec, vl_version=VEGA_LITE_VERSION))
+    raise ValueError(f"unknown chart format {fmt!r}; use one of {', '.join(IMAGE_FORMATS)}")
+
+
+def chart_file(chart: alt.TopLevelMixin, info: ExportInfo, fmt: str) -> ExportFile:
+    """One chart as a captioned PNG/SVG/PDF file."""
+    return ExportFile(file_name(info, fmt), MIME_TYPES[fmt], render(captioned(chart, info), fmt))
+
+
+def data_file(frame: pd.DataFrame, info: ExportInfo, fmt: str) -> ExportFile:
+    """A chart's data as CSV or XLSX (title, filters, date, source; formulas neutralised)."""
+    if fmt == "csv":
+        data = to_csv(frame, info)
+    elif fmt == "xlsx":
+        data = to_xlsx(frame, info)
+    else:
+        raise ValueError(f"unknown data format {fmt!r}; use one of {', '.join(DATA_FORMATS)}")
+    return ExportFile(file_name(info, fmt), MIME_TYPES[fmt], data)
+
+
+def _cover(info: ExportInfo) -> alt.Chart:
+    """A chart with no axes that prints the report's title, filters, date and source."""
+    lines = pd.DataFrame({"line": caption_lines(info), "row": range(len(caption_lines(info)))})
+    return (
+        alt.Chart(lines, title=alt.TitleParams(info.title, fontSize=18, anchor="start"))
+        .mark_text(align="left", baseline="top", fontSize=12)
+        .encode(
+            y=alt.Y("row:O", axis=None),
+            text="line:N",
+        )
+        .properties(width=600, height=18 * len(lines))
+    )
+
+
+def report_pdf(charts: Sequence[alt.TopLevelMixin], info: ExportInfo) -> ExportFile:
+    """One PDF: a cover with the title and active filters, then every chart below it."""
+    drawn: list[Any] = list(charts)
+    pack = alt.vconcat(_cover(info), *drawn, spacing=40).resolve_scale(color="independent")
+    return ExportFile(file_name(info, "pdf"), MIME_TYPES["pdf"], render(pack, "pdf"))
+
+
+def report_zip(files: Sequence[ExportFile], info: ExportInfo) -> ExportFile:
+    """A ZIP of the given files plus README.txt with the title, filters, date and source."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        about = "\n".join(f"{name}: {value}" for name, value in info.header_lines())
+        archive.writestr("README.txt", about + "\n")
+        for file in files:
+            archive.writestr(file.name, file.data)
+    return ExportFile(file_name(info, "zip"), MIME_TYPES["zip"], buffer.getvalue())
+
+
+def deferred(build: Callable[..., bytes], *args: Any, **kwargs: Any) -> Callable[[], bytes]:
+    """`build(*args, **kwargs)` to run later (a download button's click, on a server thread)
+    in the language of the person who asked for it."""
+    language = get_language()
+
+    def run() -> bytes:
+        def in_language() -> bytes:
+            set_language(language)
+            return build(*args, **kwargs)
+
+        return contextvars.copy_context().run(in_language)
+
+    return run

@@ -1,0 +1,1 @@
+"""What only the Streamlit app uses: cached resources and reads (runtime), the web server."""
