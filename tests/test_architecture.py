@@ -1,0 +1,77 @@
+"""The import rules of ARCHITECTURE.md, checked on every module's imports (AST, not regex)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (function-level imports included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def layer(path: Path) -> str:
+    """services.<package> for a service module, else the top-level folder (or app.py)."""
+    parts = path.relative_to(ROOT).parts
+    if parts[0] == "services" and len(parts) > 2:
+        return f"services.{parts[1]}"
+    return parts[0]
+
+
+# Imports each layer may not make: prefixes of module names.
+OUTER = ("streamlit", "services.ui", "services.cli", "services.tooling", "pages")
+FORBIDDEN = {
+    "models": ("services", "streamlit", "pages"),
+    # What every domain uses never reaches up into a domain.
+    "services.platform": (*OUTER, "services.courses", "services.cases", "services.reporting"),
+    "services.courses": (*OUTER, "services.cases", "services.reporting"),
+    "services.cases": OUTER,
+    "services.reporting": OUTER,
+    "services.ui": ("services.cli", "services.tooling"),
+    "services.tooling": ("services.cli",),
+    "services.cli": ("streamlit",),
+    # Pages and the router call services; they never hold sessions or write SQL.
+    "pages": ("sqlmodel", "sqlalchemy", "services.db", "services.cli", "services.tooling"),
+    "app.py": ("sqlmodel", "sqlalchemy", "services.db", "services.cli", "services.tooling"),
+}
+
+FILES = sorted(
+    path
+    for folder in ("models", "services", "pages")
+    for path in (ROOT / folder).rglob("*.py")
+) + [ROOT / "app.py"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_module_imports_only_what_its_layer_may(path: Path):
+    forbidden = FORBIDDEN.get(layer(path), ())
+    broken = sorted(
+        module
+        for module in imported_modules(path)
+        if any(module == prefix or module.startswith(prefix + ".") for prefix in forbidden)
+    )
+    assert broken == [], f"{path.relative_to(ROOT)} ({layer(path)}) imports {broken}"
+
+
+def test_every_service_module_belongs_to_a_package_with_rules():
+    loose = [p.name for p in (ROOT / "services").glob("*.py") if p.name != "__init__.py"]
+    assert loose == []
+    packages = {p.name for p in (ROOT / "services").iterdir() if (p / "__init__.py").exists()}
+    assert {f"services.{name}" for name in packages} <= set(FORBIDDEN)
+
+
+def test_the_rules_catch_a_forbidden_import(tmp_path: Path):
+    """The checker itself: a page that opens a session is caught."""
+    page = tmp_path / "page.py"
+    page.write_text("from sqlmodel import Session\nimport streamlit as st\n")
+    assert "sqlmodel.Session" in imported_modules(page)
