@@ -17,22 +17,6 @@ from services.ui import runtime
 from services.ui.runtime import current_actor, db_session
 
 COUNTRY_CODES = ["AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE"]
-AUDIT_ACTIONS = [
-    "sign_in",
-    "sign_out",
-    "sessions_ended",
-    "access_requested",
-    "access_denied",
-    "account_created",
-    "account_updated",
-    "case_created",
-    "case_read",
-    "case_erased",
-    "case_anonymised",
-    "retention_applied",
-    "export",
-]
-
 actor = current_actor()
 st.title(_("Admin"))
 tab_users, tab_requests, tab_orgs, tab_audit, tab_erasure = st.tabs(
@@ -205,8 +189,8 @@ with tab_orgs:
 with tab_audit:
     action_filter = st.selectbox(
         _("Action"),
-        ["", *AUDIT_ACTIONS],
-        format_func=lambda action: action or _("All"),
+        [None, *sorted(audit.AuditAction, key=lambda action: _(action.label))],
+        format_func=lambda action: _("All") if action is None else _(action.label),
         key="audit_action",
     )
     with db_session() as session:
@@ -220,7 +204,7 @@ with tab_audit:
                 {
                     _("When"): e.created_at,
                     _("Who"): e.actor_email,
-                    _("Action"): e.action,
+                    _("Action"): audit.action_label(e.action),
                     _("Record"): f"{e.entity} {e.entity_id}".strip(),
                     _("Changes"): str(e.changes) if e.changes else "",
                 }

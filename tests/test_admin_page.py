@@ -63,3 +63,16 @@ def test_admin_signs_a_person_out_everywhere_and_their_open_session_ends(demo_db
     officer.run()  # the officer's next click, same cookie
     assert "sign_out" not in [button.key for button in officer.button]
     assert "You are signed out" in officer.info[0].value
+
+
+def test_the_audit_filter_offers_every_action_in_words(demo_db):
+    from services.platform.audit import AuditAction
+
+    at = open_admin()
+    box = at.selectbox(key="audit_action")
+    assert len(box.options) == len(AuditAction) + 1
+    assert "Case moved to another stage" in box.options
+    box.select(AuditAction.sign_in).run()
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    assert set(shown["Action"]) == {"Signed in"}  # at least the admin's own sign-in

@@ -46,9 +46,7 @@ FORBIDDEN = {
 }
 
 FILES = sorted(
-    path
-    for folder in ("models", "services", "pages")
-    for path in (ROOT / folder).rglob("*.py")
+    path for folder in ("models", "services", "pages") for path in (ROOT / folder).rglob("*.py")
 ) + [ROOT / "app.py"]
 
 

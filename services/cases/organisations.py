@@ -26,7 +26,7 @@ def add_organisation(
     audit.record(
         session,
         actor=actor,
-        action="organisation_created",
+        action=audit.AuditAction.organisation_created,
         entity="organisation",
         entity_id=organisation.id,
         changes=audit.diff({}, organisation_in.model_dump(mode="json")),
@@ -54,7 +54,7 @@ def update_organisation(
     audit.record(
         session,
         actor=actor,
-        action="organisation_updated",
+        action=audit.AuditAction.organisation_updated,
         entity="organisation",
         entity_id=organisation.id,
         changes=audit.diff(before, data),

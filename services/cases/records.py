@@ -249,7 +249,7 @@ def create_case(
     audit.record(
         session,
         actor=actor,
-        action="case_created",
+        action=audit.AuditAction.case_created,
         entity=ENTITY,
         entity_id=case.id,
         changes=audit.diff({}, snapshot),
@@ -283,7 +283,7 @@ def add_note(
     audit.record(
         session,
         actor=actor,
-        action="case_note_added",
+        action=audit.AuditAction.case_note_added,
         entity=ENTITY,
         entity_id=case_id,
         changes=audit.diff(
@@ -450,7 +450,7 @@ def update_assessment(
     audit.record(
         session,
         actor=actor,
-        action="case_assessment_updated",
+        action=audit.AuditAction.case_assessment_updated,
         entity=ENTITY,
         entity_id=case.id,
         changes=audit.diff(
@@ -535,7 +535,7 @@ def assign_case(
     audit.record(
         session,
         actor=actor,
-        action="case_assigned",
+        action=audit.AuditAction.case_assigned,
         entity=ENTITY,
         entity_id=case.id,
         changes=audit.diff(
@@ -600,7 +600,7 @@ def move_stage(
     audit.record(
         session,
         actor=actor,
-        action="case_stage_moved",
+        action=audit.AuditAction.case_stage_moved,
         entity=ENTITY,
         entity_id=case.id,
         changes=audit.diff(
@@ -683,7 +683,7 @@ def refer_case(
     audit.record(
         session,
         actor=actor,
-        action="case_referral_sent",
+        action=audit.AuditAction.case_referral_sent,
         entity="case_referral",
         entity_id=referral.id,
         changes=audit.diff(
@@ -702,7 +702,7 @@ def refer_case(
         audit.record(
             session,
             actor=actor,
-            action="case_consent_overridden",
+            action=audit.AuditAction.case_consent_overridden,
             entity=ENTITY,
             entity_id=case.id,
             changes=audit.diff({}, {"consent_override_reason": overridden}),
@@ -759,7 +759,7 @@ def answer_referral(
     audit.record(
         session,
         actor=actor,
-        action="case_referral_answered",
+        action=audit.AuditAction.case_referral_answered,
         entity="case_referral",
         entity_id=referral.id,
         changes=audit.diff(
@@ -823,7 +823,7 @@ def record_return(
     audit.record(
         session,
         actor=actor,
-        action="case_return_recorded",
+        action=audit.AuditAction.case_return_recorded,
         entity=ENTITY,
         entity_id=case.id,
         changes=audit.diff(
@@ -1183,7 +1183,13 @@ def get_case(
     who = _party(session=session, actor=actor, case=case)
     assignee = session.get(UserAccount, case.assigned_to_id) if case.assigned_to_id else None
     if audit_read:
-        audit.record(session, actor=actor, action="case_read", entity=ENTITY, entity_id=case.id)
+        audit.record(
+            session,
+            actor=actor,
+            action=audit.AuditAction.case_read,
+            entity=ENTITY,
+            entity_id=case.id,
+        )
         session.commit()
     return CaseDetail(
         case=case,
@@ -1387,7 +1393,7 @@ def case_export(
     audit.record(
         session,
         actor=actor,
-        action="case_export",
+        action=audit.AuditAction.case_export,
         entity=ENTITY,
         changes={
             "layout": layout,
@@ -1431,7 +1437,7 @@ def case_microdata(
     audit.record(
         session,
         actor=actor,
-        action="export",
+        action=audit.AuditAction.export,
         entity=ENTITY,
         entity_id=layout,
         changes={

@@ -227,7 +227,7 @@ def _record(
     session: Session,
     *,
     actor: UserAccount,
-    action: str,
+    action: audit.AuditAction,
     case: ReferralCase,
     done: Anonymised,
     extra: dict[str, Any] | None = None,
@@ -292,7 +292,9 @@ def apply_retention(
         )
         for case in session.exec(statement).all():
             done = _anonymise(session, case, now)
-            _record(session, actor=actor, action="case_anonymised", case=case, done=done)
+            _record(
+                session, actor=actor, action=audit.AuditAction.case_anonymised, case=case, done=done
+            )
             total.add(done)
         session.commit()
         finished += len(batch)
@@ -301,7 +303,7 @@ def apply_retention(
     audit.record(
         session,
         actor=actor,
-        action="retention_applied",
+        action=audit.AuditAction.retention_applied,
         entity=ENTITY,
         changes={
             "retention_years": years,
@@ -341,7 +343,7 @@ def erase_case(
     _record(
         session,
         actor=actor,
-        action="case_erased",
+        action=audit.AuditAction.case_erased,
         case=case,
         done=done,
         extra=audit.diff({}, {"reason": reason}),

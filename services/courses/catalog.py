@@ -205,7 +205,7 @@ def create_course(
         audit.record(
             session,
             actor=actor,
-            action="course_created",
+            action=audit.AuditAction.course_created,
             entity="course",
             entity_id=course.id,
             changes=audit.diff(
@@ -313,7 +313,7 @@ def create_participant(
         audit.record(
             session,
             actor=actor,
-            action="participant_created",
+            action=audit.AuditAction.participant_created,
             entity="participant",
             entity_id=participant.id,
             changes=audit.diff({}, {"email": participant.email, "country": participant.country}),
@@ -367,7 +367,7 @@ def enroll(
         audit.record(
             session,
             actor=actor,
-            action="enrollment_created",
+            action=audit.AuditAction.enrollment_created,
             entity="enrollment",
             entity_id=enrollment.id,
             changes=audit.diff(
@@ -673,7 +673,7 @@ def update_course(
         audit.record(
             session,
             actor=actor,
-            action="course_updated",
+            action=audit.AuditAction.course_updated,
             entity="course",
             entity_id=course.id,
             changes=recorded,
@@ -697,7 +697,9 @@ def archive_course(
     audit.record(
         session,
         actor=actor,
-        action="course_archived" if archived else "course_restored",
+        action=(
+            audit.AuditAction.course_archived if archived else audit.AuditAction.course_restored
+        ),
         entity="course",
         entity_id=course.id,
         changes=audit.diff({"archived_at": before}, {"archived_at": course.archived_at}),
@@ -784,7 +786,7 @@ def save_modules(
             audit.record(
                 session,
                 actor=actor,
-                action="module_created",
+                action=audit.AuditAction.module_created,
                 entity="module",
                 entity_id=module.id,
                 changes=audit.diff({}, {**values, "course_id": course_id}),
@@ -800,7 +802,7 @@ def save_modules(
             audit.record(
                 session,
                 actor=actor,
-                action="module_updated",
+                action=audit.AuditAction.module_updated,
                 entity="module",
                 entity_id=module.id,
                 changes=recorded,
@@ -854,7 +856,7 @@ def add_participant_to_course(
             audit.record(
                 session,
                 actor=actor,
-                action="participant_created",
+                action=audit.AuditAction.participant_created,
                 entity="participant",
                 entity_id=participant.id,
                 changes=audit.diff(
@@ -870,7 +872,7 @@ def add_participant_to_course(
         audit.record(
             session,
             actor=actor,
-            action="enrollment_created",
+            action=audit.AuditAction.enrollment_created,
             entity="enrollment",
             entity_id=enrollment.id,
             changes=audit.diff(
@@ -936,7 +938,7 @@ def update_participant(
     audit.record(
         session,
         actor=actor,
-        action="participant_updated",
+        action=audit.AuditAction.participant_updated,
         entity="participant",
         entity_id=participant.id,
         changes=recorded,
@@ -1017,7 +1019,7 @@ def change_enrollment_status(
     audit.record(
         session,
         actor=actor,
-        action="enrollment_status_changed",
+        action=audit.AuditAction.enrollment_status_changed,
         entity="enrollment",
         entity_id=enrollment.id,
         changes=changes,
@@ -1216,7 +1218,7 @@ def save_progress(
         audit.record(
             session,
             actor=actor,
-            action="progress_updated",
+            action=audit.AuditAction.progress_updated,
             entity="module_progress",
             entity_id=progress.id,
             changes={
@@ -1233,7 +1235,7 @@ def save_progress(
         audit.record(
             session,
             actor=actor,
-            action="enrollment_updated",
+            action=audit.AuditAction.enrollment_updated,
             entity="enrollment",
             entity_id=enrollment_id,
             changes=audit.diff({"final_grade": enrollment.final_grade}, {"final_grade": grade}),

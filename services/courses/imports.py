@@ -1472,7 +1472,7 @@ def _write(
             audit.record(
                 session,
                 actor=actor,
-                action="participant_updated",
+                action=audit.AuditAction.participant_updated,
                 entity="participant",
                 entity_id=write.participant.id,
                 changes={
@@ -1486,7 +1486,7 @@ def _write(
         audit.record(
             session,
             actor=actor,
-            action="participant_created",
+            action=audit.AuditAction.participant_created,
             entity="participant",
             entity_id=participant.id,
             changes={
@@ -1514,7 +1514,7 @@ def _write(
             audit.record(
                 session,
                 actor=actor,
-                action="enrollment_updated",
+                action=audit.AuditAction.enrollment_updated,
                 entity="enrollment",
                 entity_id=write.enrollment.id,
                 changes={**audit.diff(previous, write.enrollment_values), "source": [None, source]},
@@ -1530,7 +1530,7 @@ def _write(
         audit.record(
             session,
             actor=actor,
-            action="enrollment_created",
+            action=audit.AuditAction.enrollment_created,
             entity="enrollment",
             entity_id=new_enrollment.id,
             changes={
@@ -1571,7 +1571,7 @@ def _write(
         audit.record(
             session,
             actor=actor,
-            action="progress_updated",
+            action=audit.AuditAction.progress_updated,
             entity="module_progress",
             entity_id=progress.id,
             changes={
@@ -1585,7 +1585,7 @@ def _write(
         audit.record(
             session,
             actor=actor,
-            action="import_applied",
+            action=audit.AuditAction.import_applied,
             entity="course",
             entity_id=preview.course_id,
             changes={

@@ -2,12 +2,115 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from models import AuditEvent, UserAccount
+from services.platform.i18n import N_, _
+
+
+class AuditAction(StrEnum):
+    """Every kind of audit event: the stored value, and a label for the admin's audit log."""
+
+    sign_in = "sign_in"
+    sign_out = "sign_out"
+    sessions_ended = "sessions_ended"
+    access_requested = "access_requested"
+    access_denied = "access_denied"
+    account_created = "account_created"
+    account_updated = "account_updated"
+    account_bootstrapped = "account_bootstrapped"
+    account_provisioned = "account_provisioned"
+    organisation_created = "organisation_created"
+    organisation_updated = "organisation_updated"
+    course_created = "course_created"
+    course_updated = "course_updated"
+    course_archived = "course_archived"
+    course_restored = "course_restored"
+    module_created = "module_created"
+    module_updated = "module_updated"
+    participant_created = "participant_created"
+    participant_updated = "participant_updated"
+    enrollment_created = "enrollment_created"
+    enrollment_updated = "enrollment_updated"
+    enrollment_status_changed = "enrollment_status_changed"
+    progress_updated = "progress_updated"
+    import_applied = "import_applied"
+    case_created = "case_created"
+    case_read = "case_read"
+    case_assessment_updated = "case_assessment_updated"
+    case_assigned = "case_assigned"
+    case_stage_moved = "case_stage_moved"
+    case_note_added = "case_note_added"
+    case_referral_sent = "case_referral_sent"
+    case_referral_answered = "case_referral_answered"
+    case_consent_overridden = "case_consent_overridden"
+    case_return_recorded = "case_return_recorded"
+    case_export = "case_export"
+    case_erased = "case_erased"
+    case_anonymised = "case_anonymised"
+    retention_applied = "retention_applied"
+    export = "export"
+    seed_demo = "seed_demo"
+
+    @property
+    def label(self) -> str:
+        """The action in words (mark, translate with _())."""
+        return ACTION_LABELS[self]
+
+
+def action_label(action: str) -> str:
+    """A stored action in the reader's language (an unknown one as stored)."""
+    try:
+        return _(AuditAction(action).label)
+    except ValueError:
+        return action
+
+
+ACTION_LABELS: dict[AuditAction, str] = {
+    AuditAction.sign_in: N_("Signed in"),
+    AuditAction.sign_out: N_("Signed out"),
+    AuditAction.sessions_ended: N_("Signed out everywhere by an administrator"),
+    AuditAction.access_requested: N_("Access requested"),
+    AuditAction.access_denied: N_("Access refused"),
+    AuditAction.account_created: N_("Account created"),
+    AuditAction.account_updated: N_("Account changed"),
+    AuditAction.account_bootstrapped: N_("First administrator account created"),
+    AuditAction.account_provisioned: N_("Account created from the sign-in provider's roles"),
+    AuditAction.organisation_created: N_("Organisation added"),
+    AuditAction.organisation_updated: N_("Organisation changed"),
+    AuditAction.course_created: N_("Course created"),
+    AuditAction.course_updated: N_("Course changed"),
+    AuditAction.course_archived: N_("Course archived"),
+    AuditAction.course_restored: N_("Course restored"),
+    AuditAction.module_created: N_("Module added"),
+    AuditAction.module_updated: N_("Module changed"),
+    AuditAction.participant_created: N_("Participant added"),
+    AuditAction.participant_updated: N_("Participant changed"),
+    AuditAction.enrollment_created: N_("Enrollment added"),
+    AuditAction.enrollment_updated: N_("Enrollment changed"),
+    AuditAction.enrollment_status_changed: N_("Enrollment status changed"),
+    AuditAction.progress_updated: N_("Module progress changed"),
+    AuditAction.import_applied: N_("File imported"),
+    AuditAction.case_created: N_("Case created"),
+    AuditAction.case_read: N_("Case details read"),
+    AuditAction.case_assessment_updated: N_("Case assessment changed"),
+    AuditAction.case_assigned: N_("Case assigned"),
+    AuditAction.case_stage_moved: N_("Case moved to another stage"),
+    AuditAction.case_note_added: N_("Note added to a case"),
+    AuditAction.case_referral_sent: N_("Referral sent"),
+    AuditAction.case_referral_answered: N_("Referral answered"),
+    AuditAction.case_consent_overridden: N_("Referral sent without consent (override)"),
+    AuditAction.case_return_recorded: N_("Return recorded"),
+    AuditAction.case_export: N_("Case list exported"),
+    AuditAction.case_erased: N_("Case data erased on request"),
+    AuditAction.case_anonymised: N_("Case anonymised (retention)"),
+    AuditAction.retention_applied: N_("Retention applied"),
+    AuditAction.export: N_("Data exported"),
+    AuditAction.seed_demo: N_("Demo data added"),
+}
 
 # Values of these fields never reach the audit log in clear: every free-text field of a case,
 # its referrals and its timeline (the log says that one changed, never its text).
@@ -55,7 +158,7 @@ def record(
     session: Session,
     *,
     actor: UserAccount | None,
-    action: str,
+    action: AuditAction,
     entity: str,
     entity_id: object = "",
     changes: dict[str, Any] | None = None,

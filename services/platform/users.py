@@ -18,7 +18,7 @@ from services.platform.access import require_role
 from services.platform.errors import Conflict, NotFound
 from services.platform.settings import Settings
 
-ACCESS_REQUESTED = "access_requested"
+ACCESS_REQUESTED = audit.AuditAction.access_requested
 
 
 def system_actor() -> UserAccount:
@@ -115,7 +115,7 @@ def sign_in(
                 session,
                 actor=None,
                 actor_email=email,
-                action="access_denied",
+                action=audit.AuditAction.access_denied,
                 entity="user_account",
                 entity_id=account.id,
                 changes={"reason": [None, "deactivated"]},
@@ -125,7 +125,11 @@ def sign_in(
     if account.last_login_at is None or issued > _aware(account.last_login_at):
         account.last_login_at = issued
         audit.record(
-            session, actor=account, action="sign_in", entity="user_account", entity_id=account.id
+            session,
+            actor=account,
+            action=audit.AuditAction.sign_in,
+            entity="user_account",
+            entity_id=account.id,
         )
         session.commit()
         session.refresh(account)
@@ -168,12 +172,12 @@ def _provision(
     An existing account is never changed by the token: Enlace's own account row decides.
     """
     if email in settings.bootstrap_admins:
-        role, country, action = Role.admin, None, "account_bootstrapped"
+        role, country, action = Role.admin, None, audit.AuditAction.account_bootstrapped
     else:
         grant = role_from_claims(claims, settings)
         if grant is None:
             return None
-        (role, country), action = grant, "account_provisioned"
+        (role, country), action = grant, audit.AuditAction.account_provisioned
     try:
         account_in = UserAccountCreate(
             email=email, role=role, country=country, display_name=str(claims.get("name") or "")
@@ -215,7 +219,13 @@ def record_sign_out(session: Session, *, actor: UserAccount) -> None:
     """Sign-out: every identity cookie issued to this person until now stops working."""
     actor.sessions_valid_after = utcnow()
     session.add(actor)
-    audit.record(session, actor=actor, action="sign_out", entity="user_account", entity_id=actor.id)
+    audit.record(
+        session,
+        actor=actor,
+        action=audit.AuditAction.sign_out,
+        entity="user_account",
+        entity_id=actor.id,
+    )
     session.commit()
 
 
@@ -228,7 +238,11 @@ def end_sessions(*, session: Session, actor: UserAccount, account_id: int) -> Us
     account.sessions_valid_after = utcnow()
     session.add(account)
     audit.record(
-        session, actor=actor, action="sessions_ended", entity="user_account", entity_id=account.id
+        session,
+        actor=actor,
+        action=audit.AuditAction.sessions_ended,
+        entity="user_account",
+        entity_id=account.id,
     )
     session.commit()
     session.refresh(account)
@@ -237,7 +251,9 @@ def end_sessions(*, session: Session, actor: UserAccount, account_id: int) -> Us
 
 def record_denied(session: Session, *, actor: UserAccount | None, what: str) -> None:
     """A refused action, for the audit log (e.g. a page the role may not open)."""
-    audit.record(session, actor=actor, action="access_denied", entity="page", entity_id=what)
+    audit.record(
+        session, actor=actor, action=audit.AuditAction.access_denied, entity="page", entity_id=what
+    )
     session.commit()
 
 
@@ -284,7 +300,7 @@ def add_user(*, session: Session, actor: UserAccount, user_in: UserAccountCreate
     audit.record(
         session,
         actor=actor,
-        action="account_created",
+        action=audit.AuditAction.account_created,
         entity="user_account",
         entity_id=account.id,
         changes=audit.diff({}, user_in.model_dump(mode="json", exclude_none=True)),
@@ -317,7 +333,7 @@ def update_user(
     audit.record(
         session,
         actor=actor,
-        action="account_updated",
+        action=audit.AuditAction.account_updated,
         entity="user_account",
         entity_id=account.id,
         changes=audit.diff(before, data),

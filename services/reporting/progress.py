@@ -1269,7 +1269,7 @@ def _record_export(
     audit.record(
         session,
         actor=actor,
-        action="export",
+        action=audit.AuditAction.export,
         entity="progress",
         entity_id=dashboard.course.code,
         changes=audit.diff({}, {"item": item, "format": fmt, **to_query(None, dashboard.filters)}),

@@ -287,7 +287,7 @@ def _record_export(
     audit.record(
         session,
         actor=actor,
-        action="export",
+        action=audit.AuditAction.export,
         entity="report",
         entity_id=item,
         changes=audit.diff({}, {"format": fmt, "small_count_threshold": threshold}),

@@ -882,7 +882,7 @@ def seed_demo(
             session,
             actor=None,
             actor_email="seed_demo",
-            action="seed_demo",
+            action=audit.AuditAction.seed_demo,
             entity="database",
             changes=audit.diff({}, created),
         )
