@@ -39,6 +39,7 @@ def test_valid_account_is_saved_and_audited(demo_db):
     at = add_account(open_admin(), "ines.benitez@mre.test", "officer", "py")
     assert not at.exception and not at.error
     assert at.success
+    demo_db.commit()  # a new transaction: see what other connections wrote
     demo_db.expire_all()
     account = demo_db.exec(
         select(UserAccount).where(UserAccount.email == "ines.benitez@mre.test")
@@ -56,6 +57,7 @@ def test_admin_signs_a_person_out_everywhere_and_their_open_session_ends(demo_db
     at.button(key="end_sessions").click().run()
     assert not at.exception
     assert "officer.py@enlace.test" in at.success[0].value
+    demo_db.commit()  # a new transaction: see what other connections wrote
     demo_db.expire_all()
     event = demo_db.exec(select(AuditEvent).where(AuditEvent.action == "sessions_ended")).one()
     assert event.actor_email == ACCOUNTS["admin"]

@@ -44,13 +44,15 @@ def _account(session: Session, email: str) -> UserAccount:
 
 
 def _open_ar_case(session: Session) -> ReferralCase:
-    return cases.create_case(
+    case = cases.create_case(
         session=session,
         actor=_account(session, OFFICER),
         case_in=ReferralCaseCreate(
             reporting_country="AR", identified_on=date(2026, 3, 2), person_alias="Z.Q."
         ),
     )
+    session.commit()
+    return case
 
 
 def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
@@ -122,6 +124,7 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
         case_code=code,
         case_in=ReferralCaseUpdate(version=case.version, urgency="high"),
     )
+    demo_db.commit()
     at.button(key=f"edit_save_{code}").click().run()
 
     assert not at.exception
@@ -135,6 +138,7 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
     at.button(key=f"edit_save_{code}").click().run()  # re-apply
 
     assert not at.exception
+    demo_db.commit()  # end this session's read snapshot: see the page's write
     demo_db.refresh(case)
     assert (case.situation, case.urgency) == ("labour_rights_violation", "high")
 

@@ -47,7 +47,10 @@ def case_form(**overrides: object) -> ReferralCaseCreate:
 
 
 def open_case(session: Session, actor: UserAccount, **overrides: object) -> ReferralCase:
-    return cases.create_case(session=session, actor=actor, case_in=case_form(**overrides))
+    """A case created and committed, as the new-referral form's unit of work does."""
+    case = cases.create_case(session=session, actor=actor, case_in=case_form(**overrides))
+    session.commit()
+    return case
 
 
 def move(session: Session, case: ReferralCase, stage: Stage, days_ago: int = 0) -> None:
@@ -413,6 +416,7 @@ def test_second_note_on_the_same_version_is_refused_as_stale(session, users):
     cases.add_note(
         session=session, actor=officer, case_code=case.case_code, note="one", expected_version=1
     )
+    session.commit()  # the first click's unit of work
 
     with pytest.raises(StaleVersion):
         cases.add_note(
@@ -640,12 +644,15 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
         Session(db, expire_on_commit=False) as second,
     ):
         # Both editors opened the case at version 1.
+        # Each page run is its own unit of work (reading a case audits the read).
         seen_first = cases.get_case(
             session=first, actor=users["officer_ar"], case_code=case.case_code
         )
+        first.commit()
         seen_second = cases.get_case(
             session=second, actor=users["coordinator"], case_code=case.case_code
         )
+        second.commit()
         before = cases.case_snapshot(seen_second.case)
         cases.update_assessment(
             session=first,
@@ -653,6 +660,7 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
             case_code=case.case_code,
             case_in=ReferralCaseUpdate(version=seen_first.case.version, urgency="high"),
         )
+        first.commit()
         with pytest.raises(StaleVersion):
             cases.update_assessment(
                 session=second,
@@ -691,6 +699,7 @@ def test_every_save_checks_the_version(session, users, operation):
     stale = {"session": session, "actor": users["coordinator"], "case_code": case.case_code}
     # Someone else saved first: the case is now at version 2.
     cases.add_note(**stale, note="first", expected_version=1)
+    session.commit()
     with pytest.raises(StaleVersion):
         if operation == "assign":
             cases.assign_case(**stale, assignee_id=users["coordinator"].id, expected_version=1)

@@ -218,6 +218,7 @@ def test_cli_exports_a_progress_chart_as_png_and_audits_it(session, users, tmp_p
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(PNG)
     assert "Wrote" in result.output
+    session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
     (event,) = _exports(session)
     assert (event.actor_email, event.entity_id) == ("cli", "SCH-2018")

@@ -40,13 +40,16 @@ def _course_in(code: str = "CTR-2018", **fields: object) -> CourseCreate:
 
 
 def _participant(session, coordinator, email: str, country: str | None, name: str = ""):
-    return courses.create_participant(
+    """A participant created in its own unit of work (committed)."""
+    participant = courses.create_participant(
         session=session,
         actor=coordinator,
         participant_in=ParticipantCreate(
             full_name=name or email.split("@")[0].title(), email=email, country=country
         ),
     )
+    session.commit()
+    return participant
 
 
 def _set_state(session, enrollment_id: int, position: int, state: ProgressState) -> None:
@@ -62,10 +65,12 @@ def _set_state(session, enrollment_id: int, position: int, state: ProgressState)
 
 @pytest.fixture
 def course(session, users) -> Course:
-    """A course of three modules, created by the coordinator."""
-    return courses.create_course(
+    """A course of three modules, created (and committed) by the coordinator."""
+    course = courses.create_course(
         session=session, actor=users["coordinator"], course_in=_course_in(), modules=MODULES
     )
+    session.commit()
+    return course
 
 
 # ------------------------------------------------------------------ create schemas
@@ -505,6 +510,7 @@ def test_unique_constraint_race_is_a_conflict_and_rolls_back(session, users, cou
         _participant(session, coordinator, "ana@consul.test", "AR")
     arguments = {"participant_id": participant.id, "course_id": course.id}
     courses.enroll(session=session, actor=coordinator, **arguments)
+    session.commit()
     with pytest.raises(Conflict, match="already enrolled"):
         courses.enroll(session=session, actor=coordinator, **arguments)
     # The session is usable after the rollback, and nothing half-written remains.

@@ -107,6 +107,7 @@ def test_coordinator_imports_a_moodle_file_after_the_preview(demo_db):
     by_key(at.button, "import_apply").click().run()
     assert not at.exception, at.exception
     assert any("2 created" in message.value for message in at.success)
+    demo_db.commit()  # end this session's read snapshot: see the page's write
     people = demo_db.exec(select(Participant).where(Participant.email.in_(emails))).all()
     assert {person.consular_post for person in people} == {"Asunción", "La Paz"}
     course_id = at.session_state["course_id"]

@@ -44,13 +44,15 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def course(session, users):
-    """HT-2018 with four modules."""
-    return courses.create_course(
+    """HT-2018 with four modules (committed: the command line reads it too)."""
+    course = courses.create_course(
         session=session,
         actor=users["coordinator"],
         course_in=CourseCreate(code="HT-2018", title="Human trafficking: detection"),
         modules=MODULES,
     )
+    session.commit()
+    return course
 
 
 def preview(session, users, course, name: str, **options):
@@ -76,6 +78,8 @@ def apply(session, users, course, name: str, **options):
 
 
 def count(session, model) -> int:
+    """Rows now, as committed by anyone (a new transaction: SQLite reads a snapshot)."""
+    session.commit()
     return session.exec(select(func.count()).select_from(model)).one()
 
 

@@ -300,6 +300,7 @@ def test_cli_writes_full_htcds_xlsx_rows_with_formulas_neutralised(session, user
             consular_post="=HYPERLINK(1)",
         ),
     )
+    session.commit()
     out = tmp_path / "cases.xlsx"
     result = _cli("--layout", "htcds", "--format", "xlsx", "--out", str(out))
     assert result.exit_code == 0, result.output

@@ -130,6 +130,7 @@ def test_a_run_anonymises_only_cases_closed_longer_ago_than_the_retention_period
     report = retention.apply_retention(session=session, actor=users["admin"])
 
     assert (report.eligible, report.done.cases) == (1, 1)
+    session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
     case = session.get(ReferralCase, old_closed_case.id)
     assert case.anonymised_at is not None
@@ -237,6 +238,7 @@ def test_an_admin_erases_an_open_case_on_request_and_it_is_audited_with_the_reas
     )
 
     assert erased.case_code == case.case_code and erased.done.notes_removed == 1
+    session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
     stored = session.get(ReferralCase, case.id)
     assert stored.person_alias == "ANON" and stored.anonymised_at is not None
@@ -294,6 +296,7 @@ def test_the_admin_page_erases_a_case_after_the_confirmation(demo_db):
 
     assert not at.exception and not at.error
     assert any(code in message.value for message in at.success)
+    demo_db.commit()  # a new transaction: see what other connections wrote
     demo_db.expire_all()
     case = demo_db.exec(select(ReferralCase).where(ReferralCase.case_code == code)).one()
     assert case.anonymised_at is not None and case.person_alias == "ANON"
@@ -315,6 +318,7 @@ def test_the_command_line_says_what_a_dry_run_and_a_run_did(db, database_url, se
     dry = enlace("retention", "apply", "--dry-run", url=database_url)
     assert dry.returncode == 0, dry.stderr
     assert "Dry run, nothing written: 1 closed cases" in dry.stdout
+    session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
     assert session.get(ReferralCase, case.id).anonymised_at is None
 
@@ -331,6 +335,7 @@ def test_the_command_line_says_what_a_dry_run_and_a_run_did(db, database_url, se
     )
     assert erased.returncode == 0, erased.stderr
     assert f"Personal data of case {other.case_code} erased" in erased.stdout
+    session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
     assert session.get(ReferralCase, other.id).person_alias == "ANON"
 
@@ -339,6 +344,7 @@ def test_the_board_says_when_a_case_was_anonymised(demo_db):
     admin = demo_db.exec(select(UserAccount).where(UserAccount.email == ACCOUNTS["admin"])).one()
     code = demo_db.exec(select(ReferralCase.case_code).order_by(ReferralCase.id)).first()
     retention.erase_case(session=demo_db, actor=admin, case_code=code, reason="Request")
+    demo_db.commit()
 
     at = app_as(ACCOUNTS["coordinator"]).run().switch_page("pages/board.py").run()
     at.query_params["case"] = code

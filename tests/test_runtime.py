@@ -21,6 +21,7 @@ def test_a_cached_read_answers_as_the_service_until_a_write_clears_it(demo_db):
         course_id=course.id,
         participant_in=ParticipantCreate(full_name="Ana Prueba", email="ana.prueba@example.org"),
     )  # a write the cache has not seen
+    demo_db.commit()
     assert runtime.count_enrollments(coordinator, course_id=course.id) == direct
     runtime.clear_caches()  # what every page does after its writes
     assert runtime.count_enrollments(coordinator, course_id=course.id) == direct + 1

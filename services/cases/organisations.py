@@ -31,7 +31,7 @@ def add_organisation(
         entity_id=organisation.id,
         changes=audit.diff({}, organisation_in.model_dump(mode="json")),
     )
-    session.commit()
+    session.flush()
     session.refresh(organisation)
     return organisation
 
@@ -60,7 +60,7 @@ def update_organisation(
         changes=audit.diff(before, data),
     )
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict("another organisation of that country already has this name") from None

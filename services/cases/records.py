@@ -224,12 +224,12 @@ def create_case(
                 "updated_at": now,
             },
         )
-        session.add(case)
         try:
-            session.flush()
+            with session.begin_nested():  # a savepoint: the unit of work survives a retry
+                session.add(case)
+                session.flush()
         except IntegrityError:
             # Another user took the same code between our read and our insert: try once more.
-            session.rollback()
             if attempt == 2:
                 raise Conflict("the case code was taken twice in a row; try again") from None
             continue
@@ -254,7 +254,7 @@ def create_case(
         entity_id=case.id,
         changes=audit.diff({}, snapshot),
     )
-    session.commit()
+    session.flush()
     session.refresh(case)
     return case
 
@@ -291,7 +291,7 @@ def add_note(
             {"note": event_in.note, "version": expected_version + 1},
         ),
     )
-    session.commit()
+    session.flush()
     session.refresh(event)
     return event
 
@@ -400,7 +400,7 @@ def _event(
 
 
 def _finish(session: Session, case: ReferralCase) -> ReferralCase:
-    session.commit()
+    session.flush()
     session.refresh(case)
     return case
 
@@ -707,7 +707,7 @@ def refer_case(
             entity_id=case.id,
             changes=audit.diff({}, {"consent_override_reason": overridden}),
         )
-    session.commit()
+    session.flush()
     session.refresh(referral)
     session.refresh(case)
     return referral
@@ -771,7 +771,7 @@ def answer_referral(
             },
         ),
     )
-    session.commit()
+    session.flush()
     session.refresh(referral)
     session.refresh(case)
     return referral
@@ -1190,7 +1190,7 @@ def get_case(
             entity=ENTITY,
             entity_id=case.id,
         )
-        session.commit()
+        session.flush()
     return CaseDetail(
         case=case,
         referrals=referrals,
@@ -1402,7 +1402,7 @@ def case_export(
             "filters": filters.given(),
         },
     )
-    session.commit()
+    session.flush()
     return frame
 
 
@@ -1451,7 +1451,7 @@ def case_microdata(
             "filters": chosen.given(),
         },
     )
-    session.commit()
+    session.flush()
     return result
 
 

@@ -266,8 +266,9 @@ def apply_retention(
 ) -> RetentionReport:
     """Anonymise the closed cases whose closure is older than `years` (the setting by default).
 
-    Commits batch by batch, each case with its audit row; a dry run counts and writes nothing.
-    `progress(done, total)` is called after each batch.
+    Each case is written with its audit row, flushed batch by batch, in the caller's unit of
+    work (all or nothing); a dry run counts and writes nothing. `progress(done, total)` is
+    called after each batch.
     """
     require_role(actor, (Role.admin,))
     years = get_settings().retention_years if years is None else years
@@ -296,7 +297,7 @@ def apply_retention(
                 session, actor=actor, action=audit.AuditAction.case_anonymised, case=case, done=done
             )
             total.add(done)
-        session.commit()
+        session.flush()
         finished += len(batch)
         if progress:
             progress(finished, len(case_ids))
@@ -312,7 +313,7 @@ def apply_retention(
             "notes_removed": total.notes_removed,
         },
     )
-    session.commit()
+    session.flush()
     return RetentionReport(
         years=years, cutoff=cutoff, dry_run=False, eligible=len(case_ids), done=total
     )
@@ -348,6 +349,6 @@ def erase_case(
         done=done,
         extra=audit.diff({}, {"reason": reason}),
     )
-    session.commit()
+    session.flush()
     session.refresh(case)
     return ErasureReport(case_code=case.case_code, done=done)

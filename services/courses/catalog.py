@@ -220,7 +220,7 @@ def create_course(
                 },
             ),
         )
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(
@@ -318,7 +318,7 @@ def create_participant(
             entity_id=participant.id,
             changes=audit.diff({}, {"email": participant.email, "country": participant.country}),
         )
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(_duplicate_email(participant_in.email)) from None
@@ -379,7 +379,7 @@ def enroll(
                 },
             ),
         )
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(_already_enrolled(course.code)) from None
@@ -678,7 +678,7 @@ def update_course(
             entity_id=course.id,
             changes=recorded,
         )
-        session.commit()
+        session.flush()
         session.refresh(course)
     return course
 
@@ -704,7 +704,7 @@ def archive_course(
         entity_id=course.id,
         changes=audit.diff({"archived_at": before}, {"archived_at": course.archived_at}),
     )
-    session.commit()
+    session.flush()
     session.refresh(course)
     return course
 
@@ -809,7 +809,7 @@ def save_modules(
             )
         saved.append(module)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(
@@ -884,7 +884,7 @@ def add_participant_to_course(
                 },
             ),
         )
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(_already_enrolled(course.code)) from None
@@ -944,7 +944,7 @@ def update_participant(
         changes=recorded,
     )
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(_duplicate_email(str(changes.get("email", "")))) from None
@@ -1024,7 +1024,7 @@ def change_enrollment_status(
         entity_id=enrollment.id,
         changes=changes,
     )
-    session.commit()
+    session.flush()
     session.refresh(enrollment)
     return enrollment
 
@@ -1244,7 +1244,7 @@ def save_progress(
         enrollment.updated_at = now
         session.add(enrollment)
         changed += 1
-    session.commit()
+    session.flush()
     return changed
 
 

@@ -1439,7 +1439,7 @@ def apply_import(
         )
     try:
         _write(session, actor, preview, writes)
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise Conflict(

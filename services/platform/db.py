@@ -22,6 +22,9 @@ def build_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            # SQLAlchemy, not the sqlite3 driver, begins transactions (below), so that a
+            # SAVEPOINT nests inside the unit of work instead of committing it on release.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if parsed.database and parsed.database != ":memory:":
@@ -29,13 +32,18 @@ def build_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN")
+
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error. Services only flush:
+    the page or command that opened the unit of work decides when it is complete."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -107,7 +107,7 @@ def sign_in(
     if account is None:
         if first_run:
             _record_access_request(session, email=email, name=str(claims.get("name") or ""))
-            session.commit()
+            session.flush()
         return SignIn(account=None, email=email, reason="unknown")
     if not account.is_active:
         if first_run:
@@ -120,7 +120,7 @@ def sign_in(
                 entity_id=account.id,
                 changes={"reason": [None, "deactivated"]},
             )
-            session.commit()
+            session.flush()
         return SignIn(account=None, email=email, reason="inactive")
     if account.last_login_at is None or issued > _aware(account.last_login_at):
         account.last_login_at = issued
@@ -131,7 +131,7 @@ def sign_in(
             entity="user_account",
             entity_id=account.id,
         )
-        session.commit()
+        session.flush()
         session.refresh(account)
     return SignIn(account=account, email=email, reason="ok")
 
@@ -226,7 +226,7 @@ def record_sign_out(session: Session, *, actor: UserAccount) -> None:
         entity="user_account",
         entity_id=actor.id,
     )
-    session.commit()
+    session.flush()
 
 
 def end_sessions(*, session: Session, actor: UserAccount, account_id: int) -> UserAccount:
@@ -244,7 +244,7 @@ def end_sessions(*, session: Session, actor: UserAccount, account_id: int) -> Us
         entity="user_account",
         entity_id=account.id,
     )
-    session.commit()
+    session.flush()
     session.refresh(account)
     return account
 
@@ -254,7 +254,7 @@ def record_denied(session: Session, *, actor: UserAccount | None, what: str) -> 
     audit.record(
         session, actor=actor, action=audit.AuditAction.access_denied, entity="page", entity_id=what
     )
-    session.commit()
+    session.flush()
 
 
 def find_by_email(session: Session, email: str) -> UserAccount | None:
@@ -305,7 +305,7 @@ def add_user(*, session: Session, actor: UserAccount, user_in: UserAccountCreate
         entity_id=account.id,
         changes=audit.diff({}, user_in.model_dump(mode="json", exclude_none=True)),
     )
-    session.commit()
+    session.flush()
     session.refresh(account)
     return account
 
@@ -338,6 +338,6 @@ def update_user(
         entity_id=account.id,
         changes=audit.diff(before, data),
     )
-    session.commit()
+    session.flush()
     session.refresh(account)
     return account

@@ -454,6 +454,9 @@ class _Statement:
     many: bool
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
 class _QueryLog:
     """Statements every engine runs while it listens (the app's engine is one of them)."""
 
@@ -464,6 +467,8 @@ class _QueryLog:
     def __call__(  # type: ignore[no-untyped-def]
         self, conn, cursor, statement, parameters, context, executemany
     ):
+        if statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            return  # the engine's own BEGIN (SQLite): not a query of the page
         self.statements.append(_Statement(statement, parameters, bool(executemany)))
         self.engine = conn.engine
 

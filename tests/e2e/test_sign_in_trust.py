@@ -158,6 +158,7 @@ def test_a_deactivated_person_is_signed_out_at_the_next_click(page: Page, live_a
             account_id=account.id,
             user_in=UserAccountUpdate(is_active=False),
         )
+        session.commit()  # the admin's unit of work
     page.get_by_role("link", name=re.compile("Tablero|Referral board")).click()
     expect(page.locator(SIGN_IN)).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(SIGN_OUT)).to_have_count(0)
