@@ -22,7 +22,7 @@ class UserAccountBase(SQLModel):
 
 def _officer_needs_country(model: "UserAccountBase | UserAccountUpdate") -> None:
     if model.role == Role.officer and not model.country:
-        raise ValueError("an officer must have a country")
+        raise ValueError("An officer must have a country.")  # msgid: services/platform/users.py
 
 
 class UserAccountCreate(UserAccountBase):

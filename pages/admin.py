@@ -14,6 +14,7 @@ from services.platform.i18n import LANGUAGES, _
 from services.platform.labels import country_name, label, options
 from services.platform.validation import describe
 from services.ui import runtime
+from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, db_session
 
 COUNTRY_CODES = ["AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE"]
@@ -75,7 +76,7 @@ with tab_users:
             except ValidationError as error:
                 st.error(describe(error))
             except EnlaceError as error:
-                st.error(str(error))
+                show_error(error)
 
     st.subheader(_("Change an account"))
     by_email = {a.email: a for a in accounts}
@@ -105,7 +106,7 @@ with tab_users:
                 except ValidationError as error:
                     st.error(describe(error))
                 except EnlaceError as error:
-                    st.error(str(error))
+                    show_error(error)
         st.caption(
             _(
                 "Sign out everywhere: every browser where this person is signed in is signed "
@@ -184,7 +185,7 @@ with tab_orgs:
             except ValidationError as error:
                 st.error(describe(error))
             except EnlaceError as error:
-                st.error(str(error))
+                show_error(error)
 
 with tab_audit:
     action_filter = st.selectbox(
@@ -247,7 +248,7 @@ with tab_erasure:
             except NotFound:
                 st.error(_("There is no case with this code."))
             except Conflict as error:
-                st.error(_(str(error)))
+                show_error(error)
             else:
                 runtime.clear_caches()
                 st.success(

@@ -38,6 +38,7 @@ from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, literal, options
 from services.reporting import export
 from services.ui import runtime
+from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, current_actor, db_session
 
 CARDS_PER_COLUMN = 8
@@ -318,7 +319,7 @@ def _save(write: Callable[[Any], object], done: str) -> None:
         for message in cases.validation_messages(error):
             st.error(message)
     except (Conflict, PermissionDenied) as error:
-        st.error(_(str(error)))
+        show_error(error)
     except NotFound:
         st.error(_("This case does not exist, or you do not have access to it."))
     except ValueError:

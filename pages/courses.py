@@ -16,6 +16,7 @@ from services.platform.errors import EnlaceError, ImportRejected, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, literal, options
 from services.ui import runtime
+from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, current_actor, db_session
 
 ALL = ""
@@ -113,7 +114,7 @@ def _add_course_form() -> None:
         _show_form_errors(error, places, form_error)
         return
     except EnlaceError as error:
-        form_error.error(literal(str(error)))
+        show_error(error, form_error)
         return
     st.session_state["select_course"] = course.id
     _done(_("Course {code} added.").format(code=course.code))
@@ -238,7 +239,7 @@ def _add_participant_form(course_id: int) -> None:
         _show_form_errors(error, places, form_error)
         return
     except EnlaceError as error:
-        form_error.error(literal(str(error)))
+        show_error(error, form_error)
         return
     _done(_("{name} enrolled.").format(name=participant_in.full_name))
 
@@ -292,9 +293,9 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
                 )
         except StaleVersion as error:
             st.session_state.pop(version_key, None)
-            status_error.error(literal(str(error)))
+            show_error(error, status_error)
         except EnlaceError as error:
-            status_error.error(literal(str(error)))
+            show_error(error, status_error)
         else:
             st.session_state.pop(version_key, None)
             _done(_("{name} is now {status}.").format(name=row.full_name, status=label(target)))
@@ -341,7 +342,7 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
         except ValidationError as error:
             fix_error.error(literal(" ".join(validation.messages(error))))
         except EnlaceError as error:
-            fix_error.error(literal(str(error)))
+            show_error(error, fix_error)
         else:
             _done(_("{name} saved.").format(name=full_name))
 
@@ -414,10 +415,10 @@ def _progress_section(course_id: int) -> None:
                 )
         except StaleVersion as error:
             # The edits stay in the editor; "Reload grid" discards them.
-            st.error(literal(str(error)), icon=":material/sync_problem:")
+            show_error(error, icon=":material/sync_problem:")
             return
         except EnlaceError as error:
-            st.error(literal(str(error)))
+            show_error(error)
             return
         st.session_state.pop("grid_for", None)
         _done(_("Progress saved: {count} values changed.").format(count=saved))
@@ -469,7 +470,7 @@ def _import_section(course_id: int, course_code: str) -> None:
                 preview = imports.preview_import(session=session, actor=actor, **request)
         except ImportRejected as error:
             st.session_state.pop(IMPORT, None)
-            st.error(literal(str(error)))
+            show_error(error)
             return
         st.session_state[IMPORT] = (request, preview)
     stored = st.session_state.get(IMPORT)
@@ -501,7 +502,7 @@ def _import_section(course_id: int, course_code: str) -> None:
                     **request,
                 )
         except EnlaceError as error:
-            st.error(literal(str(error)))
+            show_error(error)
             return
         clear_caches()
         st.session_state[IMPORT] = (request, result)
@@ -576,7 +577,7 @@ def _course_section(course_id: int) -> None:
         except ValidationError as error:
             course_error.error(literal(" ".join(validation.messages(error))))
         except EnlaceError as error:
-            course_error.error(literal(str(error)))
+            show_error(error, course_error)
         else:
             _done(_("Course {code} saved.").format(code=course.code))
 
@@ -615,7 +616,7 @@ def _course_section(course_id: int) -> None:
         except ValidationError as error:
             st.error(literal(" ".join(validation.messages(error, {"modules": _("Modules")}))))
         except EnlaceError as error:
-            st.error(literal(str(error)))
+            show_error(error)
         else:
             _done(_("{count} modules saved.").format(count=len(saved_modules)))
 
@@ -676,4 +677,4 @@ try:
     else:
         _enrollments_section(course_id)
 except EnlaceError as error:
-    st.error(literal(str(error)))
+    show_error(error)

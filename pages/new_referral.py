@@ -28,6 +28,7 @@ from services.platform.access import CASE_WORKERS, require_role
 from services.platform.errors import Conflict, EnlaceError, PermissionDenied
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
+from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, current_actor, db_session
 
 NOT_KNOWN = ""
@@ -319,7 +320,7 @@ if submitted:
         except PermissionDenied:
             form_message.error(_("You may only open cases for your own country."))
         except Conflict as error:
-            form_message.error(_(str(error)))
+            show_error(error, form_message)
         except EnlaceError:
             form_message.error(_("The case could not be saved. Please try again."))
         else:

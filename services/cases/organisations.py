@@ -8,6 +8,7 @@ from models.enums import Role
 from services.platform import audit
 from services.platform.access import require_role
 from services.platform.errors import Conflict, NotFound
+from services.platform.i18n import N_
 
 
 def add_organisation(
@@ -46,7 +47,7 @@ def update_organisation(
     require_role(actor, (Role.admin,))
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFound(f"no organisation with id {organisation_id}")
+        raise NotFound(N_("This organisation does not exist (any more)."))
     data = organisation_in.model_dump(mode="json", exclude_unset=True)
     before = {field: getattr(organisation, field) for field in data}
     organisation.sqlmodel_update(data)
@@ -63,6 +64,6 @@ def update_organisation(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict("another organisation of that country already has this name") from None
+        raise Conflict(N_("Another organisation of that country already has this name.")) from None
     session.refresh(organisation)
     return organisation

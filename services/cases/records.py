@@ -207,7 +207,7 @@ def create_case(
     """Open a case at stage 'identified'; officers only for their own country."""
     require_role(actor, CASE_WORKERS)
     if actor.role == Role.officer and case_in.reporting_country != actor.country:
-        raise PermissionDenied("officers report cases of their own country only")
+        raise PermissionDenied(N_("Officers report cases of their own country only."))
     refuse_personal_data({name: getattr(case_in, name) for name in CASE_TEXT_FIELDS})
     actor_id, country = actor.id, case_in.reporting_country
     for attempt in (1, 2):
@@ -231,7 +231,7 @@ def create_case(
         except IntegrityError:
             # Another user took the same code between our read and our insert: try once more.
             if attempt == 2:
-                raise Conflict("the case code was taken twice in a row; try again") from None
+                raise Conflict(N_("The case code was taken twice in a row: try again.")) from None
             continue
         break
     session.add(
@@ -275,7 +275,7 @@ def add_note(
     )
     if bumped.rowcount == 0:
         session.rollback()
-        raise StaleVersion("the case was changed by someone else; nothing was saved")
+        raise StaleVersion(N_("Someone else changed this case meanwhile; nothing was saved."))
     event = CaseEvent(
         case_id=case_id, kind=CaseEventKind.note, author_id=actor.id, note=event_in.note
     )
@@ -350,7 +350,7 @@ def _load_case(
         .execution_options(populate_existing=True)
     ).first()
     if case is None:
-        raise NotFound(f"no case {case_code}")
+        raise NotFound(N_("There is no case {code}."), code=case_code)
     who = _party(session=session, actor=actor, case=case)
     workflow.require(who, action)
     return case, who
@@ -634,7 +634,7 @@ def refer_case(
         raise Conflict(REFER_CLOSED_CASE)
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or not organisation.is_active:
-        raise NotFound(f"no organisation {organisation_id}")
+        raise NotFound(N_("This organisation does not exist (any more)."))
     covered = workflow.consent_covers(
         consent_given=case.consent_given,
         consent_scope=list(case.consent_scope or []),
@@ -730,7 +730,7 @@ def answer_referral(
     _check_version(case, expected_version)
     referral = session.get(CaseReferral, referral_id)
     if referral is None or referral.case_id != case.id:
-        raise NotFound(f"no referral {referral_id} on case {case.case_code}")
+        raise NotFound(N_("This referral is not part of case {code}."), code=case.case_code)
     session.refresh(referral)
     old_state = ReferralState(referral.state)
     workflow.check_referral_answer(old_state, answer.state)
@@ -1118,7 +1118,7 @@ def _scoped_case_id(*, session: Session, actor: UserAccount, case_code: str) -> 
     case_id = session.exec(statement).first()
     if case_id is None:
         # Same answer whether the case does not exist or is outside the actor's scope.
-        raise NotFound(f"no case {case_code}")
+        raise NotFound(N_("There is no case {code}."), code=case_code)
     return case_id
 
 
@@ -1137,7 +1137,7 @@ def get_case(
         .execution_options(populate_existing=True)
     ).first()
     if case is None:
-        raise NotFound(f"no case {case_code}")
+        raise NotFound(N_("There is no case {code}."), code=case_code)
 
     referral_rows = session.exec(
         select(CaseReferral, Organisation.name, Organisation.country)
@@ -1365,7 +1365,7 @@ def case_export(
     if layout != "list":
         return case_microdata(session=session, actor=actor, layout=layout, filters=filters).frame
     if not _may_read_case_rows(actor):
-        raise PermissionDenied("managers export the de-identified HTCDS or CTDC layout only")
+        raise PermissionDenied(N_("Managers export the de-identified HTCDS or CTDC layout only."))
     now = utcnow()
     frame = pd.DataFrame(
         [

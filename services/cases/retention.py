@@ -337,7 +337,7 @@ def erase_case(
         .with_for_update()
     ).first()
     if case is None:
-        raise NotFound(f"no case {case_code}")
+        raise NotFound(N_("There is no case {code}."), code=case_code)
     if case.anonymised_at is not None:
         raise Conflict(ALREADY_ANONYMISED)
     done = _anonymise(session, case, utcnow())

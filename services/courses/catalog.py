@@ -191,9 +191,7 @@ def create_course(
     titles = [title.strip() for title in modules if title and title.strip()]
     modules_in = _validate_modules(titles)
     if _exists(session, select(Course.id).where(Course.code == course_in.code)):
-        raise Conflict(
-            _("A course with the code {code} already exists.").format(code=course_in.code)
-        )
+        raise Conflict(N_("A course with the code {code} already exists."), code=course_in.code)
     course = Course.model_validate(
         course_in, update={"languages": [str(language) for language in course_in.languages]}
     )
@@ -224,7 +222,7 @@ def create_course(
     except IntegrityError:
         session.rollback()
         raise Conflict(
-            _("A course with the code {code} already exists.").format(code=course_in.code)
+            N_("A course with the code {code} already exists."), code=course_in.code
         ) from None
     session.refresh(course)
     return course
@@ -236,9 +234,7 @@ def _validate_modules(titles: Sequence[str]) -> list[ModuleCreate]:
     for title in titles:
         if title.casefold() in seen:
             raise Conflict(
-                _("The module “{title}” is listed twice; module titles must differ.").format(
-                    title=title
-                )
+                N_("The module “{title}” is listed twice; module titles must differ."), title=title
             )
         seen.add(title.casefold())
     validated: list[ModuleCreate] = []
@@ -267,7 +263,7 @@ def list_modules(*, session: Session, actor: UserAccount, course_id: int) -> lis
     require_role(actor, tuple(Role))
     _course(session, course_id)
     if actor.role not in DASHBOARD_READERS and not _is_enrolled(session, actor, course_id):
-        raise PermissionDenied(_("You are not enrolled in this course."))
+        raise PermissionDenied(N_("You are not enrolled in this course."))
     query = (
         select(Module)
         .where(Module.course_id == course_id)
@@ -279,7 +275,7 @@ def list_modules(*, session: Session, actor: UserAccount, course_id: int) -> lis
 def _course(session: Session, course_id: int) -> Course:
     course = session.get(Course, course_id)
     if course is None:
-        raise NotFound(_("This course does not exist (any more)."))
+        raise NotFound(N_("This course does not exist (any more)."))
     return course
 
 
@@ -349,7 +345,7 @@ def enroll(
     )
     course = _course(session, course_id)
     if session.get(Participant, participant_id) is None:
-        raise NotFound(_("This participant does not exist (any more)."))
+        raise NotFound(N_("This participant does not exist (any more)."))
     duplicate = select(Enrollment.id).where(
         Enrollment.participant_id == participant_id, Enrollment.course_id == course_id
     )
@@ -663,7 +659,7 @@ def update_course(
     starts_on = changes.get("starts_on", course.starts_on)
     ends_on = changes.get("ends_on", course.ends_on)
     if starts_on and ends_on and ends_on < starts_on:
-        raise Conflict(_("The end date is before the start date."))
+        raise Conflict(N_("The end date is before the start date."))
     before = {name: getattr(course, name) for name in changes}
     course.sqlmodel_update(changes)
     after = {name: getattr(course, name) for name in changes}
@@ -737,7 +733,7 @@ def save_modules(
     validated: list[tuple[ModuleRow, ModuleCreate]] = []
     for index, row in enumerate(rows):
         if row.id is not None and row.id not in existing:
-            raise NotFound(_("This module does not exist (any more)."))
+            raise NotFound(N_("This module does not exist (any more)."))
         try:
             module_in = ModuleCreate(
                 position=row.position,
@@ -771,9 +767,8 @@ def save_modules(
         key = module_in.title.casefold()
         if key in titles and titles[key] != row.id:
             raise Conflict(
-                _("The module “{title}” is listed twice; module titles must differ.").format(
-                    title=module_in.title
-                )
+                N_("The module “{title}” is listed twice; module titles must differ."),
+                title=module_in.title,
             )
         titles[key] = row.id
     saved: list[Module] = []
@@ -813,7 +808,7 @@ def save_modules(
     except IntegrityError:
         session.rollback()
         raise Conflict(
-            _("Someone changed these modules meanwhile: reload and try again.")
+            N_("Someone changed these modules meanwhile: reload and try again.")
         ) from None
     return saved
 
@@ -904,7 +899,7 @@ def get_participant(*, session: Session, actor: UserAccount, participant_id: int
     require_role(actor, STAFF)
     participant = session.get(Participant, participant_id)
     if participant is None:
-        raise NotFound(_("This participant does not exist (any more)."))
+        raise NotFound(N_("This participant does not exist (any more)."))
     return participant
 
 
@@ -965,7 +960,7 @@ def get_enrollment(*, session: Session, actor: UserAccount, enrollment_id: int) 
     require_role(actor, STAFF)
     enrollment = session.get(Enrollment, enrollment_id)
     if enrollment is None:
-        raise NotFound(_("This enrollment does not exist (any more)."))
+        raise NotFound(N_("This enrollment does not exist (any more)."))
     return enrollment
 
 
@@ -989,13 +984,13 @@ def change_enrollment_status(
     current = EnrollmentStatus(enrollment.status)
     if expected_updated_at is not None and enrollment.updated_at != expected_updated_at:
         raise StaleVersion(
-            _("Someone changed this enrollment meanwhile; nothing was overwritten. Reload it.")
+            N_("Someone changed this enrollment meanwhile; nothing was overwritten. Reload it.")
         )
     if target not in STATUS_TRANSITIONS[current]:
         raise Conflict(
-            _("An enrollment that is {current} cannot become {target}.").format(
-                current=label(current), target=label(target)
-            )
+            N_("An enrollment that is {current} cannot become {target}."),
+            current=label(current),
+            target=label(target),
         )
     day = on or utcnow().date()
     dated = ("status", "enrolled_on", "completed_on", "withdrawn_on")
@@ -1007,7 +1002,7 @@ def change_enrollment_status(
         enrollment.withdrawn_on = None
     elif target == EnrollmentStatus.completed:
         if enrollment.enrolled_on and day < enrollment.enrolled_on:
-            raise Conflict(_("The completion date is before the enrollment date."))
+            raise Conflict(N_("The completion date is before the enrollment date."))
         enrollment.completed_on = day
     elif target == EnrollmentStatus.withdrawn:
         enrollment.withdrawn_on = day
@@ -1163,17 +1158,17 @@ def save_progress(
     final_grades = final_grades or {}
     shown = set(enrollment_ids)
     if any(key[0] not in shown for key in states) or any(key not in shown for key in final_grades):
-        raise Conflict(_("Only the rows shown in the grid can be saved."))
+        raise Conflict(N_("Only the rows shown in the grid can be saved."))
     if _grid_token(session, list(enrollment_ids)) != token:
         raise StaleVersion(
-            _(
+            N_(
                 "Someone saved progress for these participants after you opened the grid; "
                 "nothing was overwritten. Reload the grid and enter your changes again."
             )
         )
     for grade in final_grades.values():
         if grade is not None and not 0 <= grade <= 100:
-            raise Conflict(_("A final grade must be between 0 and 100."))
+            raise Conflict(N_("A final grade must be between 0 and 100."))
     enrollments = {
         _id(enrollment.id): enrollment
         for enrollment in session.exec(
@@ -1183,10 +1178,10 @@ def save_progress(
         ).all()
     }
     if set(enrollments) != shown:
-        raise NotFound(_("An enrollment of this grid does not exist (any more)."))
+        raise NotFound(N_("An enrollment of this grid does not exist (any more)."))
     module_ids = set(session.exec(select(Module.id).where(Module.course_id == course_id)).all())
     if any(module_id not in module_ids for _enrollment, module_id in states):
-        raise NotFound(_("A module of this grid does not exist (any more)."))
+        raise NotFound(N_("A module of this grid does not exist (any more)."))
     existing = {
         (progress.enrollment_id, progress.module_id): progress
         for progress in session.exec(

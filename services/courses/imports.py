@@ -152,16 +152,16 @@ def read_table(data: bytes, filename: str = "") -> Table:
     """The header and rows of a CSV (UTF-8 with or without BOM, or Latin-1; comma,
     semicolon or tab) or of an XLSX workbook's first sheet. ImportRejected if unreadable."""
     if not data or not data.strip():
-        raise ImportRejected(_("The file is empty."))
+        raise ImportRejected(N_("The file is empty."))
     if len(data) > MAX_BYTES:
         raise ImportRejected(
-            _("The file is larger than {size} MB: split it.").format(size=MAX_BYTES // 2**20)
+            N_("The file is larger than {size} MB: split it."), size=MAX_BYTES // 2**20
         )
     if data.startswith(b"PK\x03\x04") or filename.lower().endswith(".xlsx"):
         return _read_xlsx(data)
     text, encoding = _decode(data)
     if "\x00" in text:
-        raise ImportRejected(_("This is not a text (CSV) file or an XLSX workbook."))
+        raise ImportRejected(N_("This is not a text (CSV) file or an XLSX workbook."))
     delimiter = _delimiter(text)
     try:
         reader = csv.reader(
@@ -170,7 +170,7 @@ def read_table(data: bytes, filename: str = "") -> Table:
         records = [[cell.strip() for cell in record] for record in _limited(reader)]
     except csv.Error as error:
         raise ImportRejected(
-            _("The file cannot be read as CSV: {problem}").format(problem=str(error))
+            N_("The file cannot be read as CSV: {problem}"), problem=str(error)
         ) from None
     return _table(records, encoding, delimiter)
 
@@ -179,7 +179,7 @@ def _limited(rows: Iterable[list[str]]) -> Iterator[list[str]]:
     for count, row in enumerate(rows):
         if count > MAX_ROWS:
             raise ImportRejected(
-                _("The file has more than {count} rows: split it.").format(count=MAX_ROWS)
+                N_("The file has more than {count} rows: split it."), count=MAX_ROWS
             )
         yield row
 
@@ -189,12 +189,12 @@ def _decode(data: bytes) -> tuple[str, str]:
         try:
             return data[3:].decode("utf-8"), "UTF-8 (BOM)"
         except UnicodeDecodeError:
-            raise ImportRejected(_("The file says it is UTF-8 but is not.")) from None
+            raise ImportRejected(N_("The file says it is UTF-8 but is not.")) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError:
-            raise ImportRejected(_("The file says it is UTF-16 but is not.")) from None
+            raise ImportRejected(N_("The file says it is UTF-16 but is not.")) from None
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -229,7 +229,9 @@ def _read_xlsx(data: bytes) -> Table:
     except ImportRejected:
         raise
     except Exception:  # noqa: BLE001  (a damaged workbook fails in many ways inside openpyxl)
-        raise ImportRejected(_("This XLSX workbook cannot be read: is the file damaged?")) from None
+        raise ImportRejected(
+            N_("This XLSX workbook cannot be read: is the file damaged?")
+        ) from None
     return _table(records, "XLSX", "")
 
 
@@ -254,7 +256,7 @@ def _table(records: list[list[str]], encoding: str, delimiter: str) -> Table:
             header_index = index
             break
     if header_index is None:
-        raise ImportRejected(_("The file has no header row."))
+        raise ImportRejected(N_("The file has no header row."))
     columns = [_clean_header(cell) for cell in records[header_index]]
     while columns and not columns[-1]:
         columns.pop()
@@ -317,7 +319,7 @@ def detect_format(columns: Sequence[str]) -> ImportFormat:
     if keys & set(PARTICIPANT_COLUMNS["email"]) and keys & names:
         return ImportFormat.participants
     raise ImportRejected(
-        _(
+        N_(
             "The header row is not one this app knows. Expected a Moodle user upload "
             "(username, firstname, lastname, email), a Moodle grade export (… Course total), "
             "a Moodle course completion report (… Course complete) or the columns "
@@ -991,9 +993,9 @@ def parse_file(
     detected = detect_format(table.columns)
     if expected is not None and ImportFormat(expected) != detected:
         raise ImportRejected(
-            _("This file looks like a {detected}, not a {expected}.").format(
-                detected=format_label(detected), expected=format_label(ImportFormat(expected))
-            )
+            N_("This file looks like a {detected}, not a {expected}."),
+            detected=format_label(detected),
+            expected=format_label(ImportFormat(expected)),
         )
     if detected == ImportFormat.participants:
         return parse_participants(table, default_country=default_country)
@@ -1335,15 +1337,14 @@ def _plan(
     require_role(actor, STAFF)
     course = session.get(Course, course_id)
     if course is None:
-        raise NotFound(_("This course does not exist (any more)."))
+        raise NotFound(N_("This course does not exist (any more)."))
     if default_country:
         try:
             default_country = parse_country(default_country)
         except ValueError:
             raise ImportRejected(
-                _("Unknown default country “{value}”: use an ISO code such as AR.").format(
-                    value=default_country
-                )
+                N_("Unknown default country “{value}”: use an ISO code such as AR."),
+                value=default_country,
             ) from None
     parsed = parse_file(
         data,
@@ -1429,13 +1430,12 @@ def apply_import(
     )
     if preview.rejected and not skip_rejected:
         raise ImportRejected(
-            _(
-                "{count} rows are rejected: nothing was imported. Correct the file or skip them."
-            ).format(count=preview.counts["rejected"])
+            N_("{count} rows are rejected: nothing was imported. Correct the file or skip them."),
+            count=preview.counts["rejected"],
         )
     if confirmed is not None and confirmed.signature != preview.signature:
         raise StaleVersion(
-            _("The data changed since the preview; nothing was imported. Check the new preview.")
+            N_("The data changed since the preview; nothing was imported. Check the new preview.")
         )
     try:
         _write(session, actor, preview, writes)
@@ -1443,7 +1443,7 @@ def apply_import(
     except IntegrityError:
         session.rollback()
         raise Conflict(
-            _("Someone changed these participants meanwhile; nothing was imported. Try again.")
+            N_("Someone changed these participants meanwhile; nothing was imported. Try again.")
         ) from None
     except BaseException:
         session.rollback()

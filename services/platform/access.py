@@ -20,9 +20,9 @@ PROGRESS_READERS = (Role.officer, *DASHBOARD_READERS)
 def require_role(actor: UserAccount | None, roles: Iterable[Role]) -> UserAccount:
     """The actor, if active and of one of `roles`; otherwise PermissionDenied."""
     if actor is None or not actor.is_active:
-        raise PermissionDenied("no active account")
+        raise PermissionDenied(N_("Your account is not active."))
     if actor.role not in tuple(roles):
-        raise PermissionDenied(f"role {actor.role} may not do this")
+        raise PermissionDenied(N_("Your role ({role}) does not allow this."), role=str(actor.role))
     return actor
 
 

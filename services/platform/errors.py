@@ -1,8 +1,24 @@
-"""Domain errors. Pages turn them into messages in the user's language."""
+"""Domain errors. Each carries a message id (English, marked for translation) and its
+parameters: `str(error)` is the English text (command line, logs), `error.translated()` the
+text in the reader's language, which pages show with `ui.feedback.show_error`."""
+
+from typing import Any
+
+from services.platform.i18n import _
 
 
 class EnlaceError(Exception):
     """Base of every error a user may be shown."""
+
+    def __init__(self, message: str, /, **params: Any) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message.format(**params) if params else message)
+
+    def translated(self) -> str:
+        """The message in the current language (English where no translation exists)."""
+        text = _(self.message)
+        return text.format(**self.params) if self.params else text
 
 
 class PermissionDenied(EnlaceError):

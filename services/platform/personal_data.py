@@ -146,8 +146,11 @@ class PersonalDataFound(Conflict):
             by_field.setdefault(finding.field, []).append(describe(finding, label))
         return {field: " ".join(lines) for field, lines in by_field.items()}
 
-    def __str__(self) -> str:
+    def translated(self) -> str:
         return " ".join(self.messages().values())
+
+    def __str__(self) -> str:
+        return self.translated()
 
 
 # --- names ------------------------------------------------------------------------------------

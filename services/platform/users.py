@@ -16,6 +16,7 @@ from models.enums import Role
 from services.platform import audit
 from services.platform.access import require_role
 from services.platform.errors import Conflict, NotFound
+from services.platform.i18n import N_
 from services.platform.settings import Settings
 
 ACCESS_REQUESTED = audit.AuditAction.access_requested
@@ -234,7 +235,7 @@ def end_sessions(*, session: Session, actor: UserAccount, account_id: int) -> Us
     require_role(actor, (Role.admin,))
     account = session.get(UserAccount, account_id)
     if account is None:
-        raise NotFound(f"no account with id {account_id}")
+        raise NotFound(N_("This account does not exist (any more)."))
     account.sessions_valid_after = utcnow()
     session.add(account)
     audit.record(
@@ -289,14 +290,14 @@ def list_access_requests(*, session: Session, actor: UserAccount) -> list[AuditE
 def add_user(*, session: Session, actor: UserAccount, user_in: UserAccountCreate) -> UserAccount:
     require_role(actor, (Role.admin,))
     if find_by_email(session, user_in.email):
-        raise Conflict(f"an account for {user_in.email} already exists")
+        raise Conflict(N_("An account for {email} already exists."), email=user_in.email)
     account = UserAccount.model_validate(user_in)
     session.add(account)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"an account for {user_in.email} already exists") from None
+        raise Conflict(N_("An account for {email} already exists."), email=user_in.email) from None
     audit.record(
         session,
         actor=actor,
@@ -316,15 +317,15 @@ def update_user(
     require_role(actor, (Role.admin,))
     account = session.get(UserAccount, account_id)
     if account is None:
-        raise NotFound(f"no account with id {account_id}")
+        raise NotFound(N_("This account does not exist (any more)."))
     data = user_in.model_dump(mode="json", exclude_unset=True)
     before = {field: getattr(account, field) for field in data}
     role = data.get("role", account.role)
     country = data["country"] if "country" in data else account.country
     if role == Role.officer and not country:
-        raise Conflict("an officer must have a country")
+        raise Conflict(N_("An officer must have a country."))
     if account.id == actor.id and (data.get("is_active") is False or role != Role.admin):
-        raise Conflict("you cannot remove your own administrator access")
+        raise Conflict(N_("You cannot remove your own administrator access."))
     if data.get("is_active") is False and account.is_active:
         # A deactivated person is signed out at their next click, in every browser.
         account.sessions_valid_after = utcnow()

@@ -100,14 +100,14 @@ def _officer_country(actor: UserAccount) -> str | None:
     if actor.role != Role.officer:
         return None
     if not actor.country:
-        raise PermissionDenied(_("Your account has no country; ask an administrator to set it."))
+        raise PermissionDenied(N_("Your account has no country; ask an administrator to set it."))
     return actor.country
 
 
 def _existing_course(session: Session, course_id: int) -> Course:
     course = session.get(Course, course_id)
     if course is None:
-        raise NotFound(_("This course does not exist (any more)."))
+        raise NotFound(N_("This course does not exist (any more)."))
     return course
 
 

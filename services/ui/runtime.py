@@ -15,6 +15,7 @@ from services.courses import catalog as courses
 from services.platform import migrate
 from services.platform.auth_config import auth_secrets_problem
 from services.platform.db import build_engine, session_scope
+from services.platform.i18n import N_
 from services.platform.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def _reader(session: Session, actor_id: int) -> UserAccount:
 
     account = users.get_account(session, actor_id)
     if account is None:
-        raise PermissionDenied("no such account")
+        raise PermissionDenied(N_("This account does not exist (any more)."))
     return account
 
 
