@@ -8,6 +8,7 @@ the page lists what they changed and keeps the user's input to re-apply.
 import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -101,21 +102,23 @@ assignee_choice = second_row[1].selectbox(
 )
 only_mine = second_row[2].toggle(_("Only mine"), key="board_mine")
 
-filters: dict[str, Any] = {
-    "country": country or None,
-    "urgency": urgency or None,
-    "situation": situation or None,
-    "exploitation_type": exploitation_type or None,
-}
-if only_mine:
-    filters["assigned_to_id"] = actor.id
-elif assignee_choice == UNASSIGNED:
-    filters["unassigned"] = True
-elif assignee_choice != NOBODY:
-    filters["assigned_to_id"] = assignee_choice
+filters = cases.CaseFilters(
+    country=country or None,
+    urgency=urgency or None,
+    situation=situation or None,
+    exploitation_type=exploitation_type or None,
+    assigned_to_id=(
+        actor.id
+        if only_mine
+        else assignee_choice
+        if assignee_choice not in (NOBODY, UNASSIGNED)
+        else None
+    ),
+    unassigned=not only_mine and assignee_choice == UNASSIGNED,
+)
 
 # Counts ignore the stage filter so the row of stages always shows the whole board.
-counts = runtime.board_counts(actor, **filters)
+counts = runtime.board_counts(actor, filters=filters)
 
 for column, (stage_code, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
     column.metric(label(stage_code), count)
@@ -135,10 +138,9 @@ if page_count > 1:
 columns_cards = {
     code: runtime.list_cases(
         actor,
-        stage=code,
+        filters=replace(filters, stage=code),
         limit=CARDS_PER_COLUMN,
         offset=(page - 1) * CARDS_PER_COLUMN,
-        **filters,
     )
     for code in shown_stages
 }
@@ -207,7 +209,10 @@ with st.expander(_("Export the case list")):
         }
         with db_session() as session:
             frame = cases.case_export(
-                session=session, actor=actor, layout=layout, stage=stage or None, **filters
+                session=session,
+                actor=actor,
+                layout=layout,
+                filters=replace(filters, stage=stage or None),
             )
         info = export.ExportInfo(
             title=_("Referral cases"),

@@ -530,7 +530,9 @@ def test_list_cases_filters_and_pages(session, users):
     move(session, created[1], Stage.referred, days_ago=4)
 
     def codes(**filters: object) -> list[str]:
-        found = cases.list_cases(session=session, actor=coordinator, limit=500, **filters)
+        found = cases.list_cases(
+            session=session, actor=coordinator, limit=500, filters=cases.CaseFilters(**filters)
+        )
         return [card.case_code for card in found]
 
     assert len(codes()) == 5
@@ -568,7 +570,9 @@ def test_board_counts_equal_the_per_stage_counts_of_list_cases(session, users, r
     assert list(counts) == [stage.value for stage in Stage]
     assert counts == {stage.value: listed.get(stage.value, 0) for stage in Stage}
     assert counts["screening"] == (4 if role == "coordinator" else 2)
-    high = cases.board_counts(session=session, actor=actor, urgency="high")
+    high = cases.board_counts(
+        session=session, actor=actor, filters=cases.CaseFilters(urgency="high")
+    )
     assert sum(high.values()) == 0
 
 
@@ -812,14 +816,19 @@ def test_list_cases_filters_by_exploitation_type_and_unassigned(session, users):
 
     def codes(**filters: object) -> list[str]:
         return [
-            c.case_code for c in cases.list_cases(session=session, actor=coordinator, **filters)
+            c.case_code
+            for c in cases.list_cases(
+                session=session, actor=coordinator, filters=cases.CaseFilters(**filters)
+            )
         ]
 
     assert codes(exploitation_type="SexualExploitation") == [sexual.case_code]
     assert codes(unassigned=True) == [labour.case_code]
     assert codes(assigned_to_id=coordinator.id) == [sexual.case_code]
     counts = cases.board_counts(
-        session=session, actor=coordinator, exploitation_type="ForcedLabour"
+        session=session,
+        actor=coordinator,
+        filters=cases.CaseFilters(exploitation_type="ForcedLabour"),
     )
     assert counts["identified"] == 1
 
@@ -877,9 +886,19 @@ def test_the_board_stays_fast_with_thousands_of_cases(session, users):
     session.commit()
     started = time.monotonic()
     for actor in (users["coordinator"], users["officer_ar"]):
-        counts = cases.board_counts(session=session, actor=actor, exploitation_type="ForcedLabour")
+        counts = cases.board_counts(
+            session=session,
+            actor=actor,
+            filters=cases.CaseFilters(exploitation_type="ForcedLabour"),
+        )
         for stage in Stage:
-            cases.list_cases(session=session, actor=actor, stage=stage, limit=8, offset=80)
+            cases.list_cases(
+                session=session,
+                actor=actor,
+                limit=8,
+                offset=80,
+                filters=cases.CaseFilters(stage=stage),
+            )
     elapsed = time.monotonic() - started
     assert sum(counts.values()) == 1500
     assert elapsed < 5, elapsed
@@ -1015,7 +1034,13 @@ def _paged(session: Session, actor: UserAccount, size: int, **filters: object) -
     """Every card of a list, read page after page of `size` (one page past the end)."""
     codes: list[str] = []
     for offset in range(0, 200, size):
-        page = cases.list_cases(session=session, actor=actor, limit=size, offset=offset, **filters)
+        page = cases.list_cases(
+            session=session,
+            actor=actor,
+            limit=size,
+            offset=offset,
+            filters=cases.CaseFilters(**filters),
+        )
         codes += [card.case_code for card in page]
         if not page:
             break

@@ -872,17 +872,44 @@ def what_changed(before: Mapping[str, Any], case: ReferralCase) -> list[FieldCha
 # --- reads -------------------------------------------------------------------------------
 
 
-def _filters(
-    *,
-    stage: str | None,
-    country: str | None,
-    urgency: str | None,
-    situation: str | None,
-    assigned_to_id: int | None,
-    open_only: bool,
-    exploitation_type: str | None = None,
-    unassigned: bool = False,
-) -> list[sa.ColumnElement[bool]]:
+@dataclass(frozen=True)
+class CaseFilters:
+    """The board's filters (None / False: all), for the board, its counts and exports; frozen
+    and hashable, so it is a cache key too."""
+
+    stage: str | None = None
+    country: str | None = None
+    urgency: str | None = None
+    situation: str | None = None
+    exploitation_type: str | None = None
+    assigned_to_id: int | None = None
+    unassigned: bool = False
+    open_only: bool = False
+
+    def given(self) -> dict[str, Any]:
+        """The filters set, for the audit log."""
+        values = {
+            "stage": self.stage,
+            "country": self.country,
+            "urgency": self.urgency,
+            "situation": self.situation,
+            "exploitation_type": self.exploitation_type,
+            "assigned_to_id": self.assigned_to_id,
+            "unassigned": self.unassigned or None,
+            "open_only": self.open_only or None,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+NO_FILTERS = CaseFilters()
+OPEN_CASES = CaseFilters(open_only=True)
+
+
+def _filters(filters: CaseFilters) -> list[sa.ColumnElement[bool]]:
+    stage, country, urgency = filters.stage, filters.country, filters.urgency
+    situation, assigned_to_id = filters.situation, filters.assigned_to_id
+    open_only, unassigned = filters.open_only, filters.unassigned
+    exploitation_type = filters.exploitation_type
     conditions: list[sa.ColumnElement[bool]] = []
     if stage:
         conditions.append(col(ReferralCase.stage) == str(stage))
@@ -1002,14 +1029,7 @@ def list_cases(
     *,
     session: Session,
     actor: UserAccount,
-    stage: str | None = None,
-    country: str | None = None,
-    urgency: str | None = None,
-    situation: str | None = None,
-    assigned_to_id: int | None = None,
-    open_only: bool = False,
-    exploitation_type: str | None = None,
-    unassigned: bool = False,
+    filters: CaseFilters = NO_FILTERS,
     limit: int = 50,
     offset: int = 0,
 ) -> list[CaseCard]:
@@ -1018,24 +1038,17 @@ def list_cases(
     A board column (`stage`) or the open cases are read one urgency at a time from the index
     (see `_rows_by_urgency`); any other list is one query.
     """
-    indexed = bool(stage or open_only)
+    indexed = bool(filters.stage or filters.open_only)
     scope = case_scope(actor, correlated=indexed)
     limit, offset = max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)
     conditions = [
         scope,
-        *_filters(
-            stage=stage,
-            country=country,
-            urgency=urgency,
-            situation=situation,
-            assigned_to_id=assigned_to_id,
-            open_only=open_only,
-            exploitation_type=exploitation_type,
-            unassigned=unassigned,
-        ),
+        *_filters(filters),
     ]
     if indexed:
-        rows = _rows_by_urgency(session, conditions, urgency=urgency, limit=limit, offset=offset)
+        rows = _rows_by_urgency(
+            session, conditions, urgency=filters.urgency, limit=limit, offset=offset
+        )
     else:
         urgency_rank = sa.case(_URGENCY_RANK, value=ReferralCase.urgency, else_=len(_URGENCY_RANK))
         statement = (
@@ -1065,17 +1078,7 @@ def list_cases(
 
 
 def board_counts(
-    *,
-    session: Session,
-    actor: UserAccount,
-    stage: str | None = None,
-    country: str | None = None,
-    urgency: str | None = None,
-    situation: str | None = None,
-    assigned_to_id: int | None = None,
-    open_only: bool = False,
-    exploitation_type: str | None = None,
-    unassigned: bool = False,
+    *, session: Session, actor: UserAccount, filters: CaseFilters = NO_FILTERS
 ) -> dict[str, int]:
     """Number of visible cases per stage (every stage present, in board order)."""
     scope = case_scope(actor)
@@ -1083,16 +1086,7 @@ def board_counts(
         select(ReferralCase.stage, func.count(col(ReferralCase.id)))
         .where(
             scope,
-            *_filters(
-                stage=stage,
-                country=country,
-                urgency=urgency,
-                situation=situation,
-                assigned_to_id=assigned_to_id,
-                open_only=open_only,
-                exploitation_type=exploitation_type,
-                unassigned=unassigned,
-            ),
+            *_filters(filters),
         )
         .group_by(ReferralCase.stage)
     )
@@ -1236,34 +1230,6 @@ _EXPORTED_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
-class CaseFilters:
-    """The board's filters, as an export applies them (None / False: all)."""
-
-    stage: str | None = None
-    country: str | None = None
-    urgency: str | None = None
-    situation: str | None = None
-    exploitation_type: str | None = None
-    assigned_to_id: int | None = None
-    unassigned: bool = False
-    open_only: bool = False
-
-    def given(self) -> dict[str, Any]:
-        """The filters set, for the audit log."""
-        values = {
-            "stage": self.stage,
-            "country": self.country,
-            "urgency": self.urgency,
-            "situation": self.situation,
-            "exploitation_type": self.exploitation_type,
-            "assigned_to_id": self.assigned_to_id,
-            "unassigned": self.unassigned or None,
-            "open_only": self.open_only or None,
-        }
-        return {key: value for key, value in values.items() if value is not None}
-
-
 def _may_read_case_rows(actor: UserAccount) -> bool:
     """Case workers read rows of their scope; every other reader gets de-identified exports."""
     return actor.role in CASE_WORKERS
@@ -1275,16 +1241,7 @@ def _export_rows(
     """(case, assignee email, assignee name, organisations referred to, first referral date)
     for the cases the actor may export, by case code."""
     scope = case_scope(actor) if _may_read_case_rows(actor) else sa.true()
-    conditions = _filters(
-        stage=filters.stage,
-        country=filters.country,
-        urgency=filters.urgency,
-        situation=filters.situation,
-        assigned_to_id=filters.assigned_to_id,
-        open_only=filters.open_only,
-        exploitation_type=filters.exploitation_type,
-        unassigned=filters.unassigned,
-    )
+    conditions = _filters(filters)
     assignee = aliased(UserAccount)
     case_rows = session.exec(
         select(ReferralCase, assignee.email, assignee.display_name)
@@ -1336,14 +1293,7 @@ def case_export(
     session: Session,
     actor: UserAccount,
     layout: ExportLayout = "list",
-    stage: str | None = None,
-    country: str | None = None,
-    urgency: str | None = None,
-    situation: str | None = None,
-    exploitation_type: str | None = None,
-    assigned_to_id: int | None = None,
-    unassigned: bool = False,
-    open_only: bool = False,
+    filters: CaseFilters = NO_FILTERS,
 ) -> pd.DataFrame:
     """The filtered case list for a file, audited.
 
@@ -1352,16 +1302,6 @@ def case_export(
     see case rows in the app, de-identified and k-anonymous rows.
     """
     require_role(actor, (*CASE_WORKERS, Role.manager))
-    filters = CaseFilters(
-        stage=stage,
-        country=country,
-        urgency=urgency,
-        situation=situation,
-        exploitation_type=exploitation_type,
-        assigned_to_id=assigned_to_id,
-        unassigned=unassigned,
-        open_only=open_only,
-    )
     if layout != "list":
         return case_microdata(session=session, actor=actor, layout=layout, filters=filters).frame
     if not _may_read_case_rows(actor):

@@ -773,7 +773,7 @@ def _case_list_export() -> ExportResult:
             page = cases.list_cases(
                 session=session,
                 actor=actor,
-                open_only=True,
+                filters=cases.OPEN_CASES,
                 limit=cases.MAX_PAGE_SIZE,
                 offset=len(cards),
             )

@@ -225,7 +225,7 @@ class CachedRead(Generic[R]):
     the role as it always does.
 
         board_counts = CachedRead(cases.board_counts)
-        counts = board_counts(actor, filters=BoardFilters(country="AR"))
+        counts = board_counts(actor, filters=CaseFilters(country="AR"))
     """
 
     def __init__(self, read: Callable[..., R], *, max_entries: int = 5 * CACHE_ENTRIES) -> None:
