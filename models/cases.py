@@ -85,9 +85,9 @@ class ReferralCaseCreate(ReferralCaseBase):
 
 
 class ReferralCaseUpdate(SQLModel):
-    """An edit of the assessment; `version` is the one the editor started from."""
+    """An edit of the assessment (every field optional; the version edited is passed to the
+    service as `expected_version`, like every other case write)."""
 
-    version: int
     consular_post: Text | None = Field(default=None, max_length=120)
     identified_place: Text | None = Field(default=None, max_length=200)
     person_alias: Text | None = Field(default=None, min_length=1, max_length=40)

@@ -709,7 +709,7 @@ with tab_edit:
         if save_edit:
             # Only what this user changed is sent: someone else's other edits are never undone.
             edits = cases.edited_fields(base, form)
-            case_in, errors = cases.validate_case_update({"version": expected_version, **edits})
+            case_in, errors = cases.validate_case_update(edits)
             for field, message in errors.items():
                 (slots[field] if field in slots else st).error(message)
             if case_in is not None and not edits:
@@ -717,7 +717,11 @@ with tab_edit:
             elif case_in is not None:
                 _save(
                     lambda session: cases.update_assessment(
-                        session=session, actor=actor, case_code=code, case_in=case_in
+                        session=session,
+                        actor=actor,
+                        case_code=code,
+                        case_in=case_in,
+                        expected_version=expected_version,
                     ),
                     _("Assessment saved."),
                 )

@@ -122,7 +122,8 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
         session=demo_db,
         actor=_account(demo_db, OFFICER),
         case_code=code,
-        case_in=ReferralCaseUpdate(version=case.version, urgency="high"),
+        case_in=ReferralCaseUpdate(urgency="high"),
+        expected_version=case.version,
     )
     demo_db.commit()
     at.button(key=f"edit_save_{code}").click().run()

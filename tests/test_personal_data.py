@@ -307,7 +307,8 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users):
             session=session,
             actor=officer,
             case_code=code,
-            case_in=ReferralCaseUpdate(version=1, consular_post="Rua Augusta, 1500"),
+            case_in=ReferralCaseUpdate(consular_post="Rua Augusta, 1500"),
+            expected_version=1,
         )
     with pytest.raises(PersonalDataFound):
         cases.move_stage(
@@ -382,7 +383,7 @@ def test_form_validation_puts_each_message_next_to_its_field():
     assert case_in is None
     assert set(errors) == {"person_alias", "identified_place"}
     assert "street address (Calle Florida 1234)" in errors["identified_place"]
-    case_update, errors = cases.validate_case_update({"version": 2, "consular_post": "DNI 1234567"})
+    case_update, errors = cases.validate_case_update({"consular_post": "DNI 1234567"})
     assert case_update is None and set(errors) == {"consular_post"}
 
 
@@ -419,7 +420,8 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
         session=session,
         actor=officer,
         case_code=code,
-        case_in=ReferralCaseUpdate(version=1, identified_place=TEXTS["edited_place"]),
+        case_in=ReferralCaseUpdate(identified_place=TEXTS["edited_place"]),
+        expected_version=1,
     )
     cases.add_note(
         session=session, actor=officer, case_code=code, note=TEXTS["note"], expected_version=2

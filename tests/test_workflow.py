@@ -164,7 +164,8 @@ def _do(session, actor: UserAccount, case: ReferralCase, action: str, organisati
     elif action == "edit":
         cases.update_assessment(
             **common,
-            case_in=ReferralCaseUpdate(version=version, situation="labour_rights_violation"),
+            case_in=ReferralCaseUpdate(situation="labour_rights_violation"),
+            expected_version=version,
         )
     elif action == "assign":
         cases.assign_case(**common, assignee_id=actor.id, expected_version=version)

@@ -418,18 +418,23 @@ _ASSESSMENT_FIELDS = tuple(ReferralCaseBase.model_fields)
 
 
 def update_assessment(
-    *, session: Session, actor: UserAccount, case_code: str, case_in: ReferralCaseUpdate
+    *,
+    session: Session,
+    actor: UserAccount,
+    case_code: str,
+    case_in: ReferralCaseUpdate,
+    expected_version: int,
 ) -> ReferralCase:
-    """Edit the person's profile and the assessment; `case_in.version` is the one edited.
+    """Edit the person's profile and the assessment of the case at `expected_version`.
 
     The edit is checked as a whole case (a minor stays high urgency, consent needs its date).
     """
     case, _who = _load_case(
         session=session, actor=actor, case_code=case_code, action=workflow.Action.edit_assessment
     )
-    _check_version(case, case_in.version)
+    _check_version(case, expected_version)
     current = {name: _stored(getattr(case, name)) for name in _ASSESSMENT_FIELDS}
-    edits = case_in.model_dump(exclude_unset=True, exclude={"version"})
+    edits = case_in.model_dump(exclude_unset=True)
     merged = ReferralCaseCreate.model_validate(
         {**current, **edits, "reporting_country": case.reporting_country}
     )
@@ -438,7 +443,7 @@ def update_assessment(
     if not changed:
         return case
     refuse_personal_data({name: changed[name] for name in CASE_TEXT_FIELDS if name in changed})
-    _save(session=session, case=case, expected_version=case_in.version, values=changed)
+    _save(session=session, case=case, expected_version=expected_version, values=changed)
     _event(
         session,
         case=case,
@@ -454,7 +459,7 @@ def update_assessment(
         entity=ENTITY,
         entity_id=case.id,
         changes=audit.diff(
-            {**before, "version": case_in.version}, {**changed, "version": case_in.version + 1}
+            {**before, "version": expected_version}, {**changed, "version": expected_version + 1}
         ),
     )
     return _finish(session, case)
