@@ -9,6 +9,7 @@ from services.platform.i18n import LANGUAGES, _, set_language
 from services.platform.labels import label
 from services.platform.settings import ConfigurationError
 from services.ui import runtime
+from services.ui.server import FAILURE_PARAMETER
 
 st.set_page_config(page_title="Enlace", page_icon=":material/diversity_3:", layout="wide")
 
@@ -89,6 +90,8 @@ if not user or outcome is None:
     st.stop()
 
 st.session_state.pop(SESSION_ENDED, None)
+if FAILURE_PARAMETER in st.query_params:  # a failed new sign-in; the earlier one still holds
+    del st.query_params[FAILURE_PARAMETER]
 st.session_state["signed_in_as"] = user.get(settings.identity_claim)
 
 actor = outcome.account

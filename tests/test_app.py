@@ -166,3 +166,12 @@ def test_a_fresh_servers_first_request_for_a_page_goes_through_the_sign_in(demo_
     signed_out.switch_page("pages/board.py").run()
     assert not signed_out.exception, signed_out.exception
     assert signed_out.button(key="sign_in")  # the welcome page, not the board
+
+
+def test_a_signed_in_person_keeps_working_after_a_failed_new_sign_in(demo_db):
+    at = app_as(ACCOUNTS["coordinator"])
+    at.query_params["signin_error"] = "state"
+    at.run()
+    assert not at.exception
+    assert at.button(key="sign_out")
+    assert "signin_error" not in at.query_params
