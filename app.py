@@ -55,8 +55,8 @@ def _sign_out(actor_id: int | None) -> None:
     st.logout()
 
 
+# Why the last identity stopped signing this browser in ("expired" or "ended").
 SESSION_ENDED = "session_ended"
-"""Why the last identity stopped signing this browser in ("expired" or "ended")."""
 
 
 def _end_session(reason: str) -> None:

@@ -73,3 +73,20 @@ def test_the_rules_catch_a_forbidden_import(tmp_path: Path):
     page = tmp_path / "page.py"
     page.write_text("from sqlmodel import Session\nimport streamlit as st\n")
     assert "sqlmodel.Session" in imported_modules(page)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))],
+    ids=lambda p: p.name,
+)
+def test_no_stray_string_is_drawn_by_streamlit_magic(path: Path):
+    """Streamlit draws a bare expression of the page script (its "magic"): a string meant
+    as a comment would appear on screen. Only the module's docstring may stand alone."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    stray = [
+        node.lineno
+        for node in body[1:]
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    ]
+    assert stray == [], f"{path.name}: bare strings at lines {stray}"
