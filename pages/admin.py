@@ -6,8 +6,7 @@ from pydantic import ValidationError
 
 from models import OrganisationCreate, UserAccountCreate, UserAccountUpdate
 from models.enums import Language, OrgType, Role, Service
-from services.cases import organisations, retention
-from services.cases import records as cases
+from services.cases import board, organisations, retention
 from services.platform import audit, users
 from services.platform.errors import Conflict, EnlaceError, NotFound
 from services.platform.i18n import LANGUAGES, _
@@ -136,7 +135,7 @@ with tab_requests:
 
 with tab_orgs:
     with db_session() as session:
-        directory = cases.list_organisations(session=session, actor=actor)
+        directory = board.list_organisations(session=session, actor=actor)
     st.dataframe(
         pd.DataFrame(
             [

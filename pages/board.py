@@ -32,8 +32,8 @@ from models.enums import (
     TraffickingStatus,
     Urgency,
 )
+from services.cases import board, exports, presentation, workflow
 from services.cases import records as cases
-from services.cases import workflow
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, literal, options
@@ -102,7 +102,7 @@ assignee_choice = second_row[1].selectbox(
 )
 only_mine = second_row[2].toggle(_("Only mine"), key="board_mine")
 
-filters = cases.CaseFilters(
+filters = board.CaseFilters(
     country=country or None,
     urgency=urgency or None,
     situation=situation or None,
@@ -170,7 +170,7 @@ for column, (stage_code, stage_cards) in zip(
 ):
     with column:
         key = f"board_column_{stage_code}"
-        lines = {card.case_code: cases.card_lines(card) for card in stage_cards}
+        lines = {card.case_code: presentation.card_lines(card) for card in stage_cards}
         st.radio(
             f"{label(stage_code)} · {counts.get(stage_code, 0)}",
             list(lines),
@@ -208,7 +208,7 @@ with st.expander(_("Export the case list")):
             _("Only mine"): _("Yes") if only_mine else "",
         }
         with db_session() as session:
-            frame = cases.case_export(
+            frame = exports.case_export(
                 session=session,
                 actor=actor,
                 layout=layout,
@@ -264,7 +264,7 @@ if not chosen:
 first_read = st.session_state.get("board_audited_case") != chosen
 try:
     with db_session() as session:
-        detail = cases.get_case(
+        detail = board.get_case(
             session=session, actor=actor, case_code=chosen, audit_read=first_read
         )
     st.session_state["board_audited_case"] = chosen
@@ -279,8 +279,8 @@ allowed = detail.allowed
 # user was shown (moves on after a conflict, so a second click re-applies their input).
 BASE, SEEN = f"board_base_{code}", f"board_seen_{code}"
 if BASE not in st.session_state:
-    st.session_state[BASE] = cases.case_snapshot(case)
-    st.session_state[SEEN] = cases.case_snapshot(case)
+    st.session_state[BASE] = presentation.case_snapshot(case)
+    st.session_state[SEEN] = presentation.case_snapshot(case)
 base: dict[str, Any] = st.session_state[BASE]
 expected_version = int(st.session_state[SEEN]["version"])
 
@@ -301,11 +301,11 @@ def _save(write: Callable[[Any], object], done: str) -> None:
             write(session)
     except StaleVersion:
         with db_session() as session:
-            current = cases.get_case(
+            current = board.get_case(
                 session=session, actor=actor, case_code=code, audit_read=False
             ).case
-        changes = cases.what_changed(st.session_state[SEEN], current)
-        st.session_state[SEEN] = cases.case_snapshot(current)
+        changes = presentation.what_changed(st.session_state[SEEN], current)
+        st.session_state[SEEN] = presentation.case_snapshot(current)
         st.warning(
             _(
                 "Someone else saved this case while you were working, so nothing was saved. "
@@ -321,7 +321,7 @@ def _save(write: Callable[[Any], object], done: str) -> None:
                 hide_index=True,
             )
     except ValidationError as error:
-        for message in cases.validation_messages(error):
+        for message in presentation.validation_messages(error):
             st.error(message)
     except (Conflict, PermissionDenied) as error:
         show_error(error)
@@ -356,10 +356,10 @@ if detail.party == workflow.Party.shared_officer:
         )
     )
 st.text(_("Assigned to") + ": " + (detail.assignee or _("Unassigned")))
-for name in cases.FREE_TEXT_FIELDS:
+for name in presentation.FREE_TEXT_FIELDS:
     # Typed by people: plain text only, never markdown or HTML.
     st.text(_(cases.FIELD_LABELS.get(name, name)) + ": " + (getattr(case, name) or "—"))
-st.dataframe(cases.case_summary(case), hide_index=True)
+st.dataframe(presentation.case_summary(case), hide_index=True)
 for name in ("closure_reason", "consent_override_reason"):
     if getattr(case, name):
         st.text(_(cases.FIELD_LABELS[name]) + ": " + getattr(case, name))
@@ -374,7 +374,7 @@ tab_timeline, tab_work, tab_referrals, tab_return, tab_edit = st.tabs(
 with tab_timeline:
     for entry in detail.events:
         with st.container(border=True):
-            st.text(cases.event_text(entry))
+            st.text(presentation.event_text(entry))
             if entry.note:
                 # Notes are plain text: `<script>` or **markdown** are shown as typed.
                 st.text(entry.note)
@@ -404,7 +404,7 @@ with tab_work:
         with db_session() as session:
             eligible = {
                 person.id: person.name
-                for person in cases.list_assignees(
+                for person in board.list_assignees(
                     session=session, actor=actor, country=case.reporting_country
                 )
             }
@@ -464,7 +464,7 @@ with tab_work:
 
 with tab_referrals:
     if detail.referrals:
-        st.dataframe(cases.referrals_frame(detail.referrals), hide_index=True)
+        st.dataframe(presentation.referrals_frame(detail.referrals), hide_index=True)
     else:
         st.caption(_("No referrals yet."))
     if workflow.Action.answer_referral in allowed:
@@ -516,7 +516,7 @@ with tab_referrals:
             key=f"refer_country_{code}",
         )
         with db_session() as session:
-            organisations = cases.list_organisations(
+            organisations = board.list_organisations(
                 session=session, actor=actor, country=org_country or None, service=service
             )
         if not organisations:

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from models.enums import Role
-from services.cases import records as cases
+from services.cases import board
 from services.courses import catalog as courses
 from services.platform.access import CASE_WORKERS
 from services.platform.i18n import _
@@ -17,7 +17,7 @@ st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
 
 enrollments = runtime.my_enrollments(actor)
 open_cases = (
-    runtime.list_cases(actor, filters=cases.OPEN_CASES, limit=20)
+    runtime.list_cases(actor, filters=board.OPEN_CASES, limit=20)
     if actor.role in CASE_WORKERS
     else []
 )

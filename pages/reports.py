@@ -3,8 +3,7 @@ chart downloads as PNG, SVG or PDF and its data as CSV or XLSX (each download au
 
 import streamlit as st
 
-from services.cases import microdata
-from services.cases import records as cases
+from services.cases import exports, microdata
 from services.platform.errors import PermissionDenied
 from services.platform.i18n import _, get_language
 from services.reporting import charts, reports
@@ -131,7 +130,7 @@ layout = st.radio(
 if st.button(_("Prepare the files"), key="reports_microdata_prepare"):
     with st.status(_("Preparing the case data…")) as status:
         with db_session() as session:
-            data = cases.case_microdata(
+            data = exports.case_microdata(
                 session=session, actor=actor, layout=layout, file_format="csv, xlsx"
             )
         files = {fmt: microdata.microdata_file(data, fmt) for fmt in charts.DATA_FORMATS}

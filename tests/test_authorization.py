@@ -10,6 +10,7 @@ import pytest
 
 from models import CourseCreate, ParticipantCreate, ReferralCaseCreate, UserAccountCreate
 from models.enums import Role
+from services.cases import board
 from services.cases import records as cases
 from services.courses import catalog as courses
 from services.platform import audit
@@ -65,18 +66,18 @@ ACTIONS = {
         lambda s, a, ctx: progress.progress_by_country(session=s, actor=a, course_id=ctx["course"]),
         EVERYONE,
     ),
-    "list cases": (lambda s, a, ctx: cases.list_cases(session=s, actor=a), CASE_WORKERS),
-    "board counts": (lambda s, a, ctx: cases.board_counts(session=s, actor=a), CASE_WORKERS),
+    "list cases": (lambda s, a, ctx: board.list_cases(session=s, actor=a), CASE_WORKERS),
+    "board counts": (lambda s, a, ctx: board.board_counts(session=s, actor=a), CASE_WORKERS),
     "open an AR case": (
         lambda s, a, ctx: cases.create_case(session=s, actor=a, case_in=_case_in("AR")),
         {"admin", "coordinator", "officer_ar"},
     ),
     "read the AR case": (
-        lambda s, a, ctx: cases.get_case(session=s, actor=a, case_code=ctx["ar_case"]),
+        lambda s, a, ctx: board.get_case(session=s, actor=a, case_code=ctx["ar_case"]),
         {"admin", "coordinator", "officer_ar"},
     ),
     "read the BR case": (
-        lambda s, a, ctx: cases.get_case(session=s, actor=a, case_code=ctx["br_case"]),
+        lambda s, a, ctx: board.get_case(session=s, actor=a, case_code=ctx["br_case"]),
         {"admin", "coordinator", "officer_br"},
     ),
     "note on the AR case": (
@@ -136,10 +137,10 @@ def test_authorization_matrix(session, world, who, action):
 
 def test_officers_never_read_another_countrys_cases(session, world):
     actors, ctx = world
-    listed = {c.case_code for c in cases.list_cases(session=session, actor=actors["officer_ar"])}
+    listed = {c.case_code for c in board.list_cases(session=session, actor=actors["officer_ar"])}
     assert ctx["ar_case"] in listed and ctx["br_case"] not in listed
     with pytest.raises(NotFound):
-        cases.get_case(session=session, actor=actors["officer_ar"], case_code=ctx["br_case"])
+        board.get_case(session=session, actor=actors["officer_ar"], case_code=ctx["br_case"])
 
 
 def test_both_forms_of_the_case_scope_select_the_same_cases(session, world):

@@ -15,6 +15,7 @@ from models import (
     UserAccount,
 )
 from models.enums import Stage
+from services.cases import board
 from services.cases import records as cases
 from tests.conftest import app_as
 
@@ -181,7 +182,7 @@ def test_export_prepares_csv_and_xlsx_of_the_filtered_list(demo_db):
     header = next(i for i, line in enumerate(lines) if line.startswith("cas_CaseNumber,"))
     exported = {line.split(",")[0] for line in lines[header + 1 :]}
     officer = _account(demo_db, OFFICER)
-    visible = sum(cases.board_counts(session=demo_db, actor=officer).values())
+    visible = sum(board.board_counts(session=demo_db, actor=officer).values())
     assert len(exported) == visible
     assert all(code.startswith("AR-") or code in shared_with_ar(demo_db) for code in exported)
 

@@ -20,6 +20,7 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import CaseEventKind, OrgType, Role, Service, Stage, Urgency
+from services.cases import board, exports, presentation
 from services.cases import records as cases
 from services.platform.audit import MASK
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
@@ -284,7 +285,7 @@ def test_case_referral_update_rejects_declined_without_reason_and_unknown_states
 def test_validation_messages_name_the_form_field():
     with pytest.raises(ValidationError) as raised:
         case_form(reporting_country="XX", consent_given=True)
-    messages = cases.validation_messages(raised.value)
+    messages = presentation.validation_messages(raised.value)
     assert any(message.startswith("Reporting country: ") for message in messages)
 
 
@@ -295,10 +296,10 @@ def test_officer_cannot_see_other_country_cases(session, users):
     brazilian = open_case(session, users["officer_br"], reporting_country="BR")
     officer_ar = users["officer_ar"]
 
-    assert cases.list_cases(session=session, actor=officer_ar) == []
-    assert sum(cases.board_counts(session=session, actor=officer_ar).values()) == 0
+    assert board.list_cases(session=session, actor=officer_ar) == []
+    assert sum(board.board_counts(session=session, actor=officer_ar).values()) == 0
     with pytest.raises(NotFound):
-        cases.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
+        board.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
     with pytest.raises(NotFound):
         cases.add_note(
             session=session,
@@ -312,9 +313,9 @@ def test_officer_cannot_see_other_country_cases(session, users):
 def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users):
     brazilian = open_case(session, users["officer_br"], reporting_country="BR")
     with pytest.raises(NotFound) as hidden:
-        cases.get_case(session=session, actor=users["officer_ar"], case_code=brazilian.case_code)
+        board.get_case(session=session, actor=users["officer_ar"], case_code=brazilian.case_code)
     with pytest.raises(NotFound) as missing:
-        cases.get_case(session=session, actor=users["officer_ar"], case_code="BR-2026-9999")
+        board.get_case(session=session, actor=users["officer_ar"], case_code="BR-2026-9999")
     assert type(hidden.value) is type(missing.value)
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all() == []
 
@@ -324,9 +325,9 @@ def test_officer_sees_and_comments_on_cases_shared_across_the_border(session, us
     share_with(session, brazilian, "AR")
     officer_ar = users["officer_ar"]
 
-    listed = cases.list_cases(session=session, actor=officer_ar)
+    listed = board.list_cases(session=session, actor=officer_ar)
     assert [card.case_code for card in listed] == [brazilian.case_code]
-    detail = cases.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
+    detail = board.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
     assert detail.case.id == brazilian.id
     cases.add_note(
         session=session,
@@ -336,7 +337,7 @@ def test_officer_sees_and_comments_on_cases_shared_across_the_border(session, us
         expected_version=1,
     )
     # A case shared with another country stays hidden.
-    assert cases.list_cases(session=session, actor=make_officer(session, "CL")) == []
+    assert board.list_cases(session=session, actor=make_officer(session, "CL")) == []
 
 
 def make_officer(session: Session, country: str) -> UserAccount:
@@ -347,18 +348,18 @@ def test_coordinator_and_admin_see_every_country(session, users):
     open_case(session, users["officer_ar"])
     open_case(session, users["officer_br"], reporting_country="BR")
     for role in ("coordinator", "admin"):
-        assert len(cases.list_cases(session=session, actor=users[role])) == 2
+        assert len(board.list_cases(session=session, actor=users[role])) == 2
 
 
 def test_manager_cannot_read_case_rows(session, users):
     case = open_case(session, users["officer_ar"])
     manager = users["manager"]
     with pytest.raises(PermissionDenied):
-        cases.list_cases(session=session, actor=manager)
+        board.list_cases(session=session, actor=manager)
     with pytest.raises(PermissionDenied):
-        cases.board_counts(session=session, actor=manager)
+        board.board_counts(session=session, actor=manager)
     with pytest.raises(PermissionDenied):
-        cases.get_case(session=session, actor=manager, case_code=case.case_code)
+        board.get_case(session=session, actor=manager, case_code=case.case_code)
     with pytest.raises(PermissionDenied):
         cases.add_note(
             session=session,
@@ -376,7 +377,7 @@ def test_get_case_writes_a_case_read_audit_event(session, users):
     case = open_case(session, users["officer_ar"])
     coordinator = users["coordinator"]
 
-    cases.get_case(session=session, actor=coordinator, case_code=case.case_code)
+    board.get_case(session=session, actor=coordinator, case_code=case.case_code)
 
     reads = session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all()
     assert [(read.actor_id, read.entity, read.entity_id) for read in reads] == [
@@ -395,7 +396,7 @@ def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(
         expected_version=1,
     )
 
-    detail = cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+    detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
 
     assert [(r.organisation_name, r.organisation_country) for r in detail.referrals] == [
         ("Shelter BR", "BR")
@@ -475,7 +476,7 @@ def test_list_cases_puts_high_urgency_first_then_longest_in_stage(session, users
     move(session, old_medium, Stage.referred, days_ago=12)
     move(session, recent_high, Stage.identified, days_ago=0)
 
-    cards = cases.list_cases(session=session, actor=officer)
+    cards = board.list_cases(session=session, actor=officer)
 
     assert [card.case_code for card in cards] == [
         recent_high.case_code,
@@ -494,7 +495,7 @@ def test_list_cases_shows_the_assignee_name(session, users):
     session.commit()
 
     cards = {
-        card.case_code: card for card in cases.list_cases(session=session, actor=users["admin"])
+        card.case_code: card for card in board.list_cases(session=session, actor=users["admin"])
     }
 
     assert cards[case.case_code].assignee == users["coordinator"].display_name
@@ -514,7 +515,7 @@ def test_list_cases_is_one_query(session, users, db):
 
     sa.event.listen(db, "before_cursor_execute", count)
     try:
-        cards = cases.list_cases(session=session, actor=users["officer_ar"])
+        cards = board.list_cases(session=session, actor=users["officer_ar"])
     finally:
         sa.event.remove(db, "before_cursor_execute", count)
     assert len(cards) == 3
@@ -529,8 +530,8 @@ def test_list_cases_filters_and_pages(session, users):
     move(session, created[1], Stage.referred, days_ago=4)
 
     def codes(**filters: object) -> list[str]:
-        found = cases.list_cases(
-            session=session, actor=coordinator, limit=500, filters=cases.CaseFilters(**filters)
+        found = board.list_cases(
+            session=session, actor=coordinator, limit=500, filters=board.CaseFilters(**filters)
         )
         return [card.case_code for card in found]
 
@@ -541,9 +542,9 @@ def test_list_cases_filters_and_pages(session, users):
     assert created[0].case_code not in codes(open_only=True)
     assert len(codes(open_only=True)) == 4
     assert codes(situation="migrant_smuggling") == []
-    first_page = cases.list_cases(session=session, actor=coordinator, limit=2, offset=0)
-    second_page = cases.list_cases(session=session, actor=coordinator, limit=2, offset=2)
-    last_page = cases.list_cases(session=session, actor=coordinator, limit=2, offset=4)
+    first_page = board.list_cases(session=session, actor=coordinator, limit=2, offset=0)
+    second_page = board.list_cases(session=session, actor=coordinator, limit=2, offset=2)
+    last_page = board.list_cases(session=session, actor=coordinator, limit=2, offset=4)
     paged = [card.case_code for card in first_page + second_page + last_page]
     assert paged == codes()
 
@@ -561,16 +562,16 @@ def test_board_counts_equal_the_per_stage_counts_of_list_cases(session, users, r
         )
     actor = users[role]
 
-    counts = cases.board_counts(session=session, actor=actor)
+    counts = board.board_counts(session=session, actor=actor)
     listed = Counter(
-        card.stage for card in cases.list_cases(session=session, actor=actor, limit=500)
+        card.stage for card in board.list_cases(session=session, actor=actor, limit=500)
     )
 
     assert list(counts) == [stage.value for stage in Stage]
     assert counts == {stage.value: listed.get(stage.value, 0) for stage in Stage}
     assert counts["screening"] == (4 if role == "coordinator" else 2)
-    high = cases.board_counts(
-        session=session, actor=actor, filters=cases.CaseFilters(urgency="high")
+    high = board.board_counts(
+        session=session, actor=actor, filters=board.CaseFilters(urgency="high")
     )
     assert sum(high.values()) == 0
 
@@ -605,7 +606,7 @@ def test_list_organisations_filters_by_country_and_service_for_any_role(session,
     session.commit()
 
     def names(**filters: str) -> list[str]:
-        found = cases.list_organisations(session=session, actor=users["manager"], **filters)
+        found = board.list_organisations(session=session, actor=users["manager"], **filters)
         return [organisation.name for organisation in found]
 
     assert names() == ["Casa Refugio", "Retorno Seguro", "Abrigo"]
@@ -620,11 +621,11 @@ def test_list_organisations_filters_by_country_and_service_for_any_role(session,
 
 def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
     case = open_case(session, users["officer_ar"], citizenship="PY", needs=["shelter", "legal"])
-    detail = cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+    detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
 
-    summary = dict(cases.case_summary(detail.case).itertuples(index=False, name=None))
+    summary = dict(presentation.case_summary(detail.case).itertuples(index=False, name=None))
     card = "\n".join(
-        cases.card_lines(cases.list_cases(session=session, actor=users["officer_ar"])[0])
+        presentation.card_lines(board.list_cases(session=session, actor=users["officer_ar"])[0])
     )
 
     assert summary["Stage"] == "Identified"
@@ -648,15 +649,15 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
     ):
         # Both editors opened the case at version 1.
         # Each page run is its own unit of work (reading a case audits the read).
-        seen_first = cases.get_case(
+        seen_first = board.get_case(
             session=first, actor=users["officer_ar"], case_code=case.case_code
         )
         first.commit()
-        seen_second = cases.get_case(
+        seen_second = board.get_case(
             session=second, actor=users["coordinator"], case_code=case.case_code
         )
         second.commit()
-        before = cases.case_snapshot(seen_second.case)
+        before = presentation.case_snapshot(seen_second.case)
         cases.update_assessment(
             session=first,
             actor=users["officer_ar"],
@@ -673,13 +674,13 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
                 case_in=ReferralCaseUpdate(situation="migrant_smuggling"),
                 expected_version=seen_second.case.version,
             )
-        current = cases.get_case(
+        current = board.get_case(
             session=second, actor=users["coordinator"], case_code=case.case_code
         )
 
     session.refresh(case)
     assert (case.version, case.urgency, case.situation) == (2, Urgency.high, "trafficking")
-    changes = cases.what_changed(before, current.case)
+    changes = presentation.what_changed(before, current.case)
     assert [(c.field, c.old, c.new) for c in changes] == [("urgency", "Medium", "High")]
 
 
@@ -796,7 +797,7 @@ def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(session
         note=text,
         expected_version=1,
     )
-    detail = cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+    detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
     assert detail.events[-1].note == text
 
 
@@ -818,25 +819,25 @@ def test_list_cases_filters_by_exploitation_type_and_unassigned(session, users):
     def codes(**filters: object) -> list[str]:
         return [
             c.case_code
-            for c in cases.list_cases(
-                session=session, actor=coordinator, filters=cases.CaseFilters(**filters)
+            for c in board.list_cases(
+                session=session, actor=coordinator, filters=board.CaseFilters(**filters)
             )
         ]
 
     assert codes(exploitation_type="SexualExploitation") == [sexual.case_code]
     assert codes(unassigned=True) == [labour.case_code]
     assert codes(assigned_to_id=coordinator.id) == [sexual.case_code]
-    counts = cases.board_counts(
+    counts = board.board_counts(
         session=session,
         actor=coordinator,
-        filters=cases.CaseFilters(exploitation_type="ForcedLabour"),
+        filters=board.CaseFilters(exploitation_type="ForcedLabour"),
     )
     assert counts["identified"] == 1
 
 
 def test_officer_may_assign_only_to_own_country_officers_and_coordinators(session, users):
     case = open_case(session, users["officer_ar"])
-    names = {a.name for a in cases.list_assignees(session=session, actor=users["officer_ar"])}
+    names = {a.name for a in board.list_assignees(session=session, actor=users["officer_ar"])}
     assert names == {"admin", "coordinator", "officer.ar"}
     with pytest.raises(Conflict):
         cases.assign_case(
@@ -887,18 +888,18 @@ def test_the_board_stays_fast_with_thousands_of_cases(session, users):
     session.commit()
     started = time.monotonic()
     for actor in (users["coordinator"], users["officer_ar"]):
-        counts = cases.board_counts(
+        counts = board.board_counts(
             session=session,
             actor=actor,
-            filters=cases.CaseFilters(exploitation_type="ForcedLabour"),
+            filters=board.CaseFilters(exploitation_type="ForcedLabour"),
         )
         for stage in Stage:
-            cases.list_cases(
+            board.list_cases(
                 session=session,
                 actor=actor,
                 limit=8,
                 offset=80,
-                filters=cases.CaseFilters(stage=stage),
+                filters=board.CaseFilters(stage=stage),
             )
     elapsed = time.monotonic() - started
     assert sum(counts.values()) == 1500
@@ -918,7 +919,7 @@ def test_htcds_export_names_columns_and_joins_multi_values_the_htcds_way(session
         citizenship="BO",
         gender="Feminine",
     )
-    frame = cases.case_export(session=session, actor=users["officer_ar"], layout="htcds")
+    frame = exports.case_export(session=session, actor=users["officer_ar"], layout="htcds")
     row = frame.iloc[0]
     assert row["cas_CaseNumber"] == case.case_code
     assert row["cas_Status"] == "Active"
@@ -939,11 +940,11 @@ def test_managers_export_only_de_identified_htcds_rows(session, users, monkeypat
     open_case(session, users["officer_ar"], consular_post="Consulado en São Paulo")
     open_case(session, users["officer_br"], reporting_country="BR")
     manager = users["manager"]
-    assert len(cases.case_export(session=session, actor=manager, layout="htcds")) == 0  # k=11
+    assert len(exports.case_export(session=session, actor=manager, layout="htcds")) == 0  # k=11
     monkeypatch.setenv("ENLACE_MICRODATA_K", "2")
     get_settings.cache_clear()
 
-    frame = cases.case_export(session=session, actor=manager, layout="htcds")
+    frame = exports.case_export(session=session, actor=manager, layout="htcds")
 
     assert len(frame) == 2  # AR and BR both become South America
     assert set(frame["enl_ReportingCountry"]) == {"South America"}
@@ -960,14 +961,14 @@ def test_managers_export_only_de_identified_htcds_rows(session, users, monkeypat
     assert "M.G." not in frame.to_csv()
     assert "São Paulo" not in frame.to_csv()
     with pytest.raises(PermissionDenied):
-        cases.case_export(session=session, actor=manager, layout="list")
+        exports.case_export(session=session, actor=manager, layout="list")
 
 
 def test_the_list_export_is_scoped_and_has_no_alias(session, users):
     open_case(session, users["officer_ar"])
     open_case(session, users["officer_br"], reporting_country="BR")
 
-    frame = cases.case_export(session=session, actor=users["officer_ar"], layout="list")
+    frame = exports.case_export(session=session, actor=users["officer_ar"], layout="list")
 
     assert list(frame["Case"]) == [f"AR-{YEAR}-0001"]
     assert "M.G." not in frame.to_csv()
@@ -1035,12 +1036,12 @@ def _paged(session: Session, actor: UserAccount, size: int, **filters: object) -
     """Every card of a list, read page after page of `size` (one page past the end)."""
     codes: list[str] = []
     for offset in range(0, 200, size):
-        page = cases.list_cases(
+        page = board.list_cases(
             session=session,
             actor=actor,
             limit=size,
             offset=offset,
-            filters=cases.CaseFilters(**filters),
+            filters=board.CaseFilters(**filters),
         )
         codes += [card.case_code for card in page]
         if not page:
@@ -1053,7 +1054,7 @@ def test_board_columns_page_in_the_same_order_as_the_whole_list(session, users, 
     _insert_mixed_cases(session)
     actor = users[role]
     # The whole list in one query: urgency rank (other codes last), time in stage, id.
-    everything = cases.list_cases(session=session, actor=actor, limit=500)
+    everything = board.list_cases(session=session, actor=actor, limit=500)
     assert {card.urgency for card in everything} >= {"zzz", "aaa", "high"}
     for stage in STAGES:
         expected = [card.case_code for card in everything if card.stage == stage]
@@ -1077,8 +1078,8 @@ def test_board_columns_page_in_the_same_order_as_the_whole_list(session, users, 
 
 def test_reloading_an_open_case_without_audit_logs_no_second_read(session, users):
     case = open_case(session, users["officer_ar"])
-    cases.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
-    cases.get_case(
+    board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
+    board.get_case(
         session=session, actor=users["officer_ar"], case_code=case.case_code, audit_read=False
     )
     reads = session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from models import AuditEvent, ReferralCaseCreate, UserAccount
 from models.enums import Role
-from services.cases import microdata
+from services.cases import exports, microdata
 from services.cases import records as cases
 from services.cli.export import export_app
 from services.reporting import anonymise
@@ -202,7 +202,7 @@ def assert_k_anonymous(data: microdata.Microdata, k: int) -> None:
 @pytest.mark.parametrize("layout", ["htcds", "ctdc"])
 def test_managers_get_k_anonymous_rows_of_the_demo_data(demo_db, layout):
     manager = role(demo_db, Role.manager)
-    data = cases.case_microdata(session=demo_db, actor=manager, layout=layout)
+    data = exports.case_microdata(session=demo_db, actor=manager, layout=layout)
     assert data.records == 60
     assert_k_anonymous(data, 11)
     # The bug of the issue: 44 of the 60 demo cases were unique; now none is.
@@ -221,7 +221,7 @@ def test_managers_get_k_anonymous_rows_of_scale_data(session, users, k, monkeypa
     monkeypatch.setenv("ENLACE_MICRODATA_K", str(k))
     seed_scale(session=session, participants=0, cases=400, seed=5, today=date(2026, 6, 1))
     for layout in ("htcds", "ctdc"):
-        data = cases.case_microdata(session=session, actor=users["manager"], layout=layout)
+        data = exports.case_microdata(session=session, actor=users["manager"], layout=layout)
         assert data.records == 400
         assert_k_anonymous(data, k)
         assert data.withheld <= 40  # within the budget: 10 % of the cases
@@ -237,7 +237,7 @@ def test_the_k_comes_from_the_setting(session, users, monkeypatch):
                 reporting_country="AR", identified_on=date(YEAR, 1, 5), person_alias="Z.Q."
             ),
         )
-    data = cases.case_microdata(session=session, actor=users["manager"], layout="ctdc")
+    data = exports.case_microdata(session=session, actor=users["manager"], layout="ctdc")
     assert (data.k, len(data.frame), data.withheld) == (3, 3, 0)
 
 
@@ -246,7 +246,7 @@ def test_the_k_comes_from_the_setting(session, users, monkeypatch):
 
 def test_a_coordinator_gets_full_rows_of_every_case(demo_db):
     coordinator = role(demo_db, Role.coordinator)
-    data = cases.case_microdata(session=demo_db, actor=coordinator, layout="htcds")
+    data = exports.case_microdata(session=demo_db, actor=coordinator, layout="htcds")
     assert not data.deidentified and len(data.frame) == data.records == 60
     assert data.frame["cas_CaseNumber"].is_unique
     assert data.frame["enl_PersonAlias"].str.len().min() > 0
@@ -258,8 +258,8 @@ def test_an_officer_gets_full_rows_of_their_scope_only(demo_db):
     officer = demo_db.exec(
         select(UserAccount).where(UserAccount.role == Role.officer, UserAccount.country == "AR")
     ).first()
-    data = cases.case_microdata(session=demo_db, actor=officer, layout="ctdc")
-    scoped = cases.case_microdata(session=demo_db, actor=officer, layout="htcds").frame
+    data = exports.case_microdata(session=demo_db, actor=officer, layout="ctdc")
+    scoped = exports.case_microdata(session=demo_db, actor=officer, layout="htcds").frame
     assert len(data.frame) == len(scoped) < 60
     assert (scoped["enl_ReportingCountry"] == "AR").sum() >= 1
     assert not data.deidentified

@@ -27,6 +27,7 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
+from services.cases import board
 from services.cases import records as cases
 from services.platform import migrate
 from services.platform.audit import MASK, SENSITIVE_FIELDS
@@ -352,7 +353,7 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users):
             plan=cases.ReturnPlan(counterpart="write to tia.rosa@example.com"),
             **common,
         )
-    assert cases.get_case(session=session, actor=officer, case_code=code).case.version == 1
+    assert board.get_case(session=session, actor=officer, case_code=code).case.version == 1
 
 
 # Text columns that hold codes, not free text.

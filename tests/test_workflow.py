@@ -22,8 +22,8 @@ from models import (
     UserAccount,
 )
 from models.enums import OrgType, ReferralState, Service, Stage
+from services.cases import board, workflow
 from services.cases import records as cases
-from services.cases import workflow
 from services.platform.errors import Conflict, NotFound, PermissionDenied
 from tests.test_cases import move, open_case
 
@@ -158,7 +158,7 @@ def _do(session, actor: UserAccount, case: ReferralCase, action: str, organisati
         )
 
     if action == "read":
-        cases.get_case(**common)
+        board.get_case(**common)
     elif action == "comment":
         cases.add_note(**common, note="Called the shelter.", expected_version=version)
     elif action == "edit":
@@ -255,7 +255,7 @@ def test_a_cross_border_referral_shares_the_case_with_that_country(session, user
     case = open_case(session, users["officer_ar"], **_consent(True))
     officer_br = users["officer_br"]
     with pytest.raises(NotFound):
-        cases.get_case(session=session, actor=officer_br, case_code=case.case_code)
+        board.get_case(session=session, actor=officer_br, case_code=case.case_code)
 
     referral = cases.refer_case(
         session=session,
@@ -269,10 +269,10 @@ def test_a_cross_border_referral_shares_the_case_with_that_country(session, user
 
     assert referral.cross_border_country == "BR"
     assert referral.state == ReferralState.pending
-    detail = cases.get_case(session=session, actor=officer_br, case_code=case.case_code)
+    detail = board.get_case(session=session, actor=officer_br, case_code=case.case_code)
     assert detail.party == "shared_officer"
     assert detail.allowed == {"read", "comment"}
-    listed = [card.case_code for card in cases.list_cases(session=session, actor=officer_br)]
+    listed = [card.case_code for card in board.list_cases(session=session, actor=officer_br)]
     assert listed == [case.case_code]
 
 
@@ -288,7 +288,7 @@ def test_a_referral_in_the_same_country_is_not_shared(session, users, organisati
         expected_version=case.version,
     )
     assert referral.cross_border_country is None
-    assert cases.list_cases(session=session, actor=users["officer_br"]) == []
+    assert board.list_cases(session=session, actor=users["officer_br"]) == []
 
 
 def test_override_records_the_reason_on_the_case_and_a_masked_audit(session, users, organisations):

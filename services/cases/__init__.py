@@ -1,2 +1,3 @@
-"""Referral cases: records and the board's reads (records), stage workflow, partner
-organisations, HTCDS/CTDC microdata, retention and erasure."""
+"""Referral cases: records (writes and forms), board (reads), exports, presentation (page
+text), the stage workflow's rules, partner organisations, HTCDS/CTDC microdata, retention and
+erasure."""

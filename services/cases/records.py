@@ -1,23 +1,22 @@
-"""Referral cases: create, list for the board, read one case, add notes.
+"""Referral cases, the writes: create a case, notes, the assessment, assignment, stage moves,
+referrals and their answers, the return, each checking the version the user started from;
+and the case forms' validation. Reads are in `board`, files in `exports`, page text in
+`presentation`.
 
 Every function takes the acting user and scopes its query with `access.case_scope`, so an
 officer only ever reaches the cases of their own country and the cases shared with it.
 """
 
-import itertools
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 from pydantic import Field as PydanticField
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from models import (
@@ -36,18 +35,16 @@ from models.base import utcnow
 from models.cases import ReferralCaseBase
 from models.enums import STAGE_ORDER, CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
-from services.cases import microdata, workflow
+from services.cases import workflow
 from services.platform import audit, personal_data, validation
 from services.platform.access import CASE_WORKERS, case_scope, require_role
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
-from services.platform.i18n import N_, _
-from services.platform.labels import country_name, label
-from services.platform.settings import get_settings
+from services.platform.i18n import N_
 
 ENTITY = "referral_case"
 MAX_PAGE_SIZE = 500
-_URGENCY_RANK = {Urgency.high.value: 0, Urgency.medium.value: 1, Urgency.low.value: 2}
-_OPEN_STAGES = [stage.value for stage in STAGE_ORDER if stage != Stage.closed]
+URGENCY_RANK = {Urgency.high.value: 0, Urgency.medium.value: 1, Urgency.low.value: 2}
+OPEN_STAGES = [stage.value for stage in STAGE_ORDER if stage != Stage.closed]
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 # Labels of the case fields, for forms, error messages and the detail view.
@@ -100,76 +97,6 @@ NOT_AN_ASSIGNEE = N_(
     "A case can be assigned to a coordinator, an administrator or an officer of its country."
 )
 NOTHING_TO_RECORD = N_("Give at least the counterpart, the travel date or the reception.")
-
-
-@dataclass(frozen=True)
-class CaseCard:
-    """One card of the board: no alias, no notes."""
-
-    id: int
-    case_code: str
-    stage: str
-    urgency: str
-    age_band: str | None
-    is_minor: bool
-    situation: str
-    reporting_country: str
-    days_in_stage: int
-    assignee: str | None
-
-
-@dataclass(frozen=True)
-class ReferralLine:
-    """A referral of the case to an organisation, with the organisation's name and country."""
-
-    id: int
-    organisation_id: int
-    organisation_name: str
-    organisation_country: str
-    service: str
-    sent_on: date
-    state: str
-    decline_reason: str | None
-    answered_on: date | None
-    cross_border_country: str | None
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    id: int
-    kind: str
-    created_at: datetime
-    author: str | None
-    note: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CaseDetail:
-    case: ReferralCase
-    referrals: list[ReferralLine]
-    events: list[TimelineEntry]
-    party: str = workflow.Party.outsider.value
-    allowed: frozenset[str] = frozenset()
-    assignee: str | None = None
-
-
-@dataclass(frozen=True)
-class Assignee:
-    id: int
-    name: str
-    role: str
-    country: str | None
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One field someone else changed while the user was editing: shown values, translated."""
-
-    field: str
-    label: str
-    old: str
-    new: str
 
 
 class ReturnPlan(BaseModel):
@@ -263,7 +190,7 @@ def add_note(
     *, session: Session, actor: UserAccount, case_code: str, note: str, expected_version: int
 ) -> CaseEvent:
     """Append a note; refused with StaleVersion if the case changed since `expected_version`."""
-    case_id = _scoped_case_id(session=session, actor=actor, case_code=case_code)
+    case_id = scoped_case_id(session=session, actor=actor, case_code=case_code)
     event_in = CaseEventCreate(kind=CaseEventKind.note, note=note)
     if not event_in.note:
         raise ValueError("the note is empty")
@@ -332,7 +259,7 @@ def _shared_countries(*, session: Session, case_id: int) -> set[str]:
     return {country for country in session.exec(statement).all() if country}
 
 
-def _party(*, session: Session, actor: UserAccount, case: ReferralCase) -> workflow.Party:
+def party_of(*, session: Session, actor: UserAccount, case: ReferralCase) -> workflow.Party:
     shared: set[str] = set()
     if actor.role == Role.officer and actor.country != case.reporting_country:
         shared = _shared_countries(session=session, case_id=case.id)  # type: ignore[arg-type]
@@ -351,7 +278,7 @@ def _load_case(
     ).first()
     if case is None:
         raise NotFound(N_("There is no case {code}."), code=case_code)
-    who = _party(session=session, actor=actor, case=case)
+    who = party_of(session=session, actor=actor, case=case)
     workflow.require(who, action)
     return case, who
 
@@ -405,16 +332,16 @@ def _finish(session: Session, case: ReferralCase) -> ReferralCase:
     return case
 
 
-def _stored(value: Any) -> Any:
+def stored_value(value: Any) -> Any:
     """A value as the database column takes it: codes as plain strings, lists of codes."""
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, list):
-        return [_stored(item) for item in value]
+        return [stored_value(item) for item in value]
     return value
 
 
-_ASSESSMENT_FIELDS = tuple(ReferralCaseBase.model_fields)
+ASSESSMENT_FIELDS = tuple(ReferralCaseBase.model_fields)
 
 
 def update_assessment(
@@ -433,12 +360,12 @@ def update_assessment(
         session=session, actor=actor, case_code=case_code, action=workflow.Action.edit_assessment
     )
     _check_version(case, expected_version)
-    current = {name: _stored(getattr(case, name)) for name in _ASSESSMENT_FIELDS}
+    current = {name: stored_value(getattr(case, name)) for name in ASSESSMENT_FIELDS}
     edits = case_in.model_dump(exclude_unset=True)
     merged = ReferralCaseCreate.model_validate(
         {**current, **edits, "reporting_country": case.reporting_country}
     )
-    after = {name: _stored(getattr(merged, name)) for name in _ASSESSMENT_FIELDS}
+    after = {name: stored_value(getattr(merged, name)) for name in ASSESSMENT_FIELDS}
     changed = {name: value for name, value in after.items() if value != current[name]}
     if not changed:
         return case
@@ -471,38 +398,6 @@ def _may_be_assigned(user: UserAccount, case: ReferralCase) -> bool:
     if user.role in (Role.coordinator, Role.admin):
         return True
     return user.role == Role.officer and user.country == case.reporting_country
-
-
-def list_assignees(
-    *, session: Session, actor: UserAccount, country: str | None = None
-) -> list[Assignee]:
-    """People a case of `country` may be assigned to: coordinators, admins, its officers.
-
-    An officer only ever gets their own country's colleagues and the coordinators.
-    """
-    require_role(actor, CASE_WORKERS)
-    if actor.role == Role.officer:
-        country = actor.country
-    officers = col(UserAccount.role) == Role.officer.value
-    if country:
-        officers = sa.and_(officers, col(UserAccount.country) == country.upper())
-    statement = (
-        select(UserAccount)
-        .where(
-            col(UserAccount.is_active).is_(True),
-            sa.or_(col(UserAccount.role).in_([Role.coordinator.value, Role.admin.value]), officers),
-        )
-        .order_by(UserAccount.role, UserAccount.display_name, UserAccount.email)
-    )
-    return [
-        Assignee(
-            id=user.id,  # type: ignore[arg-type]
-            name=user.display_name or user.email,
-            role=str(user.role),
-            country=user.country,
-        )
-        for user in session.exec(statement).all()
-    ]
 
 
 def assign_case(
@@ -839,566 +734,6 @@ def record_return(
 
 
 # What someone else may have changed while the user edited: compared field by field.
-_WATCHED_FIELDS = (
-    *_ASSESSMENT_FIELDS,
-    "stage",
-    "assigned_to_id",
-    "closure_reason",
-    "return_counterpart",
-    "return_travel_date",
-    "return_reception",
-)
-
-
-def case_snapshot(case: ReferralCase) -> dict[str, Any]:
-    """The case's values as a user saw them, kept by the page to explain a later conflict."""
-    return {name: _stored(getattr(case, name)) for name in _WATCHED_FIELDS} | {
-        "version": case.version
-    }
-
-
-def what_changed(before: Mapping[str, Any], case: ReferralCase) -> list[FieldChange]:
-    """The fields of `case` that differ from the snapshot `before`, with shown values."""
-    after = case_snapshot(case)
-    changes = []
-    for name in _WATCHED_FIELDS:
-        if before.get(name) != after[name]:
-            changes.append(
-                FieldChange(
-                    field=name,
-                    label=_(FIELD_LABELS.get(name, name)),
-                    old=_shown(before.get(name)),
-                    new=_shown(after[name]),
-                )
-            )
-    return changes
-
-
-# --- reads -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseFilters:
-    """The board's filters (None / False: all), for the board, its counts and exports; frozen
-    and hashable, so it is a cache key too."""
-
-    stage: str | None = None
-    country: str | None = None
-    urgency: str | None = None
-    situation: str | None = None
-    exploitation_type: str | None = None
-    assigned_to_id: int | None = None
-    unassigned: bool = False
-    open_only: bool = False
-
-    def given(self) -> dict[str, Any]:
-        """The filters set, for the audit log."""
-        values = {
-            "stage": self.stage,
-            "country": self.country,
-            "urgency": self.urgency,
-            "situation": self.situation,
-            "exploitation_type": self.exploitation_type,
-            "assigned_to_id": self.assigned_to_id,
-            "unassigned": self.unassigned or None,
-            "open_only": self.open_only or None,
-        }
-        return {key: value for key, value in values.items() if value is not None}
-
-
-NO_FILTERS = CaseFilters()
-OPEN_CASES = CaseFilters(open_only=True)
-
-
-def _filters(filters: CaseFilters) -> list[sa.ColumnElement[bool]]:
-    stage, country, urgency = filters.stage, filters.country, filters.urgency
-    situation, assigned_to_id = filters.situation, filters.assigned_to_id
-    open_only, unassigned = filters.open_only, filters.unassigned
-    exploitation_type = filters.exploitation_type
-    conditions: list[sa.ColumnElement[bool]] = []
-    if stage:
-        conditions.append(col(ReferralCase.stage) == str(stage))
-    if country:
-        conditions.append(col(ReferralCase.reporting_country) == country.upper())
-    if urgency:
-        conditions.append(col(ReferralCase.urgency) == str(urgency))
-    if situation:
-        conditions.append(col(ReferralCase.situation) == str(situation))
-    if assigned_to_id is not None:
-        conditions.append(col(ReferralCase.assigned_to_id) == assigned_to_id)
-    if unassigned:
-        conditions.append(col(ReferralCase.assigned_to_id).is_(None))
-    if open_only:
-        # IN, not "!= closed": the index on (stage, ...) reads only the open stages.
-        conditions.append(col(ReferralCase.stage).in_(_OPEN_STAGES))
-    if exploitation_type:
-        # JSON list of codes: match the quoted code in its text form (SQLite and PostgreSQL).
-        types_text = sa.cast(ReferralCase.exploitation_types, sa.Text)
-        conditions.append(types_text.contains(f'"{exploitation_type}"', autoescape=True))
-    return conditions
-
-
-_CARD_COLUMNS: tuple[Any, ...] = (
-    ReferralCase.id,
-    ReferralCase.case_code,
-    ReferralCase.stage,
-    ReferralCase.urgency,
-    ReferralCase.age_band,
-    ReferralCase.is_minor,
-    ReferralCase.situation,
-    ReferralCase.reporting_country,
-    ReferralCase.stage_changed_at,
-)
-
-
-def _with_assignee(source: Any) -> sa.Select[Any]:
-    """The card columns of `source` (the table or a subquery of it) and the assignee's name."""
-    assignee = aliased(UserAccount)
-    # SQLAlchemy's select: SQLModel's typed overloads stop at four columns.
-    return sa.select(
-        *(source.c[column.key] for column in _CARD_COLUMNS),
-        col(assignee.display_name),
-        col(assignee.email),
-    ).outerjoin(assignee, col(assignee.id) == source.c.assigned_to_id)
-
-
-def _unranked_urgency() -> sa.ColumnElement[bool]:
-    """Urgency outside Urgency's codes (the column is NOT NULL), written as the ranges between
-    them so that an index answers it with a few seeks (NOT IN would read every entry)."""
-    column = col(ReferralCase.urgency)
-    codes = sorted(_URGENCY_RANK)
-    between = [sa.and_(column > low, column < high) for low, high in itertools.pairwise(codes)]
-    return sa.or_(column < codes[0], *between, column > codes[-1])
-
-
-def _urgency_groups(session: Session, urgency: str | None) -> Iterator[sa.ColumnElement[bool]]:
-    """The urgencies of a board column in board order, each as a condition (lazily)."""
-    if urgency:
-        yield sa.true()  # the filter names the one urgency
-        return
-    for code in _URGENCY_RANK:
-        yield col(ReferralCase.urgency) == code
-    # Other codes rank last. The app stores none: look for one (an index seek) before reading.
-    unranked = _unranked_urgency()
-    if session.execute(sa.select(col(ReferralCase.id)).where(unranked).limit(1)).first():
-        yield unranked
-
-
-def _rows_by_urgency(
-    session: Session,
-    conditions: list[sa.ColumnElement[bool]],
-    *,
-    urgency: str | None,
-    limit: int,
-    offset: int,
-) -> list[Any]:
-    """Rows [offset, offset + limit) in board order (urgency rank, stage_changed_at, id), read
-    one urgency at a time, most urgent first.
-
-    Each read is `... AND urgency = ? ORDER BY stage_changed_at, id`: for a stage (or the open
-    stages) the index (stage, urgency, stage_changed_at, id) serves it in order and it stops
-    after the rows it needs, so its cost does not grow with the cases of the stage. Codes
-    outside Urgency (none are stored by the app) come last, as in the one-query order.
-    """
-    order = (col(ReferralCase.stage_changed_at), col(ReferralCase.id))
-    rows: list[Any] = []
-    skip = offset
-    for group in _urgency_groups(session, urgency):
-        # The page of cases first, then the assignees: an outer join around the ordered read
-        # would stop SQLite from reading each stage's index range in order.
-        page = (
-            sa.select(*(col(column) for column in _CARD_COLUMNS), col(ReferralCase.assigned_to_id))
-            .where(*conditions, group)
-            .order_by(*order)
-            .offset(skip)
-            .limit(limit - len(rows))
-            .subquery()
-        )
-        part = session.execute(
-            _with_assignee(page).order_by(page.c.stage_changed_at, page.c.id)
-        ).all()
-        rows += part
-        if len(rows) >= limit:
-            break
-        if skip and part:
-            skip = 0  # the group held all the rows skipped, and then some
-        elif skip:
-            # Fewer rows than skipped in this group: skip the rest in the next ones.
-            skip -= session.execute(
-                sa.select(func.count()).select_from(ReferralCase).where(*conditions, group)
-            ).scalar_one()
-    return rows
-
-
-def list_cases(
-    *,
-    session: Session,
-    actor: UserAccount,
-    filters: CaseFilters = NO_FILTERS,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[CaseCard]:
-    """The board's cards the actor may see: most urgent first, then longest in stage.
-
-    A board column (`stage`) or the open cases are read one urgency at a time from the index
-    (see `_rows_by_urgency`); any other list is one query.
-    """
-    indexed = bool(filters.stage or filters.open_only)
-    scope = case_scope(actor, correlated=indexed)
-    limit, offset = max(1, min(limit, MAX_PAGE_SIZE)), max(0, offset)
-    conditions = [
-        scope,
-        *_filters(filters),
-    ]
-    if indexed:
-        rows = _rows_by_urgency(
-            session, conditions, urgency=filters.urgency, limit=limit, offset=offset
-        )
-    else:
-        urgency_rank = sa.case(_URGENCY_RANK, value=ReferralCase.urgency, else_=len(_URGENCY_RANK))
-        statement = (
-            _with_assignee(ReferralCase.__table__)  # type: ignore[attr-defined]
-            .where(*conditions)
-            .order_by(urgency_rank, col(ReferralCase.stage_changed_at), col(ReferralCase.id))
-            .limit(limit)
-            .offset(offset)
-        )
-        rows = list(session.execute(statement).all())
-    now = utcnow()
-    return [
-        CaseCard(
-            id=row.id,
-            case_code=row.case_code,
-            stage=str(row.stage),
-            urgency=str(row.urgency),
-            age_band=str(row.age_band) if row.age_band else None,
-            is_minor=bool(row.is_minor),
-            situation=str(row.situation),
-            reporting_country=row.reporting_country,
-            days_in_stage=max(0, (now - row.stage_changed_at).days),
-            assignee=(row.display_name or row.email) if row.email else None,
-        )
-        for row in rows
-    ]
-
-
-def board_counts(
-    *, session: Session, actor: UserAccount, filters: CaseFilters = NO_FILTERS
-) -> dict[str, int]:
-    """Number of visible cases per stage (every stage present, in board order)."""
-    scope = case_scope(actor)
-    statement = (
-        select(ReferralCase.stage, func.count(col(ReferralCase.id)))
-        .where(
-            scope,
-            *_filters(filters),
-        )
-        .group_by(ReferralCase.stage)
-    )
-    found = {str(row_stage): count for row_stage, count in session.exec(statement).all()}
-    return {stage_.value: found.get(stage_.value, 0) for stage_ in STAGE_ORDER}
-
-
-def case_countries(*, session: Session, actor: UserAccount) -> list[str]:
-    """Reporting countries among the cases the actor may see, for the board's filter."""
-    statement = (
-        select(ReferralCase.reporting_country)
-        .where(case_scope(actor))
-        .distinct()
-        .order_by(ReferralCase.reporting_country)
-    )
-    return list(session.exec(statement).all())
-
-
-def _scoped_case_id(*, session: Session, actor: UserAccount, case_code: str) -> int:
-    statement = select(ReferralCase.id).where(
-        col(ReferralCase.case_code) == case_code.strip().upper(), case_scope(actor)
-    )
-    case_id = session.exec(statement).first()
-    if case_id is None:
-        # Same answer whether the case does not exist or is outside the actor's scope.
-        raise NotFound(N_("There is no case {code}."), code=case_code)
-    return case_id
-
-
-def get_case(
-    *, session: Session, actor: UserAccount, case_code: str, audit_read: bool = True
-) -> CaseDetail:
-    """One case with its referrals and timeline.
-
-    Opening a case is audited; a page reloading the case it already shows passes
-    `audit_read=False` so that every click does not log another read.
-    """
-    scope = case_scope(actor)
-    case = session.exec(
-        select(ReferralCase)
-        .where(col(ReferralCase.case_code) == case_code.strip().upper(), scope)
-        .execution_options(populate_existing=True)
-    ).first()
-    if case is None:
-        raise NotFound(N_("There is no case {code}."), code=case_code)
-
-    referral_rows = session.exec(
-        select(CaseReferral, Organisation.name, Organisation.country)
-        .join(Organisation, col(Organisation.id) == CaseReferral.organisation_id)
-        .where(col(CaseReferral.case_id) == case.id)
-        .order_by(col(CaseReferral.sent_on), col(CaseReferral.id))
-    ).all()
-    referrals = [
-        ReferralLine(
-            id=referral.id,  # type: ignore[arg-type]
-            organisation_id=referral.organisation_id,
-            organisation_name=org_name,
-            organisation_country=org_country,
-            service=str(referral.service),
-            sent_on=referral.sent_on,
-            state=str(referral.state),
-            decline_reason=referral.decline_reason,
-            answered_on=referral.answered_on,
-            cross_border_country=referral.cross_border_country,
-        )
-        for referral, org_name, org_country in referral_rows
-    ]
-
-    author = aliased(UserAccount)
-    event_rows = session.exec(
-        select(CaseEvent, author.display_name, author.email)
-        .outerjoin(author, col(author.id) == CaseEvent.author_id)
-        .where(col(CaseEvent.case_id) == case.id)
-        .order_by(col(CaseEvent.created_at), col(CaseEvent.id))
-    ).all()
-    events = [
-        TimelineEntry(
-            id=event.id,  # type: ignore[arg-type]
-            kind=str(event.kind),
-            created_at=event.created_at,
-            author=(name or email) if email else None,
-            note=event.note,
-            details=dict(event.details or {}),
-        )
-        for event, name, email in event_rows
-    ]
-
-    who = _party(session=session, actor=actor, case=case)
-    assignee = session.get(UserAccount, case.assigned_to_id) if case.assigned_to_id else None
-    if audit_read:
-        audit.record(
-            session,
-            actor=actor,
-            action=audit.AuditAction.case_read,
-            entity=ENTITY,
-            entity_id=case.id,
-        )
-        session.flush()
-    return CaseDetail(
-        case=case,
-        referrals=referrals,
-        events=events,
-        party=who.value,
-        allowed=frozenset(action.value for action in workflow.allowed_actions(who)),
-        assignee=(assignee.display_name or assignee.email) if assignee else None,
-    )
-
-
-def list_organisations(
-    *,
-    session: Session,
-    actor: UserAccount,
-    country: str | None = None,
-    service: str | None = None,
-) -> list[Organisation]:
-    """Active organisations, optionally of one country and offering one service."""
-    require_role(actor, tuple(Role))
-    statement = select(Organisation).where(col(Organisation.is_active).is_(True))
-    if country:
-        statement = statement.where(col(Organisation.country) == country.upper())
-    if service:
-        # JSON list of codes: match the quoted code in its text form (SQLite and PostgreSQL).
-        services_text = sa.cast(Organisation.services, sa.Text)
-        statement = statement.where(services_text.contains(f'"{service}"', autoescape=True))
-    statement = statement.order_by(Organisation.country, Organisation.name)
-    return list(session.exec(statement).all())
-
-
-# --- export -----------------------------------------------------------------------------
-
-ExportLayout = Literal["list", "htcds", "ctdc"]
-_EXPORTED_FIELDS = (
-    *_ASSESSMENT_FIELDS,
-    "case_code",
-    "reporting_country",
-    "stage",
-    "closure_reason",
-    "return_counterpart",
-    "return_travel_date",
-    "return_reception",
-)
-
-
-def _may_read_case_rows(actor: UserAccount) -> bool:
-    """Case workers read rows of their scope; every other reader gets de-identified exports."""
-    return actor.role in CASE_WORKERS
-
-
-def _export_rows(
-    session: Session, actor: UserAccount, filters: CaseFilters
-) -> list[tuple[ReferralCase, str | None, str | None, set[str], date | None]]:
-    """(case, assignee email, assignee name, organisations referred to, first referral date)
-    for the cases the actor may export, by case code."""
-    scope = case_scope(actor) if _may_read_case_rows(actor) else sa.true()
-    conditions = _filters(filters)
-    assignee = aliased(UserAccount)
-    case_rows = session.exec(
-        select(ReferralCase, assignee.email, assignee.display_name)
-        .outerjoin(assignee, col(assignee.id) == ReferralCase.assigned_to_id)
-        .where(scope, *conditions)
-        .order_by(col(ReferralCase.case_code))
-    ).all()
-    # Referrals of the same cases in one more query, not one per case.
-    chosen_ids = select(ReferralCase.id).where(scope, *conditions)
-    referral_rows = session.exec(
-        select(col(CaseReferral.case_id), col(Organisation.name), col(CaseReferral.sent_on))
-        .join(Organisation, col(Organisation.id) == CaseReferral.organisation_id)
-        .where(col(CaseReferral.case_id).in_(chosen_ids))
-    ).all()
-    organisations: dict[int, set[str]] = {}
-    first_sent: dict[int, date] = {}
-    for case_id, organisation_name, sent_on in referral_rows:
-        organisations.setdefault(case_id, set()).add(organisation_name)
-        first_sent[case_id] = min(first_sent.get(case_id, sent_on), sent_on)
-    return [
-        (
-            case,
-            email,
-            name,
-            organisations.get(case.id or 0, set()),
-            first_sent.get(case.id or 0),
-        )
-        for case, email, name in case_rows
-    ]
-
-
-def _source_rows(
-    rows: list[tuple[ReferralCase, str | None, str | None, set[str], date | None]],
-) -> list[dict[str, Any]]:
-    """The fields the HTCDS and CTDC layouts are built from (services/htcds, microdata)."""
-    return [
-        {
-            **{name: getattr(case, name) for name in _EXPORTED_FIELDS},
-            "assignee_email": email,
-            "referred_organisations": sorted(organisations),
-            "first_referral_on": first_sent,
-        }
-        for case, email, _name, organisations, first_sent in rows
-    ]
-
-
-def case_export(
-    *,
-    session: Session,
-    actor: UserAccount,
-    layout: ExportLayout = "list",
-    filters: CaseFilters = NO_FILTERS,
-) -> pd.DataFrame:
-    """The filtered case list for a file, audited.
-
-    `list`: the board's list with translated headers and labels, no alias or free text.
-    `htcds` / `ctdc`: see case_microdata — everything for case workers; for managers, who never
-    see case rows in the app, de-identified and k-anonymous rows.
-    """
-    require_role(actor, (*CASE_WORKERS, Role.manager))
-    if layout != "list":
-        return case_microdata(session=session, actor=actor, layout=layout, filters=filters).frame
-    if not _may_read_case_rows(actor):
-        raise PermissionDenied(N_("Managers export the de-identified HTCDS or CTDC layout only."))
-    now = utcnow()
-    frame = pd.DataFrame(
-        [
-            {
-                _("Case"): case.case_code,
-                _("Stage"): label(case.stage),
-                _("Urgency"): label(case.urgency),
-                _("Situation"): label(case.situation),
-                _("Reporting country"): country_name(case.reporting_country),
-                _("Identified on"): case.identified_on,
-                _("Age band"): case.age_band or "",
-                _("Minor"): _("Yes") if case.is_minor else _("No"),
-                _("Gender"): label(case.gender),
-                _("Citizenship"): country_name(case.citizenship),
-                _("Types of exploitation"): _shown(list(case.exploitation_types or [])),
-                _("Country of exploitation"): country_name(case.exploitation_country),
-                _("Consent given"): _("Yes") if case.consent_given else _("No"),
-                _("Days in stage"): max(0, (now - case.stage_changed_at).days),
-                _("Assigned to"): (name or email) if email else "",
-                _("Referrals"): len(organisations),
-            }
-            for case, email, name, organisations, _first in _export_rows(session, actor, filters)
-        ]
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_export,
-        entity=ENTITY,
-        changes={
-            "layout": layout,
-            "deidentified": False,
-            "rows": len(frame),
-            "filters": filters.given(),
-        },
-    )
-    session.flush()
-    return frame
-
-
-def case_microdata(
-    *,
-    session: Session,
-    actor: UserAccount,
-    layout: str,
-    filters: CaseFilters | None = None,
-    file_format: str | None = None,
-    k: int | None = None,
-) -> microdata.Microdata:
-    """One row per case in the HTCDS or CTDC layout (services/cases/microdata.py), audited.
-
-    Case workers (officers, coordinators, admins) get full rows of the cases they may read.
-    Every other reader (managers) gets every case de-identified: no code, alias, date finer than
-    the year, person or free text, and k-anonymous over the person-level columns (k: the
-    `microdata_k` setting), generalised then withheld; the result says how many rows were.
-    """
-    require_role(actor, (*CASE_WORKERS, Role.manager))
-    if layout not in microdata.LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; use htcds or ctdc")
-    chosen = filters or CaseFilters()
-    deidentified = not _may_read_case_rows(actor)
-    rows = _source_rows(_export_rows(session, actor, chosen))
-    result = microdata.build(
-        rows,
-        layout=layout,
-        deidentified=deidentified,
-        k=k if k is not None else get_settings().microdata_k,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.export,
-        entity=ENTITY,
-        entity_id=layout,
-        changes={
-            "layout": layout,
-            "format": file_format,
-            "deidentified": deidentified,
-            "rows": len(result.frame),
-            "k": result.k,
-            "generalised": result.generalised,
-            "withheld": result.withheld,
-            "filters": chosen.given(),
-        },
-    )
-    session.flush()
-    return result
-
 
 # --- forms -------------------------------------------------------------------------------
 
@@ -1459,125 +794,12 @@ def validate_case_update(
     return (None, errors) if errors else (case_in, {})
 
 
-# --- presentation helpers (plain data for the pages) ------------------------------------
-
-
-def card_lines(card: CaseCard) -> tuple[str, str]:
-    """A board card's two plain-text lines: "code · urgency · age band[ · Minor]", then
-    "situation · days in stage · assignee"."""
-    minor = " · " + _("Minor") if card.is_minor else ""
-    days = _("{days} days in stage").format(days=card.days_in_stage)
-    return (
-        f"{card.case_code} · {label(card.urgency)} · {card.age_band or '—'}{minor}",
-        f"{label(card.situation)} · {days} · {card.assignee or _('Unassigned')}",
+def scoped_case_id(*, session: Session, actor: UserAccount, case_code: str) -> int:
+    statement = select(ReferralCase.id).where(
+        col(ReferralCase.case_code) == case_code.strip().upper(), case_scope(actor)
     )
-
-
-def event_text(entry: TimelineEntry) -> str:
-    """One line saying what happened, from the event's kind and coded details (never the note)."""
-    details = entry.details
-    what = label(entry.kind)
-    if entry.kind == CaseEventKind.stage_change and details.get("to"):
-        what += ": " + label(details.get("from")) + " → " + label(details["to"])
-    elif entry.kind == CaseEventKind.referral_sent and details.get("organisation"):
-        what += ": " + str(details["organisation"]) + " (" + str(details.get("country")) + ")"
-        what += " · " + label(details.get("service"))
-        if details.get("consent_override"):
-            what += " · " + _("without consent, by coordinator override")
-    elif entry.kind == CaseEventKind.referral_answered and details.get("to"):
-        what += ": " + str(details.get("organisation") or "—")
-        what += " · " + label(details.get("from")) + " → " + label(details["to"])
-    elif entry.kind == CaseEventKind.assigned:
-        what += ": " + str(details.get("to") or _("Unassigned"))
-    elif entry.kind == CaseEventKind.assessment_updated and details.get("fields"):
-        names = [_(FIELD_LABELS.get(name, name)) for name in details["fields"]]
-        what += ": " + ", ".join(names)
-    elif entry.kind == CaseEventKind.return_coordinated:
-        parts = [details.get("counterpart"), details.get("travel_date")]
-        what += ": " + " · ".join(str(part) for part in parts if part)
-    stamp = entry.created_at.strftime("%Y-%m-%d %H:%M") + " UTC"
-    return " · ".join([stamp, what, entry.author or "—"])
-
-
-def _shown(value: object) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, list):
-        return ", ".join(label(item) for item in value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return label(value)
-    return label(str(value))
-
-
-_SUMMARY_FIELDS = (
-    "case_code",
-    "stage",
-    "urgency",
-    "reporting_country",
-    "identified_on",
-    "gender",
-    "age_band",
-    "is_minor",
-    "citizenship",
-    "situation",
-    "trafficking_status",
-    "exploitation_types",
-    "forced_labour_industries",
-    "means_of_control",
-    "indicators",
-    "exploitation_country",
-    "consent_given",
-    "consent_date",
-    "consent_scope",
-    "needs",
-    "version",
-)
-# Typed by people: shown by the page with st.text, never in a table or as markdown.
-FREE_TEXT_FIELDS = ("person_alias", "consular_post", "identified_place", "primary_language")
-
-
-_COUNTRY_FIELDS = frozenset({"reporting_country", "citizenship", "exploitation_country"})
-_VERBATIM_FIELDS = frozenset({"case_code", "version"})
-
-
-def case_summary(case: ReferralCase) -> pd.DataFrame:
-    """The coded fields of a case as (field, value) rows, translated; no free text."""
-
-    def shown(name: str) -> str:
-        value = getattr(case, name)
-        if name in _VERBATIM_FIELDS:
-            return str(value)
-        if name in _COUNTRY_FIELDS and value:
-            return f"{country_name(value)} ({value})"
-        return _shown(value)
-
-    return pd.DataFrame(
-        {
-            _("Field"): [_(FIELD_LABELS[name]) for name in _SUMMARY_FIELDS],
-            _("Value"): [shown(name) for name in _SUMMARY_FIELDS],
-        }
-    )
-
-
-def referrals_frame(referrals: list[ReferralLine]) -> pd.DataFrame:
-    rows = [
-        {
-            _("Organisation"): line.organisation_name,
-            _("Country"): line.organisation_country,
-            _("Service"): label(line.service),
-            _("Sent on"): line.sent_on.isoformat(),
-            _("State"): label(line.state),
-            _("Answered on"): line.answered_on.isoformat() if line.answered_on else "—",
-        }
-        for line in referrals
-    ]
-    return pd.DataFrame(rows)
-
-
-def validation_messages(error: ValidationError) -> list[str]:
-    """One plain, translated message per problem, naming the form field where there is one."""
-    return validation.messages(error, FIELD_LABELS)
+    case_id = session.exec(statement).first()
+    if case_id is None:
+        # Same answer whether the case does not exist or is outside the actor's scope.
+        raise NotFound(N_("There is no case {code}."), code=case_code)
+    return case_id

@@ -21,8 +21,7 @@ from sqlmodel import Session, select
 
 from models import Course, UserAccount
 from models.enums import EnrollmentStatus
-from services.cases import microdata
-from services.cases import records as cases
+from services.cases import exports, microdata
 from services.cli.common import console, database, fail, unit_of_work
 from services.platform import users
 from services.platform.errors import PermissionDenied
@@ -223,7 +222,7 @@ def export_cases(
         task = bar.add_task("Reading cases", total=2)
         actor = _actor(session, as_account)
         try:
-            data = cases.case_microdata(
+            data = exports.case_microdata(
                 session=session, actor=actor, layout=layout.value, file_format=format.value
             )
         except PermissionDenied as error:

@@ -756,6 +756,7 @@ def _case_list_export() -> ExportResult:
     from sqlmodel import select
 
     from models import UserAccount
+    from services.cases import board
     from services.cases import records as cases
     from services.reporting import export
     from services.ui import runtime
@@ -768,12 +769,12 @@ def _case_list_export() -> ExportResult:
             select(UserAccount).where(UserAccount.email == ACCOUNTS[Role.coordinator])
         ).one()
         started = time.perf_counter()
-        cards: list[cases.CaseCard] = []
+        cards: list[board.CaseCard] = []
         while True:
-            page = cases.list_cases(
+            page = board.list_cases(
                 session=session,
                 actor=actor,
-                filters=cases.OPEN_CASES,
+                filters=board.OPEN_CASES,
                 limit=cases.MAX_PAGE_SIZE,
                 offset=len(cards),
             )

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models import UserAccount
-from services.cases import records as cases
+from services.cases import board
 from services.courses import catalog as courses
 from services.platform import migrate
 from services.platform.auth_config import auth_secrets_problem
@@ -177,8 +177,10 @@ def cached_progress_view(
     validating the Altair charts costs more than a warm page's queries, so once per TTL."""
     from services.reporting import progress
 
-    board = cached_progress_dashboard(actor_id, role, country, language, course_id, query, today)
-    return progress.dashboard_view(board)
+    dashboard = cached_progress_dashboard(
+        actor_id, role, country, language, course_id, query, today
+    )
+    return progress.dashboard_view(dashboard)
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -224,7 +226,7 @@ class CachedRead(Generic[R]):
     after writes. The account is read fresh from the database on a miss, so the service checks
     the role as it always does.
 
-        board_counts = CachedRead(cases.board_counts)
+        board_counts = CachedRead(board.board_counts)
         counts = board_counts(actor, filters=CaseFilters(country="AR"))
     """
 
@@ -253,10 +255,10 @@ class CachedRead(Generic[R]):
 
 
 # The reads pages may cache (read-only service functions, never a write).
-board_counts = CachedRead(cases.board_counts)
-case_countries = CachedRead(cases.case_countries)
-list_assignees = CachedRead(cases.list_assignees)
-list_cases = CachedRead(cases.list_cases)
+board_counts = CachedRead(board.board_counts)
+case_countries = CachedRead(board.case_countries)
+list_assignees = CachedRead(board.list_assignees)
+list_cases = CachedRead(board.list_cases)
 count_enrollments = CachedRead(courses.count_enrollments)
 enrollment_countries = CachedRead(courses.enrollment_countries)
 list_courses = CachedRead(courses.list_courses)
