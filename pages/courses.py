@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from models import CourseCreate, CourseUpdate, ParticipantCreate, ParticipantUpdate
 from models.enums import EnrollmentStatus
 from services.courses import catalog as courses
-from services.courses import imports
+from services.courses import imports, moodle
 from services.platform import validation
 from services.platform.access import STAFF
 from services.platform.errors import EnlaceError, ImportRejected, StaleVersion
@@ -442,9 +442,9 @@ def _import_section(course_id: int, course_code: str) -> None:
     format_column, country_column = st.columns(2)
     import_format = format_column.selectbox(
         _("Format"),
-        [AUTO, *options(imports.ImportFormat)],
+        [AUTO, *options(moodle.ImportFormat)],
         format_func=lambda code: (
-            _("Detect from the header") if code == AUTO else (imports.format_label(code))
+            _("Detect from the header") if code == AUTO else (moodle.format_label(code))
         ),
         key="import_format",
     )
@@ -513,7 +513,7 @@ def _show_report(preview: imports.ImportPreview) -> None:
     with st.container(border=True, key="import_report"):
         st.caption(
             _("{format} · {rows} rows read · {encoding}").format(
-                format=imports.format_label(preview.format),
+                format=moodle.format_label(preview.format),
                 rows=preview.rows_read,
                 encoding=preview.encoding,
             )

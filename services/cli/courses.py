@@ -16,7 +16,7 @@ from sqlmodel import select
 from models import Course, CourseCreate
 from services.cli.common import console, database, err, fail, unit_of_work
 from services.courses import catalog as courses
-from services.courses import imports
+from services.courses import imports, moodle
 from services.platform import users
 from services.platform.errors import ImportRejected
 from services.platform.validation import messages
@@ -103,7 +103,7 @@ SkipOption = Annotated[
 
 
 def _run_import(
-    import_format: imports.ImportFormat,
+    import_format: moodle.ImportFormat,
     file: Path,
     course_code: str,
     country: str | None,
@@ -175,7 +175,7 @@ def import_participants(
     skip_rejected: SkipOption = False,
 ) -> None:
     """A CSV or XLSX with the app's columns: full_name, email, country, consular_post, …"""
-    _run_import(imports.ImportFormat.participants, file, course, country, dry_run, skip_rejected)
+    _run_import(moodle.ImportFormat.participants, file, course, country, dry_run, skip_rejected)
 
 
 @import_app.command("moodle-users")
@@ -187,7 +187,7 @@ def import_moodle_users(
     skip_rejected: SkipOption = False,
 ) -> None:
     """Moodle's user upload CSV (username, firstname, lastname, email, …)."""
-    _run_import(imports.ImportFormat.moodle_users, file, course, country, dry_run, skip_rejected)
+    _run_import(moodle.ImportFormat.moodle_users, file, course, country, dry_run, skip_rejected)
 
 
 @import_app.command("moodle-grades")
@@ -199,7 +199,7 @@ def import_moodle_grades(
     skip_rejected: SkipOption = False,
 ) -> None:
     """Moodle's grade export CSV → module scores and final grades."""
-    _run_import(imports.ImportFormat.moodle_grades, file, course, country, dry_run, skip_rejected)
+    _run_import(moodle.ImportFormat.moodle_grades, file, course, country, dry_run, skip_rejected)
 
 
 @import_app.command("moodle-completion")
@@ -212,5 +212,5 @@ def import_moodle_completion(
 ) -> None:
     """Moodle's course completion report CSV → module states and completion dates."""
     _run_import(
-        imports.ImportFormat.moodle_completion, file, course, country, dry_run, skip_rejected
+        moodle.ImportFormat.moodle_completion, file, course, country, dry_run, skip_rejected
     )

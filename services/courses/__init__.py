@@ -1,1 +1,2 @@
-"""Courses: the catalog, modules, participants and enrollments, and imports (Moodle, CSV, XLSX)."""
+"""Courses: the catalog (courses, modules, participants, enrollments), reading import files
+(moodle: Moodle's CSVs and the app's own columns) and applying them (imports)."""
