@@ -13,7 +13,7 @@ from models.enums import EnrollmentStatus, Role
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import _, get_language
 from services.platform.labels import label, options
-from services.reporting import charts, progress
+from services.reporting import charts, progress, progress_view
 from services.ui import runtime
 from services.ui.runtime import current_actor, db_session
 
@@ -141,19 +141,21 @@ if board.selection.enrolled == 0:
 def export_bytes(item: str, fmt: str) -> bytes:
     """Build one file and audit it (run when the person clicks the download button)."""
     with db_session() as session:
-        return progress.export_item(
+        return progress_view.export_item(
             session=session, actor=actor, dashboard=board, item=item, fmt=fmt
         ).data
 
 
 def pack_bytes(fmt: str) -> bytes:
     with db_session() as session:
-        return progress.export_pack(session=session, actor=actor, dashboard=board, fmt=fmt).data
+        return progress_view.export_pack(
+            session=session, actor=actor, dashboard=board, fmt=fmt
+        ).data
 
 
 def downloads(item: str, formats: tuple[str, ...]) -> None:
     """A "Download" popover with one button per format; files are built on click."""
-    info = progress.export_info(board, item)
+    info = progress_view.export_info(board, item)
     with st.popover(_("Download"), icon=":material/download:", key=f"progress_export_{item}"):
         for fmt in formats:
             st.download_button(
@@ -219,7 +221,7 @@ if can_export:
     pack_pdf.download_button(
         _("Report pack (PDF)"),
         data=charts.deferred(pack_bytes, "pdf"),
-        file_name=charts.file_name(progress.export_info(board, "countries"), "pdf"),
+        file_name=charts.file_name(progress_view.export_info(board, "countries"), "pdf"),
         mime=charts.MIME_TYPES["pdf"],
         on_click="ignore",
         icon=":material/picture_as_pdf:",
@@ -228,7 +230,7 @@ if can_export:
     pack_zip.download_button(
         _("All files (ZIP)"),
         data=charts.deferred(pack_bytes, "zip"),
-        file_name=charts.file_name(progress.export_info(board, "countries"), "zip"),
+        file_name=charts.file_name(progress_view.export_info(board, "countries"), "zip"),
         mime=charts.MIME_TYPES["zip"],
         on_click="ignore",
         icon=":material/folder_zip:",
@@ -305,4 +307,4 @@ if board.at_risk is not None:
         if participants.empty:
             st.info(_("Nobody from this country matches the filters."))
         else:
-            st.dataframe(progress.participants_table(participants), hide_index=True)
+            st.dataframe(progress_view.participants_table(participants), hide_index=True)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from models import AuditEvent
 from services.cli.export import export_app
 from services.platform.errors import PermissionDenied
-from services.reporting import charts, progress, reports
+from services.reporting import charts, progress, progress_view, reports
 from services.reporting.export import ExportInfo
 from tests.test_progress import TODAY, make_scheduled_course
 from tests.test_reports import seed as seed_cases
@@ -97,7 +97,7 @@ def test_every_chart_exports_to_every_format_and_each_is_audited(session, users,
     manager = users["manager"]
     for item in progress.CHARTS:
         for fmt in (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS):
-            file = progress.export_item(
+            file = progress_view.export_item(
                 session=session, actor=manager, dashboard=board, item=item, fmt=fmt
             )
             assert file.data, (item, fmt)
@@ -110,7 +110,7 @@ def test_every_chart_exports_to_every_format_and_each_is_audited(session, users,
 
 
 def test_at_risk_csv_neutralises_a_formula_name(session, users, staff_board):
-    file = progress.export_item(
+    file = progress_view.export_item(
         session=session, actor=users["admin"], dashboard=staff_board, item="at_risk", fmt="csv"
     )
     rows = list(csv.reader(io.StringIO(file.data.decode("utf-8-sig"))))
@@ -122,7 +122,7 @@ def test_at_risk_csv_neutralises_a_formula_name(session, users, staff_board):
 
 
 def test_xlsx_opens_with_openpyxl_and_holds_the_module_cells(session, users, board):
-    file = progress.export_item(
+    file = progress_view.export_item(
         session=session, actor=users["coordinator"], dashboard=board, item="modules", fmt="xlsx"
     )
     workbook = load_workbook(io.BytesIO(file.data))
@@ -137,9 +137,9 @@ def test_xlsx_opens_with_openpyxl_and_holds_the_module_cells(session, users, boa
 
 def test_report_pack_pdf_and_zip(session, users, board):
     manager = users["manager"]
-    pdf = progress.export_pack(session=session, actor=manager, dashboard=board, fmt="pdf")
+    pdf = progress_view.export_pack(session=session, actor=manager, dashboard=board, fmt="pdf")
     assert pdf.data.startswith(PDF)
-    pack = progress.export_pack(session=session, actor=manager, dashboard=board, fmt="zip")
+    pack = progress_view.export_pack(session=session, actor=manager, dashboard=board, fmt="zip")
     with zipfile.ZipFile(io.BytesIO(pack.data)) as archive:
         names = archive.namelist()
         assert "README.txt" in names
@@ -155,11 +155,13 @@ def test_report_pack_pdf_and_zip(session, users, board):
 
 def test_officers_cannot_export(session, users, board):
     with pytest.raises(PermissionDenied):
-        progress.export_item(
+        progress_view.export_item(
             session=session, actor=users["officer_ar"], dashboard=board, item="modules", fmt="png"
         )
     with pytest.raises(PermissionDenied):
-        progress.export_pack(session=session, actor=users["officer_ar"], dashboard=board, fmt="pdf")
+        progress_view.export_pack(
+            session=session, actor=users["officer_ar"], dashboard=board, fmt="pdf"
+        )
 
 
 def test_referral_report_exports_keep_small_counts_suppressed(session, users):

@@ -9,7 +9,7 @@ from services.courses import catalog as courses
 from services.platform import i18n
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import set_language
-from services.reporting import progress, reports
+from services.reporting import progress, progress_view, reports
 from tests.conftest import make_user
 
 # Hand-made course: (email, country, status, final grade, state of module 1, of module 2).
@@ -245,7 +245,7 @@ def test_progress_table_names_countries_and_formats_the_rate(session, users, cou
     rows = progress.progress_by_country(
         session=session, actor=users["coordinator"], course_id=course.id
     )
-    table = progress.progress_table(rows)
+    table = progress_view.progress_table(rows)
     assert list(table["Country"]) == ["Argentina", "Brazil", "Chile", "Country unknown"]
     assert list(table["Completion rate"]) == ["67%", "0%", "0%", "0%"]
 
@@ -444,7 +444,7 @@ def test_drill_down_lists_a_countrys_participants_and_module_states(session, use
         session=session, actor=users["admin"], course_id=scheduled.id, country="BR"
     )
     assert brazil.set_index("full_name").loc["br2", "Detection"] == "not_started"
-    shown = progress.participants_table(frame)
+    shown = progress_view.participants_table(frame)
     assert shown.iloc[2]["Assistance"] == "In progress"
 
 
@@ -477,7 +477,7 @@ def test_dashboard_for_a_coordinator_has_every_part(session, users, scheduled):
     assert board.selection == board.region
     assert board.course.ends_on == ENDS_ON and board.course_enrolled == 9
     assert len(board.at_risk) == 4
-    assert set(progress.dashboard_charts(board)) == set(progress.CHARTS)
+    assert set(progress_view.dashboard_charts(board)) == set(progress.CHARTS)
 
 
 def test_a_manager_reads_suppressed_counts_and_no_participant_names(session, users, scheduled):
@@ -537,7 +537,7 @@ def test_completion_chart_has_titles_tooltip_safe_colours_and_the_regional_rule(
     session, users, scheduled
 ):
     board = _dashboard(session, users["officer_ar"], scheduled)
-    spec = progress.completion_chart(board.countries, board.region).to_dict()
+    spec = progress_view.completion_chart(board.countries, board.region).to_dict()
     assert spec["title"] == "Completion rate by country"
     bars, rule, caption = spec["layer"]
     assert bars["encoding"]["x"]["title"] == "Country"
@@ -558,10 +558,10 @@ def test_completion_chart_has_titles_tooltip_safe_colours_and_the_regional_rule(
 
 def test_heat_map_and_time_chart_mark_what_the_issue_asks(session, users, scheduled):
     board = _dashboard(session, users["manager"], scheduled)
-    heat = progress.module_heatmap(board.modules).to_dict()
+    heat = progress_view.module_heatmap(board.modules).to_dict()
     assert heat["title"] == "Module completion by country"
     assert heat["layer"][0]["encoding"]["color"]["scale"]["scheme"] == "viridis"
-    over_time = progress.completions_chart(board.completions, board.course.ends_on).to_dict()
+    over_time = progress_view.completions_chart(board.completions, board.course.ends_on).to_dict()
     lines, end_rule, _text = over_time["layer"]
     assert lines["encoding"]["color"]["scale"]["range"] == reports.OKABE_ITO
     assert "strokeDash" in lines["encoding"]
@@ -576,7 +576,7 @@ def test_chart_labels_follow_the_language(session, users, scheduled):
     board = _dashboard(session, users["manager"], scheduled)
     set_language("es")
     try:
-        spec = progress.completion_chart(board.countries, board.region).to_dict()
+        spec = progress_view.completion_chart(board.countries, board.region).to_dict()
     finally:
         set_language("en")
     assert spec["title"] == _es("Completion rate by country")
@@ -595,7 +595,7 @@ def test_a_filter_that_matches_nothing_keeps_the_course_total(session, users, sc
     board = _dashboard(session, users["manager"], scheduled, country="UY")
     assert board.course_enrolled == 9
     assert board.selection.enrolled == 0 and board.countries == []
-    assert progress.dashboard_charts(board) == {}
+    assert progress_view.dashboard_charts(board) == {}
 
 
 # ------------------------------------------------ aggregates over the progress rows that exist

@@ -6,7 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from services.reporting import progress, suppression
+from services.reporting import progress, progress_view, suppression
 from services.reporting.progress import CountryProgress, CourseChoice, ProgressDashboard
 from services.reporting.suppression import Line
 
@@ -64,7 +64,7 @@ ROWS = [
 
 
 def test_small_counts_of_people_are_suppressed_in_the_country_table():
-    published = progress.published_counts(dashboard(ROWS), T)
+    published = progress_view.published_counts(dashboard(ROWS), T)
     argentina, paraguay = published.countries["AR"], published.countries["PY"]
     assert argentina["invited"] == "<5" and argentina["withdrawn"] == "<5"
     assert paraguay["completed"] == "<5" and paraguay["enrolled"] == "<5"
@@ -74,8 +74,8 @@ def test_small_counts_of_people_are_suppressed_in_the_country_table():
 
 def test_no_suppressed_count_of_the_country_table_is_recoverable():
     board = dashboard(ROWS)
-    published = progress.published_counts(board, T)
-    columns = [*progress.STATUS_COLUMNS, "enrolled"]
+    published = progress_view.published_counts(board, T)
+    columns = [*progress_view.STATUS_COLUMNS, "enrolled"]
     values, status, lines = {}, {}, []
     for row in ROWS:
         for column in columns:
@@ -86,7 +86,7 @@ def test_no_suppressed_count_of_the_country_table_is_recoverable():
                 if isinstance(shown, str)
                 else suppression.SHOWN
             )
-        members = tuple((row.country, column) for column in progress.STATUS_COLUMNS)
+        members = tuple((row.country, column) for column in progress_view.STATUS_COLUMNS)
         lines.append(Line(members, (row.country, "enrolled")))
     # Column totals and the grand total are the key figures above the table: known.
     for column in columns:
@@ -98,7 +98,7 @@ def test_no_suppressed_count_of_the_country_table_is_recoverable():
 
 
 def test_behind_schedule_is_suppressed_against_its_key_figure():
-    published = progress.published_counts(dashboard(ROWS), T)
+    published = progress_view.published_counts(dashboard(ROWS), T)
     behind = [published.countries[row.country]["behind"] for row in ROWS]
     assert behind[0] == "<5"
     assert sum(1 for value in behind if isinstance(value, str)) >= 2
@@ -106,13 +106,13 @@ def test_behind_schedule_is_suppressed_against_its_key_figure():
 
 def test_the_table_shows_x_for_a_hidden_rate():
     board = dashboard(ROWS)
-    published = progress.published_counts(board, T)
-    table = progress.progress_table(ROWS, published)
+    published = progress_view.published_counts(board, T)
+    table = progress_view.progress_table(ROWS, published)
     rates = dict(zip(table["Country"], table["Completion rate"], strict=True))
     assert rates["Paraguay"] == "x"
     # Brazil's withdrawn count is hidden with Argentina's: its rate would give it away.
     assert published.countries["BR"]["withdrawn"] == "x" and rates["Brazil"] == "x"
-    plain = progress.progress_table([country("BR", 7, 12, 20, 9), country("CL", 6, 10, 8, 5)])
+    plain = progress_view.progress_table([country("BR", 7, 12, 20, 9), country("CL", 6, 10, 8, 5)])
     assert list(plain["Completion rate"]) == ["51%", "33%"]
 
 
@@ -128,12 +128,12 @@ def test_module_cells_hide_few_completions_and_few_left():
          "total": 14},
     ]  # fmt: skip
     rows = [country("BR", 7, 12, 20, 9), country("BO", 0, 8, 6, 0)]  # nothing small
-    cells = progress.published_counts(dashboard(rows, modules), T).modules
+    cells = progress_view.published_counts(dashboard(rows, modules), T).modules
     assert (cells[0]["completed"], cells[0]["rate_hidden"]) == ("x", True)  # 1 left
     assert (cells[1]["completed"], cells[1]["rate_hidden"]) == ("<5", True)
     assert (cells[2]["completed"], cells[2]["total"], cells[2]["rate_hidden"]) == (20, 39, False)
     assert (cells[3]["completed"], cells[3]["rate_hidden"]) == (0, False)
-    table = progress.module_table(cells)
+    table = progress_view.module_table(cells)
     assert list(table["Completion rate"]) == ["x", "x", "51%", "0%"]
 
 
@@ -151,7 +151,7 @@ def test_completions_of_suppressed_countries_are_drawn_as_one_line():
             "cumulative": [12, 1, 20, 3],
         }
     )
-    published = progress.published_counts(dashboard(ROWS, completions=frame), T)
+    published = progress_view.published_counts(dashboard(ROWS, completions=frame), T)
     lines = published.completions
     assert "PY" not in set(lines["country"])
     other = lines[lines["country"] == progress.OTHER_COUNTRIES]
@@ -168,7 +168,7 @@ def test_managers_see_suppressed_counts_coordinators_see_them_all(role, threshol
         session=session, actor=users[role], course_id=course.id, today=TODAY
     )
     assert board.small_count_threshold == threshold
-    view = progress.dashboard_view(board)
+    view = progress_view.dashboard_view(board)
     small = [value for value in view.key_figures.values() if isinstance(value, str)]
     assert bool(small) == (threshold is not None)
     table = view.countries_table.to_csv()

@@ -25,7 +25,7 @@ from services.cases import exports, microdata
 from services.cli.common import console, database, fail, unit_of_work
 from services.platform import users
 from services.platform.errors import PermissionDenied
-from services.reporting import progress, reports
+from services.reporting import progress, progress_view, reports
 from services.reporting.charts import IMAGE_FORMATS, ExportFile
 
 export_app = typer.Typer(
@@ -165,11 +165,11 @@ def export_progress(
         bar.update(task, advance=1, description="Rendering")
         try:
             if item == ProgressItem.all:
-                file = progress.export_pack(
+                file = progress_view.export_pack(
                     session=session, actor=actor, dashboard=board, fmt=format.value
                 )
             else:
-                file = progress.export_item(
+                file = progress_view.export_item(
                     session=session, actor=actor, dashboard=board, item=item.value, fmt=format.value
                 )
         except ValueError:

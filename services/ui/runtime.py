@@ -21,7 +21,7 @@ from services.platform.settings import Settings, get_settings
 if TYPE_CHECKING:
     import pandas as pd
 
-    from services.reporting import progress
+    from services.reporting import progress, progress_view
 
 
 @st.cache_resource(show_spinner=False)
@@ -172,15 +172,15 @@ def cached_progress_view(
     course_id: int,
     query: tuple[tuple[str, str], ...],
     today: date,
-) -> "progress.DashboardView":
-    """progress.dashboard_view of cached_progress_dashboard (same key): building and
+) -> "progress_view.DashboardView":
+    """progress_view.dashboard_view of cached_progress_dashboard (same key): building and
     validating the Altair charts costs more than a warm page's queries, so once per TTL."""
-    from services.reporting import progress
+    from services.reporting import progress_view
 
     dashboard = cached_progress_dashboard(
         actor_id, role, country, language, course_id, query, today
     )
-    return progress.dashboard_view(dashboard)
+    return progress_view.dashboard_view(dashboard)
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
