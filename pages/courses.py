@@ -9,7 +9,10 @@ from pydantic import ValidationError
 from models import CourseCreate, CourseUpdate, ParticipantCreate, ParticipantUpdate
 from models.enums import EnrollmentStatus
 from services.courses import catalog as courses
+from services.courses import changes as course_changes
+from services.courses import grid as course_grid
 from services.courses import imports, moodle
+from services.courses import tables as course_tables
 from services.platform import validation
 from services.platform.access import STAFF
 from services.platform.errors import EnlaceError, ImportRejected, StaleVersion
@@ -175,7 +178,9 @@ def _enrollments_section(course_id: int) -> None:
     )
     st.caption(_("{count} enrollments match.").format(count=total))
     if rows:
-        st.dataframe(courses.enrollments_table(rows), hide_index=True, key="enrollments_table")
+        st.dataframe(
+            course_tables.enrollments_table(rows), hide_index=True, key="enrollments_table"
+        )
     elif any(filters.values()):
         st.info(_("No enrollment matches these filters: change or clear them."))
     else:
@@ -226,7 +231,7 @@ def _add_participant_form(course_id: int) -> None:
             institution=institution,
         )
         with db_session() as session:
-            courses.add_participant_to_course(
+            course_changes.add_participant_to_course(
                 session=session,
                 actor=actor,
                 course_id=course_id,
@@ -254,10 +259,10 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
     )
     row = by_id[enrollment_id]
     with db_session() as session:
-        enrollment = courses.get_enrollment(
+        enrollment = course_changes.get_enrollment(
             session=session, actor=actor, enrollment_id=enrollment_id
         )
-        participant = courses.get_participant(
+        participant = course_changes.get_participant(
             session=session, actor=actor, participant_id=row.participant_id
         )
     # The version seen when the form first appeared: a save by someone else since is refused.
@@ -271,7 +276,7 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
             completed=enrollment.completed_on or "—",
         )
     )
-    targets = courses.STATUS_TRANSITIONS[current]
+    targets = course_changes.STATUS_TRANSITIONS[current]
     with st.form("change_status"):
         status_column, date_column = st.columns(2)
         target = status_column.selectbox(
@@ -283,7 +288,7 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
     if changed:
         try:
             with db_session() as session:
-                courses.change_enrollment_status(
+                course_changes.change_enrollment_status(
                     session=session,
                     actor=actor,
                     enrollment_id=enrollment_id,
@@ -333,7 +338,7 @@ def _edit_enrollment(rows: list[courses.EnrollmentRow]) -> None:
                 institution=institution,
             )
             with db_session() as session:
-                courses.update_participant(
+                course_changes.update_participant(
                     session=session,
                     actor=actor,
                     participant_id=participant.id,
@@ -359,7 +364,7 @@ def _progress_section(course_id: int) -> None:
     # The grid is kept as first loaded: its token refuses the save if someone saved since.
     if reload or st.session_state.get("grid_for") != wanted:
         with db_session() as session:
-            st.session_state["grid"] = courses.progress_grid(
+            st.session_state["grid"] = course_grid.progress_grid(
                 session=session,
                 actor=actor,
                 course_id=course_id,
@@ -369,42 +374,42 @@ def _progress_section(course_id: int) -> None:
             )
         st.session_state["grid_for"] = wanted
         st.session_state["grid_version"] = st.session_state.get("grid_version", 0) + 1
-    grid: courses.ProgressGrid = st.session_state["grid"]
+    grid: course_grid.ProgressGrid = st.session_state["grid"]
     if not grid.rows:
         st.info(_("Nobody to show: enroll participants or change the filters."))
         return
     if not grid.modules:
         st.info(_("This course has no modules yet: add them under Course & modules."))
-    states = courses.progress_state_labels()
+    states = course_tables.progress_state_labels()
     column_config = {
-        courses.GRID_PARTICIPANT: st.column_config.TextColumn(
+        course_tables.GRID_PARTICIPANT: st.column_config.TextColumn(
             _("Participant"), disabled=True, pinned=True
         ),
-        courses.GRID_COUNTRY: st.column_config.TextColumn(_("Country"), disabled=True),
-        courses.GRID_STATUS: st.column_config.TextColumn(_("Status"), disabled=True),
-        courses.GRID_FINAL_GRADE: st.column_config.NumberColumn(
+        course_tables.GRID_COUNTRY: st.column_config.TextColumn(_("Country"), disabled=True),
+        course_tables.GRID_STATUS: st.column_config.TextColumn(_("Status"), disabled=True),
+        course_tables.GRID_FINAL_GRADE: st.column_config.NumberColumn(
             _("Final grade"), min_value=0, max_value=100, step=0.01
         ),
     }
     for module in grid.modules:
-        column_config[courses.module_column(module.id)] = st.column_config.SelectboxColumn(
+        column_config[course_tables.module_column(module.id)] = st.column_config.SelectboxColumn(
             f"{module.position}. {module.title}", options=states, required=True
         )
     edited = st.data_editor(
-        courses.progress_grid_frame(grid),
+        course_tables.progress_grid_frame(grid),
         column_config=column_config,
         hide_index=True,
         num_rows="fixed",
         key=f"grid_editor_{st.session_state['grid_version']}",
     )
     if st.button(_("Save progress"), type="primary", key="grid_save"):
-        state_changes, grades = courses.grid_edits(grid, edited)
+        state_changes, grades = course_tables.grid_edits(grid, edited)
         if not state_changes and not grades:
             st.info(_("Nothing changed."))
             return
         try:
             with db_session() as session:
-                saved = courses.save_progress(
+                saved = course_grid.save_progress(
                     session=session,
                     actor=actor,
                     course_id=course_id,
@@ -571,7 +576,7 @@ def _course_section(course_id: int) -> None:
                 ends_on=ends_on,
             )
             with db_session() as session:
-                courses.update_course(
+                course_changes.update_course(
                     session=session, actor=actor, course_id=course_id, course_in=update
                 )
         except ValidationError as error:
@@ -588,7 +593,7 @@ def _course_section(course_id: int) -> None:
             "Modules are never deleted here, because progress refers to them."
         )
     )
-    frame = courses.modules_editor_frame(modules)
+    frame = course_tables.modules_editor_frame(modules)
     edited = st.data_editor(
         frame,
         column_config={
@@ -607,11 +612,11 @@ def _course_section(course_id: int) -> None:
     if st.button(_("Save modules"), key="modules_save"):
         try:
             with db_session() as session:
-                saved_modules = courses.save_modules(
+                saved_modules = course_changes.save_modules(
                     session=session,
                     actor=actor,
                     course_id=course_id,
-                    rows=courses.module_rows(edited),
+                    rows=course_tables.module_rows(edited),
                 )
         except ValidationError as error:
             st.error(literal(" ".join(validation.messages(error, {"modules": _("Modules")}))))
@@ -624,11 +629,11 @@ def _course_section(course_id: int) -> None:
     if course.archived_at is None:
         if st.button(_("Archive this course"), icon=":material/archive:", key="archive_course"):
             with db_session() as session:
-                courses.archive_course(session=session, actor=actor, course_id=course_id)
+                course_changes.archive_course(session=session, actor=actor, course_id=course_id)
             _done(_("Course {code} archived.").format(code=course.code))
     elif st.button(_("Restore this course"), icon=":material/unarchive:", key="restore_course"):
         with db_session() as session:
-            courses.archive_course(
+            course_changes.archive_course(
                 session=session, actor=actor, course_id=course_id, archived=False
             )
         _done(_("Course {code} restored.").format(code=course.code))
@@ -647,7 +652,7 @@ if not course_rows:
     _add_course_form()
     st.stop()
 
-st.dataframe(courses.courses_table(course_rows), hide_index=True, key="courses_table")
+st.dataframe(course_tables.courses_table(course_rows), hide_index=True, key="courses_table")
 titles = {row.id: f"{row.code} — {row.title}" for row in course_rows}
 if "select_course" in st.session_state:
     st.session_state["course_id"] = st.session_state.pop("select_course")

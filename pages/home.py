@@ -5,7 +5,7 @@ import streamlit as st
 
 from models.enums import Role
 from services.cases import board
-from services.courses import catalog as courses
+from services.courses import tables as course_tables
 from services.platform.access import CASE_WORKERS
 from services.platform.i18n import _
 from services.platform.labels import label
@@ -41,7 +41,9 @@ for enrollment in enrollments:
             text=_("{done} of {total} modules completed").format(done=done, total=total),
         )
         if enrollment.modules:
-            st.dataframe(courses.my_modules_table(enrollment), hide_index=True, width="stretch")
+            st.dataframe(
+                course_tables.my_modules_table(enrollment), hide_index=True, width="stretch"
+            )
 
 if actor.role in CASE_WORKERS:
     st.header(_("Open cases") if actor.role != Role.officer else _("Open cases of my country"))

@@ -20,6 +20,9 @@ from models import (
 from models.base import utcnow
 from models.enums import EnrollmentStatus, ProgressState, Role
 from services.courses import catalog as courses
+from services.courses import changes as course_changes
+from services.courses import grid as course_grid
+from services.courses import tables as course_tables
 from services.platform import validation
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from tests.conftest import make_user
@@ -492,16 +495,16 @@ def test_form_error_for_a_code_with_a_space_says_which_characters_to_use():
 def test_tables_for_pages_have_one_row_per_item(session, users, course, enrolled):
     coordinator = users["coordinator"]
     summaries = courses.list_courses(session=session, actor=coordinator)
-    assert courses.courses_table(summaries).shape == (1, 9)
+    assert course_tables.courses_table(summaries).shape == (1, 9)
     rows = courses.list_enrollments(session=session, actor=coordinator, course_id=course.id)
-    table = courses.enrollments_table(rows)
+    table = course_tables.enrollments_table(rows)
     assert list(table["Modules completed"]) == ["2 / 3", "0 / 3", "0 / 3", "0 / 3"]
     assert list(table["Country"]) == ["Argentina", "Brazil", "Argentina", "—"]
 
 
 def test_unique_constraint_race_is_a_conflict_and_rolls_back(session, users, course, monkeypatch):
     """Another app replica saved the same code between our check and our commit."""
-    monkeypatch.setattr(courses, "_exists", lambda session, query: False)
+    monkeypatch.setattr(courses, "row_exists", lambda session, query: False)
     coordinator = users["coordinator"]
     with pytest.raises(Conflict, match="CTR-2018"):
         courses.create_course(session=session, actor=coordinator, course_in=_course_in())
@@ -527,7 +530,7 @@ def test_unique_constraint_race_is_a_conflict_and_rolls_back(session, users, cou
 
 
 def test_update_course_changes_fields_and_records_old_and_new(session, users, course):
-    updated = courses.update_course(
+    updated = course_changes.update_course(
         session=session,
         actor=users["coordinator"],
         course_id=course.id,
@@ -539,7 +542,7 @@ def test_update_course_changes_fields_and_records_old_and_new(session, users, co
         "title": ["Consular detection of trafficking", "Consular detection, 2nd edition"]
     }
     with pytest.raises(Conflict, match="end date is before"):
-        courses.update_course(
+        course_changes.update_course(
             session=session,
             actor=users["coordinator"],
             course_id=course.id,
@@ -549,30 +552,34 @@ def test_update_course_changes_fields_and_records_old_and_new(session, users, co
 
 def test_archive_and_restore_a_course(session, users, course):
     coordinator = users["coordinator"]
-    courses.archive_course(session=session, actor=coordinator, course_id=course.id)
+    course_changes.archive_course(session=session, actor=coordinator, course_id=course.id)
     assert courses.list_courses(session=session, actor=coordinator) == []
     [archived] = courses.list_courses(session=session, actor=coordinator, include_archived=True)
     assert archived.archived
-    courses.archive_course(session=session, actor=coordinator, course_id=course.id, archived=False)
+    course_changes.archive_course(
+        session=session, actor=coordinator, course_id=course.id, archived=False
+    )
     assert [row.code for row in courses.list_courses(session=session, actor=coordinator)] == [
         "CTR-2018"
     ]
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "course")).all()
     assert actions.count("course_archived") == 1 and actions.count("course_restored") == 1
     with pytest.raises(PermissionDenied):
-        courses.archive_course(session=session, actor=users["manager"], course_id=course.id)
+        course_changes.archive_course(session=session, actor=users["manager"], course_id=course.id)
 
 
 def test_save_modules_reorders_edits_and_adds(session, users, course):
     modules = courses.list_modules(session=session, actor=users["coordinator"], course_id=course.id)
     rows = [
-        courses.ModuleRow(id=modules[1].id, position=1, title=modules[1].title),
-        courses.ModuleRow(
+        course_changes.ModuleRow(id=modules[1].id, position=1, title=modules[1].title),
+        course_changes.ModuleRow(
             id=modules[0].id, position=2, title="Trafficking vs smuggling", is_required=False
         ),
-        courses.ModuleRow(id=None, position=4, title="Final assessment", due_on=date(2018, 7, 3)),
+        course_changes.ModuleRow(
+            id=None, position=4, title="Final assessment", due_on=date(2018, 7, 3)
+        ),
     ]
-    courses.save_modules(
+    course_changes.save_modules(
         session=session, actor=users["coordinator"], course_id=course.id, rows=rows
     )
     after = courses.list_modules(session=session, actor=users["coordinator"], course_id=course.id)
@@ -583,18 +590,18 @@ def test_save_modules_reorders_edits_and_adds(session, users, course):
         (4, "Final assessment", True),
     ]
     with pytest.raises(Conflict, match="listed twice"):
-        courses.save_modules(
+        course_changes.save_modules(
             session=session,
             actor=users["coordinator"],
             course_id=course.id,
-            rows=[courses.ModuleRow(id=None, position=5, title="return COORDINATION")],
+            rows=[course_changes.ModuleRow(id=None, position=5, title="return COORDINATION")],
         )
     with pytest.raises(ValidationError):
-        courses.save_modules(
+        course_changes.save_modules(
             session=session,
             actor=users["coordinator"],
             course_id=course.id,
-            rows=[courses.ModuleRow(id=None, position=0, title="x")],
+            rows=[course_changes.ModuleRow(id=None, position=0, title="x")],
         )
 
 
@@ -604,7 +611,7 @@ def test_save_modules_reorders_edits_and_adds(session, users, course):
 def test_add_participant_to_course_creates_person_and_enrollment_once(session, users, course):
     coordinator = users["coordinator"]
     person = ParticipantCreate(full_name="Nora Díaz", email="Nora@Consul.test", country="uy")
-    enrollment = courses.add_participant_to_course(
+    enrollment = course_changes.add_participant_to_course(
         session=session, actor=coordinator, course_id=course.id, participant_in=person
     )
     assert enrollment.status == EnrollmentStatus.invited
@@ -613,14 +620,14 @@ def test_add_participant_to_course_creates_person_and_enrollment_once(session, u
     ).all()
     assert len(states) == 3
     with pytest.raises(Conflict, match="already enrolled"):
-        courses.add_participant_to_course(
+        course_changes.add_participant_to_course(
             session=session, actor=coordinator, course_id=course.id, participant_in=person
         )
     # The same person in a second course reuses the participant.
     other = courses.create_course(
         session=session, actor=coordinator, course_in=_course_in("CTR-2019"), modules=["One"]
     )
-    courses.add_participant_to_course(
+    course_changes.add_participant_to_course(
         session=session, actor=coordinator, course_id=other.id, participant_in=person
     )
     assert len(session.exec(select(Participant)).all()) == 1
@@ -629,7 +636,7 @@ def test_add_participant_to_course_creates_person_and_enrollment_once(session, u
 def test_update_participant_completes_an_unknown_country(session, users, course):
     coordinator = users["coordinator"]
     participant = _participant(session, coordinator, "dario@consul.test", None)
-    updated = courses.update_participant(
+    updated = course_changes.update_participant(
         session=session,
         actor=coordinator,
         participant_id=participant.id,
@@ -640,7 +647,7 @@ def test_update_participant_completes_an_unknown_country(session, users, course)
     assert event.changes == {"country": [None, "PY"]}
     _participant(session, coordinator, "eva@consul.test", "CL")
     with pytest.raises(Conflict, match="eva@consul.test"):
-        courses.update_participant(
+        course_changes.update_participant(
             session=session,
             actor=coordinator,
             participant_id=participant.id,
@@ -660,16 +667,20 @@ def test_status_moves_forward_with_dates_and_refuses_other_moves(session, users,
     )
     change = {"session": session, "actor": coordinator, "enrollment_id": enrollment.id}
     with pytest.raises(Conflict, match="cannot become"):
-        courses.change_enrollment_status(**change, status="completed")
-    active = courses.change_enrollment_status(**change, status="active", on=date(2018, 5, 7))
+        course_changes.change_enrollment_status(**change, status="completed")
+    active = course_changes.change_enrollment_status(**change, status="active", on=date(2018, 5, 7))
     assert (active.status, active.enrolled_on) == ("active", date(2018, 5, 7))
     with pytest.raises(Conflict, match="before the enrollment date"):
-        courses.change_enrollment_status(**change, status="completed", on=date(2018, 5, 1))
-    done = courses.change_enrollment_status(**change, status="completed", on=date(2018, 7, 3))
+        course_changes.change_enrollment_status(**change, status="completed", on=date(2018, 5, 1))
+    done = course_changes.change_enrollment_status(
+        **change, status="completed", on=date(2018, 7, 3)
+    )
     assert (done.status, done.completed_on) == ("completed", date(2018, 7, 3))
-    again = courses.change_enrollment_status(**change, status="active")
+    again = course_changes.change_enrollment_status(**change, status="active")
     assert again.completed_on is None
-    withdrawn = courses.change_enrollment_status(**change, status="withdrawn", on=date(2018, 8, 1))
+    withdrawn = course_changes.change_enrollment_status(
+        **change, status="withdrawn", on=date(2018, 8, 1)
+    )
     assert withdrawn.status == "withdrawn"
     event = session.exec(
         select(AuditEvent)
@@ -687,11 +698,11 @@ def test_status_change_on_a_stale_enrollment_is_refused(session, users, course):
         session=session, actor=coordinator, participant_id=participant.id, course_id=course.id
     )
     seen = enrollment.updated_at
-    courses.change_enrollment_status(
+    course_changes.change_enrollment_status(
         session=session, actor=coordinator, enrollment_id=enrollment.id, status="active"
     )
     with pytest.raises(StaleVersion):
-        courses.change_enrollment_status(
+        course_changes.change_enrollment_status(
             session=session,
             actor=coordinator,
             enrollment_id=enrollment.id,
@@ -728,18 +739,18 @@ def test_progress_band_filter_and_count(session, users, course, enrolled):
 
 def test_progress_grid_saves_cells_in_one_transaction_with_audit(session, users, course, enrolled):
     coordinator = users["coordinator"]
-    grid = courses.progress_grid(session=session, actor=coordinator, course_id=course.id)
+    grid = course_grid.progress_grid(session=session, actor=coordinator, course_id=course.id)
     assert [row.email for row in grid.rows][0] == "ana@consul.test"
     bruno = next(row for row in grid.rows if row.email == "bruno@consul.test")
     first, second = grid.modules[0].id, grid.modules[1].id
     assert bruno.states[first] == "in_progress"
-    frame = courses.progress_grid_frame(grid)
-    frame.loc[bruno.enrollment_id, courses.module_column(first)] = "Completed (pass)"
-    frame.loc[bruno.enrollment_id, courses.GRID_FINAL_GRADE] = 91.5
-    states, grades = courses.grid_edits(grid, frame)
+    frame = course_tables.progress_grid_frame(grid)
+    frame.loc[bruno.enrollment_id, course_tables.module_column(first)] = "Completed (pass)"
+    frame.loc[bruno.enrollment_id, course_tables.GRID_FINAL_GRADE] = 91.5
+    states, grades = course_tables.grid_edits(grid, frame)
     assert states == {(bruno.enrollment_id, first): ProgressState.completed_pass}
     assert grades == {bruno.enrollment_id: 91.5}
-    changed = courses.save_progress(
+    changed = course_grid.save_progress(
         session=session,
         actor=coordinator,
         course_id=course.id,
@@ -765,11 +776,11 @@ def test_progress_grid_saves_cells_in_one_transaction_with_audit(session, users,
 
 def test_stale_grid_is_refused_and_nothing_is_overwritten(session, users, course, enrolled):
     coordinator = users["coordinator"]
-    mine = courses.progress_grid(session=session, actor=coordinator, course_id=course.id)
-    theirs = courses.progress_grid(session=session, actor=users["admin"], course_id=course.id)
+    mine = course_grid.progress_grid(session=session, actor=coordinator, course_id=course.id)
+    theirs = course_grid.progress_grid(session=session, actor=users["admin"], course_id=course.id)
     bruno = next(row.enrollment_id for row in mine.rows if row.email == "bruno@consul.test")
     module_id = mine.modules[0].id
-    courses.save_progress(
+    course_grid.save_progress(
         session=session,
         actor=users["admin"],
         course_id=course.id,
@@ -778,7 +789,7 @@ def test_stale_grid_is_refused_and_nothing_is_overwritten(session, users, course
         states={(bruno, module_id): ProgressState.completed},
     )
     with pytest.raises(StaleVersion, match="nothing was overwritten"):
-        courses.save_progress(
+        course_grid.save_progress(
             session=session,
             actor=coordinator,
             course_id=course.id,
@@ -793,9 +804,9 @@ def test_stale_grid_is_refused_and_nothing_is_overwritten(session, users, course
     ).one()
     assert state == ProgressState.completed
     # A fresh grid saves.
-    fresh = courses.progress_grid(session=session, actor=coordinator, course_id=course.id)
+    fresh = course_grid.progress_grid(session=session, actor=coordinator, course_id=course.id)
     assert fresh.token != mine.token
-    courses.save_progress(
+    course_grid.save_progress(
         session=session,
         actor=coordinator,
         course_id=course.id,
@@ -807,13 +818,13 @@ def test_stale_grid_is_refused_and_nothing_is_overwritten(session, users, course
 
 def test_grid_pages_and_refuses_rows_it_did_not_show(session, users, course, enrolled):
     coordinator = users["coordinator"]
-    page = courses.progress_grid(
+    page = course_grid.progress_grid(
         session=session, actor=coordinator, course_id=course.id, limit=2, offset=1
     )
     assert [row.email for row in page.rows] == ["bruno@consul.test", "carla@consul.test"]
     ana = enrolled["ana@consul.test"]
     with pytest.raises(Conflict, match="rows shown"):
-        courses.save_progress(
+        course_grid.save_progress(
             session=session,
             actor=coordinator,
             course_id=course.id,
@@ -822,7 +833,7 @@ def test_grid_pages_and_refuses_rows_it_did_not_show(session, users, course, enr
             final_grades={ana: 50.0},
         )
     with pytest.raises(PermissionDenied):
-        courses.progress_grid(session=session, actor=users["manager"], course_id=course.id)
+        course_grid.progress_grid(session=session, actor=users["manager"], course_id=course.id)
 
 
 def test_withdrawal_records_its_date_and_reactivation_clears_it(session, users):
@@ -845,7 +856,7 @@ def test_withdrawal_records_its_date_and_reactivation_clears_it(session, users):
         course_id=course.id,
         status=EnrollmentStatus.active,
     )
-    withdrawn = courses.change_enrollment_status(
+    withdrawn = course_changes.change_enrollment_status(
         session=session,
         actor=users["coordinator"],
         enrollment_id=enrollment.id,
@@ -854,7 +865,7 @@ def test_withdrawal_records_its_date_and_reactivation_clears_it(session, users):
         expected_updated_at=enrollment.updated_at,
     )
     assert withdrawn.withdrawn_on == date(2026, 10, 1)
-    back = courses.change_enrollment_status(
+    back = course_changes.change_enrollment_status(
         session=session,
         actor=users["coordinator"],
         enrollment_id=enrollment.id,

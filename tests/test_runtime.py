@@ -4,6 +4,7 @@ import pytest
 
 from models import ParticipantCreate
 from services.courses import catalog as courses
+from services.courses import changes as course_changes
 from services.platform import users
 from services.platform.errors import PermissionDenied
 from services.ui import runtime
@@ -15,7 +16,7 @@ def test_a_cached_read_answers_as_the_service_until_a_write_clears_it(demo_db):
     direct = courses.count_enrollments(session=demo_db, actor=coordinator, course_id=course.id)
     assert runtime.count_enrollments(coordinator, course_id=course.id) == direct
 
-    courses.add_participant_to_course(
+    course_changes.add_participant_to_course(
         session=demo_db,
         actor=coordinator,
         course_id=course.id,

@@ -1,2 +1,3 @@
-"""Courses: the catalog (courses, modules, participants, enrollments), reading import files
-(moodle: Moodle's CSVs and the app's own columns) and applying them (imports)."""
+"""Courses: the catalog (courses, modules, participants, enrollments: reads and creation),
+changes (edits, archiving, statuses), the module progress grid, tables for the pages,
+reading import files (moodle) and applying them (imports)."""
