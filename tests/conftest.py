@@ -2,7 +2,6 @@
 ENLACE_TEST_DATABASE_URL is given (CI gives it and sets ENLACE_REQUIRE_POSTGRES=1)."""
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from models.enums import Role
 from services.platform import migrate
 from services.platform.db import build_engine
 from services.platform.settings import get_settings
-from services.tooling.bench import apptest_runs_app_py
+from services.tooling.bench import SECRETS as BENCH_SECRETS
+from services.tooling.bench import apptest_runs_app_py, signed_in_user
 from services.tooling.seed import seed_demo
 from services.ui import runtime
 
@@ -116,15 +116,7 @@ def users(session: Session) -> dict[str, UserAccount]:
 
 # --- AppTest: the app as a signed-in person ---------------------------------------------
 
-SECRETS = {
-    "auth": {
-        "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK",
-        "client_id": "enlace",
-        "client_secret": "test-client-secret",
-        "server_metadata_url": "http://127.0.0.1:9400/.well-known/openid-configuration",
-    }
-}
+SECRETS = BENCH_SECRETS  # complete [auth] secrets (never contacted under AppTest)
 ACCOUNTS = {
     "admin": "admin@enlace.test",
     "coordinator": "coordinator@enlace.test",
@@ -159,12 +151,5 @@ def app_as(email: str | None, *, language: str | None = "en", **claims) -> AppTe
     if email is None:
         at.user = {"is_logged_in": False}
     else:
-        at.user = {
-            "is_logged_in": True,
-            "email": email,
-            "email_verified": True,
-            "name": email,
-            "iat": int(time.time()),
-            **claims,
-        }
+        at.user = signed_in_user(email, **claims)
     return at

@@ -12,22 +12,14 @@ from services.cli.main import app
 from services.platform.auth_config import EXAMPLE_COOKIE_SECRET
 from services.platform.settings import get_settings
 from services.ui import server
+from tests.test_auth_config import production_auth
 
 ENLACE = str(Path(sys.executable).parent / "enlace")
-STRONG = "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK"
-ENTRA = "https://login.microsoftonline.com/tenant/v2.0/.well-known/openid-configuration"
 
 
 def secrets_file(folder: Path, **values: str | None) -> Path:
     """A secrets.toml for production on Entra ID; a value of None leaves the key out."""
-    auth = {
-        "redirect_uri": "https://enlace.example.org/oauth2callback",
-        "cookie_secret": STRONG,
-        "client_id": "enlace",
-        "client_secret": "from-the-provider",
-        "server_metadata_url": ENTRA,
-        **values,
-    }
+    auth = production_auth(**values)
     lines = ["[auth]"] + [f'{key} = "{value}"' for key, value in auth.items() if value is not None]
     path = folder / "secrets.toml"
     path.write_text("\n".join(lines) + "\n")

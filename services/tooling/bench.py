@@ -496,19 +496,24 @@ def _framework_floor(runs: int) -> float:
     return round(statistics.median(_timed_run(at) for _ in range(max(3, runs))), 4)
 
 
-def _app_as(role: Role, app: Path = APP) -> Any:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(app), default_timeout=120)
-    at.secrets = SECRETS
-    email = ACCOUNTS[role]
-    at.user = {
+def signed_in_user(email: str, **claims: Any) -> dict[str, Any]:
+    """AppTest's `at.user` for a person who signed in just now with a verified email."""
+    return {
         "is_logged_in": True,
         "email": email,
         "email_verified": True,
         "name": email,
         "iat": int(time.time()),
+        **claims,
     }
+
+
+def _app_as(role: Role, app: Path = APP) -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.secrets = SECRETS
+    at.user = signed_in_user(ACCOUNTS[role])
     return at
 
 

@@ -231,8 +231,6 @@ class CachedRead(Generic[R]):
     """
 
     def __init__(self, read: Callable[..., R], *, max_entries: int = 5 * CACHE_ENTRIES) -> None:
-        self.read = read
-
         def load(
             actor_id: int,
             role: str,
