@@ -29,7 +29,7 @@ from models.types import CountryCode, Text
 CASE_CODE_PATTERN = r"^[A-Z]{2}-\d{4}-\d{4,}$"
 
 
-class ReferralCaseBase(SQLModel):
+class CaseBase(SQLModel):
     consular_post: Text = Field(default="", max_length=120)
     identified_on: date
     identified_place: Text = Field(default="", max_length=200)
@@ -56,7 +56,7 @@ class ReferralCaseBase(SQLModel):
     needs: list[Service] = Field(default_factory=list, sa_type=sa.JSON)
 
 
-def _check_case_rules(model: "ReferralCaseCreate | ReferralCaseUpdate") -> None:
+def _check_case_rules(model: "CaseCreate | CaseUpdate") -> None:
     if model.age_band in MINOR_AGE_BANDS and model.is_minor is False:
         raise ValueError("the age band is a minor's: tick 'minor'")
     if model.is_minor and model.urgency not in (None, Urgency.high):
@@ -67,7 +67,7 @@ def _check_case_rules(model: "ReferralCaseCreate | ReferralCaseUpdate") -> None:
         raise ValueError("give the date consent was given")
 
 
-class ReferralCaseCreate(ReferralCaseBase):
+class CaseCreate(CaseBase):
     reporting_country: CountryCode
 
     @model_validator(mode="before")
@@ -79,12 +79,12 @@ class ReferralCaseCreate(ReferralCaseBase):
         return data
 
     @model_validator(mode="after")
-    def _rules(self) -> "ReferralCaseCreate":
+    def _rules(self) -> "CaseCreate":
         _check_case_rules(self)
         return self
 
 
-class ReferralCaseUpdate(SQLModel):
+class CaseUpdate(SQLModel):
     """An edit of the assessment (every field optional; the version edited is passed to the
     service as `expected_version`, like every other case write)."""
 
@@ -110,12 +110,12 @@ class ReferralCaseUpdate(SQLModel):
     needs: list[Service] | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "ReferralCaseUpdate":
+    def _rules(self) -> "CaseUpdate":
         _check_case_rules(self)
         return self
 
 
-class ReferralCase(ReferralCaseBase, table=True):
+class Case(CaseBase, table=True):
     __tablename__ = "referral_case"
     __table_args__ = (
         sa.Index("ix_referral_case_country_stage", "reporting_country", "stage"),
@@ -151,28 +151,28 @@ class ReferralCase(ReferralCaseBase, table=True):
     anonymised_at: datetime | None = None
 
 
-class CaseReferralBase(SQLModel):
+class ReferralBase(SQLModel):
     service: Service = Field(sa_type=CODE)
     sent_on: date
 
 
-class CaseReferralCreate(CaseReferralBase):
+class ReferralCreate(ReferralBase):
     case_id: int
     organisation_id: int
 
 
-class CaseReferralUpdate(SQLModel):
+class ReferralUpdate(SQLModel):
     state: ReferralState
     decline_reason: Text | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
-    def _declined_has_reason(self) -> "CaseReferralUpdate":
+    def _declined_has_reason(self) -> "ReferralUpdate":
         if self.state == ReferralState.declined and not self.decline_reason:
             raise ValueError("a declined referral needs the reason")
         return self
 
 
-class CaseReferral(CaseReferralBase, table=True):
+class Referral(ReferralBase, table=True):
     __tablename__ = "case_referral"
     # An officer's scope: the cases shared with their country, read from the index alone.
     __table_args__ = (

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from models import CaseReferralUpdate
+from models import ReferralUpdate
 from models.cases import CASE_CODE_PATTERN
 from models.enums import (
     AgeBand,
@@ -492,7 +492,7 @@ with tab_referrals:
                                 actor=actor,
                                 case_code=code,
                                 referral_id=line.id,
-                                answer=CaseReferralUpdate(
+                                answer=ReferralUpdate(
                                     state=new_state, decline_reason=reason or None
                                 ),
                                 expected_version=expected_version,

@@ -8,7 +8,7 @@ from itertools import product
 
 import pytest
 
-from models import CourseCreate, ParticipantCreate, ReferralCaseCreate, UserAccountCreate
+from models import CaseCreate, CourseCreate, ParticipantCreate, UserAccountCreate
 from models.enums import Role
 from services.cases import board
 from services.cases import records as cases
@@ -26,8 +26,8 @@ READERS = {"admin", "coordinator", "manager"}
 CASE_WORKERS = {"admin", "coordinator", "officer_ar", "officer_br"}
 
 
-def _case_in(country: str) -> ReferralCaseCreate:
-    return ReferralCaseCreate(
+def _case_in(country: str) -> CaseCreate:
+    return CaseCreate(
         reporting_country=country, identified_on=date(2026, 11, 2), person_alias="R.T."
     )
 
@@ -146,18 +146,16 @@ def test_officers_never_read_another_countrys_cases(session, world):
 def test_both_forms_of_the_case_scope_select_the_same_cases(session, world):
     from sqlmodel import select
 
-    from models import CaseReferral, Organisation, ReferralCase
+    from models import Case, Organisation, Referral
     from services.platform.access import case_scope
 
     actors, ctx = world
     organisation = Organisation(name="PROTEX", org_type="LawEnforcement", country="AR")
     session.add(organisation)
     session.commit()
-    br_case = session.exec(
-        select(ReferralCase).where(ReferralCase.case_code == ctx["br_case"])
-    ).one()
+    br_case = session.exec(select(Case).where(Case.case_code == ctx["br_case"])).one()
     session.add(
-        CaseReferral(
+        Referral(
             case_id=br_case.id,
             organisation_id=organisation.id,
             service="legal",
@@ -169,14 +167,12 @@ def test_both_forms_of_the_case_scope_select_the_same_cases(session, world):
     for who in ("officer_ar", "officer_br", "coordinator"):
         codes = [
             set(
-                session.exec(
-                    select(ReferralCase.case_code).where(case_scope(actors[who], correlated=flag))
-                )
+                session.exec(select(Case.case_code).where(case_scope(actors[who], correlated=flag)))
             )
             for flag in (False, True)
         ]
         assert codes[0] == codes[1]
     officer_ar_codes = set(
-        session.exec(select(ReferralCase.case_code).where(case_scope(actors["officer_ar"])))
+        session.exec(select(Case.case_code).where(case_scope(actors["officer_ar"])))
     )
     assert {ctx["ar_case"], ctx["br_case"]} <= officer_ar_codes

@@ -6,12 +6,12 @@ from datetime import date
 from sqlmodel import Session, select
 
 from models import (
+    Case,
+    CaseCreate,
     CaseEvent,
-    CaseReferral,
+    CaseUpdate,
     Organisation,
-    ReferralCase,
-    ReferralCaseCreate,
-    ReferralCaseUpdate,
+    Referral,
     UserAccount,
 )
 from models.enums import Stage
@@ -44,11 +44,11 @@ def _account(session: Session, email: str) -> UserAccount:
     return session.exec(select(UserAccount).where(UserAccount.email == email)).one()
 
 
-def _open_ar_case(session: Session) -> ReferralCase:
+def _open_ar_case(session: Session) -> Case:
     case = cases.create_case(
         session=session,
         actor=_account(session, OFFICER),
-        case_in=ReferralCaseCreate(
+        case_in=CaseCreate(
             reporting_country="AR", identified_on=date(2026, 3, 2), person_alias="Z.Q."
         ),
     )
@@ -57,7 +57,7 @@ def _open_ar_case(session: Session) -> ReferralCase:
 
 
 def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
-    before = len(demo_db.exec(select(ReferralCase)).all())
+    before = len(demo_db.exec(select(Case)).all())
     at = _new_referral()
     at.text_input(key="nr_person_alias").input("Maria Gonzalez")
     at.text_input(key="nr_consular_post").input("Consulado en La Paz")
@@ -76,7 +76,7 @@ def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
     assert at.pills(key="nr_means_of_control").value == ["WithholdsDocuments"]
     assert at.pills(key="nr_needs").value == ["shelter"]
     assert not at.success
-    assert len(demo_db.exec(select(ReferralCase)).all()) == before
+    assert len(demo_db.exec(select(Case)).all()) == before
 
 
 def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db):
@@ -92,7 +92,7 @@ def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db):
 
     assert not at.exception
     assert not at.error
-    case = demo_db.exec(select(ReferralCase).where(ReferralCase.person_alias == "Q.W.")).one()
+    case = demo_db.exec(select(Case).where(Case.person_alias == "Q.W.")).one()
     assert case.urgency == "high"  # a minor is always high urgency
     assert case.exploitation_types == ["ForcedLabour"]
     assert case.case_code in at.success[0].value
@@ -123,7 +123,7 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
         session=demo_db,
         actor=_account(demo_db, OFFICER),
         case_code=code,
-        case_in=ReferralCaseUpdate(urgency="high"),
+        case_in=CaseUpdate(urgency="high"),
         expected_version=case.version,
     )
     demo_db.commit()
@@ -165,7 +165,7 @@ def test_coordinator_refers_with_an_override_and_moves_the_case_to_referred(demo
     demo_db.refresh(case)
     assert case.stage == Stage.referred
     assert case.consent_override_reason == "Imminent danger tonight."
-    referral = demo_db.exec(select(CaseReferral).where(CaseReferral.case_id == case.id)).one()
+    referral = demo_db.exec(select(Referral).where(Referral.case_id == case.id)).one()
     organisation = demo_db.get(Organisation, referral.organisation_id)
     assert organisation.country == "AR" and referral.cross_border_country is None
 
@@ -190,9 +190,9 @@ def test_export_prepares_csv_and_xlsx_of_the_filtered_list(demo_db):
 def shared_with_ar(session: Session) -> set[str]:
     return set(
         session.exec(
-            select(ReferralCase.case_code)
-            .join(CaseReferral, CaseReferral.case_id == ReferralCase.id)
-            .where(CaseReferral.cross_border_country == "AR")
+            select(Case.case_code)
+            .join(Referral, Referral.case_id == Case.id)
+            .where(Referral.cross_border_country == "AR")
         ).all()
     )
 
@@ -214,7 +214,7 @@ def test_a_card_shows_an_assignee_name_as_typed_not_as_markdown(demo_db):
     coordinator = _account(demo_db, COORDINATOR)
     coordinator.display_name = "**Ana** [x](http://evil.test)"
     demo_db.add(coordinator)
-    case = demo_db.exec(select(ReferralCase).where(ReferralCase.stage == Stage.identified)).first()
+    case = demo_db.exec(select(Case).where(Case.stage == Stage.identified)).first()
     case.assigned_to_id = coordinator.id
     demo_db.add(case)
     demo_db.commit()

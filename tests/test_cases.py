@@ -9,13 +9,13 @@ from sqlmodel import Session, select
 
 from models import (
     AuditEvent,
+    Case,
+    CaseCreate,
     CaseEvent,
-    CaseReferral,
-    CaseReferralUpdate,
+    CaseUpdate,
     Organisation,
-    ReferralCase,
-    ReferralCaseCreate,
-    ReferralCaseUpdate,
+    Referral,
+    ReferralUpdate,
     UserAccount,
 )
 from models.base import utcnow
@@ -31,7 +31,7 @@ YEAR = utcnow().year
 STAGES = [stage.value for stage in Stage]
 
 
-def case_form(**overrides: object) -> ReferralCaseCreate:
+def case_form(**overrides: object) -> CaseCreate:
     """A valid new-referral form for Argentina, with `overrides` applied."""
     data: dict[str, object] = {
         "reporting_country": "AR",
@@ -44,17 +44,17 @@ def case_form(**overrides: object) -> ReferralCaseCreate:
         "urgency": "medium",
     }
     data.update(overrides)
-    return ReferralCaseCreate.model_validate(data)
+    return CaseCreate.model_validate(data)
 
 
-def open_case(session: Session, actor: UserAccount, **overrides: object) -> ReferralCase:
+def open_case(session: Session, actor: UserAccount, **overrides: object) -> Case:
     """A case created and committed, as the new-referral form's unit of work does."""
     case = cases.create_case(session=session, actor=actor, case_in=case_form(**overrides))
     session.commit()
     return case
 
 
-def move(session: Session, case: ReferralCase, stage: Stage, days_ago: int = 0) -> None:
+def move(session: Session, case: Case, stage: Stage, days_ago: int = 0) -> None:
     """Put a case in `stage` since `days_ago` days (test set-up, bypassing the workflow)."""
     case.stage = stage
     case.stage_changed_at = utcnow() - timedelta(days=days_ago)
@@ -62,14 +62,14 @@ def move(session: Session, case: ReferralCase, stage: Stage, days_ago: int = 0) 
     session.commit()
 
 
-def share_with(session: Session, case: ReferralCase, country: str) -> CaseReferral:
+def share_with(session: Session, case: Case, country: str) -> Referral:
     """Refer `case` to an organisation in `country`, across the border."""
     organisation = Organisation(
         name=f"Shelter {country}", org_type=OrgType.NGO, country=country, services=["shelter"]
     )
     session.add(organisation)
     session.commit()
-    referral = CaseReferral(
+    referral = Referral(
         case_id=case.id,
         organisation_id=organisation.id,
         service=Service.shelter,
@@ -97,7 +97,7 @@ def test_create_case_assigns_sequential_codes_per_country_and_year(session, user
 def test_next_case_code_follows_the_highest_sequence_of_that_country_and_year(session, users):
     for code in ("AR-2025-0041", "AR-2025-9999", "AR-2025-10000", "BR-2025-0500"):
         session.add(
-            ReferralCase.model_validate(
+            Case.model_validate(
                 case_form(), update={"case_code": code, "reporting_country": code[:2]}
             )
         )
@@ -131,7 +131,7 @@ def test_create_case_opens_at_identified_and_records_event_and_masked_audit(sess
 def test_officer_cannot_create_case_for_another_country(session, users):
     with pytest.raises(PermissionDenied):
         open_case(session, users["officer_ar"], reporting_country="BR")
-    assert session.exec(select(ReferralCase)).all() == []
+    assert session.exec(select(Case)).all() == []
 
 
 def test_coordinator_and_admin_may_create_cases_for_any_country(session, users):
@@ -166,7 +166,7 @@ def test_create_case_retries_once_when_its_code_was_just_taken(session, users, m
 
     assert len(calls) == 2
     assert case.case_code == f"AR-{YEAR}-0002"
-    assert len(session.exec(select(ReferralCase)).all()) == 2
+    assert len(session.exec(select(Case)).all()) == 2
 
 
 def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monkeypatch):
@@ -175,7 +175,7 @@ def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monk
 
     with pytest.raises(Conflict):
         open_case(session, users["officer_ar"])
-    assert len(session.exec(select(ReferralCase)).all()) == 1
+    assert len(session.exec(select(Case)).all()) == 1
 
 
 def test_minor_is_always_high_urgency(session, users):
@@ -238,7 +238,7 @@ def test_referral_case_create_rejects_invalid_forms(overrides):
     ],
 )
 def test_referral_case_update_accepts_valid_edits(data):
-    assert set(ReferralCaseUpdate.model_validate(data).model_dump(exclude_unset=True)) == set(data)
+    assert set(CaseUpdate.model_validate(data).model_dump(exclude_unset=True)) == set(data)
 
 
 @pytest.mark.parametrize(
@@ -254,7 +254,7 @@ def test_referral_case_update_accepts_valid_edits(data):
 )
 def test_referral_case_update_rejects_invalid_edits(data):
     with pytest.raises(ValidationError):
-        ReferralCaseUpdate.model_validate(data)
+        CaseUpdate.model_validate(data)
 
 
 @pytest.mark.parametrize(
@@ -266,7 +266,7 @@ def test_referral_case_update_rejects_invalid_edits(data):
     ],
 )
 def test_case_referral_update_accepts_valid_answers(data):
-    CaseReferralUpdate.model_validate(data)
+    ReferralUpdate.model_validate(data)
 
 
 @pytest.mark.parametrize(
@@ -279,7 +279,7 @@ def test_case_referral_update_accepts_valid_answers(data):
 )
 def test_case_referral_update_rejects_declined_without_reason_and_unknown_states(data):
     with pytest.raises(ValidationError):
-        CaseReferralUpdate.model_validate(data)
+        ReferralUpdate.model_validate(data)
 
 
 def test_validation_messages_name_the_form_field():
@@ -429,7 +429,7 @@ def test_second_note_on_the_same_version_is_refused_as_stale(session, users):
 
     notes = session.exec(select(CaseEvent.note).where(CaseEvent.kind == CaseEventKind.note)).all()
     assert notes == ["one"]
-    version = session.exec(select(ReferralCase.version).where(ReferralCase.id == case.id)).one()
+    version = session.exec(select(Case.version).where(Case.id == case.id)).one()
     assert version == 2
 
 
@@ -662,7 +662,7 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
             session=first,
             actor=users["officer_ar"],
             case_code=case.case_code,
-            case_in=ReferralCaseUpdate(urgency="high"),
+            case_in=CaseUpdate(urgency="high"),
             expected_version=seen_first.case.version,
         )
         first.commit()
@@ -671,7 +671,7 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
                 session=second,
                 actor=users["coordinator"],
                 case_code=case.case_code,
-                case_in=ReferralCaseUpdate(situation="migrant_smuggling"),
+                case_in=CaseUpdate(situation="migrant_smuggling"),
                 expected_version=seen_second.case.version,
             )
         current = board.get_case(
@@ -724,7 +724,7 @@ def test_every_save_checks_the_version(session, users, operation):
             cases.add_note(**stale, note="second", expected_version=1)
     session.refresh(case)
     assert case.version == 2
-    assert session.exec(select(CaseReferral)).all() == []
+    assert session.exec(select(Referral)).all() == []
 
 
 def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
@@ -736,14 +736,14 @@ def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
             session=session,
             actor=officer,
             case_code=case.case_code,
-            case_in=ReferralCaseUpdate(age_band="9-17"),  # a minor's band, not ticked
+            case_in=CaseUpdate(age_band="9-17"),  # a minor's band, not ticked
             expected_version=1,
         )
     updated = cases.update_assessment(
         session=session,
         actor=officer,
         case_code=case.case_code,
-        case_in=ReferralCaseUpdate(age_band="9-17", is_minor=True, person_alias="R.T."),
+        case_in=CaseUpdate(age_band="9-17", is_minor=True, person_alias="R.T."),
         expected_version=1,
     )
 
@@ -860,7 +860,7 @@ def test_officer_may_assign_only_to_own_country_officers_and_coordinators(sessio
 def test_the_board_stays_fast_with_thousands_of_cases(session, users):
     now = utcnow()
     session.execute(
-        sa.insert(ReferralCase),
+        sa.insert(Case),
         [
             {
                 "case_code": f"{country}-2025-{index:04d}",
@@ -1006,17 +1006,15 @@ def _insert_mixed_cases(session: Session) -> None:
         for country in ("AR", "BR", "CL")
         for index in range(1, 61)
     ]
-    session.execute(sa.insert(ReferralCase), rows)
+    session.execute(sa.insert(Case), rows)
     organisation = Organisation(
         name="Shelter AR", org_type=OrgType.NGO, country="AR", services=["shelter"]
     )
     session.add(organisation)
     session.commit()
-    shared = session.exec(
-        select(ReferralCase.id).where(ReferralCase.reporting_country != "AR")
-    ).all()
+    shared = session.exec(select(Case.id).where(Case.reporting_country != "AR")).all()
     session.execute(
-        sa.insert(CaseReferral),
+        sa.insert(Referral),
         [
             {
                 "case_id": case_id,
@@ -1071,7 +1069,7 @@ def test_board_columns_page_in_the_same_order_as_the_whole_list(session, users, 
         assert {card.reporting_country for card in everything} == {"AR", "BR", "CL"}
         assert len(everything) == 60 + len(
             session.exec(
-                select(CaseReferral.case_id).where(CaseReferral.cross_border_country == "AR")
+                select(Referral.case_id).where(Referral.cross_border_country == "AR")
             ).all()
         )
 

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from models import AuditEvent, ReferralCaseCreate, UserAccount
+from models import AuditEvent, CaseCreate, UserAccount
 from models.enums import Role
 from services.cases import exports, microdata
 from services.cases import records as cases
@@ -207,8 +207,8 @@ def test_managers_get_k_anonymous_rows_of_the_demo_data(demo_db, layout):
     assert_k_anonymous(data, 11)
     # The bug of the issue: 44 of the 60 demo cases were unique; now none is.
     assert data.withheld <= 6 and data.generalised == len(data.frame)
-    aliases = set(demo_db.exec(select(cases.ReferralCase.person_alias)))
-    codes = set(demo_db.exec(select(cases.ReferralCase.case_code)))
+    aliases = set(demo_db.exec(select(cases.Case.person_alias)))
+    codes = set(demo_db.exec(select(cases.Case.case_code)))
     cells = set(data.frame.astype(str).to_numpy().ravel())
     assert not cells & (aliases | codes)
     event = demo_db.exec(select(AuditEvent).where(AuditEvent.action == "export")).one()
@@ -233,7 +233,7 @@ def test_the_k_comes_from_the_setting(session, users, monkeypatch):
         cases.create_case(
             session=session,
             actor=users["coordinator"],
-            case_in=ReferralCaseCreate(
+            case_in=CaseCreate(
                 reporting_country="AR", identified_on=date(YEAR, 1, 5), person_alias="Z.Q."
             ),
         )
@@ -293,7 +293,7 @@ def test_cli_writes_full_htcds_xlsx_rows_with_formulas_neutralised(session, user
     cases.create_case(
         session=session,
         actor=users["officer_ar"],
-        case_in=ReferralCaseCreate(
+        case_in=CaseCreate(
             reporting_country="AR",
             identified_on=date(YEAR, 2, 1),
             person_alias="Z.Q.",

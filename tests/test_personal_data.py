@@ -18,12 +18,12 @@ from sqlmodel import Session, select
 
 from models import (
     AuditEvent,
+    Case,
     CaseEvent,
-    CaseReferral,
-    CaseReferralUpdate,
+    CaseUpdate,
     Organisation,
-    ReferralCase,
-    ReferralCaseUpdate,
+    Referral,
+    ReferralUpdate,
 )
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
@@ -308,7 +308,7 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users):
             session=session,
             actor=officer,
             case_code=code,
-            case_in=ReferralCaseUpdate(consular_post="Rua Augusta, 1500"),
+            case_in=CaseUpdate(consular_post="Rua Augusta, 1500"),
             expected_version=1,
         )
     with pytest.raises(PersonalDataFound):
@@ -327,7 +327,7 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users):
             override_reason="Her brother Pedro Gómez asked for it",
             **common,
         )
-    referral = CaseReferral(
+    referral = Referral(
         case_id=case.id,
         organisation_id=organisation.id,
         service=Service.shelter,
@@ -339,7 +339,7 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users):
         cases.answer_referral(
             actor=officer,
             referral_id=referral.id,
-            answer=CaseReferralUpdate(
+            answer=ReferralUpdate(
                 state=ReferralState.declined, decline_reason="Ask her cousin on +56 9 8765 4321"
             ),
             **common,
@@ -366,7 +366,7 @@ CODED_TEXT_COLUMNS = {
 }
 
 
-@pytest.mark.parametrize("table", [ReferralCase, CaseReferral, CaseEvent])
+@pytest.mark.parametrize("table", [Case, Referral, CaseEvent])
 def test_every_free_text_column_of_cases_is_masked_in_the_audit_log(table):
     text_columns = {
         name for name, info in table.model_fields.items() if info.annotation in (str, str | None)
@@ -421,7 +421,7 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
         session=session,
         actor=officer,
         case_code=code,
-        case_in=ReferralCaseUpdate(identified_place=TEXTS["edited_place"]),
+        case_in=CaseUpdate(identified_place=TEXTS["edited_place"]),
         expected_version=1,
     )
     cases.add_note(
@@ -447,9 +447,7 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
         actor=coordinator,
         case_code=code,
         referral_id=declined.id,
-        answer=CaseReferralUpdate(
-            state=ReferralState.declined, decline_reason=TEXTS["decline_reason"]
-        ),
+        answer=ReferralUpdate(state=ReferralState.declined, decline_reason=TEXTS["decline_reason"]),
         expected_version=4,
     )
     cases.refer_case(

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from models import ReferralCase, ReferralCaseCreate, UserAccount
+from models import Case, CaseCreate, UserAccount
 from models.enums import Stage
 from services.cases import records as cases
 from services.platform.errors import PermissionDenied
@@ -32,7 +32,7 @@ def seed(session: Session, coordinator: UserAccount) -> None:
         case = cases.create_case(
             session=session,
             actor=coordinator,
-            case_in=ReferralCaseCreate(
+            case_in=CaseCreate(
                 reporting_country=country,
                 identified_on=identified_on,
                 person_alias=ALIAS,
@@ -195,7 +195,7 @@ def test_charts_build_valid_specs_with_titles(session, seeded, report, chart, ti
     spec = chart(rows).to_dict()
     assert spec["title"] == title
     assert "tooltip" in json.dumps(spec)
-    assert ReferralCase.__tablename__ not in json.dumps(spec)
+    assert Case.__tablename__ not in json.dumps(spec)
 
 
 # --- the page's reports and their export tables -------------------------------------------
@@ -240,7 +240,7 @@ def test_cases_by_month_folds_days_into_months_across_years(session, users):
         cases.create_case(
             session=session,
             actor=users["coordinator"],
-            case_in=ReferralCaseCreate(
+            case_in=CaseCreate(
                 reporting_country="AR", identified_on=identified_on, person_alias=ALIAS
             ),
         )
@@ -275,7 +275,7 @@ def test_issue_case_one_small_situation_is_not_the_stage_total_minus_the_others(
         case = cases.create_case(
             session=session,
             actor=users["coordinator"],
-            case_in=ReferralCaseCreate(
+            case_in=CaseCreate(
                 reporting_country="AR",
                 identified_on=date(2026, 1, 5),
                 person_alias=ALIAS,

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditEvent, CaseEvent, CaseReferral, ReferralCase, UserAccount
+from models import AuditEvent, Case, CaseEvent, Referral, UserAccount
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
 from services.cases import records as cases
@@ -28,7 +28,7 @@ ENLACE = str(Path(sys.executable).parent / "enlace")
 LONG_AGO = datetime(2019, 5, 17, 10, 30, tzinfo=UTC)
 
 
-def close(session: Session, case: ReferralCase, when: datetime) -> None:
+def close(session: Session, case: Case, when: datetime) -> None:
     """Close `case` at `when` with a reason (test set-up, bypassing the workflow)."""
     case.stage = Stage.closed
     case.closure_reason = "Returned to the country of origin."
@@ -53,7 +53,7 @@ def every_report(session: Session, manager) -> dict[str, list]:
 
 
 @pytest.fixture
-def old_closed_case(session, users) -> ReferralCase:
+def old_closed_case(session, users) -> Case:
     """A case closed in 2019 with free text everywhere: a note, a declined referral, a return."""
     case = open_case(
         session,
@@ -90,7 +90,7 @@ def old_closed_case(session, users) -> ReferralCase:
         actor=users["officer_ar"],
         case_code=case.case_code,
         referral_id=referral.id,
-        answer=cases.CaseReferralUpdate(
+        answer=cases.ReferralUpdate(
             state=ReferralState.declined, decline_reason="No places this month."
         ),
         expected_version=3,
@@ -132,7 +132,7 @@ def test_a_run_anonymises_only_cases_closed_longer_ago_than_the_retention_period
     assert (report.eligible, report.done.cases) == (1, 1)
     session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
-    case = session.get(ReferralCase, old_closed_case.id)
+    case = session.get(Case, old_closed_case.id)
     assert case.anonymised_at is not None
     assert (case.person_alias, case.identified_place, case.primary_language) == ("ANON", "", "")
     assert case.closure_reason is None
@@ -145,11 +145,11 @@ def test_a_run_anonymises_only_cases_closed_longer_ago_than_the_retention_period
     )
     notes = session.exec(select(CaseEvent.note).where(CaseEvent.case_id == case.id)).all()
     assert set(notes) == {""}
-    referral = session.exec(select(CaseReferral).where(CaseReferral.case_id == case.id)).one()
+    referral = session.exec(select(Referral).where(Referral.case_id == case.id)).one()
     assert referral.decline_reason is None and referral.sent_on == date(2019, 3, 1)
     for untouched in (recently_closed, old_but_open):
-        assert session.get(ReferralCase, untouched.id).anonymised_at is None
-    assert session.get(ReferralCase, recently_closed.id).person_alias == "R.C."
+        assert session.get(Case, untouched.id).anonymised_at is None
+    assert session.get(Case, recently_closed.id).person_alias == "R.C."
     # A second run has nothing left to do.
     assert retention.apply_retention(session=session, actor=users["admin"]).eligible == 0
 
@@ -175,7 +175,7 @@ def test_report_totals_are_the_same_before_and_after_on_the_demo_data(demo_db):
         demo_db.exec(select(UserAccount).where(UserAccount.email == ACCOUNTS[role])).one()
         for role in ("admin", "manager")
     )
-    closed = demo_db.exec(select(ReferralCase).where(ReferralCase.stage == Stage.closed)).all()
+    closed = demo_db.exec(select(Case).where(Case.stage == Stage.closed)).all()
     assert len(closed) >= 4
     for case in closed[::2]:
         case.stage_changed_at = LONG_AGO
@@ -240,7 +240,7 @@ def test_an_admin_erases_an_open_case_on_request_and_it_is_audited_with_the_reas
     assert erased.case_code == case.case_code and erased.done.notes_removed == 1
     session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
-    stored = session.get(ReferralCase, case.id)
+    stored = session.get(Case, case.id)
     assert stored.person_alias == "ANON" and stored.anonymised_at is not None
     assert stored.stage == Stage.identified and stored.version == 3
     row = session.exec(select(AuditEvent).where(AuditEvent.action == "case_erased")).one()
@@ -260,7 +260,7 @@ def test_erasure_by_anyone_but_an_admin_is_refused(session, users, role):
         retention.erase_case(
             session=session, actor=users[role], case_code=case.case_code, reason="Request"
         )
-    assert session.get(ReferralCase, case.id).anonymised_at is None
+    assert session.get(Case, case.id).anonymised_at is None
 
 
 def test_erasure_needs_a_reason_without_personal_data_and_an_existing_case(session, users):
@@ -278,12 +278,12 @@ def test_erasure_needs_a_reason_without_personal_data_and_an_existing_case(sessi
     assert "Reason for the erasure: looks like a person's name" in str(refused.value)
     with pytest.raises(NotFound):
         retention.erase_case(session=session, actor=admin, case_code="AR-1999-0001", reason="x")
-    assert session.get(ReferralCase, case.id).anonymised_at is None
+    assert session.get(Case, case.id).anonymised_at is None
     assert not session.exec(select(AuditEvent).where(AuditEvent.action == "case_erased")).all()
 
 
 def test_the_admin_page_erases_a_case_after_the_confirmation(demo_db):
-    code = demo_db.exec(select(ReferralCase.case_code).order_by(ReferralCase.id)).first()
+    code = demo_db.exec(select(Case.case_code).order_by(Case.id)).first()
     at = app_as(ACCOUNTS["admin"]).run().switch_page("pages/admin.py").run()
     at.text_input(key="erase_code").input(code)
     at.text_area(key="erase_reason").input("Request of the person, by e-mail to the consulate")
@@ -298,7 +298,7 @@ def test_the_admin_page_erases_a_case_after_the_confirmation(demo_db):
     assert any(code in message.value for message in at.success)
     demo_db.commit()  # a new transaction: see what other connections wrote
     demo_db.expire_all()
-    case = demo_db.exec(select(ReferralCase).where(ReferralCase.case_code == code)).one()
+    case = demo_db.exec(select(Case).where(Case.case_code == code)).one()
     assert case.anonymised_at is not None and case.person_alias == "ANON"
 
 
@@ -320,7 +320,7 @@ def test_the_command_line_says_what_a_dry_run_and_a_run_did(db, database_url, se
     assert "Dry run, nothing written: 1 closed cases" in dry.stdout
     session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
-    assert session.get(ReferralCase, case.id).anonymised_at is None
+    assert session.get(Case, case.id).anonymised_at is None
 
     done = enlace("retention", "apply", url=database_url)
     assert done.returncode == 0, done.stderr
@@ -337,12 +337,12 @@ def test_the_command_line_says_what_a_dry_run_and_a_run_did(db, database_url, se
     assert f"Personal data of case {other.case_code} erased" in erased.stdout
     session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
-    assert session.get(ReferralCase, other.id).person_alias == "ANON"
+    assert session.get(Case, other.id).person_alias == "ANON"
 
 
 def test_the_board_says_when_a_case_was_anonymised(demo_db):
     admin = demo_db.exec(select(UserAccount).where(UserAccount.email == ACCOUNTS["admin"])).one()
-    code = demo_db.exec(select(ReferralCase.case_code).order_by(ReferralCase.id)).first()
+    code = demo_db.exec(select(Case.case_code).order_by(Case.id)).first()
     retention.erase_case(session=demo_db, actor=admin, case_code=code, reason="Request")
     demo_db.commit()
 

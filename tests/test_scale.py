@@ -9,13 +9,13 @@ from sqlmodel import Session, SQLModel, col, func, select
 from typer.testing import CliRunner
 
 from models import (
+    Case,
+    CaseCreate,
     CaseEvent,
-    CaseReferral,
     Enrollment,
     ModuleProgress,
     Participant,
-    ReferralCase,
-    ReferralCaseCreate,
+    Referral,
 )
 from models.cases import CASE_CODE_PATTERN
 from models.enums import COMPLETED_STATES, EnrollmentStatus, Stage, Urgency
@@ -87,13 +87,13 @@ def test_counts_and_proportions_are_plausible(session):
     assert 15 <= created["module_progress"] / 400 <= 26  # about 20 progress rows each
     assert 4.0 <= created["case_event"] / 800 <= 7.0  # about 5 events per case
 
-    case_countries = Counter(session.exec(select(ReferralCase.reporting_country)).all())
+    case_countries = Counter(session.exec(select(Case.reporting_country)).all())
     assert set(case_countries) == set(COUNTRIES)
     assert case_countries["BO"] > case_countries["UY"]  # weights of the demo's scenarios
     participant_countries = Counter(session.exec(select(Participant.country)).all())
     assert set(participant_countries) == set(COUNTRIES)
 
-    stages = Counter(session.exec(select(ReferralCase.stage)).all())
+    stages = Counter(session.exec(select(Case.stage)).all())
     assert set(stages) == {stage.value for stage in Stage}
     assert 0.6 <= stages[Stage.closed] / 800 <= 0.95  # old cases are mostly closed
     statuses = Counter(session.exec(select(Enrollment.status)).all())
@@ -102,18 +102,16 @@ def test_counts_and_proportions_are_plausible(session):
     assert sum(states[state] for state in COMPLETED_STATES) > states["in_progress"] > 0
 
     cross_border = session.exec(
-        select(func.count()).where(col(CaseReferral.cross_border_country).is_not(None))
+        select(func.count()).where(col(Referral.cross_border_country).is_not(None))
     ).one()
     assert 0 < cross_border < created["case_referral"]
 
 
 def test_every_case_is_valid_and_minors_are_urgent(session):
     seed_scale(session=session, participants=0, cases=300, seed=4, today=TODAY)
-    for case in session.exec(select(ReferralCase)).all():
+    for case in session.exec(select(Case)).all():
         assert re.fullmatch(CASE_CODE_PATTERN, case.case_code)
-        ReferralCaseCreate.model_validate(
-            {name: getattr(case, name) for name in ReferralCaseCreate.model_fields}
-        )
+        CaseCreate.model_validate({name: getattr(case, name) for name in CaseCreate.model_fields})
         assert not case.is_minor or case.urgency == Urgency.high
         assert case.stage != Stage.closed or case.closure_reason
         assert case.identified_on < TODAY
@@ -126,11 +124,11 @@ def test_every_case_is_valid_and_minors_are_urgent(session):
 
 def test_safe_on_top_of_the_demo_data_and_twice(session, monkeypatch):
     seed_demo(session=session)
-    demo_codes = set(session.exec(select(ReferralCase.case_code)).all())
+    demo_codes = set(session.exec(select(Case.case_code)).all())
     demo_participants = _count(session, Participant)
     seed_scale(session=session, participants=50, cases=200, seed=5)
     seed_scale(session=session, participants=50, cases=200, seed=5)
-    codes = list(session.exec(select(ReferralCase.case_code)).all())
+    codes = list(session.exec(select(Case.case_code)).all())
     assert len(codes) == len(set(codes)) == len(demo_codes) + 400
     assert demo_codes <= set(codes)
     assert _count(session, Participant) == demo_participants + 100
@@ -142,9 +140,7 @@ def test_safe_on_top_of_the_demo_data_and_twice(session, monkeypatch):
             case_service.UserAccount.email == "officer.ar@enlace.test"
         )
     ).one()
-    case_in = ReferralCaseCreate(
-        reporting_country="AR", identified_on=date.today(), person_alias="Z.Z."
-    )
+    case_in = CaseCreate(reporting_country="AR", identified_on=date.today(), person_alias="Z.Z.")
     case = case_service.create_case(session=session, actor=officer, case_in=case_in)
     assert case.case_code not in demo_codes
 
@@ -155,7 +151,7 @@ def test_seed_scale_command_prints_a_summary(session):
     )
     assert result.exit_code == 0, result.output
     assert "20 participant" in result.output and "30 referral_case" in result.output
-    assert _count(session, ReferralCase) == 30
+    assert _count(session, Case) == 30
 
 
 def test_seed_scale_command_refuses_negative_sizes(session):

@@ -7,15 +7,15 @@ from sqlmodel import Session, select
 
 from models import (
     AuditEvent,
+    Case,
     CaseEvent,
-    CaseReferral,
     Course,
     Enrollment,
     Module,
     ModuleProgress,
     Organisation,
     Participant,
-    ReferralCase,
+    Referral,
     UserAccount,
 )
 from models.enums import (
@@ -92,9 +92,7 @@ def test_existing_accounts_are_kept_and_used(session, users):
     counts = seed_demo(session=session, today=TODAY)
     assert counts["user_account"] == len(DEMO_ACCOUNTS) - len(users)
     officer_ar = users["officer_ar"]
-    reported = session.exec(
-        select(func.count()).where(ReferralCase.reported_by_id == officer_ar.id)
-    ).one()
+    reported = session.exec(select(func.count()).where(Case.reported_by_id == officer_ar.id)).one()
     assert reported > 0
 
 
@@ -198,7 +196,7 @@ def test_organisations_cover_the_eight_countries(session, seeded):
 
 
 def test_about_sixty_cases_cover_every_stage(session, seeded):
-    cases = session.exec(select(ReferralCase)).all()
+    cases = session.exec(select(Case)).all()
     assert 55 <= len(cases) <= 65
     assert {case.stage for case in cases} == set(Stage)
     assert {case.reporting_country for case in cases} == COUNTRIES
@@ -206,7 +204,7 @@ def test_about_sixty_cases_cover_every_stage(session, seeded):
 
 
 def test_case_codes_are_well_formed_and_unique(session, seeded):
-    cases = session.exec(select(ReferralCase)).all()
+    cases = session.exec(select(Case)).all()
     codes = [case.case_code for case in cases]
     assert len(set(codes)) == len(codes)
     for case in cases:
@@ -216,9 +214,9 @@ def test_case_codes_are_well_formed_and_unique(session, seeded):
 
 def test_every_case_from_referred_on_has_a_referral(session, seeded):
     without = session.exec(
-        select(ReferralCase.case_code).where(
-            ReferralCase.stage.in_(FROM_REFERRED),
-            ReferralCase.id.not_in(select(CaseReferral.case_id)),
+        select(Case.case_code).where(
+            Case.stage.in_(FROM_REFERRED),
+            Case.id.not_in(select(Referral.case_id)),
         )
     ).all()
     assert without == []
@@ -226,9 +224,9 @@ def test_every_case_from_referred_on_has_a_referral(session, seeded):
 
 def test_cross_border_referrals_name_the_organisation_country(session, seeded):
     rows = session.exec(
-        select(CaseReferral, Organisation, ReferralCase)
-        .join(Organisation, Organisation.id == CaseReferral.organisation_id)
-        .join(ReferralCase, ReferralCase.id == CaseReferral.case_id)
+        select(Referral, Organisation, Case)
+        .join(Organisation, Organisation.id == Referral.organisation_id)
+        .join(Case, Case.id == Referral.case_id)
     ).all()
     crossing = [(r, o, c) for r, o, c in rows if r.cross_border_country]
     assert len(crossing) >= 10
@@ -245,7 +243,7 @@ def test_brazil_shares_one_case_with_argentina_and_keeps_another(session, seeded
     officer_ar = session.exec(
         select(UserAccount).where(UserAccount.email == "officer.ar@enlace.test")
     ).one()
-    brazilian = select(ReferralCase.case_code).where(ReferralCase.reporting_country == "BR")
+    brazilian = select(Case.case_code).where(Case.reporting_country == "BR")
     all_br = set(session.exec(brazilian).all())
     seen_by_ar = set(session.exec(brazilian.where(case_scope(officer_ar))).all())
     assert seen_by_ar
@@ -253,7 +251,7 @@ def test_brazil_shares_one_case_with_argentina_and_keeps_another(session, seeded
 
 
 def test_minors_are_high_urgency_and_closed_cases_have_a_reason(session, seeded):
-    cases = session.exec(select(ReferralCase)).all()
+    cases = session.exec(select(Case)).all()
     minors = [case for case in cases if case.is_minor]
     assert minors
     assert all(case.urgency == Urgency.high and case.age_band == "9-17" for case in minors)
@@ -267,7 +265,7 @@ def test_minors_are_high_urgency_and_closed_cases_have_a_reason(session, seeded)
 
 
 def test_case_timelines_start_with_creation_and_move_forward(session, seeded):
-    cases = session.exec(select(ReferralCase)).all()
+    cases = session.exec(select(Case)).all()
     for case in cases:
         events = session.exec(
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)

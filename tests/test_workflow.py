@@ -13,12 +13,12 @@ from sqlmodel import Session, select
 
 from models import (
     AuditEvent,
+    Case,
     CaseEvent,
-    CaseReferral,
-    CaseReferralUpdate,
+    CaseUpdate,
     Organisation,
-    ReferralCase,
-    ReferralCaseUpdate,
+    Referral,
+    ReferralUpdate,
     UserAccount,
 )
 from models.enums import OrgType, ReferralState, Service, Stage
@@ -116,7 +116,7 @@ def _case_in_stage(session, users, organisations, stage: Stage, consent: bool):
     if stage in workflow.NEEDS_REFERRAL or stage == Stage.closed:
         # Set-up, not under test: a pending cross-border referral shares the case with Brazil.
         session.add(
-            CaseReferral(
+            Referral(
                 case_id=case.id,
                 organisation_id=organisations["BR"].id,
                 service=Service.shelter,
@@ -134,7 +134,7 @@ def _case_in_stage(session, users, organisations, stage: Stage, consent: bool):
     return case
 
 
-def _do(session, actor: UserAccount, case: ReferralCase, action: str, organisations) -> None:
+def _do(session, actor: UserAccount, case: Case, action: str, organisations) -> None:
     code, version = case.case_code, case.version
     common = {"session": session, "actor": actor, "case_code": code}
 
@@ -149,11 +149,11 @@ def _do(session, actor: UserAccount, case: ReferralCase, action: str, organisati
         )
 
     def answer(state: str, reason: str | None = None) -> None:
-        referral = session.exec(select(CaseReferral).where(CaseReferral.case_id == case.id)).one()
+        referral = session.exec(select(Referral).where(Referral.case_id == case.id)).one()
         cases.answer_referral(
             **common,
             referral_id=referral.id,
-            answer=CaseReferralUpdate(state=state, decline_reason=reason),
+            answer=ReferralUpdate(state=state, decline_reason=reason),
             expected_version=version,
         )
 
@@ -164,7 +164,7 @@ def _do(session, actor: UserAccount, case: ReferralCase, action: str, organisati
     elif action == "edit":
         cases.update_assessment(
             **common,
-            case_in=ReferralCaseUpdate(situation="labour_rights_violation"),
+            case_in=CaseUpdate(situation="labour_rights_violation"),
             expected_version=version,
         )
     elif action == "assign":

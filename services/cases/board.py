@@ -15,10 +15,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from models import (
+    Case,
     CaseEvent,
-    CaseReferral,
     Organisation,
-    ReferralCase,
+    Referral,
     UserAccount,
 )
 from models.base import utcnow
@@ -75,7 +75,7 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class CaseDetail:
-    case: ReferralCase
+    case: Case
     referrals: list[ReferralLine]
     events: list[TimelineEntry]
     party: str = workflow.Party.outsider.value
@@ -166,37 +166,37 @@ def filter_conditions(filters: CaseFilters) -> list[sa.ColumnElement[bool]]:
     exploitation_type = filters.exploitation_type
     conditions: list[sa.ColumnElement[bool]] = []
     if stage:
-        conditions.append(col(ReferralCase.stage) == str(stage))
+        conditions.append(col(Case.stage) == str(stage))
     if country:
-        conditions.append(col(ReferralCase.reporting_country) == country.upper())
+        conditions.append(col(Case.reporting_country) == country.upper())
     if urgency:
-        conditions.append(col(ReferralCase.urgency) == str(urgency))
+        conditions.append(col(Case.urgency) == str(urgency))
     if situation:
-        conditions.append(col(ReferralCase.situation) == str(situation))
+        conditions.append(col(Case.situation) == str(situation))
     if assigned_to_id is not None:
-        conditions.append(col(ReferralCase.assigned_to_id) == assigned_to_id)
+        conditions.append(col(Case.assigned_to_id) == assigned_to_id)
     if unassigned:
-        conditions.append(col(ReferralCase.assigned_to_id).is_(None))
+        conditions.append(col(Case.assigned_to_id).is_(None))
     if open_only:
         # IN, not "!= closed": the index on (stage, ...) reads only the open stages.
-        conditions.append(col(ReferralCase.stage).in_(OPEN_STAGES))
+        conditions.append(col(Case.stage).in_(OPEN_STAGES))
     if exploitation_type:
         # JSON list of codes: match the quoted code in its text form (SQLite and PostgreSQL).
-        types_text = sa.cast(ReferralCase.exploitation_types, sa.Text)
+        types_text = sa.cast(Case.exploitation_types, sa.Text)
         conditions.append(types_text.contains(f'"{exploitation_type}"', autoescape=True))
     return conditions
 
 
 _CARD_COLUMNS: tuple[Any, ...] = (
-    ReferralCase.id,
-    ReferralCase.case_code,
-    ReferralCase.stage,
-    ReferralCase.urgency,
-    ReferralCase.age_band,
-    ReferralCase.is_minor,
-    ReferralCase.situation,
-    ReferralCase.reporting_country,
-    ReferralCase.stage_changed_at,
+    Case.id,
+    Case.case_code,
+    Case.stage,
+    Case.urgency,
+    Case.age_band,
+    Case.is_minor,
+    Case.situation,
+    Case.reporting_country,
+    Case.stage_changed_at,
 )
 
 
@@ -214,7 +214,7 @@ def _with_assignee(source: Any) -> sa.Select[Any]:
 def _unranked_urgency() -> sa.ColumnElement[bool]:
     """Urgency outside Urgency's codes (the column is NOT NULL), written as the ranges between
     them so that an index answers it with a few seeks (NOT IN would read every entry)."""
-    column = col(ReferralCase.urgency)
+    column = col(Case.urgency)
     codes = sorted(URGENCY_RANK)
     between = [sa.and_(column > low, column < high) for low, high in itertools.pairwise(codes)]
     return sa.or_(column < codes[0], *between, column > codes[-1])
@@ -226,10 +226,10 @@ def _urgency_groups(session: Session, urgency: str | None) -> Iterator[sa.Column
         yield sa.true()  # the filter names the one urgency
         return
     for code in URGENCY_RANK:
-        yield col(ReferralCase.urgency) == code
+        yield col(Case.urgency) == code
     # Other codes rank last. The app stores none: look for one (an index seek) before reading.
     unranked = _unranked_urgency()
-    if session.execute(sa.select(col(ReferralCase.id)).where(unranked).limit(1)).first():
+    if session.execute(sa.select(col(Case.id)).where(unranked).limit(1)).first():
         yield unranked
 
 
@@ -249,14 +249,14 @@ def _rows_by_urgency(
     after the rows it needs, so its cost does not grow with the cases of the stage. Codes
     outside Urgency (none are stored by the app) come last, as in the one-query order.
     """
-    order = (col(ReferralCase.stage_changed_at), col(ReferralCase.id))
+    order = (col(Case.stage_changed_at), col(Case.id))
     rows: list[Any] = []
     skip = offset
     for group in _urgency_groups(session, urgency):
         # The page of cases first, then the assignees: an outer join around the ordered read
         # would stop SQLite from reading each stage's index range in order.
         page = (
-            sa.select(*(col(column) for column in _CARD_COLUMNS), col(ReferralCase.assigned_to_id))
+            sa.select(*(col(column) for column in _CARD_COLUMNS), col(Case.assigned_to_id))
             .where(*conditions, group)
             .order_by(*order)
             .offset(skip)
@@ -274,7 +274,7 @@ def _rows_by_urgency(
         elif skip:
             # Fewer rows than skipped in this group: skip the rest in the next ones.
             skip -= session.execute(
-                sa.select(func.count()).select_from(ReferralCase).where(*conditions, group)
+                sa.select(func.count()).select_from(Case).where(*conditions, group)
             ).scalar_one()
     return rows
 
@@ -304,11 +304,11 @@ def list_cases(
             session, conditions, urgency=filters.urgency, limit=limit, offset=offset
         )
     else:
-        urgency_rank = sa.case(URGENCY_RANK, value=ReferralCase.urgency, else_=len(URGENCY_RANK))
+        urgency_rank = sa.case(URGENCY_RANK, value=Case.urgency, else_=len(URGENCY_RANK))
         statement = (
-            _with_assignee(ReferralCase.__table__)  # type: ignore[attr-defined]
+            _with_assignee(Case.__table__)  # type: ignore[attr-defined]
             .where(*conditions)
-            .order_by(urgency_rank, col(ReferralCase.stage_changed_at), col(ReferralCase.id))
+            .order_by(urgency_rank, col(Case.stage_changed_at), col(Case.id))
             .limit(limit)
             .offset(offset)
         )
@@ -337,12 +337,12 @@ def board_counts(
     """Number of visible cases per stage (every stage present, in board order)."""
     scope = case_scope(actor)
     statement = (
-        select(ReferralCase.stage, func.count(col(ReferralCase.id)))
+        select(Case.stage, func.count(col(Case.id)))
         .where(
             scope,
             *filter_conditions(filters),
         )
-        .group_by(ReferralCase.stage)
+        .group_by(Case.stage)
     )
     found = {str(row_stage): count for row_stage, count in session.exec(statement).all()}
     return {stage_.value: found.get(stage_.value, 0) for stage_ in STAGE_ORDER}
@@ -351,10 +351,10 @@ def board_counts(
 def case_countries(*, session: Session, actor: UserAccount) -> list[str]:
     """Reporting countries among the cases the actor may see, for the board's filter."""
     statement = (
-        select(ReferralCase.reporting_country)
+        select(Case.reporting_country)
         .where(case_scope(actor))
         .distinct()
-        .order_by(ReferralCase.reporting_country)
+        .order_by(Case.reporting_country)
     )
     return list(session.exec(statement).all())
 
@@ -369,18 +369,18 @@ def get_case(
     """
     scope = case_scope(actor)
     case = session.exec(
-        select(ReferralCase)
-        .where(col(ReferralCase.case_code) == case_code.strip().upper(), scope)
+        select(Case)
+        .where(col(Case.case_code) == case_code.strip().upper(), scope)
         .execution_options(populate_existing=True)
     ).first()
     if case is None:
         raise NotFound(N_("There is no case {code}."), code=case_code)
 
     referral_rows = session.exec(
-        select(CaseReferral, Organisation.name, Organisation.country)
-        .join(Organisation, col(Organisation.id) == CaseReferral.organisation_id)
-        .where(col(CaseReferral.case_id) == case.id)
-        .order_by(col(CaseReferral.sent_on), col(CaseReferral.id))
+        select(Referral, Organisation.name, Organisation.country)
+        .join(Organisation, col(Organisation.id) == Referral.organisation_id)
+        .where(col(Referral.case_id) == case.id)
+        .order_by(col(Referral.sent_on), col(Referral.id))
     ).all()
     referrals = [
         ReferralLine(

@@ -9,9 +9,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from models import (
-    CaseReferral,
+    Case,
     Organisation,
-    ReferralCase,
+    Referral,
     UserAccount,
 )
 from models.base import utcnow
@@ -49,24 +49,24 @@ def _may_read_case_rows(actor: UserAccount) -> bool:
 
 def _export_rows(
     session: Session, actor: UserAccount, filters: CaseFilters
-) -> list[tuple[ReferralCase, str | None, str | None, set[str], date | None]]:
+) -> list[tuple[Case, str | None, str | None, set[str], date | None]]:
     """(case, assignee email, assignee name, organisations referred to, first referral date)
     for the cases the actor may export, by case code."""
     scope = case_scope(actor) if _may_read_case_rows(actor) else sa.true()
     conditions = filter_conditions(filters)
     assignee = aliased(UserAccount)
     case_rows = session.exec(
-        select(ReferralCase, assignee.email, assignee.display_name)
-        .outerjoin(assignee, col(assignee.id) == ReferralCase.assigned_to_id)
+        select(Case, assignee.email, assignee.display_name)
+        .outerjoin(assignee, col(assignee.id) == Case.assigned_to_id)
         .where(scope, *conditions)
-        .order_by(col(ReferralCase.case_code))
+        .order_by(col(Case.case_code))
     ).all()
     # Referrals of the same cases in one more query, not one per case.
-    chosen_ids = select(ReferralCase.id).where(scope, *conditions)
+    chosen_ids = select(Case.id).where(scope, *conditions)
     referral_rows = session.exec(
-        select(col(CaseReferral.case_id), col(Organisation.name), col(CaseReferral.sent_on))
-        .join(Organisation, col(Organisation.id) == CaseReferral.organisation_id)
-        .where(col(CaseReferral.case_id).in_(chosen_ids))
+        select(col(Referral.case_id), col(Organisation.name), col(Referral.sent_on))
+        .join(Organisation, col(Organisation.id) == Referral.organisation_id)
+        .where(col(Referral.case_id).in_(chosen_ids))
     ).all()
     organisations: dict[int, set[str]] = {}
     first_sent: dict[int, date] = {}
@@ -86,7 +86,7 @@ def _export_rows(
 
 
 def _source_rows(
-    rows: list[tuple[ReferralCase, str | None, str | None, set[str], date | None]],
+    rows: list[tuple[Case, str | None, str | None, set[str], date | None]],
 ) -> list[dict[str, Any]]:
     """The fields the HTCDS and CTDC layouts are built from (services/htcds, microdata)."""
     return [

@@ -10,7 +10,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from models import (
-    ReferralCase,
+    Case,
 )
 from models.enums import CaseEventKind
 from services.cases.board import CaseCard, ReferralLine, TimelineEntry
@@ -104,7 +104,7 @@ _COUNTRY_FIELDS = frozenset({"reporting_country", "citizenship", "exploitation_c
 _VERBATIM_FIELDS = frozenset({"case_code", "version"})
 
 
-def case_summary(case: ReferralCase) -> pd.DataFrame:
+def case_summary(case: Case) -> pd.DataFrame:
     """The coded fields of a case as (field, value) rows, translated; no free text."""
 
     def shown(name: str) -> str:
@@ -164,14 +164,14 @@ _WATCHED_FIELDS = (
 )
 
 
-def case_snapshot(case: ReferralCase) -> dict[str, Any]:
+def case_snapshot(case: Case) -> dict[str, Any]:
     """The case's values as a user saw them, kept by the page to explain a later conflict."""
     return {name: stored_value(getattr(case, name)) for name in _WATCHED_FIELDS} | {
         "version": case.version
     }
 
 
-def what_changed(before: Mapping[str, Any], case: ReferralCase) -> list[FieldChange]:
+def what_changed(before: Mapping[str, Any], case: Case) -> list[FieldChange]:
     """The fields of `case` that differ from the snapshot `before`, with shown values."""
     after = case_snapshot(case)
     changes = []

@@ -20,19 +20,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from models import (
+    Case,
+    CaseCreate,
     CaseEvent,
     CaseEventCreate,
-    CaseReferral,
-    CaseReferralCreate,
-    CaseReferralUpdate,
+    CaseUpdate,
     Organisation,
-    ReferralCase,
-    ReferralCaseCreate,
-    ReferralCaseUpdate,
+    Referral,
+    ReferralCreate,
+    ReferralUpdate,
     UserAccount,
 )
 from models.base import utcnow
-from models.cases import ReferralCaseBase
+from models.cases import CaseBase
 from models.enums import STAGE_ORDER, CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
 from services.cases import workflow
@@ -117,9 +117,9 @@ def next_case_code(*, session: Session, country: str, year: int) -> str:
         raise ValueError(f"'{country}' is not a two-letter country code")
     prefix = f"{country}-{year:04d}-"
     # Compare sequences as numbers: 'AR-2026-10000' sorts before 'AR-2026-9999' as text.
-    sequence = sa.cast(func.substr(ReferralCase.case_code, len(prefix) + 1), sa.Integer)
+    sequence = sa.cast(func.substr(Case.case_code, len(prefix) + 1), sa.Integer)
     statement = select(func.max(sequence)).where(
-        col(ReferralCase.case_code).startswith(prefix, autoescape=True)
+        col(Case.case_code).startswith(prefix, autoescape=True)
     )
     highest = session.exec(statement).one() or 0
     return f"{prefix}{int(highest) + 1:04d}"
@@ -128,9 +128,7 @@ def next_case_code(*, session: Session, country: str, year: int) -> str:
 # --- writes ------------------------------------------------------------------------------
 
 
-def create_case(
-    *, session: Session, actor: UserAccount, case_in: ReferralCaseCreate
-) -> ReferralCase:
+def create_case(*, session: Session, actor: UserAccount, case_in: CaseCreate) -> Case:
     """Open a case at stage 'identified'; officers only for their own country."""
     require_role(actor, CASE_WORKERS)
     if actor.role == Role.officer and case_in.reporting_country != actor.country:
@@ -139,7 +137,7 @@ def create_case(
     actor_id, country = actor.id, case_in.reporting_country
     for attempt in (1, 2):
         now = utcnow()
-        case = ReferralCase.model_validate(
+        case = Case.model_validate(
             case_in,
             update={
                 "case_code": next_case_code(session=session, country=country, year=now.year),
@@ -196,9 +194,9 @@ def add_note(
         raise ValueError("the note is empty")
     refuse_personal_data({"note": event_in.note})
     bumped = session.exec(
-        sa.update(ReferralCase)
-        .where(col(ReferralCase.id) == case_id, col(ReferralCase.version) == expected_version)
-        .values(version=col(ReferralCase.version) + 1, updated_at=utcnow())
+        sa.update(Case)
+        .where(col(Case.id) == case_id, col(Case.version) == expected_version)
+        .values(version=col(Case.version) + 1, updated_at=utcnow())
     )
     if bumped.rowcount == 0:
         session.rollback()
@@ -249,17 +247,17 @@ def personal_data_errors(texts: Mapping[str, Any]) -> dict[str, str]:
 
 def _shared_countries(*, session: Session, case_id: int) -> set[str]:
     statement = (
-        select(CaseReferral.cross_border_country)
+        select(Referral.cross_border_country)
         .where(
-            col(CaseReferral.case_id) == case_id,
-            col(CaseReferral.cross_border_country).is_not(None),
+            col(Referral.case_id) == case_id,
+            col(Referral.cross_border_country).is_not(None),
         )
         .distinct()
     )
     return {country for country in session.exec(statement).all() if country}
 
 
-def party_of(*, session: Session, actor: UserAccount, case: ReferralCase) -> workflow.Party:
+def party_of(*, session: Session, actor: UserAccount, case: Case) -> workflow.Party:
     shared: set[str] = set()
     if actor.role == Role.officer and actor.country != case.reporting_country:
         shared = _shared_countries(session=session, case_id=case.id)  # type: ignore[arg-type]
@@ -268,12 +266,12 @@ def party_of(*, session: Session, actor: UserAccount, case: ReferralCase) -> wor
 
 def _load_case(
     *, session: Session, actor: UserAccount, case_code: str, action: workflow.Action
-) -> tuple[ReferralCase, workflow.Party]:
+) -> tuple[Case, workflow.Party]:
     """The case, if the actor may see it (else NotFound) and do `action` (else refused)."""
     scope = case_scope(actor)
     case = session.exec(
-        select(ReferralCase)
-        .where(col(ReferralCase.case_code) == case_code.strip().upper(), scope)
+        select(Case)
+        .where(col(Case.case_code) == case_code.strip().upper(), scope)
         .execution_options(populate_existing=True)
     ).first()
     if case is None:
@@ -283,22 +281,20 @@ def _load_case(
     return case, who
 
 
-def _check_version(case: ReferralCase, expected_version: int) -> None:
+def _check_version(case: Case, expected_version: int) -> None:
     if case.version != expected_version:
         raise StaleVersion(STALE)
 
 
-def _save(
-    *, session: Session, case: ReferralCase, expected_version: int, values: dict[str, Any]
-) -> None:
+def _save(*, session: Session, case: Case, expected_version: int, values: dict[str, Any]) -> None:
     """Write `values` only if the case is still at `expected_version`, and bump the version.
 
     One UPDATE ... WHERE version = expected: of two concurrent saves, exactly one wins, on
     every replica and on SQLite and PostgreSQL alike.
     """
     bumped = session.exec(
-        sa.update(ReferralCase)
-        .where(col(ReferralCase.id) == case.id, col(ReferralCase.version) == expected_version)
+        sa.update(Case)
+        .where(col(Case.id) == case.id, col(Case.version) == expected_version)
         .values(**values, version=expected_version + 1, updated_at=utcnow())
     )
     if bumped.rowcount == 0:
@@ -309,7 +305,7 @@ def _save(
 def _event(
     session: Session,
     *,
-    case: ReferralCase,
+    case: Case,
     actor: UserAccount,
     kind: CaseEventKind,
     note: str = "",
@@ -326,7 +322,7 @@ def _event(
     )
 
 
-def _finish(session: Session, case: ReferralCase) -> ReferralCase:
+def _finish(session: Session, case: Case) -> Case:
     session.flush()
     session.refresh(case)
     return case
@@ -341,7 +337,7 @@ def stored_value(value: Any) -> Any:
     return value
 
 
-ASSESSMENT_FIELDS = tuple(ReferralCaseBase.model_fields)
+ASSESSMENT_FIELDS = tuple(CaseBase.model_fields)
 
 
 def update_assessment(
@@ -349,9 +345,9 @@ def update_assessment(
     session: Session,
     actor: UserAccount,
     case_code: str,
-    case_in: ReferralCaseUpdate,
+    case_in: CaseUpdate,
     expected_version: int,
-) -> ReferralCase:
+) -> Case:
     """Edit the person's profile and the assessment of the case at `expected_version`.
 
     The edit is checked as a whole case (a minor stays high urgency, consent needs its date).
@@ -362,7 +358,7 @@ def update_assessment(
     _check_version(case, expected_version)
     current = {name: stored_value(getattr(case, name)) for name in ASSESSMENT_FIELDS}
     edits = case_in.model_dump(exclude_unset=True)
-    merged = ReferralCaseCreate.model_validate(
+    merged = CaseCreate.model_validate(
         {**current, **edits, "reporting_country": case.reporting_country}
     )
     after = {name: stored_value(getattr(merged, name)) for name in ASSESSMENT_FIELDS}
@@ -392,7 +388,7 @@ def update_assessment(
     return _finish(session, case)
 
 
-def _may_be_assigned(user: UserAccount, case: ReferralCase) -> bool:
+def _may_be_assigned(user: UserAccount, case: Case) -> bool:
     if not user.is_active:
         return False
     if user.role in (Role.coordinator, Role.admin):
@@ -407,7 +403,7 @@ def assign_case(
     case_code: str,
     assignee_id: int | None,
     expected_version: int,
-) -> ReferralCase:
+) -> Case:
     """Give the case to a person (or to nobody with `assignee_id=None`)."""
     case, _who = _load_case(
         session=session, actor=actor, case_code=case_code, action=workflow.Action.assign
@@ -447,9 +443,9 @@ def assign_case(
 
 
 def _live_referrals(*, session: Session, case_id: int) -> int:
-    statement = select(func.count(col(CaseReferral.id))).where(
-        col(CaseReferral.case_id) == case_id,
-        col(CaseReferral.state).in_([state.value for state in workflow.LIVE_REFERRAL_STATES]),
+    statement = select(func.count(col(Referral.id))).where(
+        col(Referral.case_id) == case_id,
+        col(Referral.state).in_([state.value for state in workflow.LIVE_REFERRAL_STATES]),
     )
     return int(session.exec(statement).one())
 
@@ -463,7 +459,7 @@ def move_stage(
     expected_version: int,
     note: str = "",
     closure_reason: str | None = None,
-) -> ReferralCase:
+) -> Case:
     """Move the case on the board, keeping the rules of services/cases/workflow.py."""
     target = Stage(target)
     case, _who = _load_case(
@@ -521,7 +517,7 @@ def refer_case(
     sent_on: date,
     expected_version: int,
     override_reason: str | None = None,
-) -> CaseReferral:
+) -> Referral:
     """Refer the person to an organisation: needs their consent, or a coordinator's override.
 
     An organisation in another country shares the case with that country's officers.
@@ -545,7 +541,7 @@ def refer_case(
     workflow.check_referral_consent(who=who, covered=covered, override_reason=override_reason)
     if not covered:
         refuse_personal_data({"consent_override_reason": override_reason})
-    referral_in = CaseReferralCreate(
+    referral_in = ReferralCreate(
         case_id=case.id,  # type: ignore[arg-type]
         organisation_id=organisation_id,
         service=service,  # type: ignore[arg-type]
@@ -555,7 +551,7 @@ def refer_case(
     values: dict[str, Any] = {"consent_override_reason": overridden} if overridden else {}
     _save(session=session, case=case, expected_version=expected_version, values=values)
     cross_border = organisation.country if organisation.country != case.reporting_country else None
-    referral = CaseReferral.model_validate(
+    referral = Referral.model_validate(
         referral_in,
         update={
             "state": ReferralState.pending,
@@ -619,16 +615,16 @@ def answer_referral(
     actor: UserAccount,
     case_code: str,
     referral_id: int,
-    answer: CaseReferralUpdate,
+    answer: ReferralUpdate,
     expected_version: int,
-) -> CaseReferral:
+) -> Referral:
     """Record the organisation's answer: pending → accepted / declined (reason) → completed,
     or withdrawn."""
     case, _who = _load_case(
         session=session, actor=actor, case_code=case_code, action=workflow.Action.answer_referral
     )
     _check_version(case, expected_version)
-    referral = session.get(CaseReferral, referral_id)
+    referral = session.get(Referral, referral_id)
     if referral is None or referral.case_id != case.id:
         raise NotFound(N_("This referral is not part of case {code}."), code=case.case_code)
     session.refresh(referral)
@@ -684,7 +680,7 @@ def record_return(
     case_code: str,
     plan: ReturnPlan,
     expected_version: int,
-) -> ReferralCase:
+) -> Case:
     """The return stage's counterpart, travel date and reception arrangements."""
     case, _who = _load_case(
         session=session, actor=actor, case_code=case_code, action=workflow.Action.record_return
@@ -752,10 +748,10 @@ def form_errors(error: ValidationError) -> dict[str, str]:
 
 def validate_new_case(
     form: Mapping[str, Any],
-) -> tuple[ReferralCaseCreate | None, dict[str, str]]:
+) -> tuple[CaseCreate | None, dict[str, str]]:
     """The new-referral form checked: (the case to create, {}) or (None, {field: message})."""
     try:
-        case_in = ReferralCaseCreate.model_validate(dict(form))
+        case_in = CaseCreate.model_validate(dict(form))
     except ValidationError as error:
         errors = form_errors(error)
         case_in = None
@@ -781,13 +777,13 @@ def edited_fields(base: Mapping[str, Any], form: Mapping[str, Any]) -> dict[str,
 
 def validate_case_update(
     form: Mapping[str, Any],
-) -> tuple[ReferralCaseUpdate | None, dict[str, str]]:
+) -> tuple[CaseUpdate | None, dict[str, str]]:
     """The edit-assessment form checked, like `validate_new_case` (a minor: high urgency)."""
     data = dict(form)
     if data.get("is_minor"):
         data["urgency"] = Urgency.high.value
     try:
-        case_in = ReferralCaseUpdate.model_validate(data)
+        case_in = CaseUpdate.model_validate(data)
     except ValidationError as error:
         return None, form_errors(error)
     errors = personal_data_errors({name: data.get(name) for name in CASE_TEXT_FIELDS})
@@ -795,8 +791,8 @@ def validate_case_update(
 
 
 def scoped_case_id(*, session: Session, actor: UserAccount, case_code: str) -> int:
-    statement = select(ReferralCase.id).where(
-        col(ReferralCase.case_code) == case_code.strip().upper(), case_scope(actor)
+    statement = select(Case.id).where(
+        col(Case.case_code) == case_code.strip().upper(), case_scope(actor)
     )
     case_id = session.exec(statement).first()
     if case_id is None:

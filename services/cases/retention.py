@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from models import CaseEvent, CaseReferral, ReferralCase, UserAccount
+from models import Case, CaseEvent, Referral, UserAccount
 from models.base import utcnow
 from models.enums import Role, Stage
 from services.platform import audit, personal_data
@@ -127,18 +127,16 @@ def retention_cutoff(now: datetime, years: int) -> datetime:
 
 def _due(cutoff: datetime) -> Any:
     return (
-        col(ReferralCase.stage) == Stage.closed.value,
-        col(ReferralCase.stage_changed_at) < cutoff,
-        col(ReferralCase.anonymised_at).is_(None),
+        col(Case.stage) == Stage.closed.value,
+        col(Case.stage_changed_at) < cutoff,
+        col(Case.anonymised_at).is_(None),
     )
 
 
 def due_case_ids(*, session: Session, cutoff: datetime) -> list[int]:
     """Closed cases, closed before `cutoff`, not anonymised yet: oldest closure first."""
     statement = (
-        select(ReferralCase.id)
-        .where(*_due(cutoff))
-        .order_by(col(ReferralCase.stage_changed_at), col(ReferralCase.id))
+        select(Case.id).where(*_due(cutoff)).order_by(col(Case.stage_changed_at), col(Case.id))
     )
     return [case_id for case_id in session.exec(statement).all() if case_id is not None]
 
@@ -153,12 +151,12 @@ def _would_remove(session: Session, case_ids: list[int]) -> Anonymised:
         )
     ).one()
     reasons = session.exec(
-        select(func.count(col(CaseReferral.id))).where(
-            col(CaseReferral.case_id).in_(case_ids), col(CaseReferral.decline_reason).is_not(None)
+        select(func.count(col(Referral.id))).where(
+            col(Referral.case_id).in_(case_ids), col(Referral.decline_reason).is_not(None)
         )
     ).one()
     cleared = 0
-    for case in session.exec(select(ReferralCase).where(col(ReferralCase.id).in_(case_ids))):
+    for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))):
         cleared += sum(
             1 for name, empty in _CLEARED_TEXT.items() if (getattr(case, name) or empty) != empty
         )
@@ -170,7 +168,7 @@ def _would_remove(session: Session, case_ids: list[int]) -> Anonymised:
     )
 
 
-def _anonymise(session: Session, case: ReferralCase, now: datetime) -> Anonymised:
+def _anonymise(session: Session, case: Case, now: datetime) -> Anonymised:
     """Remove one case's personal data in the session (the caller audits and commits)."""
     done = Anonymised(cases=1)
     for name, empty in _CLEARED_TEXT.items():
@@ -188,7 +186,7 @@ def _anonymise(session: Session, case: ReferralCase, now: datetime) -> Anonymise
     case.version += 1
     session.add(case)
 
-    referrals = session.exec(select(CaseReferral).where(CaseReferral.case_id == case.id)).all()
+    referrals = session.exec(select(Referral).where(Referral.case_id == case.id)).all()
     for referral in referrals:
         if referral.decline_reason:
             done.referral_reasons_removed += 1
@@ -228,7 +226,7 @@ def _record(
     *,
     actor: UserAccount,
     action: audit.AuditAction,
-    case: ReferralCase,
+    case: Case,
     done: Anonymised,
     extra: dict[str, Any] | None = None,
 ) -> None:
@@ -286,11 +284,7 @@ def apply_retention(
     total = Anonymised()
     finished = 0
     for batch in _batches(case_ids, batch_size):
-        statement = (
-            select(ReferralCase)
-            .where(col(ReferralCase.id).in_(batch), *_due(cutoff))
-            .with_for_update()
-        )
+        statement = select(Case).where(col(Case.id).in_(batch), *_due(cutoff)).with_for_update()
         for case in session.exec(statement).all():
             done = _anonymise(session, case, now)
             _record(
@@ -332,9 +326,7 @@ def erase_case(
     if findings:
         raise personal_data.PersonalDataFound(findings, REASON_LABELS)
     case = session.exec(
-        select(ReferralCase)
-        .where(col(ReferralCase.case_code) == case_code.strip().upper())
-        .with_for_update()
+        select(Case).where(col(Case.case_code) == case_code.strip().upper()).with_for_update()
     ).first()
     if case is None:
         raise NotFound(N_("There is no case {code}."), code=case_code)

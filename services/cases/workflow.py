@@ -4,7 +4,7 @@ Plain functions over plain values (no database): services/cases/records.py loads
 asks these rules, and only then writes. The rules, in one table (✓ allowed, — refused):
 
 Parties: home = officer of the case's reporting country; shared = officer of a country the
-case was referred to across the border (CaseReferral.cross_border_country).
+case was referred to across the border (Referral.cross_border_country).
 
 | action             | home  | shared | coordinator | admin | manager |
 |--------------------|:-----:|:------:|:-----------:|:-----:|:-------:|

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, false, or_, true
 from sqlmodel import col, select
 
-from models import CaseReferral, ReferralCase, UserAccount
+from models import Case, Referral, UserAccount
 from models.enums import Role
 from services.platform.errors import PermissionDenied
 from services.platform.i18n import N_
@@ -42,19 +42,19 @@ def case_scope(actor: UserAccount, *, correlated: bool = False) -> ColumnElement
         return true()
     if not actor.country:
         return false()
-    own_country = col(ReferralCase.reporting_country) == actor.country
+    own_country = col(Case.reporting_country) == actor.country
     if correlated:
         return or_(
             own_country,
             exists().where(
-                col(CaseReferral.case_id) == col(ReferralCase.id),
-                col(CaseReferral.cross_border_country) == actor.country,
+                col(Referral.case_id) == col(Case.id),
+                col(Referral.cross_border_country) == actor.country,
             ),
         )
-    shared_with_country = select(CaseReferral.case_id).where(
-        col(CaseReferral.cross_border_country) == actor.country
+    shared_with_country = select(Referral.case_id).where(
+        col(Referral.cross_border_country) == actor.country
     )
-    return or_(own_country, col(ReferralCase.id).in_(shared_with_country))
+    return or_(own_country, col(Case.id).in_(shared_with_country))
 
 
 @dataclass(frozen=True)

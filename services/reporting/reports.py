@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 from sqlmodel import Session, col, func, select
 
-from models import ReferralCase, UserAccount
+from models import Case, UserAccount
 from models.enums import STAGE_ORDER, Situation
 from services.platform import audit
 from services.platform.access import DASHBOARD_READERS, require_role
@@ -48,9 +48,7 @@ def _frame(column: str, counts: dict[str, int], order: list[str]) -> pd.DataFram
 def cases_by_stage(*, session: Session, actor: UserAccount) -> pd.DataFrame:
     """Columns (stage, cases), every stage in board order."""
     require_role(actor, DASHBOARD_READERS)
-    statement = select(ReferralCase.stage, func.count(col(ReferralCase.id))).group_by(
-        ReferralCase.stage
-    )
+    statement = select(Case.stage, func.count(col(Case.id))).group_by(Case.stage)
     counts = {str(stage): count for stage, count in session.exec(statement).all()}
     return _frame("stage", counts, [stage.value for stage in STAGE_ORDER])
 
@@ -58,9 +56,7 @@ def cases_by_stage(*, session: Session, actor: UserAccount) -> pd.DataFrame:
 def cases_by_situation(*, session: Session, actor: UserAccount) -> pd.DataFrame:
     """Columns (situation, cases), every suspected situation."""
     require_role(actor, DASHBOARD_READERS)
-    statement = select(ReferralCase.situation, func.count(col(ReferralCase.id))).group_by(
-        ReferralCase.situation
-    )
+    statement = select(Case.situation, func.count(col(Case.id))).group_by(Case.situation)
     counts = {str(situation): count for situation, count in session.exec(statement).all()}
     return _frame("situation", counts, [situation.value for situation in Situation])
 
@@ -68,11 +64,11 @@ def cases_by_situation(*, session: Session, actor: UserAccount) -> pd.DataFrame:
 def cases_by_country(*, session: Session, actor: UserAccount) -> pd.DataFrame:
     """Columns (country, cases) for the reporting countries that have cases, most first."""
     require_role(actor, DASHBOARD_READERS)
-    count = func.count(col(ReferralCase.id))
+    count = func.count(col(Case.id))
     statement = (
-        select(ReferralCase.reporting_country, count)
-        .group_by(ReferralCase.reporting_country)
-        .order_by(count.desc(), ReferralCase.reporting_country)
+        select(Case.reporting_country, count)
+        .group_by(Case.reporting_country)
+        .order_by(count.desc(), Case.reporting_country)
     )
     counts = dict(session.exec(statement).all())
     return _frame("country", counts, list(counts))
@@ -84,7 +80,7 @@ def cases_by_month(*, session: Session, actor: UserAccount) -> pd.DataFrame:
     # Count per day, straight from the index on identified_on (a few thousand days at most),
     # and fold the days into months here: no date function evaluated for every case, and the
     # same on SQLite and PostgreSQL.
-    day = col(ReferralCase.identified_on)
+    day = col(Case.identified_on)
     statement = select(day, func.count()).group_by(day)
     counts: Counter[str] = Counter()
     for identified_on, number in session.exec(statement).all():

@@ -28,15 +28,15 @@ from sqlmodel import Session, SQLModel, col
 
 from models import (
     AuditEvent,
+    Case,
     CaseEvent,
-    CaseReferral,
     Course,
     Enrollment,
     Module,
     ModuleProgress,
     Organisation,
     Participant,
-    ReferralCase,
+    Referral,
     UserAccount,
 )
 from models.enums import (
@@ -281,8 +281,8 @@ _TABLES: tuple[type[SQLModel], ...] = (
     Enrollment,
     ModuleProgress,
     Organisation,
-    ReferralCase,
-    CaseReferral,
+    Case,
+    Referral,
     CaseEvent,
 )
 
@@ -669,8 +669,8 @@ def _cases(
                 referral_rows,
                 event_rows,
             )
-        context.insert(ReferralCase, case_rows)
-        context.insert(CaseReferral, referral_rows)
+        context.insert(Case, case_rows)
+        context.insert(Referral, referral_rows)
         context.insert(CaseEvent, event_rows)
         report(
             N_("Referral cases, referrals and timelines"), offset + batch.stop, context.total_units
@@ -679,7 +679,7 @@ def _cases(
 
 def _case_sequences(connection: Connection) -> dict[tuple[str, int], int]:
     """The highest sequence number of each country-year already used."""
-    code = ReferralCase.__table__.c.case_code  # type: ignore[attr-defined]
+    code = Case.__table__.c.case_code  # type: ignore[attr-defined]
     prefix = sa.func.substr(code, 1, 7)
     sequence = sa.func.max(sa.cast(sa.func.substr(code, 9), sa.Integer))
     found: dict[tuple[str, int], int] = {}

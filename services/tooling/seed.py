@@ -16,9 +16,9 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 from models import (
+    Case,
+    CaseCreate,
     CaseEvent,
-    CaseReferral,
-    CaseReferralCreate,
     Course,
     CourseCreate,
     Enrollment,
@@ -31,8 +31,8 @@ from models import (
     OrganisationCreate,
     Participant,
     ParticipantCreate,
-    ReferralCase,
-    ReferralCaseCreate,
+    Referral,
+    ReferralCreate,
     UserAccount,
     UserAccountCreate,
 )
@@ -73,8 +73,8 @@ CREATED_TABLES: tuple[type[SQLModel], ...] = (
     ModuleProgress,
     Organisation,
     UserAccount,
-    ReferralCase,
-    CaseReferral,
+    Case,
+    Referral,
     CaseEvent,
 )
 
@@ -1137,9 +1137,7 @@ class _Seeder:
         _assign_codes(plans)
         codes = [plan.code for plan in plans]
         existing = set(
-            self.session.exec(
-                select(ReferralCase.case_code).where(col(ReferralCase.case_code).in_(codes))
-            )
+            self.session.exec(select(Case.case_code).where(col(Case.case_code).in_(codes)))
         )
         coordinator = self.users["coordinator@enlace.test"]
         created = []
@@ -1171,8 +1169,8 @@ class _Seeder:
         officer: UserAccount,
         coordinator: UserAccount,
         timeline: list[Event],
-    ) -> ReferralCase:
-        case_in = ReferralCaseCreate(reporting_country=plan.reporting_country, **plan.fields)
+    ) -> Case:
+        case_in = CaseCreate(reporting_country=plan.reporting_country, **plan.fields)
         moves = [at for at, kind, *_ in timeline if kind == CaseEventKind.stage_change]
         extra: dict[str, Any] = {
             "case_code": plan.code,
@@ -1184,7 +1182,7 @@ class _Seeder:
             "created_at": timeline[0][0],
             "updated_at": timeline[-1][0],
         }
-        case = ReferralCase.model_validate(case_in, update=extra | plan.outcome)
+        case = Case.model_validate(case_in, update=extra | plan.outcome)
         self.add(case)
         return case
 
@@ -1229,9 +1227,9 @@ class _Seeder:
             "cross_border_country": org.country if org.country != reporting_country else None,
         }
 
-    def _add_referral(self, plan: ReferralPlan, case: ReferralCase, officer: UserAccount) -> None:
+    def _add_referral(self, plan: ReferralPlan, case: Case, officer: UserAccount) -> None:
         org = self.orgs[plan.org_key]
-        referral_in = CaseReferralCreate(
+        referral_in = ReferralCreate(
             case_id=case.id or 0,
             organisation_id=org.id or 0,
             service=plan.service,
@@ -1245,7 +1243,7 @@ class _Seeder:
             "created_by_id": officer.id,
             "created_at": _at(plan.sent_on),
         }
-        self.add(CaseReferral.model_validate(referral_in, update=update))
+        self.add(Referral.model_validate(referral_in, update=update))
 
 
 # -- participant and progress plans ------------------------------------------------------------

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models import CaseReferral, ReferralCase, UserAccount
+from models import Case, Referral, UserAccount
 from models.enums import ExploitationType, Service
 from services.platform.db import build_engine
 from services.platform.i18n import set_language
@@ -91,9 +91,7 @@ def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
 
     code = _wait_for(
         live_app.database_url,
-        lambda s: s.scalars(
-            select(ReferralCase.case_code).where(ReferralCase.person_alias == ALIAS)
-        ).first(),
+        lambda s: s.scalars(select(Case.case_code).where(Case.person_alias == ALIAS)).first(),
         "the new case",
     )
     assert re.fullmatch(r"AR-\d{4}-\d{4}", str(code))
@@ -128,9 +126,9 @@ def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
         _wait_for(
             live_app.database_url,
             lambda s: s.scalars(
-                select(CaseReferral.id)
-                .join(ReferralCase, ReferralCase.id == CaseReferral.case_id)
-                .where(ReferralCase.case_code == code)
+                select(Referral.id)
+                .join(Case, Case.id == Referral.case_id)
+                .where(Case.case_code == code)
             ).first(),
             "the referral",
         )
@@ -143,9 +141,7 @@ def test_officer_files_a_referral_and_coordinator_moves_it_to_referred(
         _wait_for(
             live_app.database_url,
             lambda s: s.scalars(
-                select(ReferralCase.stage).where(
-                    ReferralCase.case_code == code, ReferralCase.stage == "referred"
-                )
+                select(Case.stage).where(Case.case_code == code, Case.stage == "referred")
             ).first(),
             "the move to referred",
         )

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models import CaseReferral, ReferralCase
+from models import Case, Referral
 from services.platform.db import build_engine
 
 pytestmark = pytest.mark.browser
@@ -40,17 +40,13 @@ def brazilian_cases(database_url: str) -> tuple[list[str], list[str]]:
     with Session(engine) as session:
         shared = set(
             session.scalars(
-                select(ReferralCase.case_code)
-                .join(CaseReferral, CaseReferral.case_id == ReferralCase.id)
-                .where(ReferralCase.reporting_country == "BR")
-                .where(CaseReferral.cross_border_country == "AR")
+                select(Case.case_code)
+                .join(Referral, Referral.case_id == Case.id)
+                .where(Case.reporting_country == "BR")
+                .where(Referral.cross_border_country == "AR")
             )
         )
-        every = set(
-            session.scalars(
-                select(ReferralCase.case_code).where(ReferralCase.reporting_country == "BR")
-            )
-        )
+        every = set(session.scalars(select(Case.case_code).where(Case.reporting_country == "BR")))
     engine.dispose()
     return sorted(shared), sorted(every - shared)
 
