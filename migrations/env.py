@@ -16,38 +16,28 @@ def _url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
-def run_migrations_offline() -> None:
+def _configure_and_run(**where: object) -> None:
+    # One configuration for both modes: batch mode (SQLite's ALTER TABLE) and type changes.
     context.configure(
-        url=_url(),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        render_as_batch=True,
-        compare_type=True,
+        target_metadata=target_metadata, render_as_batch=True, compare_type=True, **where
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def run_migrations_offline() -> None:
+    _configure_and_run(url=_url(), literal_binds=True)
 
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _run(connection)
+        _configure_and_run(connection=connection)
         return
     engine = build_engine(_url())
     with engine.connect() as connection:
-        _run(connection)
+        _configure_and_run(connection=connection)
     engine.dispose()
-
-
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=True,
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
 
 
 if context.is_offline_mode():
