@@ -42,6 +42,13 @@ def db_session() -> Iterator[Session]:
         yield session
 
 
+def run_service(service: "Callable[..., R]", /, **arguments: Any) -> "R":
+    """One service call in its own unit of work: committed when it returns, rolled back when it
+    raises."""
+    with db_session() as session:
+        return service(session=session, **arguments)
+
+
 def clear_caches() -> None:
     """After a write: cached reads must not show stale data."""
     st.cache_data.clear()
