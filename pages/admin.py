@@ -1,6 +1,8 @@
 """Admin: accounts and roles, access requests, organisations, audit log."""
 
-import pandas as pd
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 from pydantic import ValidationError
 
@@ -14,11 +16,28 @@ from services.platform.labels import country_name, label, options
 from services.platform.validation import describe
 from services.ui import runtime
 from services.ui.feedback import show_error
-from services.ui.runtime import current_actor, db_session
+from services.ui.runtime import current_actor, db_session, run_service
+from services.ui.tables import show_table
 
 COUNTRY_CODES = ["AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE"]
 actor = current_actor()
 st.title(_("Admin"))
+
+
+def _save(write: Callable[[], Any], message: Callable[[Any], str]) -> None:
+    """Run a form's write, then say what it did (`message` of its result), or why it was
+    refused."""
+    try:
+        result = write()
+    except ValidationError as error:
+        st.error(describe(error))
+    except EnlaceError as error:
+        show_error(error)
+    else:
+        st.success(message(result))
+        runtime.clear_caches()
+
+
 tab_users, tab_requests, tab_orgs, tab_audit, tab_erasure = st.tabs(
     [
         _("Users & roles"),
@@ -32,22 +51,18 @@ tab_users, tab_requests, tab_orgs, tab_audit, tab_erasure = st.tabs(
 with tab_users:
     with db_session() as session:
         accounts = users.list_users(session=session, actor=actor)
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    _("Email"): a.email,
-                    _("Name"): a.display_name,
-                    _("Role"): label(a.role),
-                    _("Country"): a.country or "",
-                    _("Active"): a.is_active,
-                    _("Last sign-in"): a.last_login_at,
-                }
-                for a in accounts
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
+    show_table(
+        [
+            {
+                _("Email"): a.email,
+                _("Name"): a.display_name,
+                _("Role"): label(a.role),
+                _("Country"): a.country or "",
+                _("Active"): a.is_active,
+                _("Last sign-in"): a.last_login_at,
+            }
+            for a in accounts
+        ]
     )
 
     st.subheader(_("Add an account"))
@@ -60,22 +75,20 @@ with tab_users:
         )
         language = st.selectbox(_("Language"), options(Language), format_func=LANGUAGES.__getitem__)
         if st.form_submit_button(_("Add account"), type="primary"):
-            try:
-                user_in = UserAccountCreate(
-                    email=email,
-                    display_name=name,
-                    role=role,
-                    country=country or None,
-                    preferred_language=language,
-                )
-                with db_session() as session:
-                    created = users.add_user(session=session, actor=actor, user_in=user_in)
-                st.success(_("Account added: {email}").format(email=created.email))
-                runtime.clear_caches()
-            except ValidationError as error:
-                st.error(describe(error))
-            except EnlaceError as error:
-                show_error(error)
+            _save(
+                lambda: run_service(
+                    users.add_user,
+                    actor=actor,
+                    user_in=UserAccountCreate(
+                        email=email,
+                        display_name=name,
+                        role=role,
+                        country=country or None,
+                        preferred_language=language,
+                    ),
+                ),
+                lambda added: _("Account added: {email}").format(email=added.email),
+            )
 
     st.subheader(_("Change an account"))
     by_email = {a.email: a for a in accounts}
@@ -92,20 +105,16 @@ with tab_users:
             new_country = st.text_input(_("Country"), value=account.country or "", max_chars=2)
             active = st.checkbox(_("Active"), value=account.is_active)
             if st.form_submit_button(_("Save changes")):
-                try:
-                    update = UserAccountUpdate(
-                        role=new_role, country=new_country or None, is_active=active
-                    )
-                    with db_session() as session:
-                        users.update_user(
-                            session=session, actor=actor, account_id=account.id, user_in=update
-                        )
-                    st.success(_("Account updated."))
-                    runtime.clear_caches()
-                except ValidationError as error:
-                    st.error(describe(error))
-                except EnlaceError as error:
-                    show_error(error)
+                update = {"role": new_role, "country": new_country or None, "is_active": active}
+                _save(
+                    lambda: run_service(
+                        users.update_user,
+                        actor=actor,
+                        account_id=account.id,
+                        user_in=UserAccountUpdate(**update),
+                    ),
+                    lambda _updated: _("Account updated."),
+                )
         st.caption(
             _(
                 "Sign out everywhere: every browser where this person is signed in is signed "
@@ -124,67 +133,50 @@ with tab_requests:
     if not requests:
         st.info(_("No pending access requests."))
     else:
-        st.dataframe(
-            pd.DataFrame(
-                [{_("Email"): r.actor_email, _("Requested at"): r.created_at} for r in requests]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        show_table([{_("Email"): r.actor_email, _("Requested at"): r.created_at} for r in requests])
         st.caption(_("Add an account above to grant access."))
 
 with tab_orgs:
     with db_session() as session:
         directory = board.list_organisations(session=session, actor=actor)
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    _("Name"): o.name,
-                    _("Type"): label(o.org_type),
-                    _("Country"): o.country,
-                    _("City"): o.city,
-                    _("Services"): ", ".join(label(s) for s in o.services),
-                }
-                for o in directory
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
+    show_table(
+        [
+            {
+                _("Name"): o.name,
+                _("Type"): label(o.org_type),
+                _("Country"): o.country,
+                _("City"): o.city,
+                _("Services"): ", ".join(label(s) for s in o.services),
+            }
+            for o in directory
+        ]
     )
 
     st.subheader(_("Add an organisation"))
     with st.form("add_organisation", clear_on_submit=False):
-        org_name = st.text_input(_("Name"), key="org_name")
-        org_type = st.selectbox(_("Type"), options(OrgType), format_func=label, key="org_type")
-        org_country = st.selectbox(
-            _("Country"), COUNTRY_CODES, format_func=country_name, key="org_country"
-        )
-        org_city = st.text_input(_("City"), key="org_city")
-        org_services = st.multiselect(
-            _("Services"), options(Service), format_func=label, key="org_services"
-        )
-        org_contact = st.text_input(_("Contact"), key="org_contact")
+        organisation = {
+            "name": st.text_input(_("Name"), key="org_name"),
+            "org_type": st.selectbox(
+                _("Type"), options(OrgType), format_func=label, key="org_type"
+            ),
+            "country": st.selectbox(
+                _("Country"), COUNTRY_CODES, format_func=country_name, key="org_country"
+            ),
+            "city": st.text_input(_("City"), key="org_city"),
+            "services": st.multiselect(
+                _("Services"), options(Service), format_func=label, key="org_services"
+            ),
+            "contact": st.text_input(_("Contact"), key="org_contact"),
+        }
         if st.form_submit_button(_("Add organisation"), type="primary"):
-            try:
-                organisation_in = OrganisationCreate(
-                    name=org_name,
-                    org_type=org_type,
-                    country=org_country,
-                    city=org_city,
-                    services=org_services,
-                    contact=org_contact,
-                )
-                with db_session() as session:
-                    added = organisations.add_organisation(
-                        session=session, actor=actor, organisation_in=organisation_in
-                    )
-                st.success(_("Organisation added: {name}").format(name=added.name))
-                runtime.clear_caches()
-            except ValidationError as error:
-                st.error(describe(error))
-            except EnlaceError as error:
-                show_error(error)
+            _save(
+                lambda: run_service(
+                    organisations.add_organisation,
+                    actor=actor,
+                    organisation_in=OrganisationCreate(**organisation),
+                ),
+                lambda added: _("Organisation added: {name}").format(name=added.name),
+            )
 
 with tab_audit:
     action_filter = st.selectbox(
@@ -198,21 +190,17 @@ with tab_audit:
             session=session, actor=actor, action=action_filter or None, limit=200
         )
     st.caption(_("The 200 most recent events. Sensitive values are stored masked."))
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    _("When"): e.created_at,
-                    _("Who"): e.actor_email,
-                    _("Action"): audit.action_label(e.action),
-                    _("Record"): f"{e.entity} {e.entity_id}".strip(),
-                    _("Changes"): str(e.changes) if e.changes else "",
-                }
-                for e in events
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
+    show_table(
+        [
+            {
+                _("When"): e.created_at,
+                _("Who"): e.actor_email,
+                _("Action"): audit.action_label(e.action),
+                _("Record"): f"{e.entity} {e.entity_id}".strip(),
+                _("Changes"): str(e.changes) if e.changes else "",
+            }
+            for e in events
+        ]
     )
 
 with tab_erasure:

@@ -6,6 +6,7 @@ officer sees their own country next to the regional figures, and no participant 
 """
 
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
@@ -15,7 +16,8 @@ from services.platform.i18n import _, get_language
 from services.platform.labels import label, options
 from services.reporting import charts, progress, progress_view
 from services.ui import runtime
-from services.ui.runtime import current_actor, db_session
+from services.ui.downloads import download_menu, pack_buttons
+from services.ui.runtime import current_actor, run_service
 
 actor = current_actor()
 is_officer = actor.role == Role.officer
@@ -59,6 +61,18 @@ enrolled_to = to_column.date_input(
 )
 
 countries: list[str] = []
+
+
+def country_choice(where: Any, title: str, none_label: str, key: str) -> str | None:
+    """One of the course's countries, or None (shown as `none_label`)."""
+    return where.selectbox(  # type: ignore[no-any-return]
+        title,
+        [None, *countries],
+        format_func=lambda code: none_label if code is None else progress.country_label(code),
+        key=key,
+    )
+
+
 if not is_officer:
     countries = runtime.cached_course_countries(actor.id, actor.role, course_id)
     pending = st.session_state.pop("progress_wanted", None)
@@ -67,14 +81,7 @@ if not is_officer:
         st.session_state["progress_drill"] = pending[1] if pending[1] in countries else None
     if st.session_state.get("progress_country") not in [None, *countries]:
         st.session_state["progress_country"] = None
-    country = country_column.selectbox(
-        _("Country"),
-        [None, *countries],
-        format_func=lambda code: (
-            _("All countries") if code is None else progress.country_label(code)
-        ),
-        key="progress_country",
-    )
+    country = country_choice(country_column, _("Country"), _("All countries"), "progress_country")
 else:
     st.session_state.pop("progress_wanted", None)
     country = None
@@ -138,35 +145,18 @@ if board.selection.enrolled == 0:
     st.stop()
 
 
-def export_bytes(item: str, fmt: str) -> bytes:
-    """Build one file and audit it (run when the person clicks the download button)."""
-    with db_session() as session:
-        return progress_view.export_item(
-            session=session, actor=actor, dashboard=board, item=item, fmt=fmt
-        ).data
-
-
-def pack_bytes(fmt: str) -> bytes:
-    with db_session() as session:
-        return progress_view.export_pack(
-            session=session, actor=actor, dashboard=board, fmt=fmt
-        ).data
-
-
 def downloads(item: str, formats: tuple[str, ...]) -> None:
-    """A "Download" popover with one button per format; files are built on click."""
-    info = progress_view.export_info(board, item)
-    with st.popover(_("Download"), icon=":material/download:", key=f"progress_export_{item}"):
-        for fmt in formats:
-            st.download_button(
-                fmt.upper(),
-                data=charts.deferred(export_bytes, item, fmt),
-                file_name=charts.file_name(info, fmt),
-                mime=charts.MIME_TYPES[fmt],
-                on_click="ignore",
-                key=f"progress_export_{item}_{fmt}",
-                width="stretch",
-            )
+    """A "Download" menu for one chart or table; each file is built and audited on click."""
+    download_menu(
+        f"progress_export_{item}",
+        progress_view.export_info(board, item),
+        formats,
+        lambda fmt: (
+            run_service(
+                progress_view.export_item, actor=actor, dashboard=board, item=item, fmt=fmt
+            ).data
+        ),
+    )
 
 
 if board.is_officer_view:
@@ -217,24 +207,12 @@ metrics[5].metric(
 
 can_export = not board.is_officer_view
 if can_export:
-    pack_pdf, pack_zip, _spacer = st.columns([1, 1, 3])
-    pack_pdf.download_button(
-        _("Report pack (PDF)"),
-        data=charts.deferred(pack_bytes, "pdf"),
-        file_name=charts.file_name(progress_view.export_info(board, "countries"), "pdf"),
-        mime=charts.MIME_TYPES["pdf"],
-        on_click="ignore",
-        icon=":material/picture_as_pdf:",
-        key="progress_pack_pdf",
-    )
-    pack_zip.download_button(
-        _("All files (ZIP)"),
-        data=charts.deferred(pack_bytes, "zip"),
-        file_name=charts.file_name(progress_view.export_info(board, "countries"), "zip"),
-        mime=charts.MIME_TYPES["zip"],
-        on_click="ignore",
-        icon=":material/folder_zip:",
-        key="progress_pack_zip",
+    pack_buttons(
+        "progress_pack",
+        progress_view.export_info(board, "countries"),
+        lambda fmt: (
+            run_service(progress_view.export_pack, actor=actor, dashboard=board, fmt=fmt).data
+        ),
     )
 
 every_format = (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS)
@@ -244,26 +222,28 @@ if can_export:
 
 st.dataframe(view.countries_table, hide_index=True)
 
-if "modules" in view.specs:
-    st.vega_lite_chart(view.specs["modules"], width="stretch")
-    if can_export:
-        downloads("modules", every_format)
-else:
-    st.info(
-        _("This course has no modules yet: a coordinator can add them on Courses & enrollment.")
-    )
 
-if "completions" in view.specs:
-    st.vega_lite_chart(view.specs["completions"], width="stretch")
+def chart_or_why_not(item: str, why_not: str) -> None:
+    """A chart with its Download menu, or why there is none yet."""
+    if item not in view.specs:
+        st.info(why_not)
+        return
+    st.vega_lite_chart(view.specs[item], width="stretch")
     if can_export:
-        downloads("completions", every_format)
-else:
-    st.info(
-        _(
-            "Nobody in this selection has completed the course yet: "
-            "the lines start with the first completion."
-        )
-    )
+        downloads(item, every_format)
+
+
+chart_or_why_not(
+    "modules",
+    _("This course has no modules yet: a coordinator can add them on Courses & enrollment."),
+)
+chart_or_why_not(
+    "completions",
+    _(
+        "Nobody in this selection has completed the course yet: "
+        "the lines start with the first completion."
+    ),
+)
 
 if board.at_risk is None and not is_officer:
     st.caption(
@@ -288,13 +268,8 @@ if board.at_risk is not None:
         downloads("at_risk", charts.DATA_FORMATS)
 
     st.subheader(_("A country's participants"))
-    drill = st.selectbox(
-        _("Show the participants of"),
-        [None, *countries],
-        format_func=lambda code: (
-            _("Choose a country") if code is None else progress.country_label(code)
-        ),
-        key="progress_drill",
+    drill = country_choice(
+        st, _("Show the participants of"), _("Choose a country"), "progress_drill"
     )
     if drill:
         participants = runtime.cached_country_participants(

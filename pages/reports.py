@@ -9,7 +9,8 @@ from services.platform.i18n import _, get_language
 from services.reporting import charts, reports
 from services.reporting.export import ExportInfo
 from services.ui import runtime
-from services.ui.runtime import current_actor, db_session, settings
+from services.ui.downloads import download_menu, pack_buttons
+from services.ui.runtime import current_actor, db_session, run_service, settings
 
 actor = current_actor()
 st.title(_("Reports"))
@@ -40,61 +41,18 @@ if int(every_report["stage"][reports.COUNT].sum()) == 0:
     st.stop()
 
 
-def export_bytes(name: str, fmt: str) -> bytes:
-    """Build one file and audit it (run when the person clicks the download button)."""
-    with db_session() as session:
-        return reports.export_report(
-            session=session,
+pack_buttons(
+    "reports_pack",
+    ExportInfo(title=_("Referral statistics")),
+    lambda fmt: (
+        run_service(
+            reports.export_reports_pack,
             actor=actor,
             reports=every_report,
-            name=name,
             fmt=fmt,
             threshold=threshold,
         ).data
-
-
-def pack_bytes(fmt: str) -> bytes:
-    with db_session() as session:
-        return reports.export_reports_pack(
-            session=session, actor=actor, reports=every_report, fmt=fmt, threshold=threshold
-        ).data
-
-
-def downloads(name: str) -> None:
-    """A "Download" popover with one button per format; files are built on click."""
-    info = ExportInfo(title=_(reports.REPORTS[name][0]))
-    with st.popover(_("Download"), icon=":material/download:", key=f"reports_export_{name}"):
-        for fmt in (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS):
-            st.download_button(
-                fmt.upper(),
-                data=charts.deferred(export_bytes, name, fmt),
-                file_name=charts.file_name(info, fmt),
-                mime=charts.MIME_TYPES[fmt],
-                on_click="ignore",
-                key=f"reports_export_{name}_{fmt}",
-                width="stretch",
-            )
-
-
-pack_info = ExportInfo(title=_("Referral statistics"))
-pack_pdf, pack_zip, _spacer = st.columns([1, 1, 3])
-pack_pdf.download_button(
-    _("Report pack (PDF)"),
-    data=charts.deferred(pack_bytes, "pdf"),
-    file_name=charts.file_name(pack_info, "pdf"),
-    mime=charts.MIME_TYPES["pdf"],
-    on_click="ignore",
-    icon=":material/picture_as_pdf:",
-    key="reports_pack_pdf",
-)
-pack_zip.download_button(
-    _("All files (ZIP)"),
-    data=charts.deferred(pack_bytes, "zip"),
-    file_name=charts.file_name(pack_info, "zip"),
-    mime=charts.MIME_TYPES["zip"],
-    on_click="ignore",
-    icon=":material/folder_zip:",
-    key="reports_pack_zip",
+    ),
 )
 
 specs = runtime.cached_report_specs(actor.id, actor.role, threshold, get_language())
@@ -103,7 +61,21 @@ places = {"stage": left, "situation": right, "country": st.container(), "month":
 for name, place in places.items():
     with place:
         st.vega_lite_chart(specs[name], width="stretch")
-        downloads(name)
+        download_menu(
+            f"reports_export_{name}",
+            ExportInfo(title=_(reports.REPORTS[name][0])),
+            (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS),
+            lambda fmt, name=name: (
+                run_service(
+                    reports.export_report,
+                    actor=actor,
+                    reports=every_report,
+                    name=name,
+                    fmt=fmt,
+                    threshold=threshold,
+                ).data
+            ),
+        )
 
 st.subheader(_("Case data (microdata)"))
 st.caption(

@@ -18,6 +18,8 @@ from services.platform.db import build_engine, session_scope
 from services.platform.i18n import N_
 from services.platform.settings import Settings, get_settings
 
+R = TypeVar("R")
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -42,12 +44,17 @@ def db_session() -> Iterator[Session]:
         yield session
 
 
+def run_service(service: Callable[..., R], /, **arguments: Any) -> R:
+    """One service call in its own unit of work: committed when it returns, rolled back when it
+    raises."""
+    with db_session() as session:
+        return service(session=session, **arguments)
+
+
 def clear_caches() -> None:
     """After a write: cached reads must not show stale data."""
     st.cache_data.clear()
 
-
-R = TypeVar("R")
 
 ACTOR_KEY = "enlace_actor"
 
@@ -117,6 +124,17 @@ def _reader(session: Session, actor_id: int) -> UserAccount:
     return account
 
 
+def _read_progress(
+    read: Callable[..., R], actor_id: int, query: tuple[tuple[str, str], ...], **arguments: Any
+) -> R:
+    """A progress read for the dashboard's filters, given as sorted query items."""
+    from services.reporting import progress
+
+    _code, filters = progress.from_query(dict(query))
+    with db_session() as session:
+        return read(session=session, actor=_reader(session, actor_id), filters=filters, **arguments)
+
+
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
 def cached_dashboard_courses(
     actor_id: int, role: str, country: str | None
@@ -152,34 +170,19 @@ def cached_progress_dashboard(
     """progress.progress_dashboard for the filters given as sorted query items."""
     from services.reporting import progress
 
-    _code, filters = progress.from_query(dict(query))
-    with db_session() as session:
-        return progress.progress_dashboard(
-            session=session,
-            actor=_reader(session, actor_id),
-            course_id=course_id,
-            filters=filters,
-            today=today,
-        )
+    return _read_progress(
+        progress.progress_dashboard, actor_id, query, course_id=course_id, today=today
+    )
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_progress_view(
-    actor_id: int,
-    role: str,
-    country: str | None,
-    language: str,
-    course_id: int,
-    query: tuple[tuple[str, str], ...],
-    today: date,
-) -> "progress_view.DashboardView":
-    """progress_view.dashboard_view of cached_progress_dashboard (same key): building and
-    validating the Altair charts costs more than a warm page's queries, so once per TTL."""
+def cached_progress_view(*dashboard_key: Any) -> "progress_view.DashboardView":
+    """progress_view.dashboard_view of cached_progress_dashboard, with the same key (its
+    arguments): building and validating the Altair charts costs more than a warm page's
+    queries, so once per TTL."""
     from services.reporting import progress_view
 
-    dashboard = cached_progress_dashboard(
-        actor_id, role, country, language, course_id, query, today
-    )
+    dashboard = cached_progress_dashboard(*dashboard_key)
     return progress_view.dashboard_view(dashboard)
 
 
@@ -189,15 +192,9 @@ def cached_country_participants(
 ) -> "pd.DataFrame":
     from services.reporting import progress
 
-    _code, filters = progress.from_query(dict(query))
-    with db_session() as session:
-        return progress.country_participants(
-            session=session,
-            actor=_reader(session, actor_id),
-            course_id=course_id,
-            country=country,
-            filters=filters,
-        )
+    return _read_progress(
+        progress.country_participants, actor_id, query, course_id=course_id, country=country
+    )
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)

@@ -1,0 +1,447 @@
+"""One case on the board, to work it: what is known, the timeline and notes, stage and
+assignment, referrals, return, and the assessment's edit.
+
+Saves never overwrite someone else's work: each form remembers the case as it was when the
+form was filled (`base`) and the version the user last saw; when someone else saved first,
+the page lists what they changed and keeps the user's input to re-apply.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from models import Case, ReferralUpdate, UserAccount
+from models.enums import ReferralState, Service, Stage
+from services.cases import board, presentation, workflow
+from services.cases import records as cases
+from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
+from services.platform.i18n import _
+from services.platform.labels import country_codes, country_name, label, options
+from services.ui.case_form import CaseForm, case_fields
+from services.ui.feedback import show_error
+from services.ui.runtime import clear_caches, db_session
+
+ALL = ""
+NOBODY = 0
+FLASH = "board_flash"
+AUDITED = "board_audited_case"
+# Widget keys of the case forms: `<prefix><...>_<case code>`, forgotten after one's own save.
+FORM_PREFIXES = ("note_", "assign_to_", "move_", "refer_", "answer_", "return_", "edit_")
+
+
+def all_or(show: Callable[[str], str]) -> Callable[[str], str]:
+    """A choice's label, with "All" for the empty choice."""
+    return lambda code: _("All") if code == ALL else show(code)
+
+
+def no_access() -> None:
+    st.error(_("This case does not exist, or you do not have access to it."))
+
+
+@dataclass
+class CaseDesk:
+    """The case a person has open, and how their writes to it are saved."""
+
+    actor: UserAccount
+    detail: board.CaseDetail
+
+    @property
+    def case(self) -> Case:
+        return self.detail.case
+
+    @property
+    def code(self) -> str:
+        return str(self.detail.case.case_code)
+
+    @property
+    def base_key(self) -> str:
+        """The case as it was when this user's forms were filled."""
+        return f"board_base_{self.code}"
+
+    @property
+    def seen_key(self) -> str:
+        """The last version the user was shown (moves on after a conflict, so a second click
+        re-applies their input)."""
+        return f"board_seen_{self.code}"
+
+    @property
+    def base(self) -> dict[str, Any]:
+        return st.session_state[self.base_key]  # type: ignore[no-any-return]
+
+    def allows(self, action: str) -> bool:
+        return action in self.detail.allowed
+
+    def save(self, write: Callable[[dict[str, Any]], object], done: str) -> None:
+        """Run one write, given the keywords every write to a case takes (session, actor,
+        case_code, expected_version); explain a refusal in plain words, or start again from the
+        saved case."""
+        try:
+            with db_session() as session:
+                write(
+                    {
+                        "session": session,
+                        "actor": self.actor,
+                        "case_code": self.code,
+                        "expected_version": int(st.session_state[self.seen_key]["version"]),
+                    }
+                )
+        except StaleVersion:
+            self._explain_the_conflict()
+        except ValidationError as error:
+            for message in presentation.validation_messages(error):
+                st.error(message)
+        except (Conflict, PermissionDenied) as error:
+            show_error(error)
+        except NotFound:
+            no_access()
+        except ValueError:
+            st.error(_("Fill in the required fields."))
+        else:
+            st.session_state[FLASH] = done
+            self._forget_forms()
+            clear_caches()
+            st.rerun()
+
+    def _explain_the_conflict(self) -> None:
+        with db_session() as session:
+            current = board.get_case(
+                session=session, actor=self.actor, case_code=self.code, audit_read=False
+            ).case
+        changes = presentation.what_changed(st.session_state[self.seen_key], current)
+        st.session_state[self.seen_key] = presentation.case_snapshot(current)
+        st.warning(
+            _(
+                "Someone else saved this case while you were working, so nothing was saved. "
+                "What they changed is listed below; your input is still in the form. Check it "
+                "and press the button again to apply it."
+            )
+        )
+        if changes:
+            st.dataframe(
+                pd.DataFrame(
+                    [{_("Field"): c.label, _("Before"): c.old, _("Now"): c.new} for c in changes]
+                ),
+                hide_index=True,
+            )
+
+    def _forget_forms(self) -> None:
+        """After one's own save: forms start again from the saved case."""
+        for key in list(st.session_state):
+            if str(key).startswith(FORM_PREFIXES) and str(key).endswith(f"_{self.code}"):
+                del st.session_state[key]
+        st.session_state.pop(self.base_key, None)
+        st.session_state.pop(self.seen_key, None)
+
+
+def open_case(actor: UserAccount, code: str) -> CaseDesk | None:
+    """The case to work, or None (with a message) when it is not there for this person.
+
+    Opening a case is audited once; reruns while it stays open (every click) are the same read.
+    """
+    first_read = st.session_state.get(AUDITED) != code
+    try:
+        with db_session() as session:
+            detail = board.get_case(
+                session=session, actor=actor, case_code=code, audit_read=first_read
+            )
+        st.session_state[AUDITED] = code
+    except NotFound:
+        no_access()
+        return None
+    desk = CaseDesk(actor=actor, detail=detail)
+    if desk.base_key not in st.session_state:
+        st.session_state[desk.base_key] = presentation.case_snapshot(detail.case)
+        st.session_state[desk.seen_key] = presentation.case_snapshot(detail.case)
+    return desk
+
+
+def show_case(desk: CaseDesk) -> None:
+    """The case's header, then one tab per kind of work."""
+    _header(desk)
+    tab_timeline, tab_work, tab_referrals, tab_return, tab_edit = st.tabs(
+        [_("Timeline"), _("Stage & assignment"), _("Referrals"), _("Return"), _("Edit assessment")],
+        key=f"case_tabs_{desk.code}",
+    )
+    with tab_timeline:
+        _timeline(desk)
+    with tab_work:
+        _stage_and_assignment(desk)
+    with tab_referrals:
+        _referrals(desk)
+        if desk.allows(workflow.Action.refer) and desk.case.stage != Stage.closed:
+            _refer(desk)
+    with tab_return:
+        _return(desk)
+    with tab_edit:
+        _edit_assessment(desk)
+
+
+def _header(desk: CaseDesk) -> None:
+    case = desk.case
+    st.subheader(_("Case {code}").format(code=desk.code))
+    # Always one container here, so the tabs below keep their place and their selected tab.
+    flash_box = st.container()
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        flash_box.success(flash)
+    if case.anonymised_at:
+        st.info(
+            _("This case's personal data was removed on {date}; its statistics are kept.").format(
+                date=case.anonymised_at.date().isoformat()
+            )
+        )
+    if desk.detail.party == workflow.Party.shared_officer:
+        st.info(
+            _(
+                "This case was referred to your country by another consulate: you may read it "
+                "and add notes."
+            )
+        )
+    st.text(_("Assigned to") + ": " + (desk.detail.assignee or _("Unassigned")))
+    for name in presentation.FREE_TEXT_FIELDS:
+        # Typed by people: plain text only, never markdown or HTML.
+        st.text(_(cases.FIELD_LABELS.get(name, name)) + ": " + (getattr(case, name) or "—"))
+    st.dataframe(presentation.case_summary(case), hide_index=True)
+    for name in ("closure_reason", "consent_override_reason"):
+        if getattr(case, name):
+            st.text(_(cases.FIELD_LABELS[name]) + ": " + getattr(case, name))
+
+
+def _timeline(desk: CaseDesk) -> None:
+    code = desk.code
+    for entry in desk.detail.events:
+        with st.container(border=True):
+            st.text(presentation.event_text(entry))
+            if entry.note:
+                # Notes are plain text: `<script>` or **markdown** are shown as typed.
+                st.text(entry.note)
+    if not desk.allows(workflow.Action.comment):
+        return
+    with st.form(f"note_form_{code}", clear_on_submit=False):
+        note = st.text_area(_("New note"), key=f"note_{code}", max_chars=10000)
+        add_note = st.form_submit_button(_("Add note"), key=f"note_add_{code}")
+    if add_note:
+        if not (note or "").strip():
+            st.warning(_("Write the note before adding it."))
+        else:
+            desk.save(lambda case: cases.add_note(**case, note=note), _("Note added."))
+
+
+def _stage_and_assignment(desk: CaseDesk) -> None:
+    case, code = desk.case, desk.code
+    if desk.allows(workflow.Action.assign):
+        with db_session() as session:
+            eligible = {
+                person.id: person.name
+                for person in board.list_assignees(
+                    session=session, actor=desk.actor, country=case.reporting_country
+                )
+            }
+        people = [NOBODY, *eligible]
+        current_index = people.index(case.assigned_to_id) if case.assigned_to_id in people else 0
+        assign_col, assign_button_col = st.columns([3, 1])
+        new_assignee = assign_col.selectbox(
+            _("Assign to"),
+            people,
+            index=current_index,
+            format_func=lambda key: _("Unassigned") if key == NOBODY else eligible[key],
+            key=f"assign_to_{code}",
+        )
+        if assign_button_col.button(_("Assign"), key=f"assign_{code}"):
+            desk.save(
+                lambda case: cases.assign_case(**case, assignee_id=new_assignee or None),
+                _("Case assigned."),
+            )
+    if desk.allows(workflow.Action.move_stage):
+        targets = [value for value in options(Stage) if value != case.stage]
+        target = st.selectbox(
+            _("Move to stage"), targets, format_func=label, key=f"move_target_{code}"
+        )
+        st.caption(
+            _(
+                "Referred and later stages need at least one referral that was not declined or "
+                "withdrawn. Closing needs a reason; moving back needs a note."
+            )
+        )
+        move_note = st.text_area(_("Note (why)"), key=f"move_note_{code}", max_chars=10000)
+        closure_reason = st.text_area(
+            _("Reason for closing"), key=f"move_closure_{code}", max_chars=10000
+        )
+        if st.button(_("Move"), key=f"move_{code}", type="primary"):
+            desk.save(
+                lambda case: cases.move_stage(
+                    **case, target=target, note=move_note, closure_reason=closure_reason
+                ),
+                _("Case moved to {stage}.").format(stage=label(target)),
+            )
+    if not desk.allows(workflow.Action.move_stage) and not desk.allows(workflow.Action.assign):
+        st.caption(_("You may read this case and add notes."))
+
+
+def _referrals(desk: CaseDesk) -> None:
+    """The case's referrals, and an answer to each that can still change."""
+    if desk.detail.referrals:
+        st.dataframe(presentation.referrals_frame(desk.detail.referrals), hide_index=True)
+    else:
+        st.caption(_("No referrals yet."))
+    if not desk.allows(workflow.Action.answer_referral):
+        return
+    for line in desk.detail.referrals:
+        next_states = workflow.next_referral_states(line.state)
+        if next_states:
+            _answer(desk, line, next_states)
+
+
+def _answer(desk: CaseDesk, line: board.ReferralLine, next_states: list[str]) -> None:
+    code = desk.code
+    with st.container(border=True):
+        st.text(f"{line.organisation_name} ({line.organisation_country})")
+        state_col, reason_col, answer_col = st.columns([2, 3, 1])
+        new_state = state_col.selectbox(
+            _("Answer"),
+            next_states,
+            format_func=label,
+            key=f"answer_state_{line.id}_{code}",
+        )
+        decline_reason = reason_col.text_input(
+            _("Reason, if declined"), key=f"answer_reason_{line.id}_{code}"
+        )
+        if answer_col.button(_("Save"), key=f"answer_{line.id}_{code}"):
+            desk.save(
+                lambda case: cases.answer_referral(
+                    **case,
+                    referral_id=line.id,
+                    answer=ReferralUpdate(
+                        state=ReferralState(new_state), decline_reason=decline_reason or None
+                    ),
+                ),
+                _("Referral updated."),
+            )
+
+
+def _refer(desk: CaseDesk) -> None:
+    """Send the case to an organisation offering a service it needs."""
+    case, code = desk.case, desk.code
+    st.markdown("**" + _("Refer to an organisation") + "**")
+    service_col, org_country_col = st.columns(2)
+    needed = list(case.needs or []) or options(Service)
+    service_options = needed + [s for s in options(Service) if s not in needed]
+    service = service_col.selectbox(
+        _("Service needed"), service_options, format_func=label, key=f"refer_service_{code}"
+    )
+    org_country = org_country_col.selectbox(
+        _("Country of the organisation"),
+        [ALL, *country_codes()],
+        format_func=all_or(country_name),
+        key=f"refer_country_{code}",
+    )
+    with db_session() as session:
+        organisations = board.list_organisations(
+            session=session, actor=desk.actor, country=org_country or None, service=service
+        )
+    if not organisations:
+        st.caption(_("No organisation offers this service there."))
+        return
+    org_names = {org.id: f"{org.name} · {org.city} ({org.country})" for org in organisations}
+    organisation_id = st.selectbox(
+        _("Organisation"),
+        list(org_names),
+        format_func=org_names.__getitem__,
+        key=f"refer_org_{code}",
+    )
+    sent_on = st.date_input(
+        _("Sent on"), value="today", max_value=date.today(), key=f"refer_sent_{code}"
+    )
+    override_reason = None
+    if desk.allows(workflow.Action.override_consent):
+        if st.checkbox(
+            _("Refer without the person's consent (coordinator override)"),
+            key=f"refer_override_{code}",
+        ):
+            override_reason = st.text_area(
+                _("Why the referral cannot wait for consent"),
+                key=f"refer_override_reason_{code}",
+                max_chars=4000,
+            )
+    if not case.consent_given:
+        st.caption(_("The person has not given consent yet."))
+    if st.button(_("Send referral"), key=f"refer_{code}", type="primary"):
+        desk.save(
+            lambda case: cases.refer_case(
+                **case,
+                organisation_id=cast(int, organisation_id),  # a choice among organisations
+                service=service,
+                sent_on=sent_on,
+                override_reason=override_reason,
+            ),
+            _("Referral sent."),
+        )
+
+
+def _return(desk: CaseDesk) -> None:
+    case, code = desk.case, desk.code
+    for name in ("return_counterpart", "return_travel_date", "return_reception"):
+        value = getattr(case, name)
+        st.text(_(cases.FIELD_LABELS[name]) + ": " + (str(value) if value else "—"))
+    if case.stage != Stage.return_reintegration:
+        st.caption(_("Return details are recorded in the return & reintegration stage."))
+        return
+    if not desk.allows(workflow.Action.record_return):
+        return
+    with st.form(f"return_form_{code}"):
+        counterpart = st.text_input(
+            _("Return counterpart"),
+            value=case.return_counterpart or "",
+            max_chars=200,
+            help=_("The institution or official receiving the person in their country."),
+            key=f"return_counterpart_{code}",
+        )
+        travel_date = st.date_input(
+            _("Travel date"), value=case.return_travel_date, key=f"return_date_{code}"
+        )
+        reception = st.text_area(
+            _("Reception arrangements"),
+            value=case.return_reception or "",
+            max_chars=4000,
+            key=f"return_reception_{code}",
+        )
+        record = st.form_submit_button(_("Save return details"), key=f"return_save_{code}")
+    if record:
+        desk.save(
+            lambda case: cases.record_return(
+                **case,
+                plan=cases.ReturnPlan(
+                    counterpart=counterpart, travel_date=travel_date, reception=reception
+                ),
+            ),
+            _("Return details saved."),
+        )
+
+
+def _edit_assessment(desk: CaseDesk) -> None:
+    if not desk.allows(workflow.Action.edit_assessment):
+        st.caption(_("You may read this case and add notes."))
+        return
+    code = desk.code
+    form = CaseForm(key=lambda name: f"edit_{name}_{code}", start=desk.base)
+    with st.form(f"edit_form_{code}"):
+        values = case_fields(form)
+        save_edit = st.form_submit_button(_("Save the assessment"), key=f"edit_save_{code}")
+    if not save_edit:
+        return
+    # Only what this user changed is sent: someone else's other edits are never undone.
+    edits = cases.edited_fields(desk.base, values)
+    case_in, errors = cases.validate_case_update(edits)
+    form.show_errors(errors)
+    if case_in is not None and not edits:
+        st.info(_("Nothing was changed."))
+    elif case_in is not None:
+        desk.save(
+            lambda case: cases.update_assessment(**case, case_in=case_in),
+            _("Assessment saved."),
+        )
