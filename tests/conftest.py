@@ -16,8 +16,8 @@ from models.enums import Role
 from services.platform import migrate
 from services.platform.db import build_engine
 from services.platform.settings import get_settings
-from services.tooling.bench import SECRETS as BENCH_SECRETS
-from services.tooling.bench import apptest_runs_app_py, signed_in_user
+from services.tooling.apptest import SECRETS as BENCH_SECRETS
+from services.tooling.apptest import apptest_runs_app_py, signed_in_user
 from services.tooling.seed import seed_demo
 from services.ui import runtime
 

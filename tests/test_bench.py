@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from services.cli import bench as cli_bench
 from services.platform.access import PAGE_ROLES
-from services.tooling import bench
+from services.tooling import bench, bench_results
 
 
 def test_bench_at_a_tiny_size_writes_every_page(tmp_path, monkeypatch):
@@ -39,9 +39,9 @@ def test_bench_at_a_tiny_size_writes_every_page(tmp_path, monkeypatch):
 @pytest.mark.parametrize("text", ["", "x", "0x", "-1x", "4"])
 def test_sizes_must_look_like_1x(text):
     with pytest.raises(ValueError):
-        bench.parse_sizes(text)
+        bench_results.parse_sizes(text)
 
 
 def test_sizes_are_parsed():
-    assert bench.parse_sizes("1x, 4x,16x") == ["1x", "4x", "16x"]
-    assert bench.size_factor("0.5x") == 0.5
+    assert bench_results.parse_sizes("1x, 4x,16x") == ["1x", "4x", "16x"]
+    assert bench_results.size_factor("0.5x") == 0.5

@@ -38,7 +38,7 @@ from services.platform.personal_data import (
     find_personal_data,
     name_lists,
 )
-from services.tooling import seed
+from services.tooling import demo_data
 from tests.test_board_page import OFFICER, _board, _new_referral, _open_ar_case
 from tests.test_cases import case_form, open_case
 
@@ -270,14 +270,18 @@ def test_ordinary_case_text_passes(field, text):
 
 def test_the_demo_datas_texts_pass():
     texts = [
-        *seed.IDENTIFIED_AT,
-        *(profile.place for profile in seed.PROFILES.values()),
-        *(note for notes in seed.NOTES.values() for note in notes),
-        *(reason for reasons in seed.CLOSURE_REASONS.values() for reason in reasons),
-        *seed.DECLINE_REASONS,
-        *(partner[2] for partner in seed.RETURN_PARTNERS.values()),
-        seed.RECEPTION,
-        *(scenario[0] for _n, scenarios in seed.CASE_SCENARIOS.values() for scenario in scenarios),
+        *demo_data.IDENTIFIED_AT,
+        *(profile.place for profile in demo_data.PROFILES.values()),
+        *(note for notes in demo_data.NOTES.values() for note in notes),
+        *(reason for reasons in demo_data.CLOSURE_REASONS.values() for reason in reasons),
+        *demo_data.DECLINE_REASONS,
+        *(partner[2] for partner in demo_data.RETURN_PARTNERS.values()),
+        demo_data.RECEPTION,
+        *(
+            scenario[0]
+            for _n, scenarios in demo_data.CASE_SCENARIOS.values()
+            for scenario in scenarios
+        ),
     ]
     assert [(text, kinds(text)) for text in texts if kinds(text)] == []
 

@@ -21,9 +21,10 @@ from models.cases import CASE_CODE_PATTERN
 from models.enums import COMPLETED_STATES, EnrollmentStatus, Stage, Urgency
 from services.cases import records as case_service
 from services.cli import bench as cli_bench
-from services.tooling import scale as scale_service
+from services.tooling import bulk_insert
+from services.tooling.demo_data import COUNTRIES
 from services.tooling.scale import seed_scale
-from services.tooling.seed import COUNTRIES, seed_demo
+from services.tooling.seed import seed_demo
 from tests.conftest import _empty
 
 TODAY = date(2026, 11, 28)
@@ -61,7 +62,7 @@ def test_copy_writes_the_rows_insert_writes(session, monkeypatch):
     seed_scale(session=session, participants=60, cases=120, seed=8, today=TODAY)
     copied = _rows(session)
     _empty(session.get_bind())
-    monkeypatch.setattr(scale_service, "_copy", lambda *_: False)
+    monkeypatch.setattr(bulk_insert, "copy_rows", lambda *_: False)
     seed_scale(session=session, participants=60, cases=120, seed=8, today=TODAY)
     assert _rows(session) == copied
 
@@ -69,7 +70,7 @@ def test_copy_writes_the_rows_insert_writes(session, monkeypatch):
 def test_rows_leaving_out_a_python_default_are_not_copied(session):
     row = {"id": 1, "name": "Any", "org_type": "ngo", "country": "AR"}  # no city: default ""
     table = SQLModel.metadata.tables["organisation"]
-    assert scale_service._copy(session.connection(), table, [row]) is False
+    assert bulk_insert.copy_rows(session.connection(), table, [row]) is False
     session.rollback()
 
 

@@ -29,7 +29,8 @@ from models.enums import (
     Urgency,
 )
 from services.platform.access import case_scope
-from services.tooling.seed import CREATED_TABLES, DEMO_ACCOUNTS, seed_demo
+from services.tooling.demo_data import DEMO_ACCOUNTS
+from services.tooling.seed import CREATED_TABLES, seed_demo
 
 TODAY = date(2026, 11, 28)
 COUNTRIES = {"AR", "BO", "BR", "CL", "CO", "PY", "PE", "UY"}

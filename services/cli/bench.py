@@ -12,30 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import TaskProgressColumn
 
-from services.cli.common import console, err
-from services.platform import migrate
-from services.platform.db import build_engine
-from services.platform.settings import ConfigurationError, get_settings
+from services.cli.common import console, database, fail, progress_bar
 
 app = typer.Typer(help="Scale data and the benchmark.", no_args_is_help=True, rich_markup_mode=None)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(message, style="bold red", markup=False, highlight=False)
-    return typer.Exit(code)
-
-
-def _progress_bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 @app.command("scale")
@@ -50,17 +31,10 @@ def seed_scale(
     from services.tooling.scale import seed_scale as run_seed
 
     if participants < 0 or cases < 0:
-        raise _fail("--participants and --cases must be zero or more.", 2)
-    try:
-        settings = get_settings()
-    except ConfigurationError as error:
-        raise _fail(str(error), 2) from None
-    engine = build_engine(settings.database_url)
-    try:
-        if migrate.current_revision(engine) is None:
-            raise _fail("The database has no schema yet: run `enlace db upgrade` first.")
+        raise fail("--participants and --cases must be zero or more.", 2)
+    with database() as engine:
         started = time.perf_counter()
-        with _progress_bar() as bar:
+        with progress_bar(TaskProgressColumn()) as bar:
             task = bar.add_task("Seeding scale data", total=participants + cases or 1)
 
             def report(step: str, done: int, total: int) -> None:
@@ -70,8 +44,6 @@ def seed_scale(
                 engine=engine, participants=participants, cases=cases, seed=seed, progress=report
             )
         seconds = time.perf_counter() - started
-    finally:
-        engine.dispose()
     summary = ", ".join(f"{count:,} {table}" for table, count in created.items() if count)
     console.print(f"Scale data added in {seconds:.1f} s: {summary or 'nothing'}.", markup=False)
 
@@ -97,20 +69,21 @@ def bench(
     measure on PostgreSQL: that database is EMPTIED and refilled for each size.
     """
     from services.tooling import bench as benchmark
+    from services.tooling import bench_results
 
     try:
-        size_list = benchmark.parse_sizes(sizes)
+        size_list = bench_results.parse_sizes(sizes)
     except ValueError as error:
-        raise _fail(f"Invalid --sizes: {error}", 2) from None
+        raise fail(f"Invalid --sizes: {error}", 2) from None
     if runs < 1:
-        raise _fail("--runs must be at least 1.", 2)
+        raise fail("--runs must be at least 1.", 2)
     postgres_url = os.environ.get(benchmark.BENCH_DATABASE_ENV) or None
     if postgres_url and not postgres_url.startswith("postgresql"):
-        raise _fail(f"{benchmark.BENCH_DATABASE_ENV} must be a postgresql:// URL.", 2)
+        raise fail(f"{benchmark.BENCH_DATABASE_ENV} must be a postgresql:// URL.", 2)
     if postgres_url and postgres_url.startswith("postgresql://"):
         postgres_url = "postgresql+psycopg://" + postgres_url.removeprefix("postgresql://")
     started = time.perf_counter()
-    with _progress_bar() as bar:
+    with progress_bar(TaskProgressColumn()) as bar:
         task = bar.add_task("Benchmark", total=None)
 
         def report(step: str, done: int, total: int) -> None:
@@ -126,9 +99,9 @@ def bench(
         )
     out.write_text(json.dumps(data, indent=2))
     if markdown is not None:
-        markdown.write_text(benchmark.markdown_tables(data))
-    console.print(benchmark.results_table(data))
-    console.print(benchmark.exports_table(data))
+        markdown.write_text(bench_results.markdown_tables(data))
+    console.print(bench_results.results_table(data))
+    console.print(bench_results.exports_table(data))
     missed = [check for check in data["checks"] if not check["met"]]
     pages = sum(len(result["pages"]) for result in data["results"])
     console.print(

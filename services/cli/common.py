@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -21,6 +22,19 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print a plain message on stderr; raise the result. 2: bad input, 1: refused."""
     err.print(message, style="bold red", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def progress_bar(count: ProgressColumn) -> Progress:
+    """A transient bar on the console: the step, the bar, `count` (done of all, or a
+    percentage) and the time so far."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        count,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 @contextmanager

@@ -4,6 +4,7 @@ The lead registers these Typer apps in services/cli/main.py; they use the same s
 pages, acting as the command-line operator (an admin, audited as "cli").
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -166,51 +167,46 @@ def _print_report(report: imports.ImportPreview) -> None:
         console.print(table)
 
 
-@import_app.command("participants")
-def import_participants(
-    file: FileArgument,
-    course: CourseOption,
-    country: CountryOption = None,
-    dry_run: DryRunOption = False,
-    skip_rejected: SkipOption = False,
-) -> None:
-    """A CSV or XLSX with the app's columns: full_name, email, country, consular_post, …"""
-    _run_import(moodle.ImportFormat.participants, file, course, country, dry_run, skip_rejected)
+# (command, file format, help): one `enlace import <command>` per file the app reads.
+IMPORT_COMMANDS: tuple[tuple[str, moodle.ImportFormat, str], ...] = (
+    (
+        "participants",
+        moodle.ImportFormat.participants,
+        "A CSV or XLSX with the app's columns: full_name, email, country, consular_post, …",
+    ),
+    (
+        "moodle-users",
+        moodle.ImportFormat.moodle_users,
+        "Moodle's user upload CSV (username, firstname, lastname, email, …).",
+    ),
+    (
+        "moodle-grades",
+        moodle.ImportFormat.moodle_grades,
+        "Moodle's grade export CSV → module scores and final grades.",
+    ),
+    (
+        "moodle-completion",
+        moodle.ImportFormat.moodle_completion,
+        "Moodle's course completion report CSV → module states and completion dates.",
+    ),
+)
 
 
-@import_app.command("moodle-users")
-def import_moodle_users(
-    file: FileArgument,
-    course: CourseOption,
-    country: CountryOption = None,
-    dry_run: DryRunOption = False,
-    skip_rejected: SkipOption = False,
-) -> None:
-    """Moodle's user upload CSV (username, firstname, lastname, email, …)."""
-    _run_import(moodle.ImportFormat.moodle_users, file, course, country, dry_run, skip_rejected)
+def _import_command(import_format: moodle.ImportFormat, help_text: str) -> Callable[..., None]:
+    """The `enlace import` command that reads one file format into a course."""
+
+    def command(
+        file: FileArgument,
+        course: CourseOption,
+        country: CountryOption = None,
+        dry_run: DryRunOption = False,
+        skip_rejected: SkipOption = False,
+    ) -> None:
+        _run_import(import_format, file, course, country, dry_run, skip_rejected)
+
+    command.__doc__ = help_text
+    return command
 
 
-@import_app.command("moodle-grades")
-def import_moodle_grades(
-    file: FileArgument,
-    course: CourseOption,
-    country: CountryOption = None,
-    dry_run: DryRunOption = False,
-    skip_rejected: SkipOption = False,
-) -> None:
-    """Moodle's grade export CSV → module scores and final grades."""
-    _run_import(moodle.ImportFormat.moodle_grades, file, course, country, dry_run, skip_rejected)
-
-
-@import_app.command("moodle-completion")
-def import_moodle_completion(
-    file: FileArgument,
-    course: CourseOption,
-    country: CountryOption = None,
-    dry_run: DryRunOption = False,
-    skip_rejected: SkipOption = False,
-) -> None:
-    """Moodle's course completion report CSV → module states and completion dates."""
-    _run_import(
-        moodle.ImportFormat.moodle_completion, file, course, country, dry_run, skip_rejected
-    )
+for _name, _format, _help in IMPORT_COMMANDS:
+    import_app.command(_name)(_import_command(_format, _help))

@@ -8,10 +8,11 @@
 Every export is audited (as the operator "cli", or the account given with --as).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -35,40 +36,19 @@ export_app = typer.Typer(
 )
 
 
-class FileFormat(StrEnum):
-    png = "png"
-    svg = "svg"
-    pdf = "pdf"
-    csv = "csv"
-    xlsx = "xlsx"
-    zip = "zip"
+# The choices of the options, by their values (the command line's words).
+FileFormat = StrEnum("FileFormat", ["png", "svg", "pdf", "csv", "xlsx", "zip"])
+ProgressItem = StrEnum(
+    "ProgressItem", ["completion", "modules", "completions", "countries", "at_risk", "all"]
+)
+ReportItem = StrEnum("ReportItem", ["stage", "situation", "country", "month", "all"])
+CaseLayout = StrEnum("CaseLayout", ["htcds", "ctdc"])
+DataFormat = StrEnum("DataFormat", ["csv", "xlsx"])
 
-
-class ProgressItem(StrEnum):
-    completion = "completion"
-    modules = "modules"
-    completions = "completions"
-    countries = "countries"
-    at_risk = "at_risk"
-    all = "all"
-
-
-class ReportItem(StrEnum):
-    stage = "stage"
-    situation = "situation"
-    country = "country"
-    month = "month"
-    all = "all"
-
-
-class CaseLayout(StrEnum):
-    htcds = "htcds"
-    ctdc = "ctdc"
-
-
-class DataFormat(StrEnum):
-    csv = "csv"
-    xlsx = "xlsx"
+OutOption = Annotated[Path, typer.Option(help="File to write")]
+AsAccountOption = Annotated[
+    str | None, typer.Option("--as", help="Export as this account (audited as them)")
+]
 
 
 @contextmanager
@@ -112,7 +92,7 @@ def _write(file: ExportFile, out: Path) -> None:
 def export_progress(
     course: Annotated[str, typer.Option(help="Course code, e.g. HT-2018")],
     format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
-    out: Annotated[Path, typer.Option(help="File to write")],
+    out: OutOption,
     chart: Annotated[
         ProgressItem | None,
         typer.Option(help="What to export (default: completion; all with zip)"),
@@ -131,9 +111,7 @@ def export_progress(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Day that decides who is behind (today)"),
     ] = None,
-    as_account: Annotated[
-        str | None, typer.Option("--as", help="Export as this account (audited as them)")
-    ] = None,
+    as_account: AsAccountOption = None,
 ) -> None:
     """A chart of the progress-by-country dashboard (PNG, SVG, PDF), its data (CSV, XLSX),
     or with --chart all the report pack (one PDF, or a ZIP of every file)."""
@@ -163,15 +141,13 @@ def export_progress(
         if board.selection.enrolled == 0:
             raise fail("Nobody matches: the course has no enrollments, or the filters none.")
         bar.update(task, advance=1, description="Rendering")
+        export: Callable[..., ExportFile] = (
+            progress_view.export_pack
+            if item == ProgressItem.all
+            else partial(progress_view.export_item, item=item.value)
+        )
         try:
-            if item == ProgressItem.all:
-                file = progress_view.export_pack(
-                    session=session, actor=actor, dashboard=board, fmt=format.value
-                )
-            else:
-                file = progress_view.export_item(
-                    session=session, actor=actor, dashboard=board, item=item.value, fmt=format.value
-                )
+            file = export(session=session, actor=actor, dashboard=board, fmt=format.value)
         except ValueError:
             raise fail(f"Nothing to draw for {item.value} with these filters.") from None
         bar.update(task, advance=1)
@@ -181,13 +157,11 @@ def export_progress(
 @export_app.command("reports")
 def export_reports(
     format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
-    out: Annotated[Path, typer.Option(help="File to write")],
+    out: OutOption,
     report: Annotated[
         ReportItem | None, typer.Option(help="Which report (default: stage; all with zip)")
     ] = None,
-    as_account: Annotated[
-        str | None, typer.Option("--as", help="Export as this account (audited as them)")
-    ] = None,
+    as_account: AsAccountOption = None,
 ) -> None:
     """A referral statistics chart or its data, small counts suppressed; --report all: the
     pack (one PDF, or a ZIP of every file)."""
@@ -196,14 +170,12 @@ def export_reports(
     with _session() as session:
         actor = _actor(session, as_account)
         every = reports.referral_reports(session=session, actor=actor)
-        if item == ReportItem.all:
-            file = reports.export_reports_pack(
-                session=session, actor=actor, reports=every, fmt=format.value
-            )
-        else:
-            file = reports.export_report(
-                session=session, actor=actor, reports=every, name=item.value, fmt=format.value
-            )
+        export: Callable[..., ExportFile] = (
+            reports.export_reports_pack
+            if item == ReportItem.all
+            else partial(reports.export_report, name=item.value)
+        )
+        file = export(session=session, actor=actor, reports=every, fmt=format.value)
     _write(file, out)
 
 
@@ -211,10 +183,8 @@ def export_reports(
 def export_cases(
     layout: Annotated[CaseLayout, typer.Option(help="Column names and codes: HTCDS or CTDC")],
     format: Annotated[DataFormat, typer.Option("--format", help="File format")],  # noqa: A002
-    out: Annotated[Path, typer.Option(help="File to write")],
-    as_account: Annotated[
-        str | None, typer.Option("--as", help="Export as this account (audited as them)")
-    ] = None,
+    out: OutOption,
+    as_account: AsAccountOption = None,
 ) -> None:
     """Case microdata, one row per case: full rows for case workers (the command line acts as
     an admin); k-anonymous rows for managers (ENLACE_MICRODATA_K), generalised then withheld."""

@@ -3,8 +3,6 @@
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from typing import Annotated
 
 import typer
@@ -104,11 +102,7 @@ def users_add(
     """Give a person access with a role (the first admin is created this way)."""
     try:
         user_in = UserAccountCreate(
-            email=email,
-            role=role,
-            country=country,
-            display_name=name,
-            preferred_language=language,
+            email=email, role=role, country=country, display_name=name, preferred_language=language
         )
     except ValidationError as error:
         problems = "; ".join(messages(error))
@@ -263,17 +257,14 @@ def run_demo(
 
 
 def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise fail("The app stopped while starting; see the messages above.")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise fail(f"The app did not answer at {url} within {timeout:.0f} s.")
+    from services.tooling import demo
+
+    try:
+        demo.wait_until_healthy(url, stopped=lambda: process.poll() is not None, timeout=timeout)
+    except demo.ServerStopped:
+        raise fail("The app stopped while starting; see the messages above.") from None
+    except TimeoutError:
+        raise fail(f"The app did not answer at {url} within {timeout:.0f} s.") from None
 
 
 if __name__ == "__main__":

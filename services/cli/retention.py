@@ -4,10 +4,10 @@ personal data on request. Acts as the command-line operator (an admin, audited a
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn
 
 from services.cases import retention
-from services.cli.common import console, database, unit_of_work
+from services.cli.common import console, database, progress_bar, unit_of_work
 from services.platform import users
 
 retention_app = typer.Typer(
@@ -34,14 +34,7 @@ def retention_apply(
 ) -> None:
     """Anonymise closed cases whose closure is older than the retention period."""
     with database() as engine, unit_of_work(engine) as session:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
+        with progress_bar(MofNCompleteColumn()) as progress:
             task = progress.add_task("Anonymising closed cases", total=None)
             report = retention.apply_retention(
                 session=session,

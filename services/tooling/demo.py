@@ -4,7 +4,9 @@ Only for development, demos and tests. It refuses to run in a production configu
 """
 
 import secrets
-from collections.abc import Iterator, Sequence
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from threading import Thread
@@ -19,6 +21,10 @@ LOOPBACK = "127.0.0.1"
 
 class DemoRefused(RuntimeError):
     """The demo provider may not start here."""
+
+
+class ServerStopped(RuntimeError):
+    """The app server exited before it answered."""
 
 
 def provider_users(accounts: Sequence[tuple[str, str]]) -> list[oidc_provider_mock.User]:
@@ -69,3 +75,19 @@ def write_secrets(path: Path, *, app_port: int, provider_port: int) -> Path:
     )
     path.chmod(0o600)
     return path
+
+
+def wait_until_healthy(url: str, *, stopped: Callable[[], bool], timeout: float) -> None:
+    """Poll `url` until it answers 200. ServerStopped as soon as `stopped()` is true (the
+    server's process exited); TimeoutError when nothing answered within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if stopped():
+            raise ServerStopped(url)
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(url)

@@ -6,7 +6,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -214,14 +213,12 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 
 def _wait_healthy(url: str, server: AppServer) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.process is not None and server.process.poll() is not None:
-            pytest.fail("the app server exited:\n" + server.log())
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail("the app server did not become healthy in 90 s:\n" + server.log())
+    def exited() -> bool:
+        return server.process is not None and server.process.poll() is not None
+
+    try:
+        demo.wait_until_healthy(url, stopped=exited, timeout=90)
+    except demo.ServerStopped:
+        pytest.fail("the app server exited:\n" + server.log())
+    except TimeoutError:
+        pytest.fail("the app server did not become healthy in 90 s:\n" + server.log())
