@@ -54,7 +54,6 @@ def update_organisation(
         organisation_in.model_dump(mode="json", exclude_unset=True),
         actor=actor,
         action=audit.AuditAction.organisation_updated,
-        entity="organisation",
         also_unchanged=True,
     )
     flush_or_conflict(

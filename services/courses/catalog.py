@@ -176,23 +176,16 @@ def create_course(
     flush_or_conflict(session, code_taken)
     for module_in in modules_in:
         session.add(Module.model_validate(module_in, update={"course_id": course.id}))
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.course_created,
-        entity="course",
-        entity_id=course.id,
-        changes=audit.diff(
-            {},
-            {
-                "code": course.code,
-                "title": course.title,
-                "organiser": course.organiser,
-                "starts_on": course.starts_on,
-                "ends_on": course.ends_on,
-                "modules": titles,
-            },
-        ),
+    created = {
+        "code": course.code,
+        "title": course.title,
+        "organiser": course.organiser,
+        "starts_on": course.starts_on,
+        "ends_on": course.ends_on,
+        "modules": titles,
+    }
+    audit.record_row(
+        session, actor, audit.AuditAction.course_created, course, audit.diff({}, created)
     )
     flush_or_conflict(session, code_taken)
     session.refresh(course)

@@ -46,7 +46,6 @@ def update_course(
         changes,
         actor=actor,
         action=audit.AuditAction.course_updated,
-        entity="course",
     ):
         session.flush()
         session.refresh(course)
@@ -61,18 +60,12 @@ def archive_course(
     course = existing_course(session, course_id)
     if (course.archived_at is not None) == archived:
         return course
-    before = course.archived_at
-    course.archived_at = utcnow() if archived else None
-    session.add(course)
-    audit.record(
+    update_audited(
         session,
+        course,
+        {"archived_at": utcnow() if archived else None},
         actor=actor,
-        action=(
-            audit.AuditAction.course_archived if archived else audit.AuditAction.course_restored
-        ),
-        entity="course",
-        entity_id=course.id,
-        changes=audit.diff({"archived_at": before}, {"archived_at": course.archived_at}),
+        action=audit.AuditAction.course_archived if archived else audit.AuditAction.course_restored,
     )
     session.flush()
     session.refresh(course)
@@ -141,14 +134,8 @@ def save_modules(
             module = Module.model_validate(module_in)
             session.add(module)
             session.flush()
-            audit.record(
-                session,
-                actor=actor,
-                action=audit.AuditAction.module_created,
-                entity="module",
-                entity_id=module.id,
-                changes=audit.diff({}, {**values, "course_id": course_id}),
-            )
+            created = audit.diff({}, {**values, "course_id": course_id})
+            audit.record_row(session, actor, audit.AuditAction.module_created, module, created)
         else:
             module = existing[row.id]
             if not update_audited(
@@ -157,7 +144,6 @@ def save_modules(
                 values,
                 actor=actor,
                 action=audit.AuditAction.module_updated,
-                entity="module",
             ):
                 continue
         saved.append(module)
@@ -242,7 +228,6 @@ def update_participant(
         changes,
         actor=actor,
         action=audit.AuditAction.participant_updated,
-        entity="participant",
     ):
         return participant
     flush_or_conflict(
@@ -313,15 +298,13 @@ def change_enrollment_status(
     enrollment.status = target
     enrollment.updated_at = utcnow()
     after = {name: getattr(enrollment, name) for name in dated}
-    changes = audit.diff(before, after)
     session.add(enrollment)
-    audit.record(
+    audit.record_row(
         session,
-        actor=actor,
-        action=audit.AuditAction.enrollment_status_changed,
-        entity="enrollment",
-        entity_id=enrollment.id,
-        changes=changes,
+        actor,
+        audit.AuditAction.enrollment_status_changed,
+        enrollment,
+        audit.diff(before, after),
     )
     session.flush()
     session.refresh(enrollment)

@@ -31,13 +31,8 @@ def record_participant_created(
 ) -> None:
     """The audit row of a new participant (`source`: the file it was imported from)."""
     changes = audit.diff({}, {"email": participant.email, "country": participant.country})
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.participant_created,
-        entity="participant",
-        entity_id=participant.id,
-        changes={**changes, "source": [None, source]} if source else changes,
+    audit.record_row(
+        session, actor, audit.AuditAction.participant_created, participant, changes, source
     )
 
 
@@ -80,11 +75,6 @@ def record_enrollment_created(
             "status": str(enrollment.status),
         },
     )
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.enrollment_created,
-        entity="enrollment",
-        entity_id=enrollment.id,
-        changes={**changes, "source": [None, source]} if source else changes,
+    audit.record_row(
+        session, actor, audit.AuditAction.enrollment_created, enrollment, changes, source
     )

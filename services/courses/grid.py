@@ -214,7 +214,6 @@ def save_progress(
             {"final_grade": grade},
             actor=actor,
             action=audit.AuditAction.enrollment_updated,
-            entity="enrollment",
         ):
             continue
         enrollment.updated_at = now
@@ -238,11 +237,4 @@ def record_progress_change(
         "module_id": [progress.module_id, progress.module_id],
         **audit.diff(before, after),
     }
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.progress_updated,
-        entity="module_progress",
-        entity_id=progress.id,
-        changes={**changes, "source": [None, source]} if source else changes,
-    )
+    audit.record_row(session, actor, audit.AuditAction.progress_updated, progress, changes, source)

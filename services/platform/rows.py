@@ -37,7 +37,6 @@ def update_audited(
     *,
     actor: UserAccount,
     action: audit.AuditAction,
-    entity: str,
     also_unchanged: bool = False,
     source: str | None = None,
 ) -> dict[str, list[Any]]:
@@ -52,12 +51,5 @@ def update_audited(
         return changes
     row.sqlmodel_update(values)
     session.add(row)
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=row.id,
-        changes={**changes, "source": [None, source]} if source else changes,
-    )
+    audit.record_row(session, actor, action, row, changes, source)
     return changes

@@ -320,7 +320,6 @@ def update_user(
         data,
         actor=actor,
         action=audit.AuditAction.account_updated,
-        entity="user_account",
         also_unchanged=True,
     )
     session.flush()
