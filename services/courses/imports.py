@@ -28,17 +28,10 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import EnrollmentStatus, ProgressState
-from services.courses.moodle import (
-    HEADER_ROW,
-    ImportFormat,
-    Parsed,
-    ProgressRecord,
-    Rejection,
-    format_label,
-    header_key,
-    parse_country,
-    parse_file,
-)
+from services.courses.import_records import ImportFormat, Parsed, ProgressRecord, format_label
+from services.courses.import_table import HEADER_ROW, Rejection, header_key
+from services.courses.import_values import parse_country
+from services.courses.moodle import parse_file
 from services.platform import audit
 from services.platform.access import STAFF, require_role
 from services.platform.errors import Conflict, ImportRejected, NotFound, StaleVersion
