@@ -20,7 +20,8 @@ from services.courses import enrollment_writes
 from services.platform import audit
 from services.platform.access import DASHBOARD_READERS, STAFF, require_role
 from services.platform.errors import Conflict, PermissionDenied
-from services.platform.i18n import N_, _
+from services.platform.i18n import N_
+from services.platform.labels import translated
 from services.platform.rows import existing_row, flush_or_conflict
 
 # A module counts as done when completed or passed; a failed attempt does not.
@@ -335,8 +336,7 @@ UNKNOWN_COUNTRY = "--"
 
 
 def band_label(band: str) -> str:
-    text = PROGRESS_BAND_LABELS.get(band)
-    return _(text) if text else band
+    return translated(PROGRESS_BAND_LABELS, band)
 
 
 def _module_counts(course_id: int) -> tuple[Any, Any]:

@@ -8,7 +8,8 @@ from enum import StrEnum
 from models import ParticipantCreate
 from models.enums import EnrollmentStatus, ProgressState
 from services.courses.import_table import Rejection, Table
-from services.platform.i18n import N_, _
+from services.platform.i18n import N_
+from services.platform.labels import translated
 
 
 class ImportFormat(StrEnum):
@@ -27,8 +28,7 @@ FORMAT_LABELS: dict[str, str] = {
 
 
 def format_label(import_format: str) -> str:
-    text = FORMAT_LABELS.get(import_format)
-    return _(text) if text else import_format
+    return translated(FORMAT_LABELS, import_format)
 
 
 @dataclass

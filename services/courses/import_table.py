@@ -4,10 +4,10 @@ its header and rows, and the reason a row cannot be imported."""
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from services.platform.errors import ImportRejected
 from services.platform.i18n import N_, _
@@ -188,14 +188,44 @@ def cell(record: list[str], index: int | None) -> str:
     return unneutralise(record[index].strip())
 
 
-def too_many_cells(table: Table, row: int, record: list[str]) -> Rejection | None:
-    extra = record[len(table.columns) :]
-    if any(cell.strip() for cell in extra):
-        return Rejection(
-            row,
-            "—",
-            _("The row has {cells} cells but the header has {columns} columns.").format(
-                cells=len(record), columns=len(table.columns)
-            ),
-        )
-    return None
+def rows_within_header(table: Table, rejected: list[Rejection]) -> Iterator[tuple[int, list[str]]]:
+    """The table's rows; a row with more filled cells than the header has columns is
+    rejected instead."""
+    for row, record in table.rows:
+        if any(value.strip() for value in record[len(table.columns) :]):
+            reason = _("The row has {cells} cells but the header has {columns} columns.")
+            rejected.append(
+                Rejection(row, "—", reason.format(cells=len(record), columns=len(table.columns)))
+            )
+            continue
+        yield row, record
+
+
+class _Row(Protocol):
+    row: int
+
+
+Record = TypeVar("Record", bound=_Row)
+
+
+def reject_duplicates(
+    records: list[Record],
+    rejected: list[Rejection],
+    *,
+    key: Callable[[Record], Hashable],
+    column: Callable[[Record], str],
+) -> list[Record]:
+    """Keep the first row of each key (one person); later rows with the same key are rejected."""
+    first_row: dict[Hashable, int] = {}
+    kept = []
+    for record in records:
+        value = key(record)
+        if value in first_row:
+            reason = _("Duplicate in the file: same person as row {row}.")
+            rejected.append(
+                Rejection(record.row, column(record), reason.format(row=first_row[value]))
+            )
+            continue
+        first_row[value] = record.row
+        kept.append(record)
+    return kept

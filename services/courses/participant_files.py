@@ -15,7 +15,8 @@ from services.courses.import_table import (
     cell,
     column_positions,
     header_key,
-    too_many_cells,
+    reject_duplicates,
+    rows_within_header,
 )
 from services.courses.import_values import (
     enum_value,
@@ -137,30 +138,6 @@ def _participant_record(
     )
 
 
-def reject_duplicates(
-    records: list[Any], key: Any, column: str, rejected: list[Rejection]
-) -> list[Any]:
-    """Keep the first row of each key; later rows with the same key are rejected."""
-    first_row: dict[Any, int] = {}
-    kept = []
-    for record in records:
-        value = key(record)
-        if value in first_row:
-            rejected.append(
-                Rejection(
-                    record.row,
-                    column,
-                    _("Duplicate in the file: same person as row {row}.").format(
-                        row=first_row[value]
-                    ),
-                )
-            )
-            continue
-        first_row[value] = record.row
-        kept.append(record)
-    return kept
-
-
 def parse_participants(table: Table, *, default_country: str | None = None) -> Parsed:
     """A CSV/XLSX with the app's own columns (full_name, email, country, … status …)."""
     parsed = Parsed(ImportFormat.participants, table)
@@ -175,10 +152,7 @@ def parse_participants(table: Table, *, default_country: str | None = None) -> P
         if position is not None:
             names[name] = table.columns[position]
     records: list[ParticipantRecord] = []
-    for row, record in table.rows:
-        if rejection := too_many_cells(table, row, record):
-            parsed.rejected.append(rejection)
-            continue
+    for row, record in rows_within_header(table, parsed.rejected):
         person = {
             name: cell(record, index[name])
             for name in PARTICIPANT_COLUMNS
@@ -198,8 +172,9 @@ def parse_participants(table: Table, *, default_country: str | None = None) -> P
         parsed.rejected += rejections
         if parsed_record:
             records.append(parsed_record)
+    email_column = names.get("email", "email")
     parsed.participants = reject_duplicates(
-        records, lambda r: r.participant.email, names.get("email", "email"), parsed.rejected
+        records, parsed.rejected, key=lambda r: r.participant.email, column=lambda _r: email_column
     )
     return parsed
 
@@ -240,10 +215,7 @@ def parse_moodle_users(
         if (match := re.fullmatch(r"course(\d+)", key))
     )
     records: list[ParticipantRecord] = []
-    for row, record in table.rows:
-        if rejection := too_many_cells(table, row, record):
-            parsed.rejected.append(rejection)
-            continue
+    for row, record in rows_within_header(table, parsed.rejected):
         full_name = " ".join(
             part for part in (cell(record, at("firstname")), cell(record, at("lastname"))) if part
         )
@@ -268,7 +240,8 @@ def parse_moodle_users(
         parsed.rejected += rejections
         if parsed_record:
             records.append(parsed_record)
+    email_column = names["email"]
     parsed.participants = reject_duplicates(
-        records, lambda r: r.participant.email, names["email"], parsed.rejected
+        records, parsed.rejected, key=lambda r: r.participant.email, column=lambda _r: email_column
     )
     return parsed

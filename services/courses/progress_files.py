@@ -5,15 +5,9 @@ import re
 from collections.abc import Callable
 
 from models.enums import COMPLETED_STATES, ProgressState
+from services.courses import import_table
 from services.courses.import_records import ImportFormat, ModuleValue, Parsed, ProgressRecord
-from services.courses.import_table import (
-    Rejection,
-    Table,
-    cell,
-    column_positions,
-    header_key,
-    too_many_cells,
-)
+from services.courses.import_table import Rejection, Table, cell, header_key
 from services.courses.import_values import parse_date, parse_grade
 from services.platform.i18n import _
 
@@ -78,7 +72,7 @@ def parse_moodle_grades(table: Table) -> Parsed:
     one "<Activity type>: <name>" column per graded activity (newer Moodle adds " (Real)"),
     "Course total"; → module scores and the final grade."""
     parsed = Parsed(ImportFormat.moodle_grades, table)
-    found = column_positions(table)
+    found = import_table.column_positions(table)
     identity = _identity(found)
     identity_positions = {position for position in identity.values() if position is not None}
     activities: dict[str, tuple[int, str]] = {}  # name → (column index, display type)
@@ -152,7 +146,7 @@ def parse_moodle_completion(table: Table) -> Parsed:
     per activity a status column and "<activity> - Completion date", then "Course complete"
     (its date when the course is complete); → module states and completion dates."""
     parsed = Parsed(ImportFormat.moodle_completion, table)
-    found = column_positions(table)
+    found = import_table.column_positions(table)
     identity = _identity(found)
     activities: dict[str, tuple[int, int | None]] = {}  # name → (status column, date column)
     for position, column in enumerate(table.columns):
@@ -212,10 +206,7 @@ def _progress_records(
     a row with any problem is rejected whole."""
     table = parsed.table
     records: list[ProgressRecord] = []
-    for row, record in table.rows:
-        if rejection := too_many_cells(table, row, record):
-            parsed.rejected.append(rejection)
-            continue
+    for row, record in import_table.rows_within_header(table, parsed.rejected):
         progress = _progress_record(table, row, record, identity)
         if isinstance(progress, Rejection):
             parsed.rejected.append(progress)

@@ -2,6 +2,7 @@
 
 import gettext
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 
@@ -154,6 +155,12 @@ def label(code: str | StrEnum | None) -> str:
         return "—"
     text = LABELS.get(str(code))
     return _(text) if text else str(code)
+
+
+def translated(labels: Mapping[str, str], code: str) -> str:
+    """The label of `code` in `labels` (marked with N_), translated; an unknown code as it is."""
+    text = labels.get(code)
+    return _(text) if text else code
 
 
 def options(values: type[StrEnum]) -> list[str]:
