@@ -8,27 +8,21 @@ from enum import StrEnum
 from models import ParticipantCreate
 from models.enums import EnrollmentStatus, ProgressState
 from services.courses.import_table import Rejection, Table
-from services.platform.i18n import N_
-from services.platform.labels import translated
+from services.platform.labels import label
 
 
 class ImportFormat(StrEnum):
+    """The files an import reads; the audit trail records the format of each import."""
+
     participants = "participants"
     moodle_users = "moodle_users"
     moodle_grades = "moodle_grades"
     moodle_completion = "moodle_completion"
 
 
-FORMAT_LABELS: dict[str, str] = {
-    ImportFormat.participants: N_("Participants (the app's own columns)"),
-    ImportFormat.moodle_users: N_("Moodle user upload"),
-    ImportFormat.moodle_grades: N_("Moodle grade export"),
-    ImportFormat.moodle_completion: N_("Moodle course completion report"),
-}
-
-
 def format_label(import_format: str) -> str:
-    return translated(FORMAT_LABELS, import_format)
+    """The format in words (platform.labels.LABELS), in the reader's language."""
+    return label(import_format)
 
 
 @dataclass
@@ -46,6 +40,8 @@ class ParticipantRecord:
 
 @dataclass(frozen=True)
 class ModuleValue:
+    """One module's value in a row, and the column it was read from."""
+
     column: str
     state: ProgressState | None = None
     score: float | None = None
@@ -69,6 +65,9 @@ class ProgressRecord:
 
 @dataclass
 class Parsed:
+    """What parsing one file gives: its table, its accepted rows (participants or progress,
+    by format) and its rejections."""
+
     format: ImportFormat
     table: Table
     participants: list[ParticipantRecord] = field(default_factory=list)

@@ -24,6 +24,12 @@ def write_import(
     now = utcnow()
     source = f"import:{preview.filename or preview.format}"[:200]
     changed = [write for write in writes if write.change.action != UNCHANGED]
+
+    def update(row: Any, values: dict[str, Any], action: audit.AuditAction) -> None:
+        update_audited(
+            session, row, values, actor=actor, action=action, also_unchanged=True, source=source
+        )
+
     # Phase 1: participants (new ones need their id before they can be enrolled).
     created: list[Participant] = []
     for write in changed:
@@ -32,14 +38,8 @@ def write_import(
             write.participant = participant
             created.append(participant)
         elif write.participant is not None and write.participant_values:
-            update_audited(
-                session,
-                write.participant,
-                write.participant_values,
-                actor=actor,
-                action=audit.AuditAction.participant_updated,
-                also_unchanged=True,
-                source=source,
+            update(
+                write.participant, write.participant_values, audit.AuditAction.participant_updated
             )
     session.add_all(created)
     session.flush()
@@ -58,15 +58,7 @@ def write_import(
             write.enrollment = enrollment
             new_enrollments.append(enrollment)
         elif write.enrollment is not None and write.enrollment_values:
-            update_audited(
-                session,
-                write.enrollment,
-                write.enrollment_values,
-                actor=actor,
-                action=audit.AuditAction.enrollment_updated,
-                also_unchanged=True,
-                source=source,
-            )
+            update(write.enrollment, write.enrollment_values, audit.AuditAction.enrollment_updated)
             write.enrollment.updated_at = now
     session.add_all(new_enrollments)
     session.flush()
@@ -105,17 +97,19 @@ def write_import(
             session, actor=actor, progress=progress, before=before, after=after, source=source
         )
     if changed:
+        counts = {
+            "file": [None, preview.filename],
+            "format": [None, preview.format.value],
+            "created": [None, len(preview.to_create)],
+            "updated": [None, len(preview.to_update)],
+            "rejected": [None, preview.counts["rejected"]],
+        }
+        course_id, applied = preview.course_id, audit.AuditAction.import_applied
         audit.record(
             session,
             actor=actor,
-            action=audit.AuditAction.import_applied,
+            action=applied,
             entity="course",
-            entity_id=preview.course_id,
-            changes={
-                "file": [None, preview.filename],
-                "format": [None, preview.format.value],
-                "created": [None, len(preview.to_create)],
-                "updated": [None, len(preview.to_update)],
-                "rejected": [None, preview.counts["rejected"]],
-            },
+            entity_id=course_id,
+            changes=counts,
         )

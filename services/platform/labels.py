@@ -141,6 +141,11 @@ LABELS: dict[str, str] = {
     "referral_sent": N_("Referral sent"),
     "referral_answered": N_("Referral answered"),
     "return_coordinated": N_("Return coordinated"),
+    # Import file formats (recorded with each import)
+    "participants": N_("Participants (the app's own columns)"),
+    "moodle_users": N_("Moodle user upload"),
+    "moodle_grades": N_("Moodle grade export"),
+    "moodle_completion": N_("Moodle course completion report"),
 }
 
 
