@@ -21,14 +21,8 @@ def add_organisation(
         session,
         Conflict(f"{organisation_in.name} ({organisation_in.country}) is already in the directory"),
     )
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.organisation_created,
-        entity="organisation",
-        entity_id=organisation.id,
-        changes=audit.diff({}, organisation_in.model_dump(mode="json")),
-    )
+    created = audit.diff({}, organisation_in.model_dump(mode="json"))
+    audit.record_row(session, actor, audit.AuditAction.organisation_created, organisation, created)
     session.flush()
     session.refresh(organisation)
     return organisation

@@ -126,13 +126,7 @@ def sign_in(
         return SignIn(account=None, email=email, reason="inactive")
     if account.last_login_at is None or issued > _aware(account.last_login_at):
         account.last_login_at = issued
-        audit.record(
-            session,
-            actor=account,
-            action=audit.AuditAction.sign_in,
-            entity="user_account",
-            entity_id=account.id,
-        )
+        audit.record_row(session, account, audit.AuditAction.sign_in, account, {})
         session.flush()
         session.refresh(account)
     return SignIn(account=account, email=email, reason="ok")
@@ -189,14 +183,8 @@ def _provision(
     account = UserAccount.model_validate(account_in)
     session.add(account)
     session.flush()
-    audit.record(
-        session,
-        actor=account,
-        action=action,
-        entity="user_account",
-        entity_id=account.id,
-        changes=audit.diff({}, account_in.model_dump(mode="json", exclude_none=True)),
-    )
+    created = account_in.model_dump(mode="json", exclude_none=True)
+    audit.record_row(session, account, action, account, audit.diff({}, created))
     return account
 
 
@@ -286,13 +274,9 @@ def add_user(*, session: Session, actor: UserAccount, user_in: UserAccountCreate
     account = UserAccount.model_validate(user_in)
     session.add(account)
     flush_or_conflict(session, taken)
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.account_created,
-        entity="user_account",
-        entity_id=account.id,
-        changes=audit.diff({}, user_in.model_dump(mode="json", exclude_none=True)),
+    created = user_in.model_dump(mode="json", exclude_none=True)
+    audit.record_row(
+        session, actor, audit.AuditAction.account_created, account, audit.diff({}, created)
     )
     session.flush()
     session.refresh(account)
