@@ -25,8 +25,8 @@ from models import (
 from models.enums import EnrollmentStatus, ProgressState
 from services.cli.courses import courses_app, import_app
 from services.courses import catalog as courses
-from services.courses import imports, moodle
-from services.courses.moodle import ImportFormat
+from services.courses import import_table, import_values, imports, moodle, participant_files
+from services.courses.import_records import ImportFormat
 from services.platform.errors import ImportRejected, PermissionDenied, StaleVersion
 
 FIXTURES = Path(__file__).parent / "fixtures" / "moodle"
@@ -95,13 +95,13 @@ def test_format_is_detected_from_the_header_of_each_fixture():
         "completion_semicolon.csv": (ImportFormat.moodle_completion, "UTF-8", ";"),
     }
     for name, (import_format, encoding, delimiter) in expected.items():
-        table = moodle.read_table(fixture(name), name)
+        table = import_table.read_table(fixture(name), name)
         assert moodle.detect_format(table.columns) == import_format, name
         assert (table.encoding, table.delimiter) == (encoding, delimiter), name
 
 
 def test_bom_and_stray_spaces_do_not_reach_the_header_or_values():
-    table = moodle.read_table(fixture("user_upload_bom.csv"))
+    table = import_table.read_table(fixture("user_upload_bom.csv"))
     assert table.columns[:4] == ["username", "firstname", "lastname", "email"]
     row, cells = table.rows[0]
     assert row == 2
@@ -111,8 +111,8 @@ def test_bom_and_stray_spaces_do_not_reach_the_header_or_values():
 
 
 def test_latin1_accents_are_read_as_written():
-    parsed = moodle.parse_moodle_users(
-        moodle.read_table(fixture("user_upload_latin1_semicolon.csv"))
+    parsed = participant_files.parse_moodle_users(
+        import_table.read_table(fixture("user_upload_latin1_semicolon.csv"))
     )
     people = {record.participant.email: record.participant for record in parsed.participants}
     assert people["jose.benitez@mre.py.test"].consular_post == "Asunción"
@@ -138,20 +138,20 @@ def test_unreadable_files_are_rejected_with_a_plain_reason(data, message):
 
 
 def test_values_as_moodle_and_spreadsheets_write_them():
-    assert moodle.parse_date("03/07/18, 14:05") == date(2018, 7, 3)
-    assert moodle.parse_date("2018-07-03") == date(2018, 7, 3)
-    assert moodle.parse_date("3 July 2018") == date(2018, 7, 3)
-    assert moodle.parse_date("1530627900") == date(2018, 7, 3)
-    assert moodle.parse_date("-") is None
-    assert moodle.parse_number("85,5") == 85.5
-    assert moodle.parse_number("85.00 %") == 85.0
-    assert moodle.parse_country("Perú") == "PE"
-    assert moodle.parse_country("Brasil") == "BR"
-    assert moodle.parse_country("arg") == "AR"
+    assert import_values.parse_date("03/07/18, 14:05") == date(2018, 7, 3)
+    assert import_values.parse_date("2018-07-03") == date(2018, 7, 3)
+    assert import_values.parse_date("3 July 2018") == date(2018, 7, 3)
+    assert import_values.parse_date("1530627900") == date(2018, 7, 3)
+    assert import_values.parse_date("-") is None
+    assert import_values.parse_number("85,5") == 85.5
+    assert import_values.parse_number("85.00 %") == 85.0
+    assert import_values.parse_country("Perú") == "PE"
+    assert import_values.parse_country("Brasil") == "BR"
+    assert import_values.parse_country("arg") == "AR"
     with pytest.raises(ValueError):
-        moodle.parse_country("Atlantis")
+        import_values.parse_country("Atlantis")
     with pytest.raises(ValueError):
-        moodle.parse_number("nan")
+        import_values.parse_number("nan")
 
 
 # ------------------------------------------------------------------- participant imports

@@ -1,14 +1,14 @@
 """Organisations cases are referred to: admins keep the directory."""
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models import Organisation, OrganisationCreate, OrganisationUpdate, UserAccount
 from models.enums import Role
 from services.platform import audit
 from services.platform.access import require_role
-from services.platform.errors import Conflict, NotFound
+from services.platform.errors import Conflict
 from services.platform.i18n import N_
+from services.platform.rows import existing_row, flush_or_conflict, update_audited
 
 
 def add_organisation(
@@ -17,21 +17,12 @@ def add_organisation(
     require_role(actor, (Role.admin,))
     organisation = Organisation.model_validate(organisation_in)
     session.add(organisation)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(
-            f"{organisation_in.name} ({organisation_in.country}) is already in the directory"
-        ) from None
-    audit.record(
+    flush_or_conflict(
         session,
-        actor=actor,
-        action=audit.AuditAction.organisation_created,
-        entity="organisation",
-        entity_id=organisation.id,
-        changes=audit.diff({}, organisation_in.model_dump(mode="json")),
+        Conflict(f"{organisation_in.name} ({organisation_in.country}) is already in the directory"),
     )
+    created = audit.diff({}, organisation_in.model_dump(mode="json"))
+    audit.record_row(session, actor, audit.AuditAction.organisation_created, organisation, created)
     session.flush()
     session.refresh(organisation)
     return organisation
@@ -45,25 +36,22 @@ def update_organisation(
     organisation_in: OrganisationUpdate,
 ) -> Organisation:
     require_role(actor, (Role.admin,))
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise NotFound(N_("This organisation does not exist (any more)."))
-    data = organisation_in.model_dump(mode="json", exclude_unset=True)
-    before = {field: getattr(organisation, field) for field in data}
-    organisation.sqlmodel_update(data)
-    session.add(organisation)
-    audit.record(
+    organisation = existing_row(
         session,
+        Organisation,
+        organisation_id,
+        N_("This organisation does not exist (any more)."),
+    )
+    update_audited(
+        session,
+        organisation,
+        organisation_in.model_dump(mode="json", exclude_unset=True),
         actor=actor,
         action=audit.AuditAction.organisation_updated,
-        entity="organisation",
-        entity_id=organisation.id,
-        changes=audit.diff(before, data),
+        also_unchanged=True,
     )
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(N_("Another organisation of that country already has this name.")) from None
+    flush_or_conflict(
+        session, Conflict(N_("Another organisation of that country already has this name."))
+    )
     session.refresh(organisation)
     return organisation

@@ -5,38 +5,32 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col, func, or_, select
 
-from models import (
-    Course,
-    CourseCreate,
-    Enrollment,
-    EnrollmentCreate,
-    Module,
-    ModuleCreate,
-    ModuleProgress,
-    Participant,
-    ParticipantCreate,
-    UserAccount,
-)
+import models
+from models import Course, Enrollment, Module, ModuleProgress, Participant, UserAccount
 from models.base import utcnow
 from models.enums import COMPLETED_STATES, EnrollmentStatus, ProgressState, Role
+from services.courses import enrollment_writes
 from services.platform import audit
 from services.platform.access import DASHBOARD_READERS, STAFF, require_role
-from services.platform.errors import Conflict, NotFound, PermissionDenied
-from services.platform.i18n import N_, _
+from services.platform.errors import Conflict, PermissionDenied
+from services.platform.i18n import N_
+from services.platform.labels import translated
+from services.platform.rows import existing_row, flush_or_conflict
 
 # A module counts as done when completed or passed; a failed attempt does not.
 MODULE_DONE_STATES: tuple[str, ...] = tuple(
     sorted(state.value for state in COMPLETED_STATES - {ProgressState.completed_fail})
 )
 MAX_PAGE_SIZE = 1000
+NO_PARTICIPANT = N_("This participant does not exist (any more).")
+MODULE_TWICE = N_("The module “{title}” is listed twice; module titles must differ.")
 
 
 @dataclass(frozen=True)
@@ -152,21 +146,8 @@ def list_courses(
         col(Course.starts_on).is_(None), col(Course.starts_on).desc(), col(Course.code)
     )
     rows = session.exec(query).all()  # type: ignore[call-overload]
-    return [
-        CourseSummary(
-            id=row[0],
-            code=row[1],
-            title=row[2],
-            organiser=row[3],
-            starts_on=row[4],
-            ends_on=row[5],
-            modules=row[6],
-            enrolled=row[7],
-            completed=row[8],
-            archived=bool(row[9]),
-        )
-        for row in rows
-    ]
+    # The columns are the summary's fields, in order (the last one a SQL boolean).
+    return [CourseSummary(*row) for row in rows]
 
 
 def get_course(*, session: Session, actor: UserAccount, course_id: int) -> Course:
@@ -179,7 +160,7 @@ def create_course(
     *,
     session: Session,
     actor: UserAccount,
-    course_in: CourseCreate,
+    course_in: models.CourseCreate,
     modules: Iterable[str] = (),
 ) -> Course:
     """A new course and its modules (titles in order; blank lines are skipped)."""
@@ -191,67 +172,60 @@ def create_course(
     course = Course.model_validate(
         course_in, update={"languages": [str(language) for language in course_in.languages]}
     )
-    try:
-        session.add(course)
-        session.flush()
-        for module_in in modules_in:
-            session.add(Module.model_validate(module_in, update={"course_id": course.id}))
-        audit.record(
-            session,
-            actor=actor,
-            action=audit.AuditAction.course_created,
-            entity="course",
-            entity_id=course.id,
-            changes=audit.diff(
-                {},
-                {
-                    "code": course.code,
-                    "title": course.title,
-                    "organiser": course.organiser,
-                    "starts_on": course.starts_on,
-                    "ends_on": course.ends_on,
-                    "modules": titles,
-                },
-            ),
-        )
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(
-            N_("A course with the code {code} already exists."), code=course_in.code
-        ) from None
+    code_taken = Conflict(N_("A course with the code {code} already exists."), code=course_in.code)
+    session.add(course)
+    flush_or_conflict(session, code_taken)
+    for module_in in modules_in:
+        session.add(Module.model_validate(module_in, update={"course_id": course.id}))
+    created = {
+        "code": course.code,
+        "title": course.title,
+        "organiser": course.organiser,
+        "starts_on": course.starts_on,
+        "ends_on": course.ends_on,
+        "modules": titles,
+    }
+    audit.record_row(
+        session, actor, audit.AuditAction.course_created, course, audit.diff({}, created)
+    )
+    flush_or_conflict(session, code_taken)
     session.refresh(course)
     return course
 
 
-def _validate_modules(titles: Sequence[str]) -> list[ModuleCreate]:
+def _validate_modules(titles: Sequence[str]) -> list[models.ModuleCreate]:
     """ModuleCreate per title; errors are reported as ("modules", line index)."""
     seen: set[str] = set()
     for title in titles:
         if title.casefold() in seen:
-            raise Conflict(
-                N_("The module “{title}” is listed twice; module titles must differ."), title=title
-            )
+            raise Conflict(MODULE_TWICE, title=title)
         seen.add(title.casefold())
-    validated: list[ModuleCreate] = []
-    line_errors: list[InitErrorDetails] = []
+    validated: list[models.ModuleCreate] = []
+    errors: list[InitErrorDetails] = []
     for index, title in enumerate(titles):
         try:
             # course_id is set once the course exists; 0 only stands in for validation.
-            validated.append(ModuleCreate(position=index + 1, title=title, course_id=0))
+            validated.append(models.ModuleCreate(position=index + 1, title=title, course_id=0))
         except ValidationError as error:
-            for detail in error.errors():
-                line_error: InitErrorDetails = {
-                    "type": detail["type"],  # type: ignore[typeddict-item]
-                    "loc": ("modules", index),
-                    "input": detail["input"],
-                }
-                if "ctx" in detail:
-                    line_error["ctx"] = detail["ctx"]
-                line_errors.append(line_error)
-    if line_errors:
-        raise ValidationError.from_exception_data("CourseCreate", line_errors)
+            errors += module_line_errors(error, index)
+    if errors:
+        raise ValidationError.from_exception_data("CourseCreate", errors)
     return validated
+
+
+def module_line_errors(error: ValidationError, index: int) -> list[InitErrorDetails]:
+    """A module's validation errors, located at its line of the list ("modules", index)."""
+    line_errors: list[InitErrorDetails] = []
+    for detail in error.errors():
+        line_error: InitErrorDetails = {
+            "type": detail["type"],  # type: ignore[typeddict-item]
+            "loc": ("modules", index),
+            "input": detail["input"],
+        }
+        if "ctx" in detail:
+            line_error["ctx"] = detail["ctx"]
+        line_errors.append(line_error)
+    return line_errors
 
 
 def list_modules(*, session: Session, actor: UserAccount, course_id: int) -> list[Module]:
@@ -269,10 +243,7 @@ def list_modules(*, session: Session, actor: UserAccount, course_id: int) -> lis
 
 
 def existing_course(session: Session, course_id: int) -> Course:
-    course = session.get(Course, course_id)
-    if course is None:
-        raise NotFound(N_("This course does not exist (any more)."))
-    return course
+    return existing_row(session, Course, course_id, N_("This course does not exist (any more)."))
 
 
 def row_exists(session: Session, query: Any) -> bool:
@@ -293,33 +264,18 @@ def _is_enrolled(session: Session, actor: UserAccount, course_id: int) -> bool:
 
 
 def create_participant(
-    *, session: Session, actor: UserAccount, participant_in: ParticipantCreate
+    *, session: Session, actor: UserAccount, participant_in: models.ParticipantCreate
 ) -> Participant:
     require_role(actor, STAFF)
+    taken = Conflict(enrollment_writes.duplicate_email_message(participant_in.email))
     if row_exists(session, select(Participant.id).where(Participant.email == participant_in.email)):
-        raise Conflict(duplicate_email_message(participant_in.email))
-    participant = Participant.model_validate(participant_in)
-    try:
-        session.add(participant)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action=audit.AuditAction.participant_created,
-            entity="participant",
-            entity_id=participant.id,
-            changes=audit.diff({}, {"email": participant.email, "country": participant.country}),
-        )
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(duplicate_email_message(participant_in.email)) from None
+        raise taken
+    participant = enrollment_writes.add_participant(
+        session, actor=actor, participant_in=participant_in, conflict=taken
+    )
+    flush_or_conflict(session, taken)
     session.refresh(participant)
     return participant
-
-
-def duplicate_email_message(email: str) -> str:
-    return _("A participant with the email {email} already exists.").format(email=email)
 
 
 def enroll(
@@ -333,50 +289,22 @@ def enroll(
 ) -> Enrollment:
     """Enroll a participant; every module of the course starts as not started."""
     require_role(actor, STAFF)
-    enrollment_in = EnrollmentCreate(
+    enrollment_in = models.EnrollmentCreate(
         participant_id=participant_id,
         course_id=course_id,
         status=status,
         enrolled_on=enrolled_on or utcnow().date(),
     )
     course = existing_course(session, course_id)
-    if session.get(Participant, participant_id) is None:
-        raise NotFound(N_("This participant does not exist (any more)."))
+    existing_row(session, Participant, participant_id, NO_PARTICIPANT)
     duplicate = select(Enrollment.id).where(
         Enrollment.participant_id == participant_id, Enrollment.course_id == course_id
     )
     if row_exists(session, duplicate):
-        raise Conflict(already_enrolled_message(course.code))
-    enrollment = Enrollment.model_validate(enrollment_in)
-    try:
-        session.add(enrollment)
-        session.flush()
-        module_ids = session.exec(select(Module.id).where(Module.course_id == course_id)).all()
-        session.add_all(
-            ModuleProgress(enrollment_id=enrollment.id, module_id=module_id)  # type: ignore[arg-type]
-            for module_id in module_ids
-        )
-        audit.record(
-            session,
-            actor=actor,
-            action=audit.AuditAction.enrollment_created,
-            entity="enrollment",
-            entity_id=enrollment.id,
-            changes=audit.diff(
-                {},
-                {
-                    "participant_id": participant_id,
-                    "course_id": course_id,
-                    "status": str(enrollment.status),
-                },
-            ),
-        )
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(already_enrolled_message(course.code)) from None
-    session.refresh(enrollment)
-    return enrollment
+        raise Conflict(enrollment_writes.already_enrolled_message(course.code))
+    return enrollment_writes.add_enrollment(
+        session, actor=actor, enrollment=Enrollment.model_validate(enrollment_in), course=course
+    )
 
 
 def enrollment_page(query: Any, *, limit: int, offset: int) -> Any:
@@ -386,10 +314,6 @@ def enrollment_page(query: Any, *, limit: int, offset: int) -> Any:
         .limit(max(1, min(limit, MAX_PAGE_SIZE)))
         .offset(max(0, offset))
     )
-
-
-def already_enrolled_message(course_code: str) -> str:
-    return _("This participant is already enrolled in {code}.").format(code=course_code)
 
 
 class ProgressBand(StrEnum):
@@ -412,8 +336,7 @@ UNKNOWN_COUNTRY = "--"
 
 
 def band_label(band: str) -> str:
-    text = PROGRESS_BAND_LABELS.get(band)
-    return _(text) if text else band
+    return translated(PROGRESS_BAND_LABELS, band)
 
 
 def _module_counts(course_id: int) -> tuple[Any, Any]:
@@ -434,23 +357,34 @@ def _module_counts(course_id: int) -> tuple[Any, Any]:
     return completed_modules, total_modules
 
 
-def filter_enrollments(
-    query: Any,
-    *,
-    course_id: int,
-    country: str | None,
-    status: EnrollmentStatus | str | None,
-    search: str | None,
-    progress_band: ProgressBand | str | None,
+class EnrollmentFilters(TypedDict, total=False):
+    """The enrollment list's filters, every one optional.
+
+    `country` UNKNOWN_COUNTRY keeps the participants whose country is not known yet.
+    """
+
+    country: str | None
+    status: EnrollmentStatus | str | None
+    search: str | None
+    progress_band: ProgressBand | str | None
+
+
+def filtered_enrollments(
+    query: Any, *, course_id: int, **filters: Unpack[EnrollmentFilters]
 ) -> Any:
-    """The enrollment list's filters, as SQL conditions on a query joined to Participant."""
-    query = query.where(col(Enrollment.course_id) == course_id)
+    """A course's enrollments: `query` (columns of Enrollment and Participant) joined to
+    Participant, with the enrollment list's filters as SQL conditions."""
+    query = query.join(Participant, col(Participant.id) == Enrollment.participant_id).where(
+        col(Enrollment.course_id) == course_id
+    )
+    country = filters.get("country")
     if country == UNKNOWN_COUNTRY:
         query = query.where(col(Participant.country).is_(None))
     elif country:
         query = query.where(col(Participant.country) == country.strip().upper())
-    if status:
+    if status := filters.get("status"):
         query = query.where(col(Enrollment.status) == EnrollmentStatus(status))
+    search = filters.get("search")
     if search and search.strip():
         term = search.strip().lower()
         query = query.where(
@@ -462,7 +396,7 @@ def filter_enrollments(
                 ),
             )
         )
-    if progress_band:
+    if progress_band := filters.get("progress_band"):
         completed, total = _module_counts(course_id)
         band = ProgressBand(progress_band)
         if band == ProgressBand.none:
@@ -481,17 +415,11 @@ def list_enrollments(
     session: Session,
     actor: UserAccount,
     course_id: int,
-    country: str | None = None,
-    status: EnrollmentStatus | str | None = None,
-    search: str | None = None,
-    progress_band: ProgressBand | str | None = None,
     limit: int = 200,
     offset: int = 0,
+    **filters: Unpack[EnrollmentFilters],
 ) -> list[EnrollmentRow]:
-    """A course's enrollments with each participant's completed / total modules.
-
-    `country` UNKNOWN_COUNTRY lists the participants whose country is not known yet.
-    """
+    """A course's enrollments with each participant's completed / total modules."""
     require_role(actor, STAFF)
     existing_course(session, course_id)
     completed_modules, total_modules = _module_counts(course_id)
@@ -509,60 +437,21 @@ def list_enrollments(
         col(Enrollment.final_grade),
         col(Enrollment.completed_on),
         col(Enrollment.withdrawn_on),
-    ).join(Participant, col(Participant.id) == Enrollment.participant_id)
-    query = filter_enrollments(
-        query,
-        course_id=course_id,
-        country=country,
-        status=status,
-        search=search,
-        progress_band=progress_band,
     )
+    query = filtered_enrollments(query, course_id=course_id, **filters)
     query = enrollment_page(query, limit=limit, offset=offset)
-    return [
-        EnrollmentRow(
-            enrollment_id=row[0],
-            participant_id=row[1],
-            full_name=row[2],
-            email=row[3],
-            country=row[4],
-            consular_post=row[5],
-            status=str(row[6]),
-            enrolled_on=row[7],
-            completed_modules=row[8],
-            total_modules=row[9],
-            final_grade=row[10],
-            completed_on=row[11],
-            withdrawn_on=row[12],
-        )
-        for row in session.exec(query).all()  # type: ignore[call-overload]
-    ]
+    # The columns are the row's fields, in order (the status is stored as text).
+    return [EnrollmentRow(*row) for row in session.exec(query).all()]  # type: ignore[call-overload]
 
 
 def count_enrollments(
-    *,
-    session: Session,
-    actor: UserAccount,
-    course_id: int,
-    country: str | None = None,
-    status: EnrollmentStatus | str | None = None,
-    search: str | None = None,
-    progress_band: ProgressBand | str | None = None,
+    *, session: Session, actor: UserAccount, course_id: int, **filters: Unpack[EnrollmentFilters]
 ) -> int:
     """How many enrollments the same filters match (SQL COUNT, for paging)."""
     require_role(actor, STAFF)
     existing_course(session, course_id)
-    query = sa.select(func.count(col(Enrollment.id))).join(
-        Participant, col(Participant.id) == Enrollment.participant_id
-    )
-    query = filter_enrollments(
-        query,
-        course_id=course_id,
-        country=country,
-        status=status,
-        search=search,
-        progress_band=progress_band,
-    )
+    query = sa.select(func.count(col(Enrollment.id)))
+    query = filtered_enrollments(query, course_id=course_id, **filters)
     return int(session.exec(query).one()[0])  # type: ignore[call-overload]
 
 

@@ -9,42 +9,26 @@ from enum import StrEnum
 
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import (
-    Course,
-    CourseUpdate,
-    Enrollment,
-    EnrollmentCreate,
-    Module,
-    ModuleCreate,
-    ModuleProgress,
-    Participant,
-    ParticipantCreate,
-    ParticipantUpdate,
-    UserAccount,
-)
+import models
+from models import Course, Enrollment, Module, Participant, UserAccount
 from models.base import utcnow
 from models.enums import EnrollmentStatus
-from services.courses.catalog import (
-    already_enrolled_message,
-    duplicate_email_message,
-    existing_course,
-    known_id,
-    row_exists,
-)
+from services.courses import catalog, enrollment_writes
+from services.courses.catalog import existing_course, known_id, row_exists
 from services.platform import audit
 from services.platform.access import STAFF, require_role
 from services.platform.errors import Conflict, NotFound, StaleVersion
 from services.platform.i18n import N_
 from services.platform.labels import label
+from services.platform.rows import existing_row, flush_or_conflict, update_audited
 
 # ------------------------------------------------------------- editing courses and modules
 
 
 def update_course(
-    *, session: Session, actor: UserAccount, course_id: int, course_in: CourseUpdate
+    *, session: Session, actor: UserAccount, course_id: int, course_in: models.CourseUpdate
 ) -> Course:
     """Change a course's title, description, organiser, dates or languages."""
     require_role(actor, STAFF)
@@ -56,20 +40,13 @@ def update_course(
     ends_on = changes.get("ends_on", course.ends_on)
     if starts_on and ends_on and ends_on < starts_on:
         raise Conflict(N_("The end date is before the start date."))
-    before = {name: getattr(course, name) for name in changes}
-    course.sqlmodel_update(changes)
-    after = {name: getattr(course, name) for name in changes}
-    recorded = audit.diff(before, after)
-    if recorded:
-        session.add(course)
-        audit.record(
-            session,
-            actor=actor,
-            action=audit.AuditAction.course_updated,
-            entity="course",
-            entity_id=course.id,
-            changes=recorded,
-        )
+    if update_audited(
+        session,
+        course,
+        changes,
+        actor=actor,
+        action=audit.AuditAction.course_updated,
+    ):
         session.flush()
         session.refresh(course)
     return course
@@ -83,18 +60,12 @@ def archive_course(
     course = existing_course(session, course_id)
     if (course.archived_at is not None) == archived:
         return course
-    before = course.archived_at
-    course.archived_at = utcnow() if archived else None
-    session.add(course)
-    audit.record(
+    update_audited(
         session,
+        course,
+        {"archived_at": utcnow() if archived else None},
         actor=actor,
-        action=(
-            audit.AuditAction.course_archived if archived else audit.AuditAction.course_restored
-        ),
-        entity="course",
-        entity_id=course.id,
-        changes=audit.diff({"archived_at": before}, {"archived_at": course.archived_at}),
+        action=audit.AuditAction.course_archived if archived else audit.AuditAction.course_restored,
     )
     session.flush()
     session.refresh(course)
@@ -126,12 +97,12 @@ def save_modules(
         for module in session.exec(select(Module).where(Module.course_id == course_id)).all()
     }
     line_errors: list[InitErrorDetails] = []
-    validated: list[tuple[ModuleRow, ModuleCreate]] = []
+    validated: list[tuple[ModuleRow, models.ModuleCreate]] = []
     for index, row in enumerate(rows):
         if row.id is not None and row.id not in existing:
             raise NotFound(N_("This module does not exist (any more)."))
         try:
-            module_in = ModuleCreate(
+            module_in = models.ModuleCreate(
                 position=row.position,
                 title=row.title,
                 is_required=row.is_required,
@@ -139,15 +110,7 @@ def save_modules(
                 course_id=course_id,
             )
         except ValidationError as error:
-            for detail in error.errors():
-                line_error: InitErrorDetails = {
-                    "type": detail["type"],  # type: ignore[typeddict-item]
-                    "loc": ("modules", index),
-                    "input": detail["input"],
-                }
-                if "ctx" in detail:
-                    line_error["ctx"] = detail["ctx"]
-                line_errors.append(line_error)
+            line_errors += catalog.module_line_errors(error, index)
             continue
         validated.append((row, module_in))
     if line_errors:
@@ -162,10 +125,7 @@ def save_modules(
     for row, module_in in validated:
         key = module_in.title.casefold()
         if key in titles and titles[key] != row.id:
-            raise Conflict(
-                N_("The module “{title}” is listed twice; module titles must differ."),
-                title=module_in.title,
-            )
+            raise Conflict(catalog.MODULE_TWICE, title=module_in.title)
         titles[key] = row.id
     saved: list[Module] = []
     for row, module_in in validated:
@@ -174,38 +134,22 @@ def save_modules(
             module = Module.model_validate(module_in)
             session.add(module)
             session.flush()
-            audit.record(
-                session,
-                actor=actor,
-                action=audit.AuditAction.module_created,
-                entity="module",
-                entity_id=module.id,
-                changes=audit.diff({}, {**values, "course_id": course_id}),
-            )
+            created = audit.diff({}, {**values, "course_id": course_id})
+            audit.record_row(session, actor, audit.AuditAction.module_created, module, created)
         else:
             module = existing[row.id]
-            before = {name: getattr(module, name) for name in values}
-            recorded = audit.diff(before, values)
-            if not recorded:
-                continue
-            module.sqlmodel_update(values)
-            session.add(module)
-            audit.record(
+            if not update_audited(
                 session,
+                module,
+                values,
                 actor=actor,
                 action=audit.AuditAction.module_updated,
-                entity="module",
-                entity_id=module.id,
-                changes=recorded,
-            )
+            ):
+                continue
         saved.append(module)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(
-            N_("Someone changed these modules meanwhile: reload and try again.")
-        ) from None
+    flush_or_conflict(
+        session, Conflict(N_("Someone changed these modules meanwhile: reload and try again."))
+    )
     return saved
 
 
@@ -217,7 +161,7 @@ def add_participant_to_course(
     session: Session,
     actor: UserAccount,
     course_id: int,
-    participant_in: ParticipantCreate,
+    participant_in: models.ParticipantCreate,
     status: EnrollmentStatus = EnrollmentStatus.invited,
     enrolled_on: date | None = None,
 ) -> Enrollment:
@@ -232,71 +176,29 @@ def add_participant_to_course(
             Enrollment.participant_id == participant.id, Enrollment.course_id == course_id
         )
         if row_exists(session, duplicate):
-            raise Conflict(already_enrolled_message(course.code))
-    enrollment_in = EnrollmentCreate(
+            raise Conflict(enrollment_writes.already_enrolled_message(course.code))
+    enrollment_in = models.EnrollmentCreate(
         participant_id=participant.id if participant and participant.id else 0,
         course_id=course_id,
         status=status,
         enrolled_on=enrolled_on or utcnow().date(),
     )
-    try:
-        if participant is None:
-            participant = Participant.model_validate(participant_in)
-            session.add(participant)
-            session.flush()
-            audit.record(
-                session,
-                actor=actor,
-                action=audit.AuditAction.participant_created,
-                entity="participant",
-                entity_id=participant.id,
-                changes=audit.diff(
-                    {}, {"email": participant.email, "country": participant.country}
-                ),
-            )
-        enrollment = Enrollment.model_validate(
-            enrollment_in, update={"participant_id": participant.id}
-        )
-        session.add(enrollment)
-        session.flush()
-        _start_modules(session, known_id(enrollment.id), course_id)
-        audit.record(
+    if participant is None:
+        participant = enrollment_writes.add_participant(
             session,
             actor=actor,
-            action=audit.AuditAction.enrollment_created,
-            entity="enrollment",
-            entity_id=enrollment.id,
-            changes=audit.diff(
-                {},
-                {
-                    "participant_id": participant.id,
-                    "course_id": course_id,
-                    "status": str(enrollment.status),
-                },
-            ),
+            participant_in=participant_in,
+            conflict=Conflict(enrollment_writes.already_enrolled_message(course.code)),
         )
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(already_enrolled_message(course.code)) from None
-    session.refresh(enrollment)
-    return enrollment
-
-
-def _start_modules(session: Session, enrollment_id: int, course_id: int) -> None:
-    module_ids = session.exec(select(Module.id).where(Module.course_id == course_id)).all()
-    session.add_all(
-        ModuleProgress(enrollment_id=enrollment_id, module_id=module_id)  # type: ignore[arg-type]
-        for module_id in module_ids
+    enrollment = Enrollment.model_validate(enrollment_in, update={"participant_id": participant.id})
+    return enrollment_writes.add_enrollment(
+        session, actor=actor, enrollment=enrollment, course=course
     )
 
 
 def get_participant(*, session: Session, actor: UserAccount, participant_id: int) -> Participant:
     require_role(actor, STAFF)
-    participant = session.get(Participant, participant_id)
-    if participant is None:
-        raise NotFound(N_("This participant does not exist (any more)."))
-    return participant
+    return existing_row(session, Participant, participant_id, catalog.NO_PARTICIPANT)
 
 
 def update_participant(
@@ -304,7 +206,7 @@ def update_participant(
     session: Session,
     actor: UserAccount,
     participant_id: int,
-    participant_in: ParticipantUpdate,
+    participant_in: models.ParticipantUpdate,
 ) -> Participant:
     """Correct a participant by hand (for example, complete an unknown country)."""
     participant = get_participant(session=session, actor=actor, participant_id=participant_id)
@@ -319,26 +221,18 @@ def update_participant(
             Participant.email == changes["email"], Participant.id != participant_id
         )
         if row_exists(session, taken):
-            raise Conflict(duplicate_email_message(changes["email"]))
-    before = {name: getattr(participant, name) for name in changes}
-    recorded = audit.diff(before, changes)
-    if not recorded:
-        return participant
-    participant.sqlmodel_update(changes)
-    session.add(participant)
-    audit.record(
+            raise Conflict(enrollment_writes.duplicate_email_message(changes["email"]))
+    if not update_audited(
         session,
+        participant,
+        changes,
         actor=actor,
         action=audit.AuditAction.participant_updated,
-        entity="participant",
-        entity_id=participant.id,
-        changes=recorded,
+    ):
+        return participant
+    flush_or_conflict(
+        session, Conflict(enrollment_writes.duplicate_email_message(str(changes.get("email", ""))))
     )
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(duplicate_email_message(str(changes.get("email", "")))) from None
     session.refresh(participant)
     return participant
 
@@ -354,10 +248,9 @@ STATUS_TRANSITIONS: dict[EnrollmentStatus, tuple[EnrollmentStatus, ...]] = {
 
 def get_enrollment(*, session: Session, actor: UserAccount, enrollment_id: int) -> Enrollment:
     require_role(actor, STAFF)
-    enrollment = session.get(Enrollment, enrollment_id)
-    if enrollment is None:
-        raise NotFound(N_("This enrollment does not exist (any more)."))
-    return enrollment
+    return existing_row(
+        session, Enrollment, enrollment_id, N_("This enrollment does not exist (any more).")
+    )
 
 
 def change_enrollment_status(
@@ -405,15 +298,13 @@ def change_enrollment_status(
     enrollment.status = target
     enrollment.updated_at = utcnow()
     after = {name: getattr(enrollment, name) for name in dated}
-    changes = audit.diff(before, after)
     session.add(enrollment)
-    audit.record(
+    audit.record_row(
         session,
-        actor=actor,
-        action=audit.AuditAction.enrollment_status_changed,
-        entity="enrollment",
-        entity_id=enrollment.id,
-        changes=changes,
+        actor,
+        audit.AuditAction.enrollment_status_changed,
+        enrollment,
+        audit.diff(before, after),
     )
     session.flush()
     session.refresh(enrollment)

@@ -4,31 +4,26 @@ with a token that refuses a stale grid.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from models import (
-    Enrollment,
-    Module,
-    ModuleProgress,
-    Participant,
-    UserAccount,
-)
+from models import Enrollment, Module, ModuleProgress, Participant, UserAccount
 from models.base import utcnow
-from models.enums import COMPLETED_STATES, EnrollmentStatus, ProgressState
+from models.enums import COMPLETED_STATES, ProgressState
 from services.courses.catalog import (
-    ProgressBand,
+    EnrollmentFilters,
     enrollment_page,
     existing_course,
-    filter_enrollments,
+    filtered_enrollments,
     known_id,
 )
 from services.platform import audit
 from services.platform.access import STAFF, require_role
 from services.platform.errors import Conflict, NotFound, StaleVersion
 from services.platform.i18n import N_
+from services.platform.rows import update_audited
 
 # ------------------------------------------------------------------- module progress grid
 
@@ -79,12 +74,9 @@ def progress_grid(
     session: Session,
     actor: UserAccount,
     course_id: int,
-    country: str | None = None,
-    status: EnrollmentStatus | str | None = None,
-    search: str | None = None,
-    progress_band: ProgressBand | str | None = None,
     limit: int = 50,
     offset: int = 0,
+    **filters: Unpack[EnrollmentFilters],
 ) -> ProgressGrid:
     """One page of a course's enrollments × modules, with the token that guards saving."""
     require_role(actor, STAFF)
@@ -103,15 +95,8 @@ def progress_grid(
         col(Participant.country),
         col(Enrollment.status),
         col(Enrollment.final_grade),
-    ).join(Participant, col(Participant.id) == Enrollment.participant_id)
-    query = filter_enrollments(
-        query,
-        course_id=course_id,
-        country=country,
-        status=status,
-        search=search,
-        progress_band=progress_band,
     )
+    query = filtered_enrollments(query, course_id=course_id, **filters)
     query = enrollment_page(query, limit=limit, offset=offset)
     page = session.exec(query).all()  # type: ignore[call-overload]
     enrollment_ids = [row[0] for row in page]
@@ -218,34 +203,38 @@ def save_progress(
         progress.updated_at = now
         session.add(progress)
         session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action=audit.AuditAction.progress_updated,
-            entity="module_progress",
-            entity_id=progress.id,
-            changes={
-                "enrollment_id": [enrollment_id, enrollment_id],
-                "module_id": [module_id, module_id],
-                **audit.diff(before, {"state": state.value, "completed_on": progress.completed_on}),
-            },
-        )
+        after = {"state": state.value, "completed_on": progress.completed_on}
+        record_progress_change(session, actor=actor, progress=progress, before=before, after=after)
         changed += 1
     for enrollment_id, grade in final_grades.items():
         enrollment = enrollments[enrollment_id]
-        if enrollment.final_grade == grade:
-            continue
-        audit.record(
+        if not update_audited(
             session,
+            enrollment,
+            {"final_grade": grade},
             actor=actor,
             action=audit.AuditAction.enrollment_updated,
-            entity="enrollment",
-            entity_id=enrollment_id,
-            changes=audit.diff({"final_grade": enrollment.final_grade}, {"final_grade": grade}),
-        )
-        enrollment.final_grade = grade
+        ):
+            continue
         enrollment.updated_at = now
-        session.add(enrollment)
         changed += 1
     session.flush()
     return changed
+
+
+def record_progress_change(
+    session: Session,
+    *,
+    actor: UserAccount,
+    progress: ModuleProgress,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    source: str | None = None,
+) -> None:
+    """The audit row of a module's progress (`source`: the file it was imported from)."""
+    changes = {
+        "enrollment_id": [progress.enrollment_id, progress.enrollment_id],
+        "module_id": [progress.module_id, progress.module_id],
+        **audit.diff(before, after),
+    }
+    audit.record_row(session, actor, audit.AuditAction.progress_updated, progress, changes, source)

@@ -176,6 +176,28 @@ def record(
     return event
 
 
+def record_row(
+    session: Session,
+    actor: UserAccount,
+    action: AuditAction,
+    row: Any,
+    changes: dict[str, Any],
+    source: str | None = None,
+) -> AuditEvent:
+    """`action` on one row of a table (the entity is the table's name), with the fields it
+    changed; `source` says where the values came from (an imported file)."""
+    if source:
+        changes = {**changes, "source": [None, source]}
+    return record(
+        session,
+        actor=actor,
+        action=action,
+        entity=row.__tablename__,
+        entity_id=row.id,
+        changes=changes,
+    )
+
+
 def mask_recorded_values(
     session: Session, *, entity: str, entity_ids: Iterable[object], fields: Iterable[str]
 ) -> int:

@@ -2,6 +2,7 @@
 
 import gettext
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 
@@ -140,6 +141,11 @@ LABELS: dict[str, str] = {
     "referral_sent": N_("Referral sent"),
     "referral_answered": N_("Referral answered"),
     "return_coordinated": N_("Return coordinated"),
+    # Import file formats (recorded with each import)
+    "participants": N_("Participants (the app's own columns)"),
+    "moodle_users": N_("Moodle user upload"),
+    "moodle_grades": N_("Moodle grade export"),
+    "moodle_completion": N_("Moodle course completion report"),
 }
 
 
@@ -154,6 +160,12 @@ def label(code: str | StrEnum | None) -> str:
         return "—"
     text = LABELS.get(str(code))
     return _(text) if text else str(code)
+
+
+def translated(labels: Mapping[str, str], code: str) -> str:
+    """The label of `code` in `labels` (marked with N_), translated; an unknown code as it is."""
+    text = labels.get(code)
+    return _(text) if text else code
 
 
 def options(values: type[StrEnum]) -> list[str]:

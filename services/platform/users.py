@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models import AuditEvent, UserAccount, UserAccountCreate, UserAccountUpdate
@@ -15,11 +14,13 @@ from models.base import utcnow
 from models.enums import Role
 from services.platform import audit
 from services.platform.access import require_role
-from services.platform.errors import Conflict, NotFound
+from services.platform.errors import Conflict
 from services.platform.i18n import N_
+from services.platform.rows import existing_row, flush_or_conflict, update_audited
 from services.platform.settings import Settings
 
 ACCESS_REQUESTED = audit.AuditAction.access_requested
+NO_ACCOUNT = N_("This account does not exist (any more).")
 
 
 def system_actor() -> UserAccount:
@@ -125,13 +126,7 @@ def sign_in(
         return SignIn(account=None, email=email, reason="inactive")
     if account.last_login_at is None or issued > _aware(account.last_login_at):
         account.last_login_at = issued
-        audit.record(
-            session,
-            actor=account,
-            action=audit.AuditAction.sign_in,
-            entity="user_account",
-            entity_id=account.id,
-        )
+        audit.record_row(session, account, audit.AuditAction.sign_in, account, {})
         session.flush()
         session.refresh(account)
     return SignIn(account=account, email=email, reason="ok")
@@ -188,14 +183,8 @@ def _provision(
     account = UserAccount.model_validate(account_in)
     session.add(account)
     session.flush()
-    audit.record(
-        session,
-        actor=account,
-        action=action,
-        entity="user_account",
-        entity_id=account.id,
-        changes=audit.diff({}, account_in.model_dump(mode="json", exclude_none=True)),
-    )
+    created = account_in.model_dump(mode="json", exclude_none=True)
+    audit.record_row(session, account, action, account, audit.diff({}, created))
     return account
 
 
@@ -218,36 +207,26 @@ def _record_access_request(session: Session, *, email: str, name: str) -> None:
 
 def record_sign_out(session: Session, *, actor: UserAccount) -> None:
     """Sign-out: every identity cookie issued to this person until now stops working."""
-    actor.sessions_valid_after = utcnow()
-    session.add(actor)
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.sign_out,
-        entity="user_account",
-        entity_id=actor.id,
-    )
-    session.flush()
+    _end_sessions_of(session, account=actor, actor=actor, action=audit.AuditAction.sign_out)
 
 
 def end_sessions(*, session: Session, actor: UserAccount, account_id: int) -> UserAccount:
     """Sign a person out everywhere: at their next click every browser is signed out."""
     require_role(actor, (Role.admin,))
-    account = session.get(UserAccount, account_id)
-    if account is None:
-        raise NotFound(N_("This account does not exist (any more)."))
-    account.sessions_valid_after = utcnow()
-    session.add(account)
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.sessions_ended,
-        entity="user_account",
-        entity_id=account.id,
-    )
-    session.flush()
+    account = existing_row(session, UserAccount, account_id, NO_ACCOUNT)
+    _end_sessions_of(session, account=account, actor=actor, action=audit.AuditAction.sessions_ended)
     session.refresh(account)
     return account
+
+
+def _end_sessions_of(
+    session: Session, *, account: UserAccount, actor: UserAccount, action: audit.AuditAction
+) -> None:
+    """Every identity cookie issued to `account` until now stops working (audited)."""
+    account.sessions_valid_after = utcnow()
+    session.add(account)
+    audit.record(session, actor=actor, action=action, entity="user_account", entity_id=account.id)
+    session.flush()
 
 
 def record_denied(session: Session, *, actor: UserAccount | None, what: str) -> None:
@@ -289,22 +268,15 @@ def list_access_requests(*, session: Session, actor: UserAccount) -> list[AuditE
 
 def add_user(*, session: Session, actor: UserAccount, user_in: UserAccountCreate) -> UserAccount:
     require_role(actor, (Role.admin,))
+    taken = Conflict(N_("An account for {email} already exists."), email=user_in.email)
     if find_by_email(session, user_in.email):
-        raise Conflict(N_("An account for {email} already exists."), email=user_in.email)
+        raise taken
     account = UserAccount.model_validate(user_in)
     session.add(account)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(N_("An account for {email} already exists."), email=user_in.email) from None
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.account_created,
-        entity="user_account",
-        entity_id=account.id,
-        changes=audit.diff({}, user_in.model_dump(mode="json", exclude_none=True)),
+    flush_or_conflict(session, taken)
+    created = user_in.model_dump(mode="json", exclude_none=True)
+    audit.record_row(
+        session, actor, audit.AuditAction.account_created, account, audit.diff({}, created)
     )
     session.flush()
     session.refresh(account)
@@ -315,11 +287,8 @@ def update_user(
     *, session: Session, actor: UserAccount, account_id: int, user_in: UserAccountUpdate
 ) -> UserAccount:
     require_role(actor, (Role.admin,))
-    account = session.get(UserAccount, account_id)
-    if account is None:
-        raise NotFound(N_("This account does not exist (any more)."))
+    account = existing_row(session, UserAccount, account_id, NO_ACCOUNT)
     data = user_in.model_dump(mode="json", exclude_unset=True)
-    before = {field: getattr(account, field) for field in data}
     role = data.get("role", account.role)
     country = data["country"] if "country" in data else account.country
     if role == Role.officer and not country:
@@ -329,15 +298,13 @@ def update_user(
     if data.get("is_active") is False and account.is_active:
         # A deactivated person is signed out at their next click, in every browser.
         account.sessions_valid_after = utcnow()
-    account.sqlmodel_update(data)
-    session.add(account)
-    audit.record(
+    update_audited(
         session,
+        account,
+        data,
         actor=actor,
         action=audit.AuditAction.account_updated,
-        entity="user_account",
-        entity_id=account.id,
-        changes=audit.diff(before, data),
+        also_unchanged=True,
     )
     session.flush()
     session.refresh(account)
