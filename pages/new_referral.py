@@ -23,7 +23,7 @@ from models.enums import (
     TraffickingStatus,
     Urgency,
 )
-from services.cases import records as cases
+from services.cases import intake as cases
 from services.platform.access import CASE_WORKERS, require_role
 from services.platform.errors import Conflict, EnlaceError, PermissionDenied
 from services.platform.i18n import _
