@@ -21,7 +21,7 @@ from services.platform.settings import Settings, get_settings
 if TYPE_CHECKING:
     import pandas as pd
 
-    from services.reporting import progress, progress_view
+    from services.reporting import dashboard, progress, progress_view
 
 
 @st.cache_resource(show_spinner=False)
@@ -148,13 +148,13 @@ def cached_progress_dashboard(
     course_id: int,
     query: tuple[tuple[str, str], ...],
     today: date,
-) -> "progress.ProgressDashboard":
-    """progress.progress_dashboard for the filters given as sorted query items."""
-    from services.reporting import progress
+) -> "dashboard.ProgressDashboard":
+    """dashboard.progress_dashboard for the filters given as sorted query items."""
+    from services.reporting import dashboard
 
-    _code, filters = progress.from_query(dict(query))
+    _code, filters = dashboard.from_query(dict(query))
     with db_session() as session:
-        return progress.progress_dashboard(
+        return dashboard.progress_dashboard(
             session=session,
             actor=_reader(session, actor_id),
             course_id=course_id,
@@ -187,9 +187,9 @@ def cached_progress_view(
 def cached_country_participants(
     actor_id: int, role: str, course_id: int, query: tuple[tuple[str, str], ...], country: str
 ) -> "pd.DataFrame":
-    from services.reporting import progress
+    from services.reporting import dashboard, progress
 
-    _code, filters = progress.from_query(dict(query))
+    _code, filters = dashboard.from_query(dict(query))
     with db_session() as session:
         return progress.country_participants(
             session=session,
