@@ -34,16 +34,7 @@ from models.cases import CaseBase
 from models.enums import CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
 from services.cases import workflow
-from services.cases.storage import (
-    REFERRAL_ENTITY,
-    add_event,
-    audit_versioned_change,
-    case_to_change,
-    find_case,
-    finish_change,
-    record_case_audit,
-    save_case,
-)
+from services.cases.storage import CaseChange, case_to_change, find_case, record_case_audit
 from services.cases.workflow import Action
 from services.platform import audit, personal_data, validation
 from services.platform.errors import Conflict, NotFound
@@ -144,26 +135,15 @@ def add_note(
 ) -> CaseEvent:
     """Append a note; refused with StaleVersion if the case changed since `expected_version`."""
     case = find_case(session=session, actor=actor, case_code=case_code)
+    change = CaseChange(session, actor, case, expected_version)
     event_in = CaseEventCreate(kind=CaseEventKind.note, note=note)
     if not event_in.note:
         raise ValueError("the note is empty")
     refuse_personal_data({"note": event_in.note})
-    save_case(
-        session=session,
-        case=case,
-        expected_version=expected_version,
-        values={},
-        stale=N_("Someone else changed this case meanwhile; nothing was saved."),
-    )
-    event = add_event(session, case=case, actor=actor, kind=CaseEventKind.note, note=event_in.note)
-    audit_versioned_change(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_note_added,
-        entity_id=case.id,
-        before={"note": None},
-        after={"note": event_in.note},
-        expected_version=expected_version,
+    change.save({}, stale=N_("Someone else changed this case meanwhile; nothing was saved."))
+    event = change.add_event(CaseEventKind.note, note=event_in.note)
+    change.audit(
+        audit.AuditAction.case_note_added, before={"note": None}, after={"note": event_in.note}
     )
     session.flush()
     session.refresh(event)
@@ -182,7 +162,10 @@ def update_assessment(
 
     The edit is checked as a whole case (a minor stays high urgency, consent needs its date).
     """
-    case, _who = case_to_change(session, actor, case_code, Action.edit_assessment, expected_version)
+    change, _who = case_to_change(
+        session, actor, case_code, Action.edit_assessment, expected_version
+    )
+    case = change.case
     current = {name: stored_value(getattr(case, name)) for name in ASSESSMENT_FIELDS}
     edits = case_in.model_dump(exclude_unset=True)
     merged = CaseCreate.model_validate(
@@ -193,24 +176,17 @@ def update_assessment(
     if not changed:
         return case
     refuse_personal_data({name: changed[name] for name in CASE_TEXT_FIELDS if name in changed})
-    save_case(session=session, case=case, expected_version=expected_version, values=changed)
-    add_event(
-        session,
-        case=case,
-        actor=actor,
-        kind=CaseEventKind.assessment_updated,
+    change.save(changed)
+    change.add_event(
+        CaseEventKind.assessment_updated,
         details={"fields": sorted(changed)},
     )
-    audit_versioned_change(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_assessment_updated,
-        entity_id=case.id,
+    change.audit(
+        audit.AuditAction.case_assessment_updated,
         before={name: current[name] for name in changed},
         after=changed,
-        expected_version=expected_version,
     )
-    return finish_change(session, case)
+    return change.finish()
 
 
 def _may_be_assigned(user: UserAccount, case: Case) -> bool:
@@ -230,36 +206,25 @@ def assign_case(
     expected_version: int,
 ) -> Case:
     """Give the case to a person (or to nobody with `assignee_id=None`)."""
-    case, _who = case_to_change(session, actor, case_code, Action.assign, expected_version)
+    change, _who = case_to_change(session, actor, case_code, Action.assign, expected_version)
+    case = change.case
     if assignee_id == case.assigned_to_id:
         return case
     assignee = session.get(UserAccount, assignee_id) if assignee_id is not None else None
     if assignee_id is not None and (assignee is None or not _may_be_assigned(assignee, case)):
         raise Conflict(NOT_AN_ASSIGNEE)
     old_id = case.assigned_to_id
-    save_case(
-        session=session,
-        case=case,
-        expected_version=expected_version,
-        values={"assigned_to_id": assignee_id},
-    )
-    add_event(
-        session,
-        case=case,
-        actor=actor,
-        kind=CaseEventKind.assigned,
+    change.save({"assigned_to_id": assignee_id})
+    change.add_event(
+        CaseEventKind.assigned,
         details={"to": (assignee.display_name or assignee.email) if assignee else None},
     )
-    audit_versioned_change(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_assigned,
-        entity_id=case.id,
+    change.audit(
+        audit.AuditAction.case_assigned,
         before={"assigned_to_id": old_id},
         after={"assigned_to_id": assignee_id},
-        expected_version=expected_version,
     )
-    return finish_change(session, case)
+    return change.finish()
 
 
 def _live_referrals(*, session: Session, case_id: int) -> int:
@@ -282,7 +247,8 @@ def move_stage(
 ) -> Case:
     """Move the case on the board, keeping the rules of services/cases/workflow.py."""
     target = Stage(target)
-    case, _who = case_to_change(session, actor, case_code, Action.move_stage, expected_version)
+    change, _who = case_to_change(session, actor, case_code, Action.move_stage, expected_version)
+    case = change.case
     current = Stage(case.stage)
     note, reason = (note or "").strip(), (closure_reason or "").strip() or None
     workflow.check_move(
@@ -296,30 +262,18 @@ def move_stage(
     # A reopened case no longer has a reason for being closed; its history keeps the old one.
     new_reason = reason if target == Stage.closed else None
     old_reason = case.closure_reason
-    save_case(
-        session=session,
-        case=case,
-        expected_version=expected_version,
-        values={"stage": target.value, "stage_changed_at": utcnow(), "closure_reason": new_reason},
-    )
-    add_event(
-        session,
-        case=case,
-        actor=actor,
-        kind=CaseEventKind.stage_change,
+    change.save({"stage": target.value, "stage_changed_at": utcnow(), "closure_reason": new_reason})
+    change.add_event(
+        CaseEventKind.stage_change,
         note="\n\n".join(part for part in (note, new_reason or "") if part),
         details={"from": current.value, "to": target.value},
     )
-    audit_versioned_change(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_stage_moved,
-        entity_id=case.id,
+    change.audit(
+        audit.AuditAction.case_stage_moved,
         before={"stage": current.value, "closure_reason": old_reason},
         after={"stage": target.value, "closure_reason": new_reason},
-        expected_version=expected_version,
     )
-    return finish_change(session, case)
+    return change.finish()
 
 
 def refer_case(
@@ -337,7 +291,8 @@ def refer_case(
 
     An organisation in another country shares the case with that country's officers.
     """
-    case, who = case_to_change(session, actor, case_code, Action.refer, expected_version)
+    change, who = case_to_change(session, actor, case_code, Action.refer, expected_version)
+    case = change.case
     if case.stage == Stage.closed:
         raise Conflict(REFER_CLOSED_CASE)
     organisation = session.get(Organisation, organisation_id)
@@ -361,7 +316,7 @@ def refer_case(
     )
     overridden = None if covered else (override_reason or "").strip()
     values: dict[str, Any] = {"consent_override_reason": overridden} if overridden else {}
-    save_case(session=session, case=case, expected_version=expected_version, values=values)
+    change.save(values)
     cross_border = organisation.country if organisation.country != case.reporting_country else None
     referral = Referral.model_validate(
         referral_in,
@@ -373,11 +328,8 @@ def refer_case(
     )
     session.add(referral)
     session.flush()
-    add_event(
-        session,
-        case=case,
-        actor=actor,
-        kind=CaseEventKind.referral_sent,
+    change.add_event(
+        CaseEventKind.referral_sent,
         note=overridden or "",
         details={
             "referral_id": referral.id,
@@ -388,12 +340,8 @@ def refer_case(
             "consent_override": bool(overridden),
         },
     )
-    audit_versioned_change(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_referral_sent,
-        entity=REFERRAL_ENTITY,
-        entity_id=referral.id,
+    change.audit(
+        audit.AuditAction.case_referral_sent,
         before={},
         after={
             "case_id": case.id,
@@ -402,7 +350,7 @@ def refer_case(
             "state": ReferralState.pending.value,
             "cross_border_country": cross_border,
         },
-        expected_version=expected_version,
+        referral_id=referral.id,
     )
     if overridden:
         changes = audit.diff({}, {"consent_override_reason": overridden})
@@ -425,7 +373,10 @@ def answer_referral(
 ) -> Referral:
     """Record the organisation's answer: pending → accepted / declined (reason) → completed,
     or withdrawn."""
-    case, _who = case_to_change(session, actor, case_code, Action.answer_referral, expected_version)
+    change, _who = case_to_change(
+        session, actor, case_code, Action.answer_referral, expected_version
+    )
+    case = change.case
     referral = session.get(Referral, referral_id)
     if referral is None or referral.case_id != case.id:
         raise NotFound(N_("This referral is not part of case {code}."), code=case.case_code)
@@ -433,7 +384,7 @@ def answer_referral(
     old_state = ReferralState(referral.state)
     workflow.check_referral_answer(old_state, answer.state)
     refuse_personal_data({"decline_reason": answer.decline_reason})
-    save_case(session=session, case=case, expected_version=expected_version, values={})
+    change.save({})
     reason = answer.decline_reason if answer.state == ReferralState.declined else None
     referral.state = answer.state
     referral.decline_reason = reason
@@ -441,11 +392,8 @@ def answer_referral(
         referral.answered_on = utcnow().date()
     session.add(referral)
     organisation = session.get(Organisation, referral.organisation_id)
-    add_event(
-        session,
-        case=case,
-        actor=actor,
-        kind=CaseEventKind.referral_answered,
+    change.add_event(
+        CaseEventKind.referral_answered,
         note=reason or "",
         details={
             "referral_id": referral.id,
@@ -454,15 +402,11 @@ def answer_referral(
             "to": answer.state.value,
         },
     )
-    audit_versioned_change(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_referral_answered,
-        entity=REFERRAL_ENTITY,
-        entity_id=referral.id,
+    change.audit(
+        audit.AuditAction.case_referral_answered,
         before={"state": old_state.value, "decline_reason": None},
         after={"state": answer.state.value, "decline_reason": reason},
-        expected_version=expected_version,
+        referral_id=referral.id,
     )
     session.flush()
     session.refresh(referral)
@@ -479,7 +423,8 @@ def record_return(
     expected_version: int,
 ) -> Case:
     """The return stage's counterpart, travel date and reception arrangements."""
-    case, _who = case_to_change(session, actor, case_code, Action.record_return, expected_version)
+    change, _who = case_to_change(session, actor, case_code, Action.record_return, expected_version)
+    case = change.case
     if case.stage != Stage.return_reintegration:
         raise Conflict(workflow.RETURN_STAGE_ONLY)
     if not (plan.counterpart or plan.travel_date or plan.reception):
@@ -499,27 +444,20 @@ def record_return(
     }
     if after == before:
         return case
-    save_case(session=session, case=case, expected_version=expected_version, values=after)
-    add_event(
-        session,
-        case=case,
-        actor=actor,
-        kind=CaseEventKind.return_coordinated,
+    change.save(after)
+    change.add_event(
+        CaseEventKind.return_coordinated,
         details={
             "counterpart": plan.counterpart or None,
             "travel_date": plan.travel_date.isoformat() if plan.travel_date else None,
         },
     )
-    audit_versioned_change(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_return_recorded,
-        entity_id=case.id,
+    change.audit(
+        audit.AuditAction.case_return_recorded,
         before=before,
         after=after,
-        expected_version=expected_version,
     )
-    return finish_change(session, case)
+    return change.finish()
 
 
 # --- forms -------------------------------------------------------------------------------

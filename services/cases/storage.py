@@ -3,6 +3,7 @@
 check and the UPDATE at the version the user started from, the timeline event, the audit row.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,91 +76,83 @@ def record_case_audit(
 # --- the workflow: every change checks the version the user started from -----------------
 
 
+@dataclass(frozen=True)
+class CaseChange:
+    """One change an actor makes to a case, from the version the user started from: its
+    versioned UPDATE, timeline event and audit row, in the caller's unit of work."""
+
+    session: Session
+    actor: UserAccount
+    case: Case
+    expected_version: int
+
+    def save(self, values: dict[str, Any], *, stale: str = STALE) -> None:
+        """Write `values` only if the case is still at `expected_version`, and bump the version.
+
+        One UPDATE ... WHERE version = expected: of two concurrent saves, exactly one wins, on
+        every replica and on SQLite and PostgreSQL alike.
+        """
+        bumped = self.session.exec(
+            sa.update(Case)
+            .where(col(Case.id) == self.case.id, col(Case.version) == self.expected_version)
+            .values(**values, version=self.expected_version + 1, updated_at=utcnow())
+        )
+        if bumped.rowcount == 0:
+            self.session.rollback()
+            raise StaleVersion(stale)
+
+    def add_event(
+        self, kind: CaseEventKind, *, note: str = "", details: dict[str, Any] | None = None
+    ) -> CaseEvent:
+        """The change's entry on the case's timeline."""
+        event = CaseEvent(
+            case_id=self.case.id,  # type: ignore[arg-type]
+            kind=kind,
+            author_id=self.actor.id,
+            note=note,
+            details=details or {},
+        )
+        self.session.add(event)
+        return event
+
+    def audit(
+        self,
+        action: audit.AuditAction,
+        *,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        referral_id: int | None = None,
+    ) -> None:
+        """The change's audit row, the version included: of the case, or of one referral."""
+        version = self.expected_version
+        audit.record(
+            self.session,
+            actor=self.actor,
+            action=action,
+            entity=ENTITY if referral_id is None else REFERRAL_ENTITY,
+            entity_id=self.case.id if referral_id is None else referral_id,
+            changes=audit.diff({**before, "version": version}, {**after, "version": version + 1}),
+        )
+
+    def finish(self) -> Case:
+        """The case as saved."""
+        self.session.flush()
+        self.session.refresh(self.case)
+        return self.case
+
+
 def case_to_change(
     session: Session,
     actor: UserAccount,
     case_code: str,
     action: workflow.Action,
     expected_version: int,
-) -> tuple[Case, workflow.Party]:
-    """The case, if the actor may see it (else NotFound), do `action` (else refused) and it is
-    still at `expected_version` (else StaleVersion)."""
+) -> tuple[CaseChange, workflow.Party]:
+    """The change, if the actor may see the case (else NotFound), do `action` (else refused)
+    and the case is still at `expected_version` (else StaleVersion)."""
     case = find_case(session=session, actor=actor, case_code=case_code)
     who = party_of(session=session, actor=actor, case=case)
     workflow.require(who, action)
     if case.version != expected_version:
         raise StaleVersion(STALE)
-    return case, who
-
-
-def save_case(
-    *,
-    session: Session,
-    case: Case,
-    expected_version: int,
-    values: dict[str, Any],
-    stale: str = STALE,
-) -> None:
-    """Write `values` only if the case is still at `expected_version`, and bump the version.
-
-    One UPDATE ... WHERE version = expected: of two concurrent saves, exactly one wins, on
-    every replica and on SQLite and PostgreSQL alike.
-    """
-    bumped = session.exec(
-        sa.update(Case)
-        .where(col(Case.id) == case.id, col(Case.version) == expected_version)
-        .values(**values, version=expected_version + 1, updated_at=utcnow())
-    )
-    if bumped.rowcount == 0:
-        session.rollback()
-        raise StaleVersion(stale)
-
-
-def add_event(
-    session: Session,
-    *,
-    case: Case,
-    actor: UserAccount,
-    kind: CaseEventKind,
-    note: str = "",
-    details: dict[str, Any] | None = None,
-) -> CaseEvent:
-    event = CaseEvent(
-        case_id=case.id,  # type: ignore[arg-type]
-        kind=kind,
-        author_id=actor.id,
-        note=note,
-        details=details or {},
-    )
-    session.add(event)
-    return event
-
-
-def audit_versioned_change(
-    session: Session,
-    *,
-    actor: UserAccount,
-    action: audit.AuditAction,
-    entity_id: int | None,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    expected_version: int,
-    entity: str = ENTITY,
-) -> None:
-    """The audit row of a change that moved the case from `expected_version` to the next."""
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        changes=audit.diff(
-            {**before, "version": expected_version}, {**after, "version": expected_version + 1}
-        ),
-    )
-
-
-def finish_change(session: Session, case: Case) -> Case:
-    session.flush()
-    session.refresh(case)
-    return case
+    return CaseChange(session, actor, case, expected_version), who

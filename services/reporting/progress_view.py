@@ -13,14 +13,13 @@ import pandas as pd
 from sqlmodel import Session
 
 from models import UserAccount
-from services.platform import audit
 from services.platform.access import DASHBOARD_READERS, STAFF, require_role
 from services.platform.i18n import _
 from services.platform.labels import label
 from services.platform.settings import get_settings
 from services.reporting import charts, suppression
 from services.reporting.dashboard import ProgressDashboard, country_label, to_query
-from services.reporting.export import ExportInfo
+from services.reporting.export import ExportInfo, record_export, suppression_legend
 from services.reporting.progress import (
     BAR_COLOUR,
     ITEM_TITLES,
@@ -412,28 +411,15 @@ def export_info(dashboard: ProgressDashboard, item: str) -> ExportInfo:
 def _suppressed_info(info: ExportInfo, dashboard: ProgressDashboard) -> ExportInfo:
     """The file's header lines, with what "<5" and "x" mean."""
     threshold = export_threshold(dashboard)
-    return replace(
-        info,
-        filters={
-            **info.filters,
-            _("Counts below {threshold} shown as").format(threshold=threshold): f"<{threshold}",
-            _("Counts hidden so that no small count can be worked out, shown as"): (
-                suppression.SECONDARY_MARK
-            ),
-        },
-    )
+    return replace(info, filters={**info.filters, **suppression_legend(threshold)})
 
 
 def _record_export(
     session: Session, actor: UserAccount, dashboard: ProgressDashboard, item: str, fmt: str
 ) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.export,
-        entity="progress",
-        entity_id=dashboard.course.code,
-        changes=audit.diff({}, {"item": item, "format": fmt, **to_query(None, dashboard.filters)}),
+    details = {"item": item, "format": fmt, **to_query(None, dashboard.filters)}
+    record_export(
+        session, actor=actor, entity="progress", entity_id=dashboard.course.code, details=details
     )
 
 
