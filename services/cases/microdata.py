@@ -26,7 +26,7 @@ records still in groups smaller than k are withheld (services/reporting/anonymis
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
@@ -36,7 +36,6 @@ from services.platform.i18n import _
 from services.reporting import anonymise, charts
 from services.reporting.export import ExportInfo, to_csv, to_xlsx
 
-Layout = Literal["htcds", "ctdc"]
 LAYOUTS: tuple[str, ...] = ("htcds", "ctdc")
 # CTDC: missing data in IOM (case-management) rows. Codes and flags are numbers, so that no
 # spreadsheet guard (services/export.neutralise) turns "-99" into "'-99".
