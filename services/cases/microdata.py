@@ -1,5 +1,5 @@
 """Case microdata: one row per case in the HTCDS or the CTDC layout, k-anonymous for readers
-without case access (pure functions: the rows come from services/cases/records.py).
+without case access (pure functions: the rows come from services/cases/exports.py).
 
 CTDC layout (../shared/reference/ctdc_data_dictionary.tsv): its columns in its order and its
 encodings, mapped from our HTCDS codes:
