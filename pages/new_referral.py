@@ -7,7 +7,7 @@ to the fields they are about. A saved case shows its code and a link to it on th
 import streamlit as st
 
 from models.enums import Role
-from services.cases import records as cases
+from services.cases import intake as cases
 from services.platform.access import CASE_WORKERS, require_role
 from services.platform.errors import Conflict, EnlaceError, PermissionDenied
 from services.platform.i18n import _

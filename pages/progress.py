@@ -14,7 +14,8 @@ from models.enums import EnrollmentStatus, Role
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import _, get_language
 from services.platform.labels import label, options
-from services.reporting import charts, progress, progress_view
+from services.reporting import charts, progress_view
+from services.reporting import dashboard as progress
 from services.ui import runtime
 from services.ui.downloads import download_menu, pack_buttons
 from services.ui.runtime import current_actor, run_service

@@ -10,7 +10,7 @@ import pytest
 
 from models import CaseCreate, CourseCreate, ParticipantCreate, UserAccountCreate
 from models.enums import Role
-from services.cases import board
+from services.cases import board, intake
 from services.cases import records as cases
 from services.courses import catalog as courses
 from services.platform import audit
@@ -69,7 +69,7 @@ ACTIONS = {
     "list cases": (lambda s, a, ctx: board.list_cases(session=s, actor=a), CASE_WORKERS),
     "board counts": (lambda s, a, ctx: board.board_counts(session=s, actor=a), CASE_WORKERS),
     "open an AR case": (
-        lambda s, a, ctx: cases.create_case(session=s, actor=a, case_in=_case_in("AR")),
+        lambda s, a, ctx: intake.create_case(session=s, actor=a, case_in=_case_in("AR")),
         {"admin", "coordinator", "officer_ar"},
     ),
     "read the AR case": (
@@ -107,8 +107,8 @@ def world(session, users):
     course = courses.create_course(
         session=session, actor=users["admin"], course_in=CourseCreate(code="HT-X", title="Course X")
     )
-    ar_case = cases.create_case(session=session, actor=users["officer_ar"], case_in=_case_in("AR"))
-    br_case = cases.create_case(session=session, actor=users["officer_br"], case_in=_case_in("BR"))
+    ar_case = intake.create_case(session=session, actor=users["officer_ar"], case_in=_case_in("AR"))
+    br_case = intake.create_case(session=session, actor=users["officer_br"], case_in=_case_in("BR"))
 
     def ar_version() -> int:
         session.refresh(ar_case)

@@ -15,7 +15,7 @@ from models import (
     UserAccount,
 )
 from models.enums import Stage
-from services.cases import board
+from services.cases import board, intake
 from services.cases import records as cases
 from tests.conftest import app_as
 
@@ -45,7 +45,7 @@ def _account(session: Session, email: str) -> UserAccount:
 
 
 def _open_ar_case(session: Session) -> Case:
-    case = cases.create_case(
+    case = intake.create_case(
         session=session,
         actor=_account(session, OFFICER),
         case_in=CaseCreate(

@@ -20,7 +20,7 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import CaseEventKind, OrgType, Role, Service, Stage, Urgency
-from services.cases import board, exports, presentation
+from services.cases import board, exports, intake, presentation
 from services.cases import records as cases
 from services.platform.audit import MASK
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
@@ -49,7 +49,7 @@ def case_form(**overrides: object) -> CaseCreate:
 
 def open_case(session: Session, actor: UserAccount, **overrides: object) -> Case:
     """A case created and committed, as the new-referral form's unit of work does."""
-    case = cases.create_case(session=session, actor=actor, case_in=case_form(**overrides))
+    case = intake.create_case(session=session, actor=actor, case_in=case_form(**overrides))
     session.commit()
     return case
 
@@ -103,11 +103,11 @@ def test_next_case_code_follows_the_highest_sequence_of_that_country_and_year(se
         )
     session.commit()
 
-    assert cases.next_case_code(session=session, country="AR", year=2025) == "AR-2025-10001"
-    assert cases.next_case_code(session=session, country="ar", year=2026) == "AR-2026-0001"
-    assert cases.next_case_code(session=session, country="BR", year=2025) == "BR-2025-0501"
+    assert intake.next_case_code(session=session, country="AR", year=2025) == "AR-2025-10001"
+    assert intake.next_case_code(session=session, country="ar", year=2026) == "AR-2026-0001"
+    assert intake.next_case_code(session=session, country="BR", year=2025) == "BR-2025-0501"
     with pytest.raises(ValueError):
-        cases.next_case_code(session=session, country="A%", year=2025)
+        intake.next_case_code(session=session, country="A%", year=2025)
 
 
 def test_create_case_opens_at_identified_and_records_event_and_masked_audit(session, users):
@@ -154,14 +154,14 @@ def test_manager_and_inactive_accounts_cannot_create_cases(session, users):
 
 def test_create_case_retries_once_when_its_code_was_just_taken(session, users, monkeypatch):
     taken = open_case(session, users["officer_ar"])
-    real_next_code = cases.next_case_code
+    real_next_code = intake.next_case_code
     calls: list[str] = []
 
     def racing_next_code(**kwargs: object) -> str:
         calls.append("call")
         return taken.case_code if len(calls) == 1 else real_next_code(**kwargs)
 
-    monkeypatch.setattr(cases, "next_case_code", racing_next_code)
+    monkeypatch.setattr(intake, "next_case_code", racing_next_code)
     case = open_case(session, users["officer_ar"])
 
     assert len(calls) == 2
@@ -171,7 +171,7 @@ def test_create_case_retries_once_when_its_code_was_just_taken(session, users, m
 
 def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monkeypatch):
     taken = open_case(session, users["officer_ar"])
-    monkeypatch.setattr(cases, "next_case_code", lambda **kwargs: taken.case_code)
+    monkeypatch.setattr(intake, "next_case_code", lambda **kwargs: taken.case_code)
 
     with pytest.raises(Conflict):
         open_case(session, users["officer_ar"])
@@ -182,7 +182,7 @@ def test_minor_is_always_high_urgency(session, users):
     form = case_form(is_minor=True, age_band="9-17", urgency="low")
     assert form.urgency == Urgency.high
 
-    case = cases.create_case(session=session, actor=users["officer_ar"], case_in=form)
+    case = intake.create_case(session=session, actor=users["officer_ar"], case_in=form)
     assert case.urgency == Urgency.high
 
 
@@ -760,11 +760,11 @@ def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
 def test_a_full_name_is_refused_as_alias(session, users):
     with pytest.raises(Conflict):
         open_case(session, users["officer_ar"], person_alias="Maria Gonzalez")
-    _, errors = cases.validate_new_case(
+    _, errors = intake.validate_new_case(
         case_form().model_dump() | {"person_alias": "Maria Gonzalez"}
     )
     assert set(errors) == {"person_alias"}
-    _, errors = cases.validate_new_case(case_form().model_dump() | {"person_alias": "M.G."})
+    _, errors = intake.validate_new_case(case_form().model_dump() | {"person_alias": "M.G."})
     assert errors == {}
 
 
@@ -774,13 +774,13 @@ def test_form_errors_sit_next_to_their_fields():
         "age_band": "9-17",
         "citizenship": "ZZ",
     }
-    case_in, errors = cases.validate_new_case(form)
+    case_in, errors = intake.validate_new_case(form)
     assert case_in is None
     assert set(errors) == {"person_alias", "citizenship"}
 
-    _, errors = cases.validate_new_case(case_form().model_dump() | {"age_band": "9-17"})
+    _, errors = intake.validate_new_case(case_form().model_dump() | {"age_band": "9-17"})
     assert set(errors) == {"is_minor"}
-    _, errors = cases.validate_new_case(case_form().model_dump() | {"consent_given": True})
+    _, errors = intake.validate_new_case(case_form().model_dump() | {"consent_given": True})
     assert set(errors) == {"consent_date"}
 
 

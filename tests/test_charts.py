@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from models import AuditEvent
 from services.cli.export import export_app
 from services.platform.errors import PermissionDenied
-from services.reporting import charts, progress, progress_view, reports
+from services.reporting import charts, dashboard, progress, progress_view, reports
 from services.reporting.export import ExportInfo
 from tests.test_progress import TODAY, make_scheduled_course
 from tests.test_reports import seed as seed_cases
@@ -76,7 +76,7 @@ def course(session, users):
 @pytest.fixture
 def board(session, users, course):
     """The scheduled course's dashboard as the manager reads it (no names)."""
-    return progress.progress_dashboard(
+    return dashboard.progress_dashboard(
         session=session, actor=users["manager"], course_id=course.id, today=TODAY
     )
 
@@ -84,7 +84,7 @@ def board(session, users, course):
 @pytest.fixture
 def staff_board(session, users, course):
     """The same dashboard as a coordinator reads it, with the participants at risk."""
-    return progress.progress_dashboard(
+    return dashboard.progress_dashboard(
         session=session, actor=users["coordinator"], course_id=course.id, today=TODAY
     )
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from models import AuditEvent, CaseCreate, UserAccount
 from models.enums import Role
-from services.cases import exports, microdata
+from services.cases import exports, intake, microdata
 from services.cases import records as cases
 from services.cli.export import export_app
 from services.reporting import anonymise
@@ -230,7 +230,7 @@ def test_managers_get_k_anonymous_rows_of_scale_data(session, users, k, monkeypa
 def test_the_k_comes_from_the_setting(session, users, monkeypatch):
     monkeypatch.setenv("ENLACE_MICRODATA_K", "3")
     for _ in range(3):
-        cases.create_case(
+        intake.create_case(
             session=session,
             actor=users["coordinator"],
             case_in=CaseCreate(
@@ -290,7 +290,7 @@ def test_cli_writes_a_k_anonymous_ctdc_csv_for_a_manager(demo_db, tmp_path):
 
 
 def test_cli_writes_full_htcds_xlsx_rows_with_formulas_neutralised(session, users, tmp_path):
-    cases.create_case(
+    intake.create_case(
         session=session,
         actor=users["officer_ar"],
         case_in=CaseCreate(

@@ -27,7 +27,7 @@ from models import (
 )
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
-from services.cases import board
+from services.cases import board, intake
 from services.cases import records as cases
 from services.platform import migrate
 from services.platform.audit import MASK, SENSITIVE_FIELDS
@@ -384,7 +384,7 @@ def test_form_validation_puts_each_message_next_to_its_field():
         "identified_place": "Calle Florida 1234",
         "primary_language": "Spanish",
     }
-    case_in, errors = cases.validate_new_case(form)
+    case_in, errors = intake.validate_new_case(form)
     assert case_in is None
     assert set(errors) == {"person_alias", "identified_place"}
     assert "street address (Calle Florida 1234)" in errors["identified_place"]

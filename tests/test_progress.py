@@ -9,7 +9,7 @@ from services.courses import catalog as courses
 from services.platform import i18n
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import set_language
-from services.reporting import progress, progress_view, reports
+from services.reporting import dashboard, progress, progress_view, reports
 from tests.conftest import make_user
 
 # Hand-made course: (email, country, status, final grade, state of module 1, of module 2).
@@ -450,7 +450,7 @@ def test_drill_down_lists_a_countrys_participants_and_module_states(session, use
 
 def test_officer_sees_own_country_and_region_but_no_participant(session, users, scheduled):
     officer = users["officer_br"]
-    board = progress.progress_dashboard(
+    board = dashboard.progress_dashboard(
         session=session,
         actor=officer,
         course_id=scheduled.id,
@@ -471,7 +471,7 @@ def test_officer_sees_own_country_and_region_but_no_participant(session, users, 
 
 
 def test_dashboard_for_a_coordinator_has_every_part(session, users, scheduled):
-    board = progress.progress_dashboard(
+    board = dashboard.progress_dashboard(
         session=session, actor=users["coordinator"], course_id=scheduled.id, today=TODAY
     )
     assert board.selection == board.region
@@ -483,7 +483,7 @@ def test_dashboard_for_a_coordinator_has_every_part(session, users, scheduled):
 def test_a_manager_reads_suppressed_counts_and_no_participant_names(session, users, scheduled):
     """Names would give back every count the suppression hides: managers get none."""
     manager = users["manager"]
-    board = progress.progress_dashboard(
+    board = dashboard.progress_dashboard(
         session=session, actor=manager, course_id=scheduled.id, today=TODAY
     )
     assert board.at_risk is None and board.small_count_threshold is not None
@@ -504,17 +504,17 @@ def test_query_string_round_trip():
     filters = progress.ProgressFilters(
         enrolled_from=D(2018, 5, 1), enrolled_to=D(2018, 5, 31), country="AR", status="active"
     )
-    query = progress.to_query("HT-2018", filters)
+    query = dashboard.to_query("HT-2018", filters)
     assert query == {
         "course": "HT-2018", "from": "2018-05-01", "to": "2018-05-31", "country": "AR",
         "status": "active",
     }  # fmt: skip
-    assert progress.from_query(query) == ("HT-2018", filters)
-    assert progress.to_query(None, progress.NO_FILTERS) == {}
+    assert dashboard.from_query(query) == ("HT-2018", filters)
+    assert dashboard.to_query(None, progress.NO_FILTERS) == {}
 
 
 def test_query_string_ignores_values_that_do_not_parse():
-    code, filters = progress.from_query(
+    code, filters = dashboard.from_query(
         {"course": " ", "from": "yesterday", "country": "<script>", "status": "sleeping"}
     )
     assert (code, filters) == (None, progress.NO_FILTERS)
@@ -524,7 +524,7 @@ def test_query_string_ignores_values_that_do_not_parse():
 
 
 def _dashboard(session, actor, course, **filters):
-    return progress.progress_dashboard(
+    return dashboard.progress_dashboard(
         session=session,
         actor=actor,
         course_id=course.id,

@@ -6,8 +6,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from services.reporting import progress, progress_view, suppression
-from services.reporting.progress import CountryProgress, CourseChoice, ProgressDashboard
+from services.reporting import dashboard as progress_page
+from services.reporting import progress, progress_view, small_counts, suppression
+from services.reporting.dashboard import ProgressDashboard
+from services.reporting.progress import CountryProgress, CourseChoice
 from services.reporting.suppression import Line
 
 T = 5
@@ -64,7 +66,7 @@ ROWS = [
 
 
 def test_small_counts_of_people_are_suppressed_in_the_country_table():
-    published = progress_view.published_counts(dashboard(ROWS), T)
+    published = small_counts.published_counts(dashboard(ROWS), T)
     argentina, paraguay = published.countries["AR"], published.countries["PY"]
     assert argentina["invited"] == "<5" and argentina["withdrawn"] == "<5"
     assert paraguay["completed"] == "<5" and paraguay["enrolled"] == "<5"
@@ -74,8 +76,8 @@ def test_small_counts_of_people_are_suppressed_in_the_country_table():
 
 def test_no_suppressed_count_of_the_country_table_is_recoverable():
     board = dashboard(ROWS)
-    published = progress_view.published_counts(board, T)
-    columns = [*progress_view.STATUS_COLUMNS, "enrolled"]
+    published = small_counts.published_counts(board, T)
+    columns = [*small_counts.STATUS_COLUMNS, "enrolled"]
     values, status, lines = {}, {}, []
     for row in ROWS:
         for column in columns:
@@ -86,7 +88,7 @@ def test_no_suppressed_count_of_the_country_table_is_recoverable():
                 if isinstance(shown, str)
                 else suppression.SHOWN
             )
-        members = tuple((row.country, column) for column in progress_view.STATUS_COLUMNS)
+        members = tuple((row.country, column) for column in small_counts.STATUS_COLUMNS)
         lines.append(Line(members, (row.country, "enrolled")))
     # Column totals and the grand total are the key figures above the table: known.
     for column in columns:
@@ -98,7 +100,7 @@ def test_no_suppressed_count_of_the_country_table_is_recoverable():
 
 
 def test_behind_schedule_is_suppressed_against_its_key_figure():
-    published = progress_view.published_counts(dashboard(ROWS), T)
+    published = small_counts.published_counts(dashboard(ROWS), T)
     behind = [published.countries[row.country]["behind"] for row in ROWS]
     assert behind[0] == "<5"
     assert sum(1 for value in behind if isinstance(value, str)) >= 2
@@ -106,7 +108,7 @@ def test_behind_schedule_is_suppressed_against_its_key_figure():
 
 def test_the_table_shows_x_for_a_hidden_rate():
     board = dashboard(ROWS)
-    published = progress_view.published_counts(board, T)
+    published = small_counts.published_counts(board, T)
     table = progress_view.progress_table(ROWS, published)
     rates = dict(zip(table["Country"], table["Completion rate"], strict=True))
     assert rates["Paraguay"] == "x"
@@ -128,7 +130,7 @@ def test_module_cells_hide_few_completions_and_few_left():
          "total": 14},
     ]  # fmt: skip
     rows = [country("BR", 7, 12, 20, 9), country("BO", 0, 8, 6, 0)]  # nothing small
-    cells = progress_view.published_counts(dashboard(rows, modules), T).modules
+    cells = small_counts.published_counts(dashboard(rows, modules), T).modules
     assert (cells[0]["completed"], cells[0]["rate_hidden"]) == ("x", True)  # 1 left
     assert (cells[1]["completed"], cells[1]["rate_hidden"]) == ("<5", True)
     assert (cells[2]["completed"], cells[2]["total"], cells[2]["rate_hidden"]) == (20, 39, False)
@@ -151,12 +153,14 @@ def test_completions_of_suppressed_countries_are_drawn_as_one_line():
             "cumulative": [12, 1, 20, 3],
         }
     )
-    published = progress_view.published_counts(dashboard(ROWS, completions=frame), T)
+    published = small_counts.published_counts(dashboard(ROWS, completions=frame), T)
     lines = published.completions
     assert "PY" not in set(lines["country"])
     other = lines[lines["country"] == progress.OTHER_COUNTRIES]
     assert other["cumulative"].iloc[-1] == 3
-    assert progress.country_label(progress.OTHER_COUNTRIES) == "Countries with few participants"
+    assert (
+        progress_page.country_label(progress.OTHER_COUNTRIES) == "Countries with few participants"
+    )
 
 
 @pytest.mark.parametrize(("role", "threshold"), [("manager", 5), ("coordinator", None)])
@@ -164,7 +168,7 @@ def test_managers_see_suppressed_counts_coordinators_see_them_all(role, threshol
     from tests.test_charts import TODAY, make_scheduled_course
 
     course = make_scheduled_course(session, users["coordinator"])
-    board = progress.progress_dashboard(
+    board = progress_page.progress_dashboard(
         session=session, actor=users[role], course_id=course.id, today=TODAY
     )
     assert board.small_count_threshold == threshold

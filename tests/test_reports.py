@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from models import Case, CaseCreate, UserAccount
 from models.enums import Stage
-from services.cases import records as cases
+from services.cases import intake
 from services.platform.errors import PermissionDenied
 from services.platform.settings import get_settings
 from services.reporting import reports
@@ -29,7 +29,7 @@ SEED = [
 def seed(session: Session, coordinator: UserAccount) -> None:
     """Open the SEED cases, each moved to its stage."""
     for country, stage, situation, identified_on in SEED:
-        case = cases.create_case(
+        case = intake.create_case(
             session=session,
             actor=coordinator,
             case_in=CaseCreate(
@@ -237,7 +237,7 @@ def test_cases_by_month_folds_days_into_months_across_years(session, users):
         date(2025, 3, 15),
     ]
     for identified_on in days:
-        cases.create_case(
+        intake.create_case(
             session=session,
             actor=users["coordinator"],
             case_in=CaseCreate(
@@ -272,7 +272,7 @@ def test_issue_case_one_small_situation_is_not_the_stage_total_minus_the_others(
     plan = [("identified", "trafficking")] * 11 + [("referred", "trafficking")]
     plan += [("referred", "migrant_smuggling")] * 8 + [("referred", "undetermined")]
     for stage, situation in plan:
-        case = cases.create_case(
+        case = intake.create_case(
             session=session,
             actor=users["coordinator"],
             case_in=CaseCreate(

@@ -16,10 +16,11 @@ from models import (
     ModuleProgress,
     Participant,
     Referral,
+    UserAccount,
 )
 from models.cases import CASE_CODE_PATTERN
 from models.enums import COMPLETED_STATES, EnrollmentStatus, Stage, Urgency
-from services.cases import records as case_service
+from services.cases import intake
 from services.cli import bench as cli_bench
 from services.tooling import bulk_insert
 from services.tooling.demo_data import COUNTRIES
@@ -137,12 +138,10 @@ def test_safe_on_top_of_the_demo_data_and_twice(session, monkeypatch):
 
     # The id sequences moved past the rows given explicit ids (PostgreSQL).
     officer = session.exec(
-        select(case_service.UserAccount).where(
-            case_service.UserAccount.email == "officer.ar@enlace.test"
-        )
+        select(UserAccount).where(UserAccount.email == "officer.ar@enlace.test")
     ).one()
     case_in = CaseCreate(reporting_country="AR", identified_on=date.today(), person_alias="Z.Z.")
-    case = case_service.create_case(session=session, actor=officer, case_in=case_in)
+    case = intake.create_case(session=session, actor=officer, case_in=case_in)
     assert case.case_code not in demo_codes
 
 

@@ -22,13 +22,15 @@ from models import (
     UserAccount,
 )
 from models.base import utcnow
-from models.enums import STAGE_ORDER, Role
+from models.enums import STAGE_ORDER, Role, Stage, Urgency
 from services.cases import workflow
-from services.cases.records import ENTITY, MAX_PAGE_SIZE, OPEN_STAGES, URGENCY_RANK, party_of
+from services.cases.storage import find_case, party_of, record_case_audit
 from services.platform import audit
 from services.platform.access import CASE_WORKERS, case_scope, require_role
-from services.platform.errors import NotFound
-from services.platform.i18n import N_
+
+MAX_PAGE_SIZE = 500
+URGENCY_RANK = {Urgency.high.value: 0, Urgency.medium.value: 1, Urgency.low.value: 2}
+OPEN_STAGES = [stage.value for stage in STAGE_ORDER if stage != Stage.closed]
 
 
 @dataclass(frozen=True)
@@ -367,14 +369,7 @@ def get_case(
     Opening a case is audited; a page reloading the case it already shows passes
     `audit_read=False` so that every click does not log another read.
     """
-    scope = case_scope(actor)
-    case = session.exec(
-        select(Case)
-        .where(col(Case.case_code) == case_code.strip().upper(), scope)
-        .execution_options(populate_existing=True)
-    ).first()
-    if case is None:
-        raise NotFound(N_("There is no case {code}."), code=case_code)
+    case = find_case(session=session, actor=actor, case_code=case_code)
 
     referral_rows = session.exec(
         select(Referral, Organisation.name, Organisation.country)
@@ -420,14 +415,9 @@ def get_case(
     who = party_of(session=session, actor=actor, case=case)
     assignee = session.get(UserAccount, case.assigned_to_id) if case.assigned_to_id else None
     if audit_read:
-        audit.record(
-            session,
-            actor=actor,
-            action=audit.AuditAction.case_read,
-            entity=ENTITY,
-            entity_id=case.id,
+        record_case_audit(
+            session, actor=actor, action=audit.AuditAction.case_read, entity_id=case.id
         )
-        session.flush()
     return CaseDetail(
         case=case,
         referrals=referrals,

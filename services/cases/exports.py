@@ -19,7 +19,8 @@ from models.enums import Role
 from services.cases import microdata
 from services.cases.board import NO_FILTERS, CaseFilters, filter_conditions
 from services.cases.presentation import shown_value
-from services.cases.records import ASSESSMENT_FIELDS, ENTITY
+from services.cases.records import ASSESSMENT_FIELDS
+from services.cases.storage import record_case_audit
 from services.platform import audit
 from services.platform.access import CASE_WORKERS, case_scope, require_role
 from services.platform.errors import PermissionDenied
@@ -142,19 +143,13 @@ def case_export(
             for case, email, name, organisations, _first in _export_rows(session, actor, filters)
         ]
     )
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.case_export,
-        entity=ENTITY,
-        changes={
-            "layout": layout,
-            "deidentified": False,
-            "rows": len(frame),
-            "filters": filters.given(),
-        },
-    )
-    session.flush()
+    summary = {
+        "layout": layout,
+        "deidentified": False,
+        "rows": len(frame),
+        "filters": filters.given(),
+    }
+    record_case_audit(session, actor=actor, action=audit.AuditAction.case_export, changes=summary)
     return frame
 
 
@@ -186,22 +181,16 @@ def case_microdata(
         deidentified=deidentified,
         k=k if k is not None else get_settings().microdata_k,
     )
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.export,
-        entity=ENTITY,
-        entity_id=layout,
-        changes={
-            "layout": layout,
-            "format": file_format,
-            "deidentified": deidentified,
-            "rows": len(result.frame),
-            "k": result.k,
-            "generalised": result.generalised,
-            "withheld": result.withheld,
-            "filters": chosen.given(),
-        },
-    )
-    session.flush()
+    summary = {
+        "layout": layout,
+        "format": file_format,
+        "deidentified": deidentified,
+        "rows": len(result.frame),
+        "k": result.k,
+        "generalised": result.generalised,
+        "withheld": result.withheld,
+        "filters": chosen.given(),
+    }
+    action = audit.AuditAction.export
+    record_case_audit(session, actor=actor, action=action, entity_id=layout, changes=summary)
     return result

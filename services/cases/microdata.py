@@ -1,5 +1,5 @@
 """Case microdata: one row per case in the HTCDS or the CTDC layout, k-anonymous for readers
-without case access (pure functions: the rows come from services/cases/records.py).
+without case access (pure functions: the rows come from services/cases/exports.py).
 
 CTDC layout (../shared/reference/ctdc_data_dictionary.tsv): its columns in its order and its
 encodings, mapped from our HTCDS codes:
@@ -26,7 +26,7 @@ records still in groups smaller than k are withheld (services/reporting/anonymis
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
@@ -36,7 +36,6 @@ from services.platform.i18n import _
 from services.reporting import anonymise, charts
 from services.reporting.export import ExportInfo, to_csv, to_xlsx
 
-Layout = Literal["htcds", "ctdc"]
 LAYOUTS: tuple[str, ...] = ("htcds", "ctdc")
 # CTDC: missing data in IOM (case-management) rows. Codes and flags are numbers, so that no
 # spreadsheet guard (services/export.neutralise) turns "-99" into "'-99".

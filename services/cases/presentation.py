@@ -14,7 +14,7 @@ from models import (
 )
 from models.enums import CaseEventKind
 from services.cases.board import CaseCard, ReferralLine, TimelineEntry
-from services.cases.records import ASSESSMENT_FIELDS, FIELD_LABELS, stored_value
+from services.cases.records import ASSESSMENT_FIELDS, CASE_TEXT_FIELDS, FIELD_LABELS, stored_value
 from services.platform import validation
 from services.platform.i18n import _
 from services.platform.labels import country_name, label
@@ -97,7 +97,7 @@ _SUMMARY_FIELDS = (
     "version",
 )
 # Typed by people: shown by the page with st.text, never in a table or as markdown.
-FREE_TEXT_FIELDS = ("person_alias", "consular_post", "identified_place", "primary_language")
+FREE_TEXT_FIELDS = CASE_TEXT_FIELDS
 
 
 _COUNTRY_FIELDS = frozenset({"reporting_country", "citizenship", "exploitation_country"})

@@ -37,6 +37,7 @@ from sqlmodel import Session, col, func, select
 from models import Case, CaseEvent, Referral, UserAccount
 from models.base import utcnow
 from models.enums import Role, Stage
+from services.cases.storage import ENTITY, REFERRAL_ENTITY, record_case_audit
 from services.platform import audit, personal_data
 from services.platform.access import require_role
 from services.platform.errors import Conflict, NotFound
@@ -44,7 +45,6 @@ from services.platform.i18n import N_
 from services.platform.settings import get_settings
 
 ANONYMOUS_ALIAS = "ANON"
-ENTITY = "referral_case"
 BATCH_SIZE = 200
 REASON_LABELS = {"reason": N_("Reason for the erasure")}
 NEEDS_REASON = N_("Give the reason for the erasure request.")
@@ -214,7 +214,7 @@ def _anonymise(session: Session, case: Case, now: datetime) -> Anonymised:
     )
     done.audit_rows_masked += audit.mask_recorded_values(
         session,
-        entity="case_referral",
+        entity=REFERRAL_ENTITY,
         entity_ids=[referral.id for referral in referrals],
         fields=_MASKED_IN_AUDIT,
     )
@@ -295,19 +295,14 @@ def apply_retention(
         finished += len(batch)
         if progress:
             progress(finished, len(case_ids))
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.retention_applied,
-        entity=ENTITY,
-        changes={
-            "retention_years": years,
-            "cutoff": cutoff.isoformat(),
-            "cases": total.cases,
-            "notes_removed": total.notes_removed,
-        },
-    )
-    session.flush()
+    summary = {
+        "retention_years": years,
+        "cutoff": cutoff.isoformat(),
+        "cases": total.cases,
+        "notes_removed": total.notes_removed,
+    }
+    action = audit.AuditAction.retention_applied
+    record_case_audit(session, actor=actor, action=action, changes=summary)
     return RetentionReport(
         years=years, cutoff=cutoff, dry_run=False, eligible=len(case_ids), done=total
     )

@@ -1,7 +1,8 @@
 """The case workflow's rules: who may do what on a case, stage moves, referrals and consent.
 
-Plain functions over plain values (no database): services/cases/records.py loads the case,
-asks these rules, and only then writes. The rules, in one table (✓ allowed, — refused):
+Plain functions over plain values (no database): services/cases/storage.py loads the case
+and asks these rules; services/cases/records.py only then writes. The rules, in one table
+(✓ allowed, — refused):
 
 Parties: home = officer of the case's reporting country; shared = officer of a country the
 case was referred to across the border (Referral.cross_border_country).

@@ -26,7 +26,7 @@ from services.cases import exports, microdata
 from services.cli.common import console, database, fail, unit_of_work
 from services.platform import users
 from services.platform.errors import PermissionDenied
-from services.reporting import progress, progress_view, reports
+from services.reporting import dashboard, progress, progress_view, reports
 from services.reporting.charts import IMAGE_FORMATS, ExportFile
 
 export_app = typer.Typer(
@@ -131,7 +131,7 @@ def export_progress(
         if course_id is None:
             raise fail(f"No course with the code {course}.", 2)
         actor = _actor(session, as_account)
-        board = progress.progress_dashboard(
+        board = dashboard.progress_dashboard(
             session=session,
             actor=actor,
             course_id=course_id,

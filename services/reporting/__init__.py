@@ -1,2 +1,3 @@
-"""Dashboards and reports: progress by country, referral reports, charts and export files,
-small-count suppression and k-anonymity."""
+"""Dashboards and reports: progress by country (queries, the dashboard page, its published
+counts and views), referral reports, charts and export files, small-count suppression and
+k-anonymity."""

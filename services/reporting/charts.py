@@ -22,7 +22,6 @@ from services.reporting.export import ExportInfo, to_csv, to_xlsx
 
 IMAGE_FORMATS = ("png", "svg", "pdf")
 DATA_FORMATS = ("csv", "xlsx")
-PACK_FORMATS = ("pdf", "zip")
 MIME_TYPES = {
     "png": "image/png",
     "svg": "image/svg+xml",

@@ -14,8 +14,12 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from sqlmodel import Session
 
+from models import UserAccount
+from services.platform import audit
 from services.platform.i18n import _
+from services.reporting.suppression import SECONDARY_MARK
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -90,3 +94,30 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None) if value.tzinfo else value
     return value
+
+
+def suppression_legend(threshold: int) -> dict[str, str]:
+    """A file's header lines saying what its suppressed counts, "<5" and "x", mean."""
+    return {
+        _("Counts below {threshold} shown as").format(threshold=threshold): f"<{threshold}",
+        _("Counts hidden so that no small count can be worked out, shown as"): SECONDARY_MARK,
+    }
+
+
+def record_export(
+    session: Session,
+    *,
+    actor: UserAccount,
+    entity: str,
+    entity_id: str,
+    details: dict[str, Any],
+) -> None:
+    """The audit row of a file taken away: what it holds (`entity`, `entity_id`) and how."""
+    audit.record(
+        session,
+        actor=actor,
+        action=audit.AuditAction.export,
+        entity=entity,
+        entity_id=entity_id,
+        changes=audit.diff({}, details),
+    )

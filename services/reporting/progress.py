@@ -1,13 +1,14 @@
-"""Course progress by country: the dashboard's aggregates, all computed by SQL GROUP BY, its
-filters and their query string. Its tables, charts and files are in `progress_view`.
+"""Course progress by country: the dashboard's queries, all aggregates computed by SQL
+GROUP BY, and their filters. The whole page, its query string and labels are in `dashboard`;
+its tables, charts and files in `progress_view`.
 
 Coordinators, managers and admins read every country; coordinators and admins also the
 participants at risk and a country's participant list; a consular officer reads their own
 country's aggregates next to the regional ones, and nothing about individual participants.
 """
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -21,9 +22,7 @@ from models.enums import EnrollmentStatus, ProgressState, Role
 from services.courses.catalog import MODULE_DONE_STATES
 from services.platform.access import DASHBOARD_READERS, STAFF, require_role
 from services.platform.errors import NotFound, PermissionDenied
-from services.platform.i18n import N_, _
-from services.platform.labels import country_name, label
-from services.platform.settings import get_settings
+from services.platform.i18n import N_
 from services.reporting.reports import OKABE_ITO
 
 ALL_COUNTRIES = "ALL"
@@ -90,7 +89,7 @@ NO_FILTERS = ProgressFilters()
 # ------------------------------------------------------------------------ scoping
 
 
-def _officer_country(actor: UserAccount) -> str | None:
+def officer_country_of(actor: UserAccount) -> str | None:
     """The country an officer is limited to; None for readers of every country."""
     require_role(actor, DASHBOARD_ROLES)
     if actor.role != Role.officer:
@@ -100,7 +99,7 @@ def _officer_country(actor: UserAccount) -> str | None:
     return actor.country
 
 
-def _existing_course(session: Session, course_id: int) -> Course:
+def existing_course(session: Session, course_id: int) -> Course:
     course = session.get(Course, course_id)
     if course is None:
         raise NotFound(N_("This course does not exist (any more)."))
@@ -169,7 +168,7 @@ def _missed_module(today: date) -> ColumnElement[bool]:
 def list_dashboard_courses(*, session: Session, actor: UserAccount) -> list[CourseChoice]:
     """Courses to pick on the dashboard: every current one, or, for an officer, those with
     participants from their country."""
-    country = _officer_country(actor)
+    country = officer_country_of(actor)
     query = sa.select(
         col(Course.id), col(Course.code), col(Course.title), col(Course.ends_on)
     ).where(col(Course.archived_at).is_(None))
@@ -257,8 +256,8 @@ def progress_by_country(
     `behind` (given `today`): invited or active participants with a required module past
     its due date and not done. An officer gets their own country's row only.
     """
-    country = _officer_country(actor)
-    _existing_course(session, course_id)
+    country = officer_country_of(actor)
+    existing_course(session, course_id)
     query = (
         select(Participant.country, *_progress_columns(today))
         .join(Participant, col(Participant.id) == Enrollment.participant_id)
@@ -281,8 +280,8 @@ def regional_summary(
 ) -> CountryProgress:
     """The whole course as one row, country "ALL": every country (the country filter left
     out), or with by_country=True the selection the filters (and an officer's country) make."""
-    officer_country = _officer_country(actor)
-    _existing_course(session, course_id)
+    officer_country = officer_country_of(actor)
+    existing_course(session, course_id)
     query = (
         select(*_progress_columns(today))
         .select_from(Enrollment)
@@ -308,8 +307,8 @@ def module_completion_by_country(
     enrolled counts as not started for them. An officer gets their own country only.
     with_region=True adds one cell per module for the whole region (country "ALL").
     """
-    country = _officer_country(actor)
-    _existing_course(session, course_id)
+    country = officer_country_of(actor)
+    existing_course(session, course_id)
     conditions = _conditions(course_id, filters, officer_country=country)
     cells = _module_cells(session, course_id, conditions)
     if with_region:
@@ -392,8 +391,8 @@ def completions_over_time(
 ) -> pd.DataFrame:
     """Columns (country, completed_on, completions, cumulative): course completions per day
     and their running total per country, oldest first; with_region adds country "ALL"."""
-    country = _officer_country(actor)
-    _existing_course(session, course_id)
+    country = officer_country_of(actor)
+    existing_course(session, course_id)
     frames = [
         _completions(session, _conditions(course_id, filters, officer_country=country)),
     ]
@@ -452,7 +451,7 @@ def participants_at_risk(
     first_missed_due, days_behind, last_activity (latest progress change, None if never).
     """
     require_role(actor, STAFF)
-    _existing_course(session, course_id)
+    existing_course(session, course_id)
     modules = session.exec(
         select(col(Module.id), col(Module.due_on), col(Module.is_required)).where(
             Module.course_id == course_id
@@ -562,7 +561,7 @@ def country_participants(
     Columns: full_name, consular_post, status, final_grade, then one per module title.
     """
     require_role(actor, STAFF)
-    _existing_course(session, course_id)
+    existing_course(session, course_id)
     modules = session.exec(
         select(Module.id, Module.title)
         .where(Module.course_id == course_id)
@@ -603,146 +602,3 @@ def country_participants(
         rows.append(row)
     columns = ["full_name", "consular_post", "status", "final_grade", *(t for _i, t in modules)]
     return pd.DataFrame(rows, columns=columns)
-
-
-# ------------------------------------------------------------------------ the whole page
-
-
-@dataclass(frozen=True)
-class ProgressDashboard:
-    """Everything the page shows for one course, filters and reader (all aggregates, plus
-    the participants at risk for readers)."""
-
-    course: CourseChoice
-    filters: ProgressFilters
-    today: date
-    officer_country: str | None
-    selection: CountryProgress  # KPIs: the filters' (or the officer's country's) figures
-    region: CountryProgress  # every country, other filters applied
-    countries: list[CountryProgress]
-    modules: list[dict[str, Any]]
-    completions: pd.DataFrame
-    at_risk: pd.DataFrame | None = None  # names: None for officers and managers
-    course_enrolled: int = 0  # before any filter: tells "no enrollments" from "no match"
-    filter_labels: dict[str, str] = field(default_factory=dict)
-    # Managers see counts of people below it as "<5" (and others hidden with them as "x");
-    # None: the reader sees them all (coordinators, admins, officers). Files always suppress.
-    small_count_threshold: int | None = None
-
-    @property
-    def is_officer_view(self) -> bool:
-        return self.officer_country is not None
-
-
-def progress_dashboard(
-    *,
-    session: Session,
-    actor: UserAccount,
-    course_id: int,
-    filters: ProgressFilters = NO_FILTERS,
-    today: date,
-) -> ProgressDashboard:
-    """The page in one call. An officer's country filter is always their own country."""
-    officer_country = _officer_country(actor)
-    course = _existing_course(session, course_id)
-    if officer_country is not None:
-        filters = replace(filters, country=officer_country)
-    common: dict[str, Any] = {
-        "session": session,
-        "actor": actor,
-        "course_id": course_id,
-        "filters": filters,
-    }
-    officer = officer_country is not None
-    everyone = regional_summary(session=session, actor=actor, course_id=course_id)
-    return ProgressDashboard(
-        course=CourseChoice(course.id or 0, course.code, course.title, course.ends_on),
-        filters=filters,
-        today=today,
-        officer_country=officer_country,
-        selection=regional_summary(**common, today=today, by_country=True),
-        region=regional_summary(**common, today=today),
-        countries=progress_by_country(**common, today=today),
-        modules=module_completion_by_country(**common, with_region=officer),
-        completions=completions_over_time(**common, with_region=officer),
-        at_risk=(participants_at_risk(**common, today=today) if actor.role in STAFF else None),
-        course_enrolled=everyone.enrolled,
-        filter_labels=filter_labels(course.code, filters),
-        small_count_threshold=(
-            get_settings().small_count_threshold if actor.role == Role.manager else None
-        ),
-    )
-
-
-# ------------------------------------------------------------------------ query string
-
-
-def to_query(course_code: str | None, filters: ProgressFilters, **extra: str | None) -> dict:
-    """The view as URL query parameters (only what is set), e.g.
-    {"course": "HT-2018", "from": "2018-04-01", "country": "AR", "status": "active"}."""
-    values = {
-        "course": course_code,
-        "from": filters.enrolled_from.isoformat() if filters.enrolled_from else None,
-        "to": filters.enrolled_to.isoformat() if filters.enrolled_to else None,
-        "country": filters.country,
-        "status": str(filters.status) if filters.status else None,
-        **extra,
-    }
-    return {name: value for name, value in values.items() if value}
-
-
-def from_query(params: Mapping[str, Any]) -> tuple[str | None, ProgressFilters]:
-    """(course code, filters) from URL query parameters; a value that does not parse is
-    ignored (a shared link never breaks the page)."""
-
-    def text(name: str) -> str | None:
-        value = params.get(name)
-        if isinstance(value, list):
-            value = value[-1] if value else None
-        value = str(value).strip() if value is not None else ""
-        return value or None
-
-    def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(text(name) or "")
-        except ValueError:
-            return None
-
-    status_text = text("status")
-    status = EnrollmentStatus(status_text) if status_text in set(EnrollmentStatus) else None
-    country = (text("country") or "").upper()
-    valid_country = country == UNKNOWN_COUNTRY or (len(country) == 2 and country.isalpha())
-    return text("course"), ProgressFilters(
-        enrolled_from=day("from"),
-        enrolled_to=day("to"),
-        country=country if valid_country else None,
-        status=status,
-    )
-
-
-# ------------------------------------------------------------------------ labels
-
-
-def country_label(country: str | None) -> str:
-    """A country's name; the region and the unknown country in words."""
-    if country == ALL_COUNTRIES:
-        return _("Region (all countries)")
-    if country == OTHER_COUNTRIES:
-        return _("Countries with few participants")
-    if not country or country == UNKNOWN_COUNTRY:
-        return _("Country unknown")
-    return country_name(country)
-
-
-def filter_labels(course_code: str, filters: ProgressFilters) -> dict[str, str]:
-    """The active filters in words, for exported files: {"Course": "HT-2018", ...}."""
-    labels = {_("Course"): course_code}
-    if filters.enrolled_from or filters.enrolled_to:
-        start = filters.enrolled_from.isoformat() if filters.enrolled_from else "…"
-        end = filters.enrolled_to.isoformat() if filters.enrolled_to else "…"
-        labels[_("Enrolled between")] = f"{start} – {end}"
-    if filters.country:
-        labels[_("Country")] = country_label(filters.country)
-    if filters.status:
-        labels[_("Status")] = label(filters.status)
-    return labels

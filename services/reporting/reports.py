@@ -13,13 +13,12 @@ from sqlmodel import Session, col, func, select
 
 from models import Case, UserAccount
 from models.enums import STAGE_ORDER, Situation
-from services.platform import audit
 from services.platform.access import DASHBOARD_READERS, require_role
 from services.platform.i18n import N_, _
 from services.platform.labels import country_name, label
 from services.platform.settings import get_settings
 from services.reporting import charts, suppression
-from services.reporting.export import ExportInfo
+from services.reporting.export import ExportInfo, record_export, suppression_legend
 
 COUNT = "cases"
 # Okabe & Ito's palette: distinguishable with every common form of colour blindness.
@@ -268,26 +267,15 @@ def _export_info(title: str, threshold: int) -> ExportInfo:
     return ExportInfo(
         title=title,
         source=_("Enlace — referral cases (aggregates)"),
-        filters={
-            _("Counts below {threshold} shown as").format(threshold=threshold): f"<{threshold}",
-            _("Counts hidden so that no small count can be worked out, shown as"): (
-                suppression.SECONDARY_MARK
-            ),
-        },
+        filters=suppression_legend(threshold),
     )
 
 
 def _record_export(
     session: Session, actor: UserAccount, item: str, fmt: str, threshold: int
 ) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=audit.AuditAction.export,
-        entity="report",
-        entity_id=item,
-        changes=audit.diff({}, {"format": fmt, "small_count_threshold": threshold}),
-    )
+    details = {"format": fmt, "small_count_threshold": threshold}
+    record_export(session, actor=actor, entity="report", entity_id=item, details=details)
 
 
 def export_report(

@@ -381,7 +381,6 @@ def _case_list_export() -> ExportResult:
 
     from models import UserAccount
     from services.cases import board
-    from services.cases import records as cases
     from services.reporting import export
     from services.ui import runtime
 
@@ -399,11 +398,11 @@ def _case_list_export() -> ExportResult:
                 session=session,
                 actor=actor,
                 filters=board.OPEN_CASES,
-                limit=cases.MAX_PAGE_SIZE,
+                limit=board.MAX_PAGE_SIZE,
                 offset=len(cards),
             )
             cards += page
-            if len(page) < cases.MAX_PAGE_SIZE:
+            if len(page) < board.MAX_PAGE_SIZE:
                 break
     frame = pd.DataFrame([dataclasses.asdict(card) for card in cards])
     info = export.ExportInfo(title="Open cases", filters={"Stage": "open"})

@@ -23,7 +23,7 @@ R = TypeVar("R")
 if TYPE_CHECKING:
     import pandas as pd
 
-    from services.reporting import progress, progress_view
+    from services.reporting import dashboard, progress, progress_view
 
 
 @st.cache_resource(show_spinner=False)
@@ -128,9 +128,9 @@ def _read_progress(
     read: Callable[..., R], actor_id: int, query: tuple[tuple[str, str], ...], **arguments: Any
 ) -> R:
     """A progress read for the dashboard's filters, given as sorted query items."""
-    from services.reporting import progress
+    from services.reporting import dashboard
 
-    _code, filters = progress.from_query(dict(query))
+    _code, filters = dashboard.from_query(dict(query))
     with db_session() as session:
         return read(session=session, actor=_reader(session, actor_id), filters=filters, **arguments)
 
@@ -166,12 +166,12 @@ def cached_progress_dashboard(
     course_id: int,
     query: tuple[tuple[str, str], ...],
     today: date,
-) -> "progress.ProgressDashboard":
-    """progress.progress_dashboard for the filters given as sorted query items."""
-    from services.reporting import progress
+) -> "dashboard.ProgressDashboard":
+    """dashboard.progress_dashboard for the filters given as sorted query items."""
+    from services.reporting import dashboard
 
     return _read_progress(
-        progress.progress_dashboard, actor_id, query, course_id=course_id, today=today
+        dashboard.progress_dashboard, actor_id, query, course_id=course_id, today=today
     )
 
 
