@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 from models import (
     AuditEvent,
     Case,
-    CaseCreate,
     CaseEvent,
     CaseUpdate,
     Organisation,
@@ -25,41 +24,10 @@ from services.cases import records as cases
 from services.platform.audit import MASK
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.settings import get_settings
-from tests.conftest import make_user
+from tests.support import case_form
 
 YEAR = utcnow().year
 STAGES = [stage.value for stage in Stage]
-
-
-def case_form(**overrides: object) -> CaseCreate:
-    """A valid new-referral form for Argentina, with `overrides` applied."""
-    data: dict[str, object] = {
-        "reporting_country": "AR",
-        "consular_post": "São Paulo",
-        "identified_on": date(2026, 3, 2),
-        "person_alias": "M.G.",
-        "age_band": "24-26",
-        "situation": "trafficking",
-        "exploitation_types": ["ForcedLabour"],
-        "urgency": "medium",
-    }
-    data.update(overrides)
-    return CaseCreate.model_validate(data)
-
-
-def open_case(session: Session, actor: UserAccount, **overrides: object) -> Case:
-    """A case created and committed, as the new-referral form's unit of work does."""
-    case = cases.create_case(session=session, actor=actor, case_in=case_form(**overrides))
-    session.commit()
-    return case
-
-
-def move(session: Session, case: Case, stage: Stage, days_ago: int = 0) -> None:
-    """Put a case in `stage` since `days_ago` days (test set-up, bypassing the workflow)."""
-    case.stage = stage
-    case.stage_changed_at = utcnow() - timedelta(days=days_ago)
-    session.add(case)
-    session.commit()
 
 
 def share_with(session: Session, case: Case, country: str) -> Referral:
@@ -84,10 +52,10 @@ def share_with(session: Session, case: Case, country: str) -> Referral:
 # --- codes and creation -------------------------------------------------------------------
 
 
-def test_create_case_assigns_sequential_codes_per_country_and_year(session, users):
-    first = open_case(session, users["officer_ar"])
-    second = open_case(session, users["officer_ar"])
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_create_case_assigns_sequential_codes_per_country_and_year(session, users, open_case):
+    first = open_case(users["officer_ar"])
+    second = open_case(users["officer_ar"])
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
 
     assert first.case_code == f"AR-{YEAR}-0001"
     assert second.case_code == f"AR-{YEAR}-0002"
@@ -110,9 +78,11 @@ def test_next_case_code_follows_the_highest_sequence_of_that_country_and_year(se
         cases.next_case_code(session=session, country="A%", year=2025)
 
 
-def test_create_case_opens_at_identified_and_records_event_and_masked_audit(session, users):
+def test_create_case_opens_at_identified_and_records_event_and_masked_audit(
+    session, users, open_case
+):
     officer = users["officer_ar"]
-    case = open_case(session, officer)
+    case = open_case(officer)
 
     assert case.stage == Stage.identified
     assert case.version == 1
@@ -128,32 +98,32 @@ def test_create_case_opens_at_identified_and_records_event_and_masked_audit(sess
     assert "M.G." not in str(audit.changes)
 
 
-def test_officer_cannot_create_case_for_another_country(session, users):
+def test_officer_cannot_create_case_for_another_country(session, users, open_case):
     with pytest.raises(PermissionDenied):
-        open_case(session, users["officer_ar"], reporting_country="BR")
+        open_case(users["officer_ar"], reporting_country="BR")
     assert session.exec(select(Case)).all() == []
 
 
-def test_coordinator_and_admin_may_create_cases_for_any_country(session, users):
-    assert open_case(session, users["coordinator"], reporting_country="PY").case_code.startswith(
-        "PY-"
-    )
-    assert open_case(session, users["admin"], reporting_country="UY").case_code.startswith("UY-")
+def test_coordinator_and_admin_may_create_cases_for_any_country(session, users, open_case):
+    assert open_case(users["coordinator"], reporting_country="PY").case_code.startswith("PY-")
+    assert open_case(users["admin"], reporting_country="UY").case_code.startswith("UY-")
 
 
-def test_manager_and_inactive_accounts_cannot_create_cases(session, users):
+def test_manager_and_inactive_accounts_cannot_create_cases(session, users, make_user, open_case):
     with pytest.raises(PermissionDenied):
-        open_case(session, users["manager"])
-    retired = make_user(session, "retired@enlace.test", Role.coordinator)
+        open_case(users["manager"])
+    retired = make_user("retired@enlace.test", Role.coordinator)
     retired.is_active = False
     session.add(retired)
     session.commit()
     with pytest.raises(PermissionDenied):
-        open_case(session, retired)
+        open_case(retired)
 
 
-def test_create_case_retries_once_when_its_code_was_just_taken(session, users, monkeypatch):
-    taken = open_case(session, users["officer_ar"])
+def test_create_case_retries_once_when_its_code_was_just_taken(
+    session, users, monkeypatch, open_case
+):
+    taken = open_case(users["officer_ar"])
     real_next_code = cases.next_case_code
     calls: list[str] = []
 
@@ -162,19 +132,19 @@ def test_create_case_retries_once_when_its_code_was_just_taken(session, users, m
         return taken.case_code if len(calls) == 1 else real_next_code(**kwargs)
 
     monkeypatch.setattr(cases, "next_case_code", racing_next_code)
-    case = open_case(session, users["officer_ar"])
+    case = open_case(users["officer_ar"])
 
     assert len(calls) == 2
     assert case.case_code == f"AR-{YEAR}-0002"
     assert len(session.exec(select(Case)).all()) == 2
 
 
-def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monkeypatch):
-    taken = open_case(session, users["officer_ar"])
+def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monkeypatch, open_case):
+    taken = open_case(users["officer_ar"])
     monkeypatch.setattr(cases, "next_case_code", lambda **kwargs: taken.case_code)
 
     with pytest.raises(Conflict):
-        open_case(session, users["officer_ar"])
+        open_case(users["officer_ar"])
     assert len(session.exec(select(Case)).all()) == 1
 
 
@@ -292,8 +262,8 @@ def test_validation_messages_name_the_form_field():
 # --- scoping ------------------------------------------------------------------------------
 
 
-def test_officer_cannot_see_other_country_cases(session, users):
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_officer_cannot_see_other_country_cases(session, users, open_case):
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
     officer_ar = users["officer_ar"]
 
     assert board.list_cases(session=session, actor=officer_ar) == []
@@ -310,8 +280,8 @@ def test_officer_cannot_see_other_country_cases(session, users):
         )
 
 
-def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users):
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users, open_case):
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
     with pytest.raises(NotFound) as hidden:
         board.get_case(session=session, actor=users["officer_ar"], case_code=brazilian.case_code)
     with pytest.raises(NotFound) as missing:
@@ -320,8 +290,10 @@ def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users):
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all() == []
 
 
-def test_officer_sees_and_comments_on_cases_shared_across_the_border(session, users):
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_officer_sees_and_comments_on_cases_shared_across_the_border(
+    session, users, open_case, make_user
+):
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
     share_with(session, brazilian, "AR")
     officer_ar = users["officer_ar"]
 
@@ -337,22 +309,19 @@ def test_officer_sees_and_comments_on_cases_shared_across_the_border(session, us
         expected_version=1,
     )
     # A case shared with another country stays hidden.
-    assert board.list_cases(session=session, actor=make_officer(session, "CL")) == []
+    chilean = make_user("officer.cl@enlace.test", Role.officer, "CL")
+    assert board.list_cases(session=session, actor=chilean) == []
 
 
-def make_officer(session: Session, country: str) -> UserAccount:
-    return make_user(session, f"officer.{country.lower()}@enlace.test", Role.officer, country)
-
-
-def test_coordinator_and_admin_see_every_country(session, users):
-    open_case(session, users["officer_ar"])
-    open_case(session, users["officer_br"], reporting_country="BR")
+def test_coordinator_and_admin_see_every_country(session, users, open_case):
+    open_case(users["officer_ar"])
+    open_case(users["officer_br"], reporting_country="BR")
     for role in ("coordinator", "admin"):
         assert len(board.list_cases(session=session, actor=users[role])) == 2
 
 
-def test_manager_cannot_read_case_rows(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_manager_cannot_read_case_rows(session, users, open_case):
+    case = open_case(users["officer_ar"])
     manager = users["manager"]
     with pytest.raises(PermissionDenied):
         board.list_cases(session=session, actor=manager)
@@ -373,8 +342,8 @@ def test_manager_cannot_read_case_rows(session, users):
 # --- reading one case ---------------------------------------------------------------------
 
 
-def test_get_case_writes_a_case_read_audit_event(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_get_case_writes_a_case_read_audit_event(session, users, open_case):
+    case = open_case(users["officer_ar"])
     coordinator = users["coordinator"]
 
     board.get_case(session=session, actor=coordinator, case_code=case.case_code)
@@ -385,8 +354,10 @@ def test_get_case_writes_a_case_read_audit_event(session, users):
     ]
 
 
-def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(
+    session, users, open_case
+):
+    case = open_case(users["officer_ar"])
     share_with(session, case, "BR")
     cases.add_note(
         session=session,
@@ -410,8 +381,8 @@ def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(
 # --- notes and optimistic locking ---------------------------------------------------------
 
 
-def test_second_note_on_the_same_version_is_refused_as_stale(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_second_note_on_the_same_version_is_refused_as_stale(session, users, open_case):
+    case = open_case(users["officer_ar"])
     officer = users["officer_ar"]
     cases.add_note(
         session=session, actor=officer, case_code=case.case_code, note="one", expected_version=1
@@ -433,8 +404,8 @@ def test_second_note_on_the_same_version_is_refused_as_stale(session, users):
     assert version == 2
 
 
-def test_add_note_bumps_version_and_audits_without_the_note_text(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_add_note_bumps_version_and_audits_without_the_note_text(session, users, open_case):
+    case = open_case(users["officer_ar"])
     cases.add_note(
         session=session,
         actor=users["coordinator"],
@@ -450,8 +421,8 @@ def test_add_note_bumps_version_and_audits_without_the_note_text(session, users)
     assert audit.changes == {"note": [MASK, MASK], "version": [1, 2]}
 
 
-def test_add_note_refuses_an_empty_note(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_add_note_refuses_an_empty_note(session, users, open_case):
+    case = open_case(users["officer_ar"])
     with pytest.raises(ValueError):
         cases.add_note(
             session=session,
@@ -465,16 +436,18 @@ def test_add_note_refuses_an_empty_note(session, users):
 # --- the board ----------------------------------------------------------------------------
 
 
-def test_list_cases_puts_high_urgency_first_then_longest_in_stage(session, users):
+def test_list_cases_puts_high_urgency_first_then_longest_in_stage(
+    session, users, move_case, open_case
+):
     officer = users["officer_ar"]
-    recent_medium = open_case(session, officer, urgency="medium")
-    old_low = open_case(session, officer, urgency="low")
-    old_medium = open_case(session, officer, urgency="medium")
-    recent_high = open_case(session, officer, urgency="high")
-    move(session, recent_medium, Stage.screening, days_ago=1)
-    move(session, old_low, Stage.screening, days_ago=30)
-    move(session, old_medium, Stage.referred, days_ago=12)
-    move(session, recent_high, Stage.identified, days_ago=0)
+    recent_medium = open_case(officer, urgency="medium")
+    old_low = open_case(officer, urgency="low")
+    old_medium = open_case(officer, urgency="medium")
+    recent_high = open_case(officer, urgency="high")
+    move_case(recent_medium, Stage.screening, days_ago=1)
+    move_case(old_low, Stage.screening, days_ago=30)
+    move_case(old_medium, Stage.referred, days_ago=12)
+    move_case(recent_high, Stage.identified, days_ago=0)
 
     cards = board.list_cases(session=session, actor=officer)
 
@@ -487,9 +460,9 @@ def test_list_cases_puts_high_urgency_first_then_longest_in_stage(session, users
     assert [card.days_in_stage for card in cards] == [0, 12, 1, 30]
 
 
-def test_list_cases_shows_the_assignee_name(session, users):
-    case = open_case(session, users["officer_ar"])
-    open_case(session, users["officer_ar"])
+def test_list_cases_shows_the_assignee_name(session, users, open_case):
+    case = open_case(users["officer_ar"])
+    open_case(users["officer_ar"])
     case.assigned_to_id = users["coordinator"].id
     session.add(case)
     session.commit()
@@ -502,9 +475,9 @@ def test_list_cases_shows_the_assignee_name(session, users):
     assert [card.assignee for card in cards.values() if card.case_code != case.case_code] == [None]
 
 
-def test_list_cases_is_one_query(session, users, db):
+def test_list_cases_is_one_query(session, users, db, open_case):
     for _ in range(3):
-        case = open_case(session, users["officer_ar"])
+        case = open_case(users["officer_ar"])
         case.assigned_to_id = users["coordinator"].id
         session.add(case)
     session.commit()
@@ -522,12 +495,12 @@ def test_list_cases_is_one_query(session, users, db):
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
 
 
-def test_list_cases_filters_and_pages(session, users):
+def test_list_cases_filters_and_pages(session, users, move_case, open_case):
     coordinator = users["coordinator"]
-    created = [open_case(session, coordinator, reporting_country="AR") for _ in range(4)]
-    open_case(session, coordinator, reporting_country="BR", urgency="high")
-    move(session, created[0], Stage.closed, days_ago=5)
-    move(session, created[1], Stage.referred, days_ago=4)
+    created = [open_case(coordinator, reporting_country="AR") for _ in range(4)]
+    open_case(coordinator, reporting_country="BR", urgency="high")
+    move_case(created[0], Stage.closed, days_ago=5)
+    move_case(created[1], Stage.referred, days_ago=4)
 
     def codes(**filters: object) -> list[str]:
         found = board.list_cases(
@@ -550,13 +523,14 @@ def test_list_cases_filters_and_pages(session, users):
 
 
 @pytest.mark.parametrize("role", ["coordinator", "officer_ar"])
-def test_board_counts_equal_the_per_stage_counts_of_list_cases(session, users, role):
+def test_board_counts_equal_the_per_stage_counts_of_list_cases(
+    session, users, role, move_case, open_case
+):
     stages = [Stage.identified, Stage.screening, Stage.screening, Stage.assistance, Stage.closed]
     for index, stage in enumerate(stages):
-        move(session, open_case(session, users["officer_ar"]), stage, days_ago=index)
-        move(
-            session,
-            open_case(session, users["officer_br"], reporting_country="BR"),
+        move_case(open_case(users["officer_ar"]), stage, days_ago=index)
+        move_case(
+            open_case(users["officer_br"], reporting_country="BR"),
             stage,
             days_ago=index,
         )
@@ -619,8 +593,8 @@ def test_list_organisations_filters_by_country_and_service_for_any_role(session,
 # --- plain data for the pages -------------------------------------------------------------
 
 
-def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
-    case = open_case(session, users["officer_ar"], citizenship="PY", needs=["shelter", "legal"])
+def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users, open_case):
+    case = open_case(users["officer_ar"], citizenship="PY", needs=["shelter", "legal"])
     detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
 
     summary = dict(presentation.case_summary(detail.case).itertuples(index=False, name=None))
@@ -641,8 +615,8 @@ def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
 # --- no lost updates ----------------------------------------------------------------------
 
 
-def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users, db):
-    case = open_case(session, users["officer_ar"])
+def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users, db, open_case):
+    case = open_case(users["officer_ar"])
     with (
         Session(db, expire_on_commit=False) as first,
         Session(db, expire_on_commit=False) as second,
@@ -685,9 +659,8 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
 
 
 @pytest.mark.parametrize("operation", ["assign", "move", "refer", "return", "note"])
-def test_every_save_checks_the_version(session, users, operation):
+def test_every_save_checks_the_version(session, users, operation, move_case, open_case):
     case = open_case(
-        session,
         users["officer_ar"],
         consent_given=True,
         consent_date=date(2026, 3, 2),
@@ -699,7 +672,7 @@ def test_every_save_checks_the_version(session, users, operation):
     session.add(organisation)
     session.commit()
     if operation == "return":
-        move(session, case, Stage.return_reintegration)
+        move_case(case, Stage.return_reintegration)
     stale = {"session": session, "actor": users["coordinator"], "case_code": case.case_code}
     # Someone else saved first: the case is now at version 2.
     cases.add_note(**stale, note="first", expected_version=1)
@@ -727,8 +700,8 @@ def test_every_save_checks_the_version(session, users, operation):
     assert session.exec(select(Referral)).all() == []
 
 
-def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users, open_case):
+    case = open_case(users["officer_ar"])
     officer = users["officer_ar"]
 
     with pytest.raises(ValidationError):
@@ -757,9 +730,9 @@ def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
     assert audit.changes["version"] == [1, 2]
 
 
-def test_a_full_name_is_refused_as_alias(session, users):
+def test_a_full_name_is_refused_as_alias(session, users, open_case):
     with pytest.raises(Conflict):
-        open_case(session, users["officer_ar"], person_alias="Maria Gonzalez")
+        open_case(users["officer_ar"], person_alias="Maria Gonzalez")
     _, errors = cases.validate_new_case(
         case_form().model_dump() | {"person_alias": "Maria Gonzalez"}
     )
@@ -787,8 +760,8 @@ def test_form_errors_sit_next_to_their_fields():
 # --- notes are plain text ---------------------------------------------------------------
 
 
-def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(session, users, open_case):
+    case = open_case(users["officer_ar"])
     text = "<script>alert('x')</script> **bold** [link](http://evil.test) # heading"
     cases.add_note(
         session=session,
@@ -804,10 +777,10 @@ def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(session
 # --- board filters, assignees, scale ------------------------------------------------------
 
 
-def test_list_cases_filters_by_exploitation_type_and_unassigned(session, users):
+def test_list_cases_filters_by_exploitation_type_and_unassigned(session, users, open_case):
     coordinator = users["coordinator"]
-    labour = open_case(session, coordinator, exploitation_types=["ForcedLabour"])
-    sexual = open_case(session, coordinator, exploitation_types=["SexualExploitation"])
+    labour = open_case(coordinator, exploitation_types=["ForcedLabour"])
+    sexual = open_case(coordinator, exploitation_types=["SexualExploitation"])
     cases.assign_case(
         session=session,
         actor=coordinator,
@@ -835,8 +808,10 @@ def test_list_cases_filters_by_exploitation_type_and_unassigned(session, users):
     assert counts["identified"] == 1
 
 
-def test_officer_may_assign_only_to_own_country_officers_and_coordinators(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_officer_may_assign_only_to_own_country_officers_and_coordinators(
+    session, users, open_case
+):
+    case = open_case(users["officer_ar"])
     names = {a.name for a in board.list_assignees(session=session, actor=users["officer_ar"])}
     assert names == {"admin", "coordinator", "officer.ar"}
     with pytest.raises(Conflict):
@@ -909,9 +884,8 @@ def test_the_board_stays_fast_with_thousands_of_cases(session, users):
 # --- export ---------------------------------------------------------------------------------
 
 
-def test_htcds_export_names_columns_and_joins_multi_values_the_htcds_way(session, users):
+def test_htcds_export_names_columns_and_joins_multi_values_the_htcds_way(session, users, open_case):
     case = open_case(
-        session,
         users["officer_ar"],
         exploitation_types=["SexualExploitation", "ForcedLabour"],
         means_of_control=["WithholdsDocuments", "DebtBondage"],
@@ -936,9 +910,9 @@ def test_htcds_export_names_columns_and_joins_multi_values_the_htcds_way(session
     assert audit.changes["rows"] == 1 and audit.changes["deidentified"] is False
 
 
-def test_managers_export_only_de_identified_htcds_rows(session, users, monkeypatch):
-    open_case(session, users["officer_ar"], consular_post="Consulado en São Paulo")
-    open_case(session, users["officer_br"], reporting_country="BR")
+def test_managers_export_only_de_identified_htcds_rows(session, users, monkeypatch, open_case):
+    open_case(users["officer_ar"], consular_post="Consulado en São Paulo")
+    open_case(users["officer_br"], reporting_country="BR")
     manager = users["manager"]
     assert len(exports.case_export(session=session, actor=manager, layout="htcds")) == 0  # k=11
     monkeypatch.setenv("ENLACE_MICRODATA_K", "2")
@@ -964,9 +938,9 @@ def test_managers_export_only_de_identified_htcds_rows(session, users, monkeypat
         exports.case_export(session=session, actor=manager, layout="list")
 
 
-def test_the_list_export_is_scoped_and_has_no_alias(session, users):
-    open_case(session, users["officer_ar"])
-    open_case(session, users["officer_br"], reporting_country="BR")
+def test_the_list_export_is_scoped_and_has_no_alias(session, users, open_case):
+    open_case(users["officer_ar"])
+    open_case(users["officer_br"], reporting_country="BR")
 
     frame = exports.case_export(session=session, actor=users["officer_ar"], layout="list")
 
@@ -1074,8 +1048,8 @@ def test_board_columns_page_in_the_same_order_as_the_whole_list(session, users, 
         )
 
 
-def test_reloading_an_open_case_without_audit_logs_no_second_read(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_reloading_an_open_case_without_audit_logs_no_second_read(session, users, open_case):
+    case = open_case(users["officer_ar"])
     board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
     board.get_case(
         session=session, actor=users["officer_ar"], case_code=case.case_code, audit_read=False

@@ -25,7 +25,6 @@ from services.courses import grid as course_grid
 from services.courses import tables as course_tables
 from services.platform import validation
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
-from tests.conftest import make_user
 
 MODULES = ["Trafficking and smuggling", "Assistance to victims", "Return coordination"]
 
@@ -445,14 +444,14 @@ def test_officer_cannot_read_modules_of_a_course_they_are_not_in(session, users,
         courses.list_modules(session=session, actor=users["officer_br"], course_id=course.id)
 
 
-def test_officer_enrolled_in_a_course_without_modules_sees_it(session, users):
+def test_officer_enrolled_in_a_course_without_modules_sees_it(session, users, make_user):
     coordinator = users["coordinator"]
     course = courses.create_course(session=session, actor=coordinator, course_in=_course_in("NM-1"))
     participant = _participant(session, coordinator, "eva@consul.test", "CL")
     courses.enroll(
         session=session, actor=coordinator, participant_id=participant.id, course_id=course.id
     )
-    officer = make_user(session, "eva@consul.test", Role.officer, "CL")
+    officer = make_user("eva@consul.test", Role.officer, "CL")
     officer.participant_id = participant.id
     [mine] = courses.my_enrollments(session=session, actor=officer)
     assert (mine.course_code, mine.modules) == ("NM-1", [])

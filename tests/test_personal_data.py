@@ -39,8 +39,7 @@ from services.platform.personal_data import (
     name_lists,
 )
 from services.tooling import seed
-from tests.test_board_page import OFFICER, _board, _new_referral, _open_ar_case
-from tests.test_cases import case_form, open_case
+from tests.support import OFFICER, case_form
 
 
 @pytest.fixture(autouse=True)
@@ -292,13 +291,13 @@ def test_the_name_lists_hold_both_sexes_of_both_languages():
 # --- the services refuse, the forms keep the input ------------------------------------------
 
 
-def test_the_services_refuse_personal_data_in_every_free_text(session, users):
+def test_the_services_refuse_personal_data_in_every_free_text(session, users, open_case):
     officer, coordinator = users["officer_ar"], users["coordinator"]
     with pytest.raises(PersonalDataFound):
-        open_case(session, officer, person_alias="Maria")
+        open_case(officer, person_alias="Maria")
     with pytest.raises(PersonalDataFound):
-        open_case(session, officer, identified_place="lives with her employer Juan Pérez")
-    case = open_case(session, officer)
+        open_case(officer, identified_place="lives with her employer Juan Pérez")
+    case = open_case(officer)
     code = case.case_code
     common = {"session": session, "case_code": code, "expected_version": 1}
     with pytest.raises(PersonalDataFound):
@@ -406,10 +405,9 @@ TEXTS = {
 }
 
 
-def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session, users):
+def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session, users, open_case):
     officer, coordinator = users["officer_ar"], users["coordinator"]
     case = open_case(
-        session,
         officer,
         person_alias=TEXTS["person_alias"],
         consular_post=TEXTS["consular_post"],
@@ -531,9 +529,11 @@ def test_the_migration_masks_free_text_that_earlier_audit_rows_hold_in_clear(db)
 ISSUE_NOTE = "Victim María Fernanda Benítez, DNI 34.567.890, phone +54 11 4321-5678"
 
 
-def test_the_board_refuses_a_note_with_personal_data_and_keeps_it_on_screen(demo_db):
-    case = _open_ar_case(demo_db)
-    at = _board(OFFICER, case.case_code)
+def test_the_board_refuses_a_note_with_personal_data_and_keeps_it_on_screen(
+    demo_db, board_page, open_ar_case
+):
+    case = open_ar_case()
+    at = board_page(OFFICER, case.case_code)
     at.text_area(key=f"note_{case.case_code}").input(ISSUE_NOTE)
     at.button(key=f"note_add_{case.case_code}").click().run()
 
@@ -546,8 +546,10 @@ def test_the_board_refuses_a_note_with_personal_data_and_keeps_it_on_screen(demo
     assert ISSUE_NOTE not in notes
 
 
-def test_the_new_referral_form_refuses_a_name_as_alias_next_to_the_field(demo_db):
-    at = _new_referral()
+def test_the_new_referral_form_refuses_a_name_as_alias_next_to_the_field(
+    demo_db, new_referral_page
+):
+    at = new_referral_page()
     at.text_input(key="nr_person_alias").input("Maria")
     at.text_input(key="nr_identified_place").input("lives with her employer Juan Pérez")
     at.button(key="nr_submit").click().run()

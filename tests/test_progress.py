@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import select
@@ -10,7 +10,9 @@ from services.platform import i18n
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import set_language
 from services.reporting import progress, progress_view, reports
-from tests.conftest import make_user
+from tests.support import ENDS_ON, TODAY
+
+D = date
 
 # Hand-made course: (email, country, status, final grade, state of module 1, of module 2).
 PEOPLE = [
@@ -149,8 +151,8 @@ def test_officer_sees_only_own_country_and_the_regional_summary(session, users, 
     assert summary.enrolled == 8
 
 
-def test_officer_without_country_is_refused(session, users, course):
-    stateless = make_user(session, "nowhere@enlace.test", Role.officer)
+def test_officer_without_country_is_refused(session, users, course, make_user):
+    stateless = make_user("nowhere@enlace.test", Role.officer)
     with pytest.raises(PermissionDenied):
         progress.progress_by_country(session=session, actor=stateless, course_id=course.id)
 
@@ -218,7 +220,9 @@ def test_officer_sees_module_completion_of_own_country_only(session, users, cour
 # ---------------------------------------------------------------- course choices
 
 
-def test_dashboard_courses_for_an_officer_are_those_with_their_country(session, users, course):
+def test_dashboard_courses_for_an_officer_are_those_with_their_country(
+    session, users, course, make_user
+):
     other = _new_course(session, users, "OTHER-1")
     _enroll_people(
         session, other, [("uy@consul.test", "UY", "active", None, "completed", "completed")]
@@ -232,7 +236,7 @@ def test_dashboard_courses_for_an_officer_are_those_with_their_country(session, 
     assert sorted(choice.code for choice in everyone) == ["CTR-2018", "OTHER-1"]
     officer_courses = progress.list_dashboard_courses(session=session, actor=users["officer_br"])
     assert [choice.code for choice in officer_courses] == ["CTR-2018"]
-    uruguay = make_user(session, "officer.uy@enlace.test", Role.officer, "UY")
+    uruguay = make_user("officer.uy@enlace.test", Role.officer, "UY")
     assert [c.code for c in progress.list_dashboard_courses(session=session, actor=uruguay)] == [
         "OTHER-1"
     ]
@@ -256,87 +260,6 @@ def test_completion_states_exclude_a_failed_module():
 
 
 # ============================================================ the dashboard, with a schedule
-
-TODAY = date(2018, 6, 15)
-ENDS_ON = date(2018, 7, 3)
-# (title, due on, required). On TODAY modules 1 and 2 are overdue; 3 is optional and not due.
-SCHEDULE = [
-    ("Detection", date(2018, 5, 20), True),
-    ("Assistance", date(2018, 6, 10), True),
-    ("Return", date(2018, 7, 1), False),
-]
-# (email, country, status, enrolled on, completed on, grade, [(state, last change day)] x3)
-D = date
-SCHEDULED = [
-    ("ar1@c.test", "AR", "completed", D(2018, 5, 1), D(2018, 6, 1), 80.0,
-     [("completed", 15), ("completed", 25), ("completed", 31)]),
-    ("ar2@c.test", "AR", "completed", D(2018, 5, 1), D(2018, 6, 5), 90.0,
-     [("completed_pass", 16), ("completed_pass", 26), ("not_started", None)]),
-    ("ar3@c.test", "AR", "active", D(2018, 5, 10), None, None,
-     [("completed", 15), ("in_progress", 43), ("not_started", None)]),
-    ("ar4@c.test", "AR", "withdrawn", D(2018, 5, 1), None, None,
-     [("in_progress", 5), ("not_started", None), ("not_started", None)]),
-    ("br1@c.test", "BR", "active", D(2018, 5, 1), None, None,
-     [("not_started", None), ("not_started", None), ("not_started", None)]),
-    ("br2@c.test", "BR", "invited", D(2018, 6, 1), None, None, []),
-    ("br3@c.test", "BR", "active", D(2018, 5, 1), None, None,
-     [("completed_fail", 25), ("completed", 33), ("not_started", None)]),
-    ("cl1@c.test", "CL", "completed", D(2018, 5, 2), D(2018, 6, 5), 70.0,
-     [("completed", 10), ("completed", 20), ("completed", 30)]),
-    ("xx1@c.test", None, "active", D(2018, 5, 3), None, None,
-     [("completed", 12), ("completed", 22), ("not_started", None)]),
-]  # fmt: skip
-
-
-def make_scheduled_course(session, coordinator, code: str = "SCH-2018") -> Course:
-    """SCHEDULED: AR with completions and a withdrawal, BR with none, CL all done, one unknown.
-    Progress rows change on (May 1 + day offset)."""
-    course = courses.create_course(
-        session=session,
-        actor=coordinator,
-        course_in=CourseCreate(
-            code=code, title=f"Course {code}", starts_on=D(2018, 5, 1), ends_on=ENDS_ON
-        ),
-    )
-    modules = []
-    for position, (title, due_on, required) in enumerate(SCHEDULE, start=1):
-        module = Module(
-            course_id=course.id, position=position, title=title, due_on=due_on,
-            is_required=required,
-        )  # fmt: skip
-        session.add(module)
-        modules.append(module)
-    session.flush()
-    for email, country, status, enrolled_on, completed_on, grade, states in SCHEDULED:
-        participant = Participant(full_name=email.split("@")[0], email=email, country=country)
-        session.add(participant)
-        session.flush()
-        enrollment = Enrollment(
-            participant_id=participant.id,
-            course_id=course.id,
-            status=status,
-            enrolled_on=enrolled_on,
-            completed_on=completed_on,
-            final_grade=grade,
-        )
-        session.add(enrollment)
-        session.flush()
-        for module, (state, offset) in zip(modules, states, strict=False):
-            changed = datetime(2018, 5, 1, 12, tzinfo=UTC) + timedelta(days=offset or 0)
-            session.add(
-                ModuleProgress(
-                    enrollment_id=enrollment.id, module_id=module.id, state=state,
-                    updated_at=changed,
-                )
-            )  # fmt: skip
-    session.commit()
-    return course
-
-
-@pytest.fixture
-def scheduled(session, users) -> Course:
-    """The SCHEDULED course (see make_scheduled_course)."""
-    return make_scheduled_course(session, users["coordinator"])
 
 
 def _read(read, session, actor, course, **kwargs):

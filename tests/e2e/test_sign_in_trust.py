@@ -17,8 +17,17 @@ from models.enums import Role
 from services.platform import users
 from services.platform.auth_config import EXAMPLE_COOKIE_SECRET, load_secrets
 from services.platform.db import build_engine
-from tests.e2e.conftest import ROOT, AppServer, LiveApp, free_port, serve_command
-from tests.e2e.test_sign_in import SIGN_IN, SIGN_OUT, TIMEOUT, sign_in
+from tests.e2e.support import (
+    ROOT,
+    SIGN_IN,
+    SIGN_OUT,
+    TIMEOUT,
+    AppServer,
+    LiveApp,
+    free_port,
+    serve_command,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
