@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from models import Case, CaseCreate, UserAccount
+from models import Case, CaseCreate, CaseEvent, UserAccount
 from models.base import utcnow
 from models.enums import Stage
 from services.cases import records as cases
@@ -43,23 +43,18 @@ def move_case(session: Session) -> Callable[..., None]:
 
 
 @pytest.fixture
-def open_ar_case(session: Session) -> Callable[[], Case]:
-    """`open_ar_case()`: an Argentine case opened by the demo data's officer (needs the
-    demo accounts, e.g. the `demo_db` fixture)."""
-
-    def open_() -> Case:
-        officer = session.exec(select(UserAccount).where(UserAccount.email == OFFICER)).one()
-        case = cases.create_case(
-            session=session,
-            actor=officer,
-            case_in=CaseCreate(
-                reporting_country="AR", identified_on=date(2026, 3, 2), person_alias="Z.Q."
-            ),
-        )
-        session.commit()
-        return case
-
-    return open_
+def ar_case(demo_db: Session) -> Case:
+    """An Argentine case opened by the demo data's officer, on the demo data."""
+    officer = demo_db.exec(select(UserAccount).where(UserAccount.email == OFFICER)).one()
+    case = cases.create_case(
+        session=demo_db,
+        actor=officer,
+        case_in=CaseCreate(
+            reporting_country="AR", identified_on=date(2026, 3, 2), person_alias="Z.Q."
+        ),
+    )
+    demo_db.commit()
+    return case
 
 
 @pytest.fixture
@@ -83,3 +78,20 @@ def seed_cases(session: Session) -> Callable[[UserAccount], None]:
         session.commit()
 
     return seed
+
+
+@pytest.fixture
+def add_note(session: Session) -> Callable[..., CaseEvent]:
+    """`add_note(actor, case, note, expected_version=1)`: the board's "add a note" on
+    `case` (the service call, in the test's session, not committed)."""
+
+    def add(actor: UserAccount, case: Case, note: str, expected_version: int = 1) -> CaseEvent:
+        return cases.add_note(
+            session=session,
+            actor=actor,
+            case_code=case.case_code,
+            note=note,
+            expected_version=expected_version,
+        )
+
+    return add

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import date as D
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models import (
     Course,
@@ -47,6 +47,39 @@ SCHEDULED = [
 ]  # fmt: skip
 
 
+def _enroll(session: Session, course: Course, email: str, country: str | None, **enrollment):
+    """A participant named after `email`, enrolled in `course` with `enrollment`'s fields
+    (flushed: the enrollment has its id)."""
+    participant = Participant(full_name=email.split("@")[0], email=email, country=country)
+    session.add(participant)
+    session.flush()
+    enrolled = Enrollment(participant_id=participant.id, course_id=course.id, **enrollment)
+    session.add(enrolled)
+    session.flush()
+    return enrolled
+
+
+@pytest.fixture
+def enroll_people(session: Session) -> Callable[[Course, list], None]:
+    """`enroll_people(course, people)`: participants, enrollments and module states written
+    straight to the tables; `people` rows are (email, country, status, final grade, state of
+    each module in order), committed."""
+
+    def enroll(course: Course, people: list) -> None:
+        modules = session.exec(
+            select(Module).where(Module.course_id == course.id).order_by(Module.position)
+        ).all()
+        for email, country, status, grade, *states in people:
+            enrollment = _enroll(session, course, email, country, status=status, final_grade=grade)
+            for module, state in zip(modules, states, strict=True):
+                session.add(
+                    ModuleProgress(enrollment_id=enrollment.id, module_id=module.id, state=state)
+                )
+        session.commit()
+
+    return enroll
+
+
 def _scheduled_course(session: Session, coordinator: UserAccount, code: str) -> Course:
     course = courses.create_course(
         session=session,
@@ -65,19 +98,16 @@ def _scheduled_course(session: Session, coordinator: UserAccount, code: str) -> 
         modules.append(module)
     session.flush()
     for email, country, status, enrolled_on, completed_on, grade, states in SCHEDULED:
-        participant = Participant(full_name=email.split("@")[0], email=email, country=country)
-        session.add(participant)
-        session.flush()
-        enrollment = Enrollment(
-            participant_id=participant.id,
-            course_id=course.id,
+        enrollment = _enroll(
+            session,
+            course,
+            email,
+            country,
             status=status,
             enrolled_on=enrolled_on,
             completed_on=completed_on,
             final_grade=grade,
         )
-        session.add(enrollment)
-        session.flush()
         for module, (state, offset) in zip(modules, states, strict=False):
             changed = datetime(2018, 5, 1, 12, tzinfo=UTC) + timedelta(days=offset or 0)
             session.add(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from models import CaseCreate
 from models.enums import Stage
+from services.cases import records as cases
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -42,6 +43,12 @@ def case_form(**overrides: object) -> CaseCreate:
     }
     data.update(overrides)
     return CaseCreate.model_validate(data)
+
+
+def validate_case_form(**fields: object) -> tuple[CaseCreate | None, dict[str, str]]:
+    """The new-referral form's check (`validate_new_case`) of `case_form()` with `fields`
+    replaced: the new case, or None and a message per field."""
+    return cases.validate_new_case(case_form().model_dump() | fields)
 
 
 REPORT_ALIAS = "Z.Q."

@@ -66,11 +66,10 @@ def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db, new
     assert at.text_input(key="nr_person_alias").value == ""  # ready for the next person
 
 
-def test_note_with_script_and_markdown_is_shown_literally(demo_db, board_page, open_ar_case):
-    case = open_ar_case()
-    at = board_page(OFFICER, case.case_code)
-    at.text_area(key=f"note_{case.case_code}").input(SCRIPT_NOTE)
-    at.button(key=f"note_add_{case.case_code}").click().run()
+def test_note_with_script_and_markdown_is_shown_literally(demo_db, board_page, ar_case):
+    at = board_page(OFFICER, ar_case.case_code)
+    at.text_area(key=f"note_{ar_case.case_code}").input(SCRIPT_NOTE)
+    at.button(key=f"note_add_{ar_case.case_code}").click().run()
 
     assert not at.exception
     assert SCRIPT_NOTE in [text.value for text in at.text]
@@ -80,11 +79,8 @@ def test_note_with_script_and_markdown_is_shown_literally(demo_db, board_page, o
     assert SCRIPT_NOTE in note
 
 
-def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(
-    demo_db, board_page, open_ar_case
-):
-    case = open_ar_case()
-    code = case.case_code
+def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db, board_page, ar_case):
+    code = ar_case.case_code
     at = board_page(COORDINATOR, code)
     at.selectbox(key=f"edit_situation_{code}").select("labour_rights_violation")
     # Meanwhile the officer raises the urgency.
@@ -93,7 +89,7 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(
         actor=_account(demo_db, OFFICER),
         case_code=code,
         case_in=CaseUpdate(urgency="high"),
-        expected_version=case.version,
+        expected_version=ar_case.version,
     )
     demo_db.commit()
     at.button(key=f"edit_save_{code}").click().run()
@@ -103,22 +99,21 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(
     changes = at.dataframe[-1].value
     assert list(changes.iloc[:, 0]) == ["Urgency"]
     assert at.selectbox(key=f"edit_situation_{code}").value == "labour_rights_violation"
-    demo_db.refresh(case)
-    assert (case.situation, case.urgency) == ("undetermined", "high")
+    demo_db.refresh(ar_case)
+    assert (ar_case.situation, ar_case.urgency) == ("undetermined", "high")
 
     at.button(key=f"edit_save_{code}").click().run()  # re-apply
 
     assert not at.exception
     demo_db.commit()  # end this session's read snapshot: see the page's write
-    demo_db.refresh(case)
-    assert (case.situation, case.urgency) == ("labour_rights_violation", "high")
+    demo_db.refresh(ar_case)
+    assert (ar_case.situation, ar_case.urgency) == ("labour_rights_violation", "high")
 
 
 def test_coordinator_refers_with_an_override_and_moves_the_case_to_referred(
-    demo_db, board_page, open_ar_case
+    demo_db, board_page, ar_case
 ):
-    case = open_ar_case()
-    code = case.case_code
+    code = ar_case.case_code
     at = board_page(COORDINATOR, code)
     at.selectbox(key=f"move_target_{code}").select("referred")
     at.button(key=f"move_{code}").click().run()
@@ -133,10 +128,10 @@ def test_coordinator_refers_with_an_override_and_moves_the_case_to_referred(
     at.button(key=f"move_{code}").click().run()
 
     assert not at.exception and not at.error
-    demo_db.refresh(case)
-    assert case.stage == Stage.referred
-    assert case.consent_override_reason == "Imminent danger tonight."
-    referral = demo_db.exec(select(Referral).where(Referral.case_id == case.id)).one()
+    demo_db.refresh(ar_case)
+    assert ar_case.stage == Stage.referred
+    assert ar_case.consent_override_reason == "Imminent danger tonight."
+    referral = demo_db.exec(select(Referral).where(Referral.case_id == ar_case.id)).one()
     organisation = demo_db.get(Organisation, referral.organisation_id)
     assert organisation.country == "AR" and referral.cross_border_country is None
 

@@ -1,6 +1,6 @@
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from services.cases import records as cases
 from services.platform.audit import MASK
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.settings import get_settings
-from tests.support import case_form
+from tests.support import case_form, validate_case_form
 
 YEAR = utcnow().year
 STAGES = [stage.value for stage in Stage]
@@ -262,7 +262,7 @@ def test_validation_messages_name_the_form_field():
 # --- scoping ------------------------------------------------------------------------------
 
 
-def test_officer_cannot_see_other_country_cases(session, users, open_case):
+def test_officer_cannot_see_other_country_cases(session, users, open_case, add_note):
     brazilian = open_case(users["officer_br"], reporting_country="BR")
     officer_ar = users["officer_ar"]
 
@@ -271,13 +271,7 @@ def test_officer_cannot_see_other_country_cases(session, users, open_case):
     with pytest.raises(NotFound):
         board.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
     with pytest.raises(NotFound):
-        cases.add_note(
-            session=session,
-            actor=officer_ar,
-            case_code=brazilian.case_code,
-            note="hello",
-            expected_version=1,
-        )
+        add_note(officer_ar, brazilian, "hello")
 
 
 def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users, open_case):
@@ -291,7 +285,7 @@ def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users, open
 
 
 def test_officer_sees_and_comments_on_cases_shared_across_the_border(
-    session, users, open_case, make_user
+    session, users, open_case, make_user, add_note
 ):
     brazilian = open_case(users["officer_br"], reporting_country="BR")
     share_with(session, brazilian, "AR")
@@ -301,13 +295,7 @@ def test_officer_sees_and_comments_on_cases_shared_across_the_border(
     assert [card.case_code for card in listed] == [brazilian.case_code]
     detail = board.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
     assert detail.case.id == brazilian.id
-    cases.add_note(
-        session=session,
-        actor=officer_ar,
-        case_code=brazilian.case_code,
-        note="Shelter in Buenos Aires confirmed a place.",
-        expected_version=1,
-    )
+    add_note(officer_ar, brazilian, "Shelter in Buenos Aires confirmed a place.")
     # A case shared with another country stays hidden.
     chilean = make_user("officer.cl@enlace.test", Role.officer, "CL")
     assert board.list_cases(session=session, actor=chilean) == []
@@ -320,7 +308,7 @@ def test_coordinator_and_admin_see_every_country(session, users, open_case):
         assert len(board.list_cases(session=session, actor=users[role])) == 2
 
 
-def test_manager_cannot_read_case_rows(session, users, open_case):
+def test_manager_cannot_read_case_rows(session, users, open_case, add_note):
     case = open_case(users["officer_ar"])
     manager = users["manager"]
     with pytest.raises(PermissionDenied):
@@ -330,13 +318,7 @@ def test_manager_cannot_read_case_rows(session, users, open_case):
     with pytest.raises(PermissionDenied):
         board.get_case(session=session, actor=manager, case_code=case.case_code)
     with pytest.raises(PermissionDenied):
-        cases.add_note(
-            session=session,
-            actor=manager,
-            case_code=case.case_code,
-            note="hello",
-            expected_version=1,
-        )
+        add_note(manager, case, "hello")
 
 
 # --- reading one case ---------------------------------------------------------------------
@@ -355,17 +337,11 @@ def test_get_case_writes_a_case_read_audit_event(session, users, open_case):
 
 
 def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(
-    session, users, open_case
+    session, users, open_case, add_note
 ):
     case = open_case(users["officer_ar"])
     share_with(session, case, "BR")
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note="First contact at the consulate.",
-        expected_version=1,
-    )
+    add_note(users["officer_ar"], case, "First contact at the consulate.")
 
     detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
 
@@ -381,22 +357,14 @@ def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(
 # --- notes and optimistic locking ---------------------------------------------------------
 
 
-def test_second_note_on_the_same_version_is_refused_as_stale(session, users, open_case):
+def test_second_note_on_the_same_version_is_refused_as_stale(session, users, open_case, add_note):
     case = open_case(users["officer_ar"])
     officer = users["officer_ar"]
-    cases.add_note(
-        session=session, actor=officer, case_code=case.case_code, note="one", expected_version=1
-    )
+    add_note(officer, case, "one")
     session.commit()  # the first click's unit of work
 
     with pytest.raises(StaleVersion):
-        cases.add_note(
-            session=session,
-            actor=officer,
-            case_code=case.case_code,
-            note="two",
-            expected_version=1,
-        )
+        add_note(officer, case, "two")
 
     notes = session.exec(select(CaseEvent.note).where(CaseEvent.kind == CaseEventKind.note)).all()
     assert notes == ["one"]
@@ -404,15 +372,11 @@ def test_second_note_on_the_same_version_is_refused_as_stale(session, users, ope
     assert version == 2
 
 
-def test_add_note_bumps_version_and_audits_without_the_note_text(session, users, open_case):
+def test_add_note_bumps_version_and_audits_without_the_note_text(
+    session, users, open_case, add_note
+):
     case = open_case(users["officer_ar"])
-    cases.add_note(
-        session=session,
-        actor=users["coordinator"],
-        case_code=case.case_code,
-        note="  Sensitive detail  ",
-        expected_version=1,
-    )
+    add_note(users["coordinator"], case, "  Sensitive detail  ")
 
     event = session.exec(select(CaseEvent).where(CaseEvent.kind == CaseEventKind.note)).one()
     assert event.note == "Sensitive detail"
@@ -421,16 +385,10 @@ def test_add_note_bumps_version_and_audits_without_the_note_text(session, users,
     assert audit.changes == {"note": [MASK, MASK], "version": [1, 2]}
 
 
-def test_add_note_refuses_an_empty_note(session, users, open_case):
+def test_add_note_refuses_an_empty_note(session, users, open_case, add_note):
     case = open_case(users["officer_ar"])
     with pytest.raises(ValueError):
-        cases.add_note(
-            session=session,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            note="   ",
-            expected_version=1,
-        )
+        add_note(users["officer_ar"], case, "   ")
 
 
 # --- the board ----------------------------------------------------------------------------
@@ -632,21 +590,24 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
         )
         second.commit()
         before = presentation.case_snapshot(seen_second.case)
-        cases.update_assessment(
-            session=first,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            case_in=CaseUpdate(urgency="high"),
-            expected_version=seen_first.case.version,
-        )
+
+        def save(editor: Session, role: str, change: CaseUpdate, seen_version: int) -> None:
+            cases.update_assessment(
+                session=editor,
+                actor=users[role],
+                case_code=case.case_code,
+                case_in=change,
+                expected_version=seen_version,
+            )
+
+        save(first, "officer_ar", CaseUpdate(urgency="high"), seen_first.case.version)
         first.commit()
         with pytest.raises(StaleVersion):
-            cases.update_assessment(
-                session=second,
-                actor=users["coordinator"],
-                case_code=case.case_code,
-                case_in=CaseUpdate(situation="migrant_smuggling"),
-                expected_version=seen_second.case.version,
+            save(
+                second,
+                "coordinator",
+                CaseUpdate(situation="migrant_smuggling"),
+                seen_second.case.version,
             )
         current = board.get_case(
             session=second, actor=users["coordinator"], case_code=case.case_code
@@ -733,43 +694,32 @@ def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users, 
 def test_a_full_name_is_refused_as_alias(session, users, open_case):
     with pytest.raises(Conflict):
         open_case(users["officer_ar"], person_alias="Maria Gonzalez")
-    _, errors = cases.validate_new_case(
-        case_form().model_dump() | {"person_alias": "Maria Gonzalez"}
-    )
+    _, errors = validate_case_form(person_alias="Maria Gonzalez")
     assert set(errors) == {"person_alias"}
-    _, errors = cases.validate_new_case(case_form().model_dump() | {"person_alias": "M.G."})
+    _, errors = validate_case_form(person_alias="M.G.")
     assert errors == {}
 
 
 def test_form_errors_sit_next_to_their_fields():
-    form = case_form().model_dump() | {
-        "person_alias": "",
-        "age_band": "9-17",
-        "citizenship": "ZZ",
-    }
-    case_in, errors = cases.validate_new_case(form)
+    case_in, errors = validate_case_form(person_alias="", age_band="9-17", citizenship="ZZ")
     assert case_in is None
     assert set(errors) == {"person_alias", "citizenship"}
 
-    _, errors = cases.validate_new_case(case_form().model_dump() | {"age_band": "9-17"})
+    _, errors = validate_case_form(age_band="9-17")
     assert set(errors) == {"is_minor"}
-    _, errors = cases.validate_new_case(case_form().model_dump() | {"consent_given": True})
+    _, errors = validate_case_form(consent_given=True)
     assert set(errors) == {"consent_date"}
 
 
 # --- notes are plain text ---------------------------------------------------------------
 
 
-def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(session, users, open_case):
+def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(
+    session, users, open_case, add_note
+):
     case = open_case(users["officer_ar"])
     text = "<script>alert('x')</script> **bold** [link](http://evil.test) # heading"
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note=text,
-        expected_version=1,
-    )
+    add_note(users["officer_ar"], case, text)
     detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
     assert detail.events[-1].note == text
 
@@ -814,22 +764,39 @@ def test_officer_may_assign_only_to_own_country_officers_and_coordinators(
     case = open_case(users["officer_ar"])
     names = {a.name for a in board.list_assignees(session=session, actor=users["officer_ar"])}
     assert names == {"admin", "coordinator", "officer.ar"}
-    with pytest.raises(Conflict):
-        cases.assign_case(
-            session=session,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            assignee_id=users["officer_br"].id,
-            expected_version=1,
-        )
-    with pytest.raises(Conflict):
-        cases.assign_case(
-            session=session,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            assignee_id=users["manager"].id,
-            expected_version=1,
-        )
+    for other in ("officer_br", "manager"):  # another country's officer; a manager
+        with pytest.raises(Conflict):
+            cases.assign_case(
+                session=session,
+                actor=users["officer_ar"],
+                case_code=case.case_code,
+                assignee_id=users[other].id,
+                expected_version=1,
+            )
+
+
+def case_row(country: str, index: int, now: datetime, **overrides: object) -> dict[str, object]:
+    """The columns of case number `index` of `country` in 2025, for a bulk insert (no
+    service: thousands of rows in one statement); `overrides` replace columns."""
+    return {
+        "case_code": f"{country}-2025-{index:04d}",
+        "reporting_country": country,
+        "identified_on": date(2025, 1, 1),
+        "person_alias": "X.Y.",
+        "stage": STAGES[index % len(STAGES)],
+        "situation": "trafficking",
+        "gender": "NonSpecifiedUnknown",
+        "exploitation_types": ["ForcedLabour"],
+        "forced_labour_industries": [],
+        "means_of_control": [],
+        "indicators": [],
+        "consent_scope": [],
+        "needs": [],
+        "stage_changed_at": now,
+        "created_at": now,
+        "updated_at": now,
+        **overrides,
+    }
 
 
 def test_the_board_stays_fast_with_thousands_of_cases(session, users):
@@ -837,25 +804,7 @@ def test_the_board_stays_fast_with_thousands_of_cases(session, users):
     session.execute(
         sa.insert(Case),
         [
-            {
-                "case_code": f"{country}-2025-{index:04d}",
-                "reporting_country": country,
-                "identified_on": date(2025, 1, 1),
-                "person_alias": "X.Y.",
-                "stage": STAGES[index % len(STAGES)],
-                "urgency": "medium",
-                "situation": "trafficking",
-                "gender": "NonSpecifiedUnknown",
-                "exploitation_types": ["ForcedLabour"],
-                "forced_labour_industries": [],
-                "means_of_control": [],
-                "indicators": [],
-                "consent_scope": [],
-                "needs": [],
-                "stage_changed_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
+            case_row(country, index, now, urgency="medium")
             for country in ("AR", "BR")
             for index in range(1, 1501)
         ],
@@ -957,26 +906,14 @@ def _insert_mixed_cases(session: Session) -> None:
     now = utcnow()
     urgencies = ["high", "medium", "low", "zzz", "aaa", "medium", "high"]
     rows = [
-        {
-            "case_code": f"{country}-2025-{index:04d}",
-            "reporting_country": country,
-            "identified_on": date(2025, 1, 1),
-            "person_alias": "X.Y.",
-            "stage": STAGES[index % len(STAGES)],
-            "urgency": urgencies[index % len(urgencies)],
-            "situation": "trafficking",
-            "gender": "NonSpecifiedUnknown",
-            "exploitation_types": ["ForcedLabour"],
-            "forced_labour_industries": [],
-            "means_of_control": [],
-            "indicators": [],
-            "consent_scope": [],
-            "needs": [],
+        case_row(
+            country,
+            index,
+            now,
+            urgency=urgencies[index % len(urgencies)],
             # Ties: several cases share a time, so the id decides.
-            "stage_changed_at": now - timedelta(days=index % 5),
-            "created_at": now,
-            "updated_at": now,
-        }
+            stage_changed_at=now - timedelta(days=index % 5),
+        )
         for country in ("AR", "BR", "CL")
         for index in range(1, 61)
     ]

@@ -220,6 +220,17 @@ def test_inactive_coordinator_is_refused(session, users):
         courses.list_courses(session=session, actor=coordinator)
 
 
+def enroll(session, actor, participant, course, **fields):
+    """`courses.enroll` of `participant` in `course`, with `fields` (status, enrolled_on)."""
+    return courses.enroll(
+        session=session,
+        actor=actor,
+        participant_id=participant.id,
+        course_id=course.id,
+        **fields,
+    )
+
+
 def test_list_courses_counts_modules_enrollments_and_completions(session, users, course):
     coordinator = users["coordinator"]
     empty = courses.create_course(
@@ -227,11 +238,11 @@ def test_list_courses_counts_modules_enrollments_and_completions(session, users,
     )
     for index, status in enumerate(["completed", "completed", "active", "withdrawn"]):
         participant = _participant(session, coordinator, f"p{index}@consul.test", "AR")
-        courses.enroll(
-            session=session,
-            actor=coordinator,
-            participant_id=participant.id,
-            course_id=course.id,
+        enroll(
+            session,
+            coordinator,
+            participant,
+            course,
             status=status,
         )
     listed = courses.list_courses(session=session, actor=coordinator)
@@ -280,21 +291,21 @@ def test_officer_and_manager_cannot_create_participants_or_enroll(session, users
         with pytest.raises(PermissionDenied):
             _participant(session, users[role], "other@consul.test", "AR")
         with pytest.raises(PermissionDenied):
-            courses.enroll(
-                session=session,
-                actor=users[role],
-                participant_id=participant.id,
-                course_id=course.id,
+            enroll(
+                session,
+                users[role],
+                participant,
+                course,
             )
 
 
 def test_enroll_starts_every_module_not_started_and_records_audit(session, users, course):
     participant = _participant(session, users["coordinator"], "ana@consul.test", "AR")
-    enrollment = courses.enroll(
-        session=session,
-        actor=users["coordinator"],
-        participant_id=participant.id,
-        course_id=course.id,
+    enrollment = enroll(
+        session,
+        users["coordinator"],
+        participant,
+        course,
         status=EnrollmentStatus.active,
     )
     assert enrollment.status == EnrollmentStatus.active
@@ -341,11 +352,11 @@ def enrolled(session, users, course) -> dict[str, int]:
     ids = {}
     for email, country, name, status in people:
         participant = _participant(session, coordinator, email, country, name)
-        ids[email] = courses.enroll(
-            session=session,
-            actor=coordinator,
-            participant_id=participant.id,
-            course_id=course.id,
+        ids[email] = enroll(
+            session,
+            coordinator,
+            participant,
+            course,
             status=status,
         ).id
     _set_state(session, ids["ana@consul.test"], 1, ProgressState.completed_pass)
@@ -448,9 +459,7 @@ def test_officer_enrolled_in_a_course_without_modules_sees_it(session, users, ma
     coordinator = users["coordinator"]
     course = courses.create_course(session=session, actor=coordinator, course_in=_course_in("NM-1"))
     participant = _participant(session, coordinator, "eva@consul.test", "CL")
-    courses.enroll(
-        session=session, actor=coordinator, participant_id=participant.id, course_id=course.id
-    )
+    enroll(session, coordinator, participant, course)
     officer = make_user("eva@consul.test", Role.officer, "CL")
     officer.participant_id = participant.id
     [mine] = courses.my_enrollments(session=session, actor=officer)
@@ -657,11 +666,11 @@ def test_update_participant_completes_an_unknown_country(session, users, course)
 def test_status_moves_forward_with_dates_and_refuses_other_moves(session, users, course):
     coordinator = users["coordinator"]
     participant = _participant(session, coordinator, "ana@consul.test", "AR")
-    enrollment = courses.enroll(
-        session=session,
-        actor=coordinator,
-        participant_id=participant.id,
-        course_id=course.id,
+    enrollment = enroll(
+        session,
+        coordinator,
+        participant,
+        course,
         enrolled_on=date(2018, 5, 1),
     )
     change = {"session": session, "actor": coordinator, "enrollment_id": enrollment.id}
@@ -693,9 +702,7 @@ def test_status_moves_forward_with_dates_and_refuses_other_moves(session, users,
 def test_status_change_on_a_stale_enrollment_is_refused(session, users, course):
     coordinator = users["coordinator"]
     participant = _participant(session, coordinator, "ana@consul.test", "AR")
-    enrollment = courses.enroll(
-        session=session, actor=coordinator, participant_id=participant.id, course_id=course.id
-    )
+    enrollment = enroll(session, coordinator, participant, course)
     seen = enrollment.updated_at
     course_changes.change_enrollment_status(
         session=session, actor=coordinator, enrollment_id=enrollment.id, status="active"
@@ -736,6 +743,18 @@ def test_progress_band_filter_and_count(session, users, course, enrolled):
     )
 
 
+def save_grid(session, actor, course, grid, **edits) -> int:
+    """Save `edits` (states=, final_grades=) to the rows `grid` showed, as the page's Save."""
+    return course_grid.save_progress(
+        session=session,
+        actor=actor,
+        course_id=course.id,
+        token=grid.token,
+        enrollment_ids=grid.enrollment_ids,
+        **edits,
+    )
+
+
 def test_progress_grid_saves_cells_in_one_transaction_with_audit(session, users, course, enrolled):
     coordinator = users["coordinator"]
     grid = course_grid.progress_grid(session=session, actor=coordinator, course_id=course.id)
@@ -749,12 +768,11 @@ def test_progress_grid_saves_cells_in_one_transaction_with_audit(session, users,
     states, grades = course_tables.grid_edits(grid, frame)
     assert states == {(bruno.enrollment_id, first): ProgressState.completed_pass}
     assert grades == {bruno.enrollment_id: 91.5}
-    changed = course_grid.save_progress(
-        session=session,
-        actor=coordinator,
-        course_id=course.id,
-        token=grid.token,
-        enrollment_ids=grid.enrollment_ids,
+    changed = save_grid(
+        session,
+        coordinator,
+        course,
+        grid,
         states={**states, (bruno.enrollment_id, second): ProgressState.in_progress},
         final_grades=grades,
     )
@@ -779,21 +797,19 @@ def test_stale_grid_is_refused_and_nothing_is_overwritten(session, users, course
     theirs = course_grid.progress_grid(session=session, actor=users["admin"], course_id=course.id)
     bruno = next(row.enrollment_id for row in mine.rows if row.email == "bruno@consul.test")
     module_id = mine.modules[0].id
-    course_grid.save_progress(
-        session=session,
-        actor=users["admin"],
-        course_id=course.id,
-        token=theirs.token,
-        enrollment_ids=theirs.enrollment_ids,
+    save_grid(
+        session,
+        users["admin"],
+        course,
+        theirs,
         states={(bruno, module_id): ProgressState.completed},
     )
     with pytest.raises(StaleVersion, match="nothing was overwritten"):
-        course_grid.save_progress(
-            session=session,
-            actor=coordinator,
-            course_id=course.id,
-            token=mine.token,
-            enrollment_ids=mine.enrollment_ids,
+        save_grid(
+            session,
+            coordinator,
+            course,
+            mine,
             states={(bruno, module_id): ProgressState.completed_fail},
         )
     state = session.exec(
@@ -805,12 +821,11 @@ def test_stale_grid_is_refused_and_nothing_is_overwritten(session, users, course
     # A fresh grid saves.
     fresh = course_grid.progress_grid(session=session, actor=coordinator, course_id=course.id)
     assert fresh.token != mine.token
-    course_grid.save_progress(
-        session=session,
-        actor=coordinator,
-        course_id=course.id,
-        token=fresh.token,
-        enrollment_ids=fresh.enrollment_ids,
+    save_grid(
+        session,
+        coordinator,
+        course,
+        fresh,
         states={(bruno, module_id): ProgressState.completed_fail},
     )
 
@@ -823,12 +838,11 @@ def test_grid_pages_and_refuses_rows_it_did_not_show(session, users, course, enr
     assert [row.email for row in page.rows] == ["bruno@consul.test", "carla@consul.test"]
     ana = enrolled["ana@consul.test"]
     with pytest.raises(Conflict, match="rows shown"):
-        course_grid.save_progress(
-            session=session,
-            actor=coordinator,
-            course_id=course.id,
-            token=page.token,
-            enrollment_ids=page.enrollment_ids,
+        save_grid(
+            session,
+            coordinator,
+            course,
+            page,
             final_grades={ana: 50.0},
         )
     with pytest.raises(PermissionDenied):
@@ -848,27 +862,22 @@ def test_withdrawal_records_its_date_and_reactivation_clears_it(session, users):
         actor=users["coordinator"],
         participant_in=ParticipantCreate(full_name="Rosa Quispe", email="rosa.q@mre.test"),
     )
-    enrollment = courses.enroll(
-        session=session,
-        actor=users["coordinator"],
-        participant_id=person.id,
-        course_id=course.id,
+    enrollment = enroll(
+        session,
+        users["coordinator"],
+        person,
+        course,
         status=EnrollmentStatus.active,
     )
+    change = {"session": session, "actor": users["coordinator"], "enrollment_id": enrollment.id}
     withdrawn = course_changes.change_enrollment_status(
-        session=session,
-        actor=users["coordinator"],
-        enrollment_id=enrollment.id,
+        **change,
         status=EnrollmentStatus.withdrawn,
         on=date(2026, 10, 1),
         expected_updated_at=enrollment.updated_at,
     )
     assert withdrawn.withdrawn_on == date(2026, 10, 1)
     back = course_changes.change_enrollment_status(
-        session=session,
-        actor=users["coordinator"],
-        enrollment_id=enrollment.id,
-        status=EnrollmentStatus.active,
-        expected_updated_at=withdrawn.updated_at,
+        **change, status=EnrollmentStatus.active, expected_updated_at=withdrawn.updated_at
     )
     assert back.withdrawn_on is None

@@ -39,7 +39,7 @@ from services.platform.personal_data import (
     name_lists,
 )
 from services.tooling import seed
-from tests.support import OFFICER, case_form
+from tests.support import OFFICER, validate_case_form
 
 
 @pytest.fixture(autouse=True)
@@ -317,21 +317,19 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users, op
     organisation = Organisation(name="Shelter", org_type=OrgType.NGO, country="AR")
     session.add(organisation)
     session.commit()
+    to_shelter = {
+        "organisation_id": organisation.id,
+        "service": Service.shelter,
+        "sent_on": date.today(),
+    }
     with pytest.raises(PersonalDataFound):
         cases.refer_case(
             actor=coordinator,
-            organisation_id=organisation.id,
-            service=Service.shelter,
-            sent_on=date.today(),
             override_reason="Her brother Pedro Gómez asked for it",
+            **to_shelter,
             **common,
         )
-    referral = Referral(
-        case_id=case.id,
-        organisation_id=organisation.id,
-        service=Service.shelter,
-        sent_on=date.today(),
-    )
+    referral = Referral(case_id=case.id, **to_shelter)
     session.add(referral)
     session.commit()
     with pytest.raises(PersonalDataFound):
@@ -374,12 +372,11 @@ def test_every_free_text_column_of_cases_is_masked_in_the_audit_log(table):
 
 
 def test_form_validation_puts_each_message_next_to_its_field():
-    form = case_form().model_dump() | {
-        "person_alias": "Ma Gonzalez",
-        "identified_place": "Calle Florida 1234",
-        "primary_language": "Spanish",
-    }
-    case_in, errors = cases.validate_new_case(form)
+    case_in, errors = validate_case_form(
+        person_alias="Ma Gonzalez",
+        identified_place="Calle Florida 1234",
+        primary_language="Spanish",
+    )
     assert case_in is None
     assert set(errors) == {"person_alias", "identified_place"}
     assert "street address (Calle Florida 1234)" in errors["identified_place"]
@@ -430,46 +427,34 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
     ]
     session.add_all(organisations)
     session.commit()
-    declined = cases.refer_case(
-        session=session,
-        actor=coordinator,
-        case_code=code,
-        organisation_id=organisations[0].id,
-        service=Service.shelter,
-        sent_on=date.today(),
-        expected_version=3,
-        override_reason=TEXTS["consent_override_reason"],
-    )
+    by_coordinator = {"session": session, "actor": coordinator, "case_code": code}
+
+    def refer(organisation: Organisation, service: Service, expected_version: int) -> Referral:
+        return cases.refer_case(
+            **by_coordinator,
+            organisation_id=organisation.id,
+            service=service,
+            sent_on=date.today(),
+            expected_version=expected_version,
+            override_reason=TEXTS["consent_override_reason"],
+        )
+
+    declined = refer(organisations[0], Service.shelter, 3)
     cases.answer_referral(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         referral_id=declined.id,
         answer=ReferralUpdate(state=ReferralState.declined, decline_reason=TEXTS["decline_reason"]),
         expected_version=4,
     )
-    cases.refer_case(
-        session=session,
-        actor=coordinator,
-        case_code=code,
-        organisation_id=organisations[1].id,
-        service=Service.return_,
-        sent_on=date.today(),
-        expected_version=5,
-        override_reason=TEXTS["consent_override_reason"],
-    )
+    refer(organisations[1], Service.return_, 5)
     cases.move_stage(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         target=Stage.return_reintegration,
         expected_version=6,
         note=TEXTS["move_note"],
     )
     cases.record_return(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         plan=cases.ReturnPlan(
             counterpart=TEXTS["return_counterpart"],
             travel_date=date.today(),
@@ -478,9 +463,7 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
         expected_version=7,
     )
     cases.move_stage(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         target=Stage.closed,
         expected_version=8,
         closure_reason=TEXTS["closure_reason"],
@@ -530,19 +513,18 @@ ISSUE_NOTE = "Victim María Fernanda Benítez, DNI 34.567.890, phone +54 11 4321
 
 
 def test_the_board_refuses_a_note_with_personal_data_and_keeps_it_on_screen(
-    demo_db, board_page, open_ar_case
+    demo_db, board_page, ar_case
 ):
-    case = open_ar_case()
-    at = board_page(OFFICER, case.case_code)
-    at.text_area(key=f"note_{case.case_code}").input(ISSUE_NOTE)
-    at.button(key=f"note_add_{case.case_code}").click().run()
+    at = board_page(OFFICER, ar_case.case_code)
+    at.text_area(key=f"note_{ar_case.case_code}").input(ISSUE_NOTE)
+    at.button(key=f"note_add_{ar_case.case_code}").click().run()
 
     assert not at.exception
     shown = " ".join(error.value for error in at.error)
     assert "Note: looks like a person's name (María Fernanda Benítez)" in shown
     assert "document number (DNI 34.567.890)" in shown and "phone number" in shown
-    assert at.text_area(key=f"note_{case.case_code}").value == ISSUE_NOTE
-    notes = demo_db.exec(select(CaseEvent.note).where(CaseEvent.case_id == case.id)).all()
+    assert at.text_area(key=f"note_{ar_case.case_code}").value == ISSUE_NOTE
+    notes = demo_db.exec(select(CaseEvent.note).where(CaseEvent.case_id == ar_case.id)).all()
     assert ISSUE_NOTE not in notes
 
 

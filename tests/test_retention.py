@@ -52,7 +52,7 @@ def every_report(session: Session, manager) -> dict[str, list]:
 
 
 @pytest.fixture
-def old_closed_case(session, users, open_case) -> Case:
+def old_closed_case(session, users, open_case, add_note) -> Case:
     """A case closed in 2019 with free text everywhere: a note, a declined referral, a return."""
     case = open_case(
         users["officer_ar"],
@@ -64,13 +64,7 @@ def old_closed_case(session, users, open_case) -> Case:
         consent_date=date(2019, 3, 15),
         consent_scope=["service_providers"],
     )
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note="First interview at the consulate.",
-        expected_version=1,
-    )
+    add_note(users["officer_ar"], case, "First interview at the consulate.")
     organisation = cases.Organisation(name="Shelter", org_type=OrgType.NGO, country="AR")
     session.add(organisation)
     session.commit()
@@ -217,16 +211,10 @@ def test_only_an_admin_applies_retention(session, users, role):
 
 
 def test_an_admin_erases_an_open_case_on_request_and_it_is_audited_with_the_reason_masked(
-    session, users, open_case
+    session, users, open_case, add_note
 ):
     case = open_case(users["officer_ar"], person_alias="E.R.")
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note="Met at the bus terminal.",
-        expected_version=1,
-    )
+    add_note(users["officer_ar"], case, "Met at the bus terminal.")
 
     erased = retention.erase_case(
         session=session,
