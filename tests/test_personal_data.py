@@ -16,15 +16,7 @@ import stdnum.py.ruc
 import stdnum.uy.rut
 from sqlmodel import Session, select
 
-from models import (
-    AuditEvent,
-    Case,
-    CaseEvent,
-    CaseUpdate,
-    Organisation,
-    Referral,
-    ReferralUpdate,
-)
+from models import AuditEvent, Case, CaseEvent, CaseUpdate, Organisation, Referral, ReferralUpdate
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
 from services.cases import board

@@ -2,7 +2,10 @@
 
 import os
 import shutil
-from collections.abc import Iterator
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
 from services.tooling import demo
 from services.tooling.seed import seed_demo
-from tests.e2e.support import AppServer, LiveApp, Provider, free_port, serve_command
+from tests.e2e.support import ROOT, LiveApp, Provider, free_port, serve_command
 
 CHROMIUM = os.environ.get("ENLACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,6 +48,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """Debian's Chromium, with the flags this closed network needs."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+class AppServer:
+    """One app server process (started by `command`), its log in `folder`."""
+
+    def __init__(self, command: list[str], *, env: dict[str, str], port: int, folder: Path):
+        self.command, self.env, self.port, self.folder = command, env, port, folder
+        self.url = f"http://localhost:{port}"
+        self.log_path = folder / f"server-{port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        _wait_healthy(f"http://127.0.0.1:{self.port}/_stcore/health", self)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
 
 
 def seeded_database(folder: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -99,3 +128,34 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     finally:
         server.stop()
         provider.stop()
+
+
+def _wait_healthy(url: str, server: AppServer) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.process is not None and server.process.poll() is not None:
+            pytest.fail("the app server exited:\n" + server.log())
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail("the app server did not become healthy in 90 s:\n" + server.log())
+
+
+@pytest.fixture(scope="module")
+def start_app_server(live_app: LiveApp) -> Iterator[Callable[..., AppServer]]:
+    """`start_app_server(command, env=..., port=...)`: another app server beside `live_app`
+    (its log in the same folder), started and healthy; stopped after the test module."""
+    started: list[AppServer] = []
+
+    def start(command: list[str], *, env: dict[str, str], port: int) -> AppServer:
+        server = AppServer(command, env=env, port=port, folder=live_app.folder)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

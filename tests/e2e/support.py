@@ -1,11 +1,10 @@
-"""Plain helpers of the browser tests: the app server, the local OIDC provider, signing in.
-Fixtures that start them are in `tests/e2e/conftest.py`; a test module imports from here,
-never from another test module."""
+"""Plain helpers of the browser tests: the local OIDC provider, the serve command, signing in.
+The fixtures that start servers are in `tests/e2e/conftest.py`; a test module imports from
+here, never from another test module."""
 
 import json
 import re
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -13,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from services.platform.settings import Settings
@@ -31,32 +29,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class AppServer:
-    """One app server process (started by `command`), its log in `folder`."""
-
-    def __init__(self, command: list[str], *, env: dict[str, str], port: int, folder: Path):
-        self.command, self.env, self.port, self.folder = command, env, port, folder
-        self.url = f"http://localhost:{port}"
-        self.log_path = folder / f"server-{port}.log"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(
-            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
-        _wait_healthy(f"http://127.0.0.1:{self.port}/_stcore/health", self)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
-
-    def log(self) -> str:
-        return self.log_path.read_text()
 
 
 def serve_command(port: int, secrets: Path) -> list[str]:
@@ -128,20 +100,6 @@ class LiveApp:
     folder: Path
     env: dict[str, str]
     log_path: Path
-
-
-def _wait_healthy(url: str, server: AppServer) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.process is not None and server.process.poll() is not None:
-            pytest.fail("the app server exited:\n" + server.log())
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail("the app server did not become healthy in 90 s:\n" + server.log())
 
 
 def sign_in(page: Page, app, email: str, *, expect_signed_in: bool = True) -> float:
