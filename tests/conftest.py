@@ -24,7 +24,7 @@ from services.tooling.seed import seed_demo
 from services.ui import runtime
 from tests.support import APP, OFFICER
 
-pytest_plugins = ["tests.fixtures_cases", "tests.fixtures_courses"]
+pytest_plugins = ["tests.fixtures_cases", "tests.fixtures_courses", "tests.fixtures_catalog"]
 
 BACKENDS = ["sqlite", "postgresql"]
 

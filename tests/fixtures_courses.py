@@ -1,4 +1,5 @@
-"""Fixtures that build courses (a pytest plugin named in `tests/conftest.py`)."""
+"""Fixtures that build courses with a schedule and progress (a pytest plugin named in
+`tests/conftest.py`)."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta

@@ -1,15 +1,16 @@
 """Plain constants and helpers with no set-up of their own, shared by the test modules.
 
 Set-ups (accounts, cases, courses) are fixtures: `tests/conftest.py` and the plugin modules
-it names (`tests/fixtures_cases.py`, `tests/fixtures_courses.py`). A test module imports
-from here, never from another test module (`tests/test_architecture.py` checks it)."""
+it names (`tests/fixtures_*.py`). A test module imports from here, never from another test
+module (`tests/test_architecture.py` checks it)."""
 
 from datetime import date
 from pathlib import Path
 
-from models import CaseCreate
+from models import CaseCreate, CourseCreate
 from models.enums import Stage
 from services.cases import records as cases
+from services.courses import catalog as courses
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -65,6 +66,33 @@ REPORT_CASES = [
 ]
 
 # --- courses ----------------------------------------------------------------------------
+
+COURSE_MODULES = ["Trafficking and smuggling", "Assistance to victims", "Return coordination"]
+
+
+def course_form(code: str = "CTR-2018", **fields: object) -> CourseCreate:
+    """A valid new-course form, with `fields` applied."""
+    values: dict[str, object] = {
+        "code": code,
+        "title": "Consular detection of trafficking",
+        "organiser": "IOM / IPPDH",
+        "starts_on": date(2018, 5, 7),
+        "ends_on": date(2018, 7, 3),
+    }
+    values.update(fields)
+    return CourseCreate(**values)
+
+
+def enroll(session, actor, participant, course, **fields):
+    """`courses.enroll` of `participant` in `course`, with `fields` (status, enrolled_on)."""
+    return courses.enroll(
+        session=session,
+        actor=actor,
+        participant_id=participant.id,
+        course_id=course.id,
+        **fields,
+    )
+
 
 # The day the scheduled course (the `make_scheduled_course` fixture) is looked at.
 TODAY = date(2018, 6, 15)
