@@ -1,9 +1,11 @@
 """Shared fixtures. Every database test runs on SQLite, and on PostgreSQL too when
-ENLACE_TEST_DATABASE_URL is given (CI gives it and sets ENLACE_REQUIRE_POSTGRES=1)."""
+ENLACE_TEST_DATABASE_URL is given (CI gives it and sets ENLACE_REQUIRE_POSTGRES=1).
+
+The set-ups of cases and courses are in the plugin modules below; plain constants and
+helpers without set-up are in `tests/support.py`."""
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -20,9 +22,10 @@ from services.tooling.apptest import SECRETS as BENCH_SECRETS
 from services.tooling.apptest import apptest_runs_app_py, signed_in_user
 from services.tooling.seed import seed_demo
 from services.ui import runtime
+from tests.support import APP, OFFICER
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
+pytest_plugins = ["tests.fixtures_cases", "tests.fixtures_courses", "tests.fixtures_catalog"]
+
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -93,8 +96,13 @@ def _empty(engine: Engine) -> None:
                 connection.execute(sa.text(f"DELETE FROM {table}"))
 
 
-def make_user(session: Session, email: str, role: Role, country: str | None = None) -> UserAccount:
-    """An active account, committed."""
+@pytest.fixture
+def empty_database(db: Engine) -> Callable[[], None]:
+    """Empties the test database in the middle of a test: `empty_database()`."""
+    return lambda: _empty(db)
+
+
+def _add_user(session: Session, email: str, role: Role, country: str | None = None) -> UserAccount:
     user = UserAccount(email=email, role=role, country=country, display_name=email.split("@")[0])
     session.add(user)
     session.commit()
@@ -103,26 +111,28 @@ def make_user(session: Session, email: str, role: Role, country: str | None = No
 
 
 @pytest.fixture
+def make_user(session: Session) -> Callable[..., UserAccount]:
+    """`make_user(email, role, country=None)`: an active account, committed."""
+
+    def make(email: str, role: Role, country: str | None = None) -> UserAccount:
+        return _add_user(session, email, role, country)
+
+    return make
+
+
+@pytest.fixture
 def users(session: Session) -> dict[str, UserAccount]:
     """One account per role: admin, coordinator, manager, officer_ar, officer_br."""
     return {
-        "admin": make_user(session, "admin@enlace.test", Role.admin),
-        "coordinator": make_user(session, "coordinator@enlace.test", Role.coordinator),
-        "manager": make_user(session, "manager@enlace.test", Role.manager),
-        "officer_ar": make_user(session, "officer.ar@enlace.test", Role.officer, "AR"),
-        "officer_br": make_user(session, "officer.br@enlace.test", Role.officer, "BR"),
+        "admin": _add_user(session, "admin@enlace.test", Role.admin),
+        "coordinator": _add_user(session, "coordinator@enlace.test", Role.coordinator),
+        "manager": _add_user(session, "manager@enlace.test", Role.manager),
+        "officer_ar": _add_user(session, "officer.ar@enlace.test", Role.officer, "AR"),
+        "officer_br": _add_user(session, "officer.br@enlace.test", Role.officer, "BR"),
     }
 
 
 # --- AppTest: the app as a signed-in person ---------------------------------------------
-
-SECRETS = BENCH_SECRETS  # complete [auth] secrets (never contacted under AppTest)
-ACCOUNTS = {
-    "admin": "admin@enlace.test",
-    "coordinator": "coordinator@enlace.test",
-    "manager": "manager@enlace.test",
-    "officer": "officer.ar@enlace.test",
-}
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -142,14 +152,54 @@ def demo_db(session: Session) -> Iterator[Session]:
     runtime.get_engine.clear()
 
 
-def app_as(email: str | None, *, language: str | None = "en", **claims) -> AppTest:
-    """The app signed in as `email` (None: signed out), in `language` (None: the account's)."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets = SECRETS
-    if language is not None:
-        at.session_state["language"] = language
-    if email is None:
-        at.user = {"is_logged_in": False}
-    else:
-        at.user = signed_in_user(email, **claims)
-    return at
+@pytest.fixture
+def auth_secrets() -> dict:
+    """Complete [auth] secrets (never contacted under AppTest)."""
+    return BENCH_SECRETS
+
+
+@pytest.fixture
+def app_as(auth_secrets: dict) -> Callable[..., AppTest]:
+    """`app_as(email, language="en", **claims)`: the app signed in as `email` (None: signed
+    out), in `language` (None: the account's); `.run()` it."""
+
+    def app(email: str | None, *, language: str | None = "en", **claims) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.secrets = auth_secrets
+        if language is not None:
+            at.session_state["language"] = language
+        if email is None:
+            at.user = {"is_logged_in": False}
+        else:
+            at.user = signed_in_user(email, **claims)
+        return at
+
+    return app
+
+
+@pytest.fixture
+def new_referral_page(app_as: Callable[..., AppTest]) -> Callable[..., AppTest]:
+    """`new_referral_page(email=OFFICER)`: the new-referral page, run once as `email`."""
+
+    def page(email: str = OFFICER) -> AppTest:
+        at = app_as(email).run()
+        at.switch_page("pages/new_referral.py").run()
+        assert not at.exception, at.exception
+        return at
+
+    return page
+
+
+@pytest.fixture
+def board_page(app_as: Callable[..., AppTest]) -> Callable[[str, str], AppTest]:
+    """`board_page(email, case_code)`: the board as `email`, with `case_code` open."""
+
+    def page(email: str, case_code: str) -> AppTest:
+        at = app_as(email).run()
+        at.switch_page("pages/board.py").run()
+        at.query_params["case"] = case_code
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return page

@@ -2,15 +2,22 @@
 
 import time
 
+import pytest
 from sqlmodel import select
 
 from models import AuditEvent, UserAccount
-from tests.conftest import ACCOUNTS, app_as
+from tests.support import ACCOUNTS
 
 
-def open_admin():
-    at = app_as(ACCOUNTS["admin"]).run()
-    return at.switch_page("pages/admin.py").run()
+@pytest.fixture
+def open_admin(app_as):
+    """`open_admin()`: the Admin page, signed in as the demo admin."""
+
+    def open_():
+        at = app_as(ACCOUNTS["admin"]).run()
+        return at.switch_page("pages/admin.py").run()
+
+    return open_
 
 
 def add_account(at, email: str, role: str, country: str):
@@ -22,7 +29,7 @@ def add_account(at, email: str, role: str, country: str):
     return at.run()
 
 
-def test_invalid_account_shows_the_field_and_keeps_what_was_typed(demo_db):
+def test_invalid_account_shows_the_field_and_keeps_what_was_typed(demo_db, open_admin):
     at = add_account(open_admin(), "ines.benitez@mre.test", "officer", "ZZ")
     assert not at.exception
     assert any("Country" in e.value and "ZZ" in e.value for e in at.error)
@@ -35,7 +42,7 @@ def test_invalid_account_shows_the_field_and_keeps_what_was_typed(demo_db):
     )
 
 
-def test_valid_account_is_saved_and_audited(demo_db):
+def test_valid_account_is_saved_and_audited(demo_db, open_admin):
     at = add_account(open_admin(), "ines.benitez@mre.test", "officer", "py")
     assert not at.exception and not at.error
     assert at.success
@@ -48,7 +55,9 @@ def test_valid_account_is_saved_and_audited(demo_db):
     assert demo_db.exec(select(AuditEvent).where(AuditEvent.action == "account_created")).first()
 
 
-def test_admin_signs_a_person_out_everywhere_and_their_open_session_ends(demo_db):
+def test_admin_signs_a_person_out_everywhere_and_their_open_session_ends(
+    demo_db, app_as, open_admin
+):
     officer = app_as("officer.py@enlace.test", iat=int(time.time()) - 30).run()
     assert officer.button(key="sign_out"), "signed in before"
 
@@ -67,7 +76,7 @@ def test_admin_signs_a_person_out_everywhere_and_their_open_session_ends(demo_db
     assert "You are signed out" in officer.info[0].value
 
 
-def test_the_audit_filter_offers_every_action_in_words(demo_db):
+def test_the_audit_filter_offers_every_action_in_words(demo_db, open_admin):
     from services.platform.audit import AuditAction
 
     at = open_admin()

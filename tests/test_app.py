@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from models.enums import Role
 from services.platform.access import PAGE_ROLES, PAGES
 from services.platform.auth_config import EXAMPLE_COOKIE_SECRET
-from tests.conftest import ACCOUNTS, APP, SECRETS, app_as  # noqa: F401  (helpers for other tests)
+from tests.support import ACCOUNTS, APP
 
 PAGE_FILES = {page.key: page.path for page in PAGES}
 
@@ -17,7 +17,7 @@ def page_titles(at: AppTest) -> list[str]:
     return [title.value for title in at.title]
 
 
-def test_signed_out_sees_only_the_welcome_page(demo_db):
+def test_signed_out_sees_only_the_welcome_page(demo_db, app_as):
     at = app_as(None).run()
     assert not at.exception
     assert page_titles(at) == ["Enlace"]
@@ -34,7 +34,7 @@ def test_signed_out_without_auth_secrets_explains_what_is_missing(demo_db):
 
 
 @pytest.mark.parametrize("who", list(ACCOUNTS))
-def test_page_list_follows_the_role(demo_db, who):
+def test_page_list_follows_the_role(demo_db, who, app_as):
     role = Role(who)
     at = app_as(ACCOUNTS[who]).run()
     assert not at.exception
@@ -59,21 +59,21 @@ def test_roles_see_the_pages_of_design_md():
 
 
 @pytest.mark.parametrize("key", list(PAGE_FILES))
-def test_every_page_renders_for_an_admin(demo_db, key):
+def test_every_page_renders_for_an_admin(demo_db, key, app_as):
     at = app_as(ACCOUNTS["admin"]).run()
     at.switch_page(PAGE_FILES[key]).run()
     assert not at.exception, at.exception
     assert at.title, f"{key} shows no title"
 
 
-def test_unknown_person_sees_access_pending_and_nothing_else(demo_db):
+def test_unknown_person_sees_access_pending_and_nothing_else(demo_db, app_as):
     at = app_as("stranger@example.org").run()
     assert not at.exception
     assert page_titles(at) == ["Access pending"]
     assert not at.dataframe and not at.metric
 
 
-def test_session_older_than_the_limit_asks_for_a_new_sign_in(demo_db):
+def test_session_older_than_the_limit_asks_for_a_new_sign_in(demo_db, app_as):
     at = app_as(ACCOUNTS["admin"], iat=int(time.time()) - 13 * 3600).run()
     assert not at.exception
     assert not at.dataframe
@@ -87,7 +87,7 @@ def test_session_older_than_the_limit_asks_for_a_new_sign_in(demo_db):
     ids=["example secret", "14 characters"],
 )
 def test_a_weak_cookie_secret_signs_nobody_in_even_with_a_valid_cookie(
-    demo_db, monkeypatch, cookie_secret
+    demo_db, monkeypatch, cookie_secret, app_as, auth_secrets
 ):
     """A cookie signed with a public or guessable secret proves nothing: app.py treats
     nobody as signed in while the secrets are unsafe, even on a plain `streamlit run`."""
@@ -95,7 +95,7 @@ def test_a_weak_cookie_secret_signs_nobody_in_even_with_a_valid_cookie(
     at = app_as(ACCOUNTS["admin"])
     at.secrets = {
         "auth": {
-            **SECRETS["auth"],
+            **auth_secrets["auth"],
             "cookie_secret": cookie_secret,
             "redirect_uri": "https://enlace.example.org/oauth2callback",
             "server_metadata_url": "https://login.example.org/.well-known/openid-configuration",
@@ -111,7 +111,7 @@ def test_a_weak_cookie_secret_signs_nobody_in_even_with_a_valid_cookie(
         at.switch_page("pages/admin.py")
 
 
-def test_a_signed_out_person_is_told_and_can_sign_in_again(demo_db):
+def test_a_signed_out_person_is_told_and_can_sign_in_again(demo_db, app_as):
     at = app_as(ACCOUNTS["coordinator"], iat=int(time.time()) - 10).run()
     assert at.button(key="sign_out")
     at.button(key="sign_out").click().run()
@@ -131,7 +131,7 @@ def test_a_signed_out_person_is_told_and_can_sign_in_again(demo_db):
         ("state", "old or different browser window"),
     ],
 )
-def test_a_failed_sign_in_is_explained_with_a_way_to_try_again(demo_db, reason, words):
+def test_a_failed_sign_in_is_explained_with_a_way_to_try_again(demo_db, reason, words, app_as):
     at = app_as(None)
     at.query_params["signin_error"] = reason
     at.run()
@@ -141,7 +141,7 @@ def test_a_failed_sign_in_is_explained_with_a_way_to_try_again(demo_db, reason, 
     assert "signin_error" not in at.query_params
 
 
-def test_a_failed_sign_in_is_explained_in_the_persons_language(demo_db):
+def test_a_failed_sign_in_is_explained_in_the_persons_language(demo_db, app_as):
     at = app_as(None, language="pt")
     at.query_params["signin_error"] = "unreachable"
     at.run()
@@ -149,7 +149,9 @@ def test_a_failed_sign_in_is_explained_in_the_persons_language(demo_db):
     assert at.button(key="sign_in").label != "Try again"
 
 
-def test_a_fresh_servers_first_request_for_a_page_goes_through_the_sign_in(demo_db, monkeypatch):
+def test_a_fresh_servers_first_request_for_a_page_goes_through_the_sign_in(
+    demo_db, monkeypatch, app_as
+):
     """Without the router, Streamlit's legacy `pages/` mode runs a linked page alone on a
     fresh server's first request; the page sends it back through app.py."""
     from streamlit.runtime.pages_manager import PagesManager
@@ -168,7 +170,7 @@ def test_a_fresh_servers_first_request_for_a_page_goes_through_the_sign_in(demo_
     assert signed_out.button(key="sign_in")  # the welcome page, not the board
 
 
-def test_a_signed_in_person_keeps_working_after_a_failed_new_sign_in(demo_db):
+def test_a_signed_in_person_keeps_working_after_a_failed_new_sign_in(demo_db, app_as):
     at = app_as(ACCOUNTS["coordinator"])
     at.query_params["signin_error"] = "state"
     at.run()

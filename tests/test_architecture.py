@@ -107,3 +107,37 @@ def test_pages_stay_thin(path: Path):
     services/ui module the page calls."""
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= PAGE_LINES, f"{path.name} has {lines} lines (at most {PAGE_LINES})"
+
+
+TEST_FILES = sorted((ROOT / "tests").rglob("*.py"))
+
+
+def imports_a_test_module(module: str) -> bool:
+    """A test module (tests/.../test_*.py) or a conftest: shared set-ups are fixtures, shared
+    constants and plain helpers live in tests/support.py (tests/e2e/support.py)."""
+    parts = module.split(".")
+    return parts[0] in ("tests", "conftest") and any(
+        part.startswith("test_") or part == "conftest" for part in parts
+    )
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_test_file_imports_a_test_module(path: Path):
+    found = sorted(module for module in imported_modules(path) if imports_a_test_module(module))
+    assert found == [], f"{path.relative_to(ROOT)} imports {found}: make it a fixture"
+
+
+def test_the_test_module_check_catches_an_import_of_another_test(tmp_path: Path):
+    test = tmp_path / "test_x.py"
+    test.write_text(
+        "from tests.test_cases import open_case\nimport tests.e2e.test_sign_in\n"
+        "from tests.conftest import app_as\nfrom tests.support import case_form\n"
+    )
+    found = {module for module in imported_modules(test) if imports_a_test_module(module)}
+    assert found == {
+        "tests.test_cases",
+        "tests.test_cases.open_case",
+        "tests.e2e.test_sign_in",
+        "tests.conftest",
+        "tests.conftest.app_as",
+    }

@@ -4,21 +4,7 @@ import pytest
 
 from services.platform.auth_config import EXAMPLE_COOKIE_SECRET, auth_secrets_problem, is_loopback
 from services.platform.settings import Settings
-
-STRONG = "Zx8-q2LmN4vR7tY1wE5uI9oP3aS6dF0gH2jK"
-ENTRA = "https://login.microsoftonline.com/tenant/v2.0/.well-known/openid-configuration"
-
-
-def production_auth(**values) -> dict:
-    """A complete [auth] section for a production deployment on Entra ID."""
-    return {
-        "redirect_uri": "https://enlace.example.org/oauth2callback",
-        "cookie_secret": STRONG,
-        "client_id": "enlace",
-        "client_secret": "s3cret-from-the-provider",
-        "server_metadata_url": ENTRA,
-        **values,
-    }
+from tests.support import ENTRA, STRONG, production_auth
 
 
 def settings(**values) -> Settings:

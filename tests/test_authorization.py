@@ -17,7 +17,6 @@ from services.platform import audit
 from services.platform import users as user_service
 from services.platform.errors import NotFound, PermissionDenied
 from services.reporting import progress, reports
-from tests.conftest import make_user
 
 ACTORS = ["admin", "coordinator", "manager", "officer_ar", "officer_br", "unknown", "deactivated"]
 EVERYONE = {"admin", "coordinator", "manager", "officer_ar", "officer_br"}
@@ -96,11 +95,11 @@ ACTIONS = {
 
 
 @pytest.fixture
-def world(session, users):
+def world(session, users, make_user):
     """Accounts of every kind, a course, and one case of AR and one of BR."""
     actors = dict(users)
     actors["unknown"] = None
-    actors["deactivated"] = make_user(session, "gone@enlace.test", Role.admin)
+    actors["deactivated"] = make_user("gone@enlace.test", Role.admin)
     actors["deactivated"].is_active = False
     session.add(actors["deactivated"])
     session.commit()

@@ -1,13 +1,10 @@
 """The new-referral form and the board under AppTest: validation keeps input, notes are plain
 text, a stale save shows what changed and keeps the input, a coordinator works a case."""
 
-from datetime import date
-
 from sqlmodel import Session, select
 
 from models import (
     Case,
-    CaseCreate,
     CaseEvent,
     CaseUpdate,
     Organisation,
@@ -15,50 +12,20 @@ from models import (
     UserAccount,
 )
 from models.enums import Stage
-from services.cases import board, intake
+from services.cases import board
 from services.cases import records as cases
-from tests.conftest import app_as
+from tests.support import COORDINATOR, OFFICER
 
-OFFICER = "officer.ar@enlace.test"
-COORDINATOR = "coordinator@enlace.test"
 SCRIPT_NOTE = "<script>alert('x')</script> **not bold** [a link](http://evil.test)"
-
-
-def _new_referral(email: str = OFFICER):
-    at = app_as(email).run()
-    at.switch_page("pages/new_referral.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _board(email: str, case_code: str):
-    at = app_as(email).run()
-    at.switch_page("pages/board.py").run()
-    at.query_params["case"] = case_code
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _account(session: Session, email: str) -> UserAccount:
     return session.exec(select(UserAccount).where(UserAccount.email == email)).one()
 
 
-def _open_ar_case(session: Session) -> Case:
-    case = intake.create_case(
-        session=session,
-        actor=_account(session, OFFICER),
-        case_in=CaseCreate(
-            reporting_country="AR", identified_on=date(2026, 3, 2), person_alias="Z.Q."
-        ),
-    )
-    session.commit()
-    return case
-
-
-def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
+def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db, new_referral_page):
     before = len(demo_db.exec(select(Case)).all())
-    at = _new_referral()
+    at = new_referral_page()
     at.text_input(key="nr_person_alias").input("Maria Gonzalez")
     at.text_input(key="nr_consular_post").input("Consulado en La Paz")
     at.selectbox(key="nr_age_band").select("9-17")
@@ -79,8 +46,8 @@ def test_failed_submit_keeps_everything_typed_and_marks_the_fields(demo_db):
     assert len(demo_db.exec(select(Case)).all()) == before
 
 
-def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db):
-    at = _new_referral()
+def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db, new_referral_page):
+    at = new_referral_page()
     at.text_input(key="nr_person_alias").input("Maria Gonzalez")
     at.button(key="nr_submit").click().run()
     at.text_input(key="nr_person_alias").input("Q.W.")
@@ -99,11 +66,10 @@ def test_corrected_form_opens_the_case_and_links_to_it_on_the_board(demo_db):
     assert at.text_input(key="nr_person_alias").value == ""  # ready for the next person
 
 
-def test_note_with_script_and_markdown_is_shown_literally(demo_db):
-    case = _open_ar_case(demo_db)
-    at = _board(OFFICER, case.case_code)
-    at.text_area(key=f"note_{case.case_code}").input(SCRIPT_NOTE)
-    at.button(key=f"note_add_{case.case_code}").click().run()
+def test_note_with_script_and_markdown_is_shown_literally(demo_db, board_page, ar_case):
+    at = board_page(OFFICER, ar_case.case_code)
+    at.text_area(key=f"note_{ar_case.case_code}").input(SCRIPT_NOTE)
+    at.button(key=f"note_add_{ar_case.case_code}").click().run()
 
     assert not at.exception
     assert SCRIPT_NOTE in [text.value for text in at.text]
@@ -113,10 +79,9 @@ def test_note_with_script_and_markdown_is_shown_literally(demo_db):
     assert SCRIPT_NOTE in note
 
 
-def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
-    case = _open_ar_case(demo_db)
-    code = case.case_code
-    at = _board(COORDINATOR, code)
+def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db, board_page, ar_case):
+    code = ar_case.case_code
+    at = board_page(COORDINATOR, code)
     at.selectbox(key=f"edit_situation_{code}").select("labour_rights_violation")
     # Meanwhile the officer raises the urgency.
     cases.update_assessment(
@@ -124,7 +89,7 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
         actor=_account(demo_db, OFFICER),
         case_code=code,
         case_in=CaseUpdate(urgency="high"),
-        expected_version=case.version,
+        expected_version=ar_case.version,
     )
     demo_db.commit()
     at.button(key=f"edit_save_{code}").click().run()
@@ -134,21 +99,22 @@ def test_stale_edit_shows_what_changed_and_keeps_the_input_to_reapply(demo_db):
     changes = at.dataframe[-1].value
     assert list(changes.iloc[:, 0]) == ["Urgency"]
     assert at.selectbox(key=f"edit_situation_{code}").value == "labour_rights_violation"
-    demo_db.refresh(case)
-    assert (case.situation, case.urgency) == ("undetermined", "high")
+    demo_db.refresh(ar_case)
+    assert (ar_case.situation, ar_case.urgency) == ("undetermined", "high")
 
     at.button(key=f"edit_save_{code}").click().run()  # re-apply
 
     assert not at.exception
     demo_db.commit()  # end this session's read snapshot: see the page's write
-    demo_db.refresh(case)
-    assert (case.situation, case.urgency) == ("labour_rights_violation", "high")
+    demo_db.refresh(ar_case)
+    assert (ar_case.situation, ar_case.urgency) == ("labour_rights_violation", "high")
 
 
-def test_coordinator_refers_with_an_override_and_moves_the_case_to_referred(demo_db):
-    case = _open_ar_case(demo_db)
-    code = case.case_code
-    at = _board(COORDINATOR, code)
+def test_coordinator_refers_with_an_override_and_moves_the_case_to_referred(
+    demo_db, board_page, ar_case
+):
+    code = ar_case.case_code
+    at = board_page(COORDINATOR, code)
     at.selectbox(key=f"move_target_{code}").select("referred")
     at.button(key=f"move_{code}").click().run()
     assert at.error, "no referral yet: refused"
@@ -162,15 +128,15 @@ def test_coordinator_refers_with_an_override_and_moves_the_case_to_referred(demo
     at.button(key=f"move_{code}").click().run()
 
     assert not at.exception and not at.error
-    demo_db.refresh(case)
-    assert case.stage == Stage.referred
-    assert case.consent_override_reason == "Imminent danger tonight."
-    referral = demo_db.exec(select(Referral).where(Referral.case_id == case.id)).one()
+    demo_db.refresh(ar_case)
+    assert ar_case.stage == Stage.referred
+    assert ar_case.consent_override_reason == "Imminent danger tonight."
+    referral = demo_db.exec(select(Referral).where(Referral.case_id == ar_case.id)).one()
     organisation = demo_db.get(Organisation, referral.organisation_id)
     assert organisation.country == "AR" and referral.cross_border_country is None
 
 
-def test_export_prepares_csv_and_xlsx_of_the_filtered_list(demo_db):
+def test_export_prepares_csv_and_xlsx_of_the_filtered_list(demo_db, app_as):
     at = app_as(OFFICER).run()
     at.switch_page("pages/board.py").run()
     at.radio(key="board_export_layout").set_value("htcds")
@@ -197,7 +163,7 @@ def shared_with_ar(session: Session) -> set[str]:
     )
 
 
-def test_picking_a_card_in_a_column_opens_its_case_and_leaves_the_column_unpicked(demo_db):
+def test_picking_a_card_in_a_column_opens_its_case_and_leaves_the_column_unpicked(demo_db, app_as):
     at = app_as(COORDINATOR).run()
     at.switch_page("pages/board.py").run()
     column = at.radio(key="board_column_identified")
@@ -210,7 +176,7 @@ def test_picking_a_card_in_a_column_opens_its_case_and_leaves_the_column_unpicke
     assert at.radio(key="board_column_identified").value is None
 
 
-def test_a_card_shows_an_assignee_name_as_typed_not_as_markdown(demo_db):
+def test_a_card_shows_an_assignee_name_as_typed_not_as_markdown(demo_db, app_as):
     coordinator = _account(demo_db, COORDINATOR)
     coordinator.display_name = "**Ana** [x](http://evil.test)"
     demo_db.add(coordinator)

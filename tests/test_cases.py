@@ -1,65 +1,19 @@
-import time
-from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from models import (
-    AuditEvent,
-    Case,
-    CaseCreate,
-    CaseEvent,
-    CaseUpdate,
-    Organisation,
-    Referral,
-    ReferralUpdate,
-    UserAccount,
-)
+from models import AuditEvent, Case, CaseEvent, CaseUpdate, Organisation, Referral, ReferralUpdate
 from models.base import utcnow
 from models.enums import CaseEventKind, OrgType, Role, Service, Stage, Urgency
-from services.cases import board, exports, intake, presentation
+from services.cases import board, intake, presentation
 from services.cases import records as cases
 from services.platform.audit import MASK
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
-from services.platform.settings import get_settings
-from tests.conftest import make_user
+from tests.support import case_form, validate_case_form
 
 YEAR = utcnow().year
-STAGES = [stage.value for stage in Stage]
-
-
-def case_form(**overrides: object) -> CaseCreate:
-    """A valid new-referral form for Argentina, with `overrides` applied."""
-    data: dict[str, object] = {
-        "reporting_country": "AR",
-        "consular_post": "São Paulo",
-        "identified_on": date(2026, 3, 2),
-        "person_alias": "M.G.",
-        "age_band": "24-26",
-        "situation": "trafficking",
-        "exploitation_types": ["ForcedLabour"],
-        "urgency": "medium",
-    }
-    data.update(overrides)
-    return CaseCreate.model_validate(data)
-
-
-def open_case(session: Session, actor: UserAccount, **overrides: object) -> Case:
-    """A case created and committed, as the new-referral form's unit of work does."""
-    case = intake.create_case(session=session, actor=actor, case_in=case_form(**overrides))
-    session.commit()
-    return case
-
-
-def move(session: Session, case: Case, stage: Stage, days_ago: int = 0) -> None:
-    """Put a case in `stage` since `days_ago` days (test set-up, bypassing the workflow)."""
-    case.stage = stage
-    case.stage_changed_at = utcnow() - timedelta(days=days_ago)
-    session.add(case)
-    session.commit()
 
 
 def share_with(session: Session, case: Case, country: str) -> Referral:
@@ -84,10 +38,10 @@ def share_with(session: Session, case: Case, country: str) -> Referral:
 # --- codes and creation -------------------------------------------------------------------
 
 
-def test_create_case_assigns_sequential_codes_per_country_and_year(session, users):
-    first = open_case(session, users["officer_ar"])
-    second = open_case(session, users["officer_ar"])
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_create_case_assigns_sequential_codes_per_country_and_year(session, users, open_case):
+    first = open_case(users["officer_ar"])
+    second = open_case(users["officer_ar"])
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
 
     assert first.case_code == f"AR-{YEAR}-0001"
     assert second.case_code == f"AR-{YEAR}-0002"
@@ -110,9 +64,11 @@ def test_next_case_code_follows_the_highest_sequence_of_that_country_and_year(se
         intake.next_case_code(session=session, country="A%", year=2025)
 
 
-def test_create_case_opens_at_identified_and_records_event_and_masked_audit(session, users):
+def test_create_case_opens_at_identified_and_records_event_and_masked_audit(
+    session, users, open_case
+):
     officer = users["officer_ar"]
-    case = open_case(session, officer)
+    case = open_case(officer)
 
     assert case.stage == Stage.identified
     assert case.version == 1
@@ -128,32 +84,32 @@ def test_create_case_opens_at_identified_and_records_event_and_masked_audit(sess
     assert "M.G." not in str(audit.changes)
 
 
-def test_officer_cannot_create_case_for_another_country(session, users):
+def test_officer_cannot_create_case_for_another_country(session, users, open_case):
     with pytest.raises(PermissionDenied):
-        open_case(session, users["officer_ar"], reporting_country="BR")
+        open_case(users["officer_ar"], reporting_country="BR")
     assert session.exec(select(Case)).all() == []
 
 
-def test_coordinator_and_admin_may_create_cases_for_any_country(session, users):
-    assert open_case(session, users["coordinator"], reporting_country="PY").case_code.startswith(
-        "PY-"
-    )
-    assert open_case(session, users["admin"], reporting_country="UY").case_code.startswith("UY-")
+def test_coordinator_and_admin_may_create_cases_for_any_country(session, users, open_case):
+    assert open_case(users["coordinator"], reporting_country="PY").case_code.startswith("PY-")
+    assert open_case(users["admin"], reporting_country="UY").case_code.startswith("UY-")
 
 
-def test_manager_and_inactive_accounts_cannot_create_cases(session, users):
+def test_manager_and_inactive_accounts_cannot_create_cases(session, users, make_user, open_case):
     with pytest.raises(PermissionDenied):
-        open_case(session, users["manager"])
-    retired = make_user(session, "retired@enlace.test", Role.coordinator)
+        open_case(users["manager"])
+    retired = make_user("retired@enlace.test", Role.coordinator)
     retired.is_active = False
     session.add(retired)
     session.commit()
     with pytest.raises(PermissionDenied):
-        open_case(session, retired)
+        open_case(retired)
 
 
-def test_create_case_retries_once_when_its_code_was_just_taken(session, users, monkeypatch):
-    taken = open_case(session, users["officer_ar"])
+def test_create_case_retries_once_when_its_code_was_just_taken(
+    session, users, monkeypatch, open_case
+):
+    taken = open_case(users["officer_ar"])
     real_next_code = intake.next_case_code
     calls: list[str] = []
 
@@ -162,19 +118,19 @@ def test_create_case_retries_once_when_its_code_was_just_taken(session, users, m
         return taken.case_code if len(calls) == 1 else real_next_code(**kwargs)
 
     monkeypatch.setattr(intake, "next_case_code", racing_next_code)
-    case = open_case(session, users["officer_ar"])
+    case = open_case(users["officer_ar"])
 
     assert len(calls) == 2
     assert case.case_code == f"AR-{YEAR}-0002"
     assert len(session.exec(select(Case)).all()) == 2
 
 
-def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monkeypatch):
-    taken = open_case(session, users["officer_ar"])
+def test_create_case_gives_up_after_the_code_is_taken_twice(session, users, monkeypatch, open_case):
+    taken = open_case(users["officer_ar"])
     monkeypatch.setattr(intake, "next_case_code", lambda **kwargs: taken.case_code)
 
     with pytest.raises(Conflict):
-        open_case(session, users["officer_ar"])
+        open_case(users["officer_ar"])
     assert len(session.exec(select(Case)).all()) == 1
 
 
@@ -292,8 +248,8 @@ def test_validation_messages_name_the_form_field():
 # --- scoping ------------------------------------------------------------------------------
 
 
-def test_officer_cannot_see_other_country_cases(session, users):
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_officer_cannot_see_other_country_cases(session, users, open_case, add_note):
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
     officer_ar = users["officer_ar"]
 
     assert board.list_cases(session=session, actor=officer_ar) == []
@@ -301,17 +257,11 @@ def test_officer_cannot_see_other_country_cases(session, users):
     with pytest.raises(NotFound):
         board.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
     with pytest.raises(NotFound):
-        cases.add_note(
-            session=session,
-            actor=officer_ar,
-            case_code=brazilian.case_code,
-            note="hello",
-            expected_version=1,
-        )
+        add_note(officer_ar, brazilian, "hello")
 
 
-def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users):
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users, open_case):
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
     with pytest.raises(NotFound) as hidden:
         board.get_case(session=session, actor=users["officer_ar"], case_code=brazilian.case_code)
     with pytest.raises(NotFound) as missing:
@@ -320,8 +270,10 @@ def test_not_found_is_the_same_for_missing_and_hidden_cases(session, users):
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all() == []
 
 
-def test_officer_sees_and_comments_on_cases_shared_across_the_border(session, users):
-    brazilian = open_case(session, users["officer_br"], reporting_country="BR")
+def test_officer_sees_and_comments_on_cases_shared_across_the_border(
+    session, users, open_case, make_user, add_note
+):
+    brazilian = open_case(users["officer_br"], reporting_country="BR")
     share_with(session, brazilian, "AR")
     officer_ar = users["officer_ar"]
 
@@ -329,30 +281,21 @@ def test_officer_sees_and_comments_on_cases_shared_across_the_border(session, us
     assert [card.case_code for card in listed] == [brazilian.case_code]
     detail = board.get_case(session=session, actor=officer_ar, case_code=brazilian.case_code)
     assert detail.case.id == brazilian.id
-    cases.add_note(
-        session=session,
-        actor=officer_ar,
-        case_code=brazilian.case_code,
-        note="Shelter in Buenos Aires confirmed a place.",
-        expected_version=1,
-    )
+    add_note(officer_ar, brazilian, "Shelter in Buenos Aires confirmed a place.")
     # A case shared with another country stays hidden.
-    assert board.list_cases(session=session, actor=make_officer(session, "CL")) == []
+    chilean = make_user("officer.cl@enlace.test", Role.officer, "CL")
+    assert board.list_cases(session=session, actor=chilean) == []
 
 
-def make_officer(session: Session, country: str) -> UserAccount:
-    return make_user(session, f"officer.{country.lower()}@enlace.test", Role.officer, country)
-
-
-def test_coordinator_and_admin_see_every_country(session, users):
-    open_case(session, users["officer_ar"])
-    open_case(session, users["officer_br"], reporting_country="BR")
+def test_coordinator_and_admin_see_every_country(session, users, open_case):
+    open_case(users["officer_ar"])
+    open_case(users["officer_br"], reporting_country="BR")
     for role in ("coordinator", "admin"):
         assert len(board.list_cases(session=session, actor=users[role])) == 2
 
 
-def test_manager_cannot_read_case_rows(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_manager_cannot_read_case_rows(session, users, open_case, add_note):
+    case = open_case(users["officer_ar"])
     manager = users["manager"]
     with pytest.raises(PermissionDenied):
         board.list_cases(session=session, actor=manager)
@@ -361,20 +304,14 @@ def test_manager_cannot_read_case_rows(session, users):
     with pytest.raises(PermissionDenied):
         board.get_case(session=session, actor=manager, case_code=case.case_code)
     with pytest.raises(PermissionDenied):
-        cases.add_note(
-            session=session,
-            actor=manager,
-            case_code=case.case_code,
-            note="hello",
-            expected_version=1,
-        )
+        add_note(manager, case, "hello")
 
 
 # --- reading one case ---------------------------------------------------------------------
 
 
-def test_get_case_writes_a_case_read_audit_event(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_get_case_writes_a_case_read_audit_event(session, users, open_case):
+    case = open_case(users["officer_ar"])
     coordinator = users["coordinator"]
 
     board.get_case(session=session, actor=coordinator, case_code=case.case_code)
@@ -385,16 +322,12 @@ def test_get_case_writes_a_case_read_audit_event(session, users):
     ]
 
 
-def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(
+    session, users, open_case, add_note
+):
+    case = open_case(users["officer_ar"])
     share_with(session, case, "BR")
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note="First contact at the consulate.",
-        expected_version=1,
-    )
+    add_note(users["officer_ar"], case, "First contact at the consulate.")
 
     detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
 
@@ -410,22 +343,14 @@ def test_get_case_returns_referrals_with_organisation_and_timeline_oldest_first(
 # --- notes and optimistic locking ---------------------------------------------------------
 
 
-def test_second_note_on_the_same_version_is_refused_as_stale(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_second_note_on_the_same_version_is_refused_as_stale(session, users, open_case, add_note):
+    case = open_case(users["officer_ar"])
     officer = users["officer_ar"]
-    cases.add_note(
-        session=session, actor=officer, case_code=case.case_code, note="one", expected_version=1
-    )
+    add_note(officer, case, "one")
     session.commit()  # the first click's unit of work
 
     with pytest.raises(StaleVersion):
-        cases.add_note(
-            session=session,
-            actor=officer,
-            case_code=case.case_code,
-            note="two",
-            expected_version=1,
-        )
+        add_note(officer, case, "two")
 
     notes = session.exec(select(CaseEvent.note).where(CaseEvent.kind == CaseEventKind.note)).all()
     assert notes == ["one"]
@@ -433,15 +358,11 @@ def test_second_note_on_the_same_version_is_refused_as_stale(session, users):
     assert version == 2
 
 
-def test_add_note_bumps_version_and_audits_without_the_note_text(session, users):
-    case = open_case(session, users["officer_ar"])
-    cases.add_note(
-        session=session,
-        actor=users["coordinator"],
-        case_code=case.case_code,
-        note="  Sensitive detail  ",
-        expected_version=1,
-    )
+def test_add_note_bumps_version_and_audits_without_the_note_text(
+    session, users, open_case, add_note
+):
+    case = open_case(users["officer_ar"])
+    add_note(users["coordinator"], case, "  Sensitive detail  ")
 
     event = session.exec(select(CaseEvent).where(CaseEvent.kind == CaseEventKind.note)).one()
     assert event.note == "Sensitive detail"
@@ -450,130 +371,10 @@ def test_add_note_bumps_version_and_audits_without_the_note_text(session, users)
     assert audit.changes == {"note": [MASK, MASK], "version": [1, 2]}
 
 
-def test_add_note_refuses_an_empty_note(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_add_note_refuses_an_empty_note(session, users, open_case, add_note):
+    case = open_case(users["officer_ar"])
     with pytest.raises(ValueError):
-        cases.add_note(
-            session=session,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            note="   ",
-            expected_version=1,
-        )
-
-
-# --- the board ----------------------------------------------------------------------------
-
-
-def test_list_cases_puts_high_urgency_first_then_longest_in_stage(session, users):
-    officer = users["officer_ar"]
-    recent_medium = open_case(session, officer, urgency="medium")
-    old_low = open_case(session, officer, urgency="low")
-    old_medium = open_case(session, officer, urgency="medium")
-    recent_high = open_case(session, officer, urgency="high")
-    move(session, recent_medium, Stage.screening, days_ago=1)
-    move(session, old_low, Stage.screening, days_ago=30)
-    move(session, old_medium, Stage.referred, days_ago=12)
-    move(session, recent_high, Stage.identified, days_ago=0)
-
-    cards = board.list_cases(session=session, actor=officer)
-
-    assert [card.case_code for card in cards] == [
-        recent_high.case_code,
-        old_medium.case_code,
-        recent_medium.case_code,
-        old_low.case_code,
-    ]
-    assert [card.days_in_stage for card in cards] == [0, 12, 1, 30]
-
-
-def test_list_cases_shows_the_assignee_name(session, users):
-    case = open_case(session, users["officer_ar"])
-    open_case(session, users["officer_ar"])
-    case.assigned_to_id = users["coordinator"].id
-    session.add(case)
-    session.commit()
-
-    cards = {
-        card.case_code: card for card in board.list_cases(session=session, actor=users["admin"])
-    }
-
-    assert cards[case.case_code].assignee == users["coordinator"].display_name
-    assert [card.assignee for card in cards.values() if card.case_code != case.case_code] == [None]
-
-
-def test_list_cases_is_one_query(session, users, db):
-    for _ in range(3):
-        case = open_case(session, users["officer_ar"])
-        case.assigned_to_id = users["coordinator"].id
-        session.add(case)
-    session.commit()
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    sa.event.listen(db, "before_cursor_execute", count)
-    try:
-        cards = board.list_cases(session=session, actor=users["officer_ar"])
-    finally:
-        sa.event.remove(db, "before_cursor_execute", count)
-    assert len(cards) == 3
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
-
-
-def test_list_cases_filters_and_pages(session, users):
-    coordinator = users["coordinator"]
-    created = [open_case(session, coordinator, reporting_country="AR") for _ in range(4)]
-    open_case(session, coordinator, reporting_country="BR", urgency="high")
-    move(session, created[0], Stage.closed, days_ago=5)
-    move(session, created[1], Stage.referred, days_ago=4)
-
-    def codes(**filters: object) -> list[str]:
-        found = board.list_cases(
-            session=session, actor=coordinator, limit=500, filters=board.CaseFilters(**filters)
-        )
-        return [card.case_code for card in found]
-
-    assert len(codes()) == 5
-    assert codes(country="BR") == [f"BR-{YEAR}-0001"]
-    assert codes(urgency="high") == [f"BR-{YEAR}-0001"]
-    assert codes(stage="referred") == [created[1].case_code]
-    assert created[0].case_code not in codes(open_only=True)
-    assert len(codes(open_only=True)) == 4
-    assert codes(situation="migrant_smuggling") == []
-    first_page = board.list_cases(session=session, actor=coordinator, limit=2, offset=0)
-    second_page = board.list_cases(session=session, actor=coordinator, limit=2, offset=2)
-    last_page = board.list_cases(session=session, actor=coordinator, limit=2, offset=4)
-    paged = [card.case_code for card in first_page + second_page + last_page]
-    assert paged == codes()
-
-
-@pytest.mark.parametrize("role", ["coordinator", "officer_ar"])
-def test_board_counts_equal_the_per_stage_counts_of_list_cases(session, users, role):
-    stages = [Stage.identified, Stage.screening, Stage.screening, Stage.assistance, Stage.closed]
-    for index, stage in enumerate(stages):
-        move(session, open_case(session, users["officer_ar"]), stage, days_ago=index)
-        move(
-            session,
-            open_case(session, users["officer_br"], reporting_country="BR"),
-            stage,
-            days_ago=index,
-        )
-    actor = users[role]
-
-    counts = board.board_counts(session=session, actor=actor)
-    listed = Counter(
-        card.stage for card in board.list_cases(session=session, actor=actor, limit=500)
-    )
-
-    assert list(counts) == [stage.value for stage in Stage]
-    assert counts == {stage.value: listed.get(stage.value, 0) for stage in Stage}
-    assert counts["screening"] == (4 if role == "coordinator" else 2)
-    high = board.board_counts(
-        session=session, actor=actor, filters=board.CaseFilters(urgency="high")
-    )
-    assert sum(high.values()) == 0
+        add_note(users["officer_ar"], case, "   ")
 
 
 # --- organisations ------------------------------------------------------------------------
@@ -619,8 +420,8 @@ def test_list_organisations_filters_by_country_and_service_for_any_role(session,
 # --- plain data for the pages -------------------------------------------------------------
 
 
-def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
-    case = open_case(session, users["officer_ar"], citizenship="PY", needs=["shelter", "legal"])
+def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users, open_case):
+    case = open_case(users["officer_ar"], citizenship="PY", needs=["shelter", "legal"])
     detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
 
     summary = dict(presentation.case_summary(detail.case).itertuples(index=False, name=None))
@@ -641,8 +442,8 @@ def test_case_summary_and_cards_show_labels_but_never_the_alias(session, users):
 # --- no lost updates ----------------------------------------------------------------------
 
 
-def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users, db):
-    case = open_case(session, users["officer_ar"])
+def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users, db, open_case):
+    case = open_case(users["officer_ar"])
     with (
         Session(db, expire_on_commit=False) as first,
         Session(db, expire_on_commit=False) as second,
@@ -658,21 +459,24 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
         )
         second.commit()
         before = presentation.case_snapshot(seen_second.case)
-        cases.update_assessment(
-            session=first,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            case_in=CaseUpdate(urgency="high"),
-            expected_version=seen_first.case.version,
-        )
+
+        def save(editor: Session, role: str, change: CaseUpdate, seen_version: int) -> None:
+            cases.update_assessment(
+                session=editor,
+                actor=users[role],
+                case_code=case.case_code,
+                case_in=change,
+                expected_version=seen_version,
+            )
+
+        save(first, "officer_ar", CaseUpdate(urgency="high"), seen_first.case.version)
         first.commit()
         with pytest.raises(StaleVersion):
-            cases.update_assessment(
-                session=second,
-                actor=users["coordinator"],
-                case_code=case.case_code,
-                case_in=CaseUpdate(situation="migrant_smuggling"),
-                expected_version=seen_second.case.version,
+            save(
+                second,
+                "coordinator",
+                CaseUpdate(situation="migrant_smuggling"),
+                seen_second.case.version,
             )
         current = board.get_case(
             session=second, actor=users["coordinator"], case_code=case.case_code
@@ -685,9 +489,8 @@ def test_two_concurrent_edits_exactly_one_wins_the_other_is_stale(session, users
 
 
 @pytest.mark.parametrize("operation", ["assign", "move", "refer", "return", "note"])
-def test_every_save_checks_the_version(session, users, operation):
+def test_every_save_checks_the_version(session, users, operation, move_case, open_case):
     case = open_case(
-        session,
         users["officer_ar"],
         consent_given=True,
         consent_date=date(2026, 3, 2),
@@ -699,7 +502,7 @@ def test_every_save_checks_the_version(session, users, operation):
     session.add(organisation)
     session.commit()
     if operation == "return":
-        move(session, case, Stage.return_reintegration)
+        move_case(case, Stage.return_reintegration)
     stale = {"session": session, "actor": users["coordinator"], "case_code": case.case_code}
     # Someone else saved first: the case is now at version 2.
     cases.add_note(**stale, note="first", expected_version=1)
@@ -727,8 +530,8 @@ def test_every_save_checks_the_version(session, users, operation):
     assert session.exec(select(Referral)).all() == []
 
 
-def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users, open_case):
+    case = open_case(users["officer_ar"])
     officer = users["officer_ar"]
 
     with pytest.raises(ValidationError):
@@ -757,328 +560,34 @@ def test_edit_is_checked_as_a_whole_case_and_audited_old_to_new(session, users):
     assert audit.changes["version"] == [1, 2]
 
 
-def test_a_full_name_is_refused_as_alias(session, users):
+def test_a_full_name_is_refused_as_alias(session, users, open_case):
     with pytest.raises(Conflict):
-        open_case(session, users["officer_ar"], person_alias="Maria Gonzalez")
-    _, errors = intake.validate_new_case(
-        case_form().model_dump() | {"person_alias": "Maria Gonzalez"}
-    )
+        open_case(users["officer_ar"], person_alias="Maria Gonzalez")
+    _, errors = validate_case_form(person_alias="Maria Gonzalez")
     assert set(errors) == {"person_alias"}
-    _, errors = intake.validate_new_case(case_form().model_dump() | {"person_alias": "M.G."})
+    _, errors = validate_case_form(person_alias="M.G.")
     assert errors == {}
 
 
 def test_form_errors_sit_next_to_their_fields():
-    form = case_form().model_dump() | {
-        "person_alias": "",
-        "age_band": "9-17",
-        "citizenship": "ZZ",
-    }
-    case_in, errors = intake.validate_new_case(form)
+    case_in, errors = validate_case_form(person_alias="", age_band="9-17", citizenship="ZZ")
     assert case_in is None
     assert set(errors) == {"person_alias", "citizenship"}
 
-    _, errors = intake.validate_new_case(case_form().model_dump() | {"age_band": "9-17"})
+    _, errors = validate_case_form(age_band="9-17")
     assert set(errors) == {"is_minor"}
-    _, errors = intake.validate_new_case(case_form().model_dump() | {"consent_given": True})
+    _, errors = validate_case_form(consent_given=True)
     assert set(errors) == {"consent_date"}
 
 
 # --- notes are plain text ---------------------------------------------------------------
 
 
-def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_a_note_with_script_and_markdown_is_stored_and_returned_verbatim(
+    session, users, open_case, add_note
+):
+    case = open_case(users["officer_ar"])
     text = "<script>alert('x')</script> **bold** [link](http://evil.test) # heading"
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note=text,
-        expected_version=1,
-    )
+    add_note(users["officer_ar"], case, text)
     detail = board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
     assert detail.events[-1].note == text
-
-
-# --- board filters, assignees, scale ------------------------------------------------------
-
-
-def test_list_cases_filters_by_exploitation_type_and_unassigned(session, users):
-    coordinator = users["coordinator"]
-    labour = open_case(session, coordinator, exploitation_types=["ForcedLabour"])
-    sexual = open_case(session, coordinator, exploitation_types=["SexualExploitation"])
-    cases.assign_case(
-        session=session,
-        actor=coordinator,
-        case_code=sexual.case_code,
-        assignee_id=coordinator.id,
-        expected_version=1,
-    )
-
-    def codes(**filters: object) -> list[str]:
-        return [
-            c.case_code
-            for c in board.list_cases(
-                session=session, actor=coordinator, filters=board.CaseFilters(**filters)
-            )
-        ]
-
-    assert codes(exploitation_type="SexualExploitation") == [sexual.case_code]
-    assert codes(unassigned=True) == [labour.case_code]
-    assert codes(assigned_to_id=coordinator.id) == [sexual.case_code]
-    counts = board.board_counts(
-        session=session,
-        actor=coordinator,
-        filters=board.CaseFilters(exploitation_type="ForcedLabour"),
-    )
-    assert counts["identified"] == 1
-
-
-def test_officer_may_assign_only_to_own_country_officers_and_coordinators(session, users):
-    case = open_case(session, users["officer_ar"])
-    names = {a.name for a in board.list_assignees(session=session, actor=users["officer_ar"])}
-    assert names == {"admin", "coordinator", "officer.ar"}
-    with pytest.raises(Conflict):
-        cases.assign_case(
-            session=session,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            assignee_id=users["officer_br"].id,
-            expected_version=1,
-        )
-    with pytest.raises(Conflict):
-        cases.assign_case(
-            session=session,
-            actor=users["officer_ar"],
-            case_code=case.case_code,
-            assignee_id=users["manager"].id,
-            expected_version=1,
-        )
-
-
-def test_the_board_stays_fast_with_thousands_of_cases(session, users):
-    now = utcnow()
-    session.execute(
-        sa.insert(Case),
-        [
-            {
-                "case_code": f"{country}-2025-{index:04d}",
-                "reporting_country": country,
-                "identified_on": date(2025, 1, 1),
-                "person_alias": "X.Y.",
-                "stage": STAGES[index % len(STAGES)],
-                "urgency": "medium",
-                "situation": "trafficking",
-                "gender": "NonSpecifiedUnknown",
-                "exploitation_types": ["ForcedLabour"],
-                "forced_labour_industries": [],
-                "means_of_control": [],
-                "indicators": [],
-                "consent_scope": [],
-                "needs": [],
-                "stage_changed_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for country in ("AR", "BR")
-            for index in range(1, 1501)
-        ],
-    )
-    session.commit()
-    started = time.monotonic()
-    for actor in (users["coordinator"], users["officer_ar"]):
-        counts = board.board_counts(
-            session=session,
-            actor=actor,
-            filters=board.CaseFilters(exploitation_type="ForcedLabour"),
-        )
-        for stage in Stage:
-            board.list_cases(
-                session=session,
-                actor=actor,
-                limit=8,
-                offset=80,
-                filters=board.CaseFilters(stage=stage),
-            )
-    elapsed = time.monotonic() - started
-    assert sum(counts.values()) == 1500
-    assert elapsed < 5, elapsed
-
-
-# --- export ---------------------------------------------------------------------------------
-
-
-def test_htcds_export_names_columns_and_joins_multi_values_the_htcds_way(session, users):
-    case = open_case(
-        session,
-        users["officer_ar"],
-        exploitation_types=["SexualExploitation", "ForcedLabour"],
-        means_of_control=["WithholdsDocuments", "DebtBondage"],
-        forced_labour_industries=["T_ActivitiesOfHouseholdsAsEmployers"],
-        citizenship="BO",
-        gender="Feminine",
-    )
-    frame = exports.case_export(session=session, actor=users["officer_ar"], layout="htcds")
-    row = frame.iloc[0]
-    assert row["cas_CaseNumber"] == case.case_code
-    assert row["cas_Status"] == "Active"
-    assert row["vic_TypeOfExploitation"] == "ForcedLabour;SexualExploitation"
-    assert row["vic_MethodsOfControl"] == "DebtBondage;WithholdsDocuments"
-    assert row["vic_ForcedLabourIndustry"] == "T_ActivitiesOfHouseholdsAsEmployers"
-    assert (row["prs_Gender"], row["prs_Citizenship"], row["con_Consent"]) == (
-        "Feminine",
-        "BO",
-        "FALSE",
-    )
-    assert row["enl_PersonAlias"] == "M.G."
-    audit = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).one()
-    assert audit.changes["rows"] == 1 and audit.changes["deidentified"] is False
-
-
-def test_managers_export_only_de_identified_htcds_rows(session, users, monkeypatch):
-    open_case(session, users["officer_ar"], consular_post="Consulado en São Paulo")
-    open_case(session, users["officer_br"], reporting_country="BR")
-    manager = users["manager"]
-    assert len(exports.case_export(session=session, actor=manager, layout="htcds")) == 0  # k=11
-    monkeypatch.setenv("ENLACE_MICRODATA_K", "2")
-    get_settings.cache_clear()
-
-    frame = exports.case_export(session=session, actor=manager, layout="htcds")
-
-    assert len(frame) == 2  # AR and BR both become South America
-    assert set(frame["enl_ReportingCountry"]) == {"South America"}
-    banned = {
-        "cas_CaseNumber",
-        "enl_PersonAlias",
-        "enl_ConsularPost",
-        "enl_PlaceIdentified",
-        "cas_ReasonForCaseClosure",
-        "enl_ReturnReception",
-        "enl_IdentifiedOn",
-    }
-    assert not banned & set(frame.columns)
-    assert "M.G." not in frame.to_csv()
-    assert "São Paulo" not in frame.to_csv()
-    with pytest.raises(PermissionDenied):
-        exports.case_export(session=session, actor=manager, layout="list")
-
-
-def test_the_list_export_is_scoped_and_has_no_alias(session, users):
-    open_case(session, users["officer_ar"])
-    open_case(session, users["officer_br"], reporting_country="BR")
-
-    frame = exports.case_export(session=session, actor=users["officer_ar"], layout="list")
-
-    assert list(frame["Case"]) == [f"AR-{YEAR}-0001"]
-    assert "M.G." not in frame.to_csv()
-
-
-# --- board columns read one urgency at a time ------------------------------------------------
-
-
-def _insert_mixed_cases(session: Session) -> None:
-    """Cases of every stage and urgency (and two codes outside Urgency), ties in
-    stage_changed_at, in three countries, some BR/CL cases shared with Argentina."""
-    now = utcnow()
-    urgencies = ["high", "medium", "low", "zzz", "aaa", "medium", "high"]
-    rows = [
-        {
-            "case_code": f"{country}-2025-{index:04d}",
-            "reporting_country": country,
-            "identified_on": date(2025, 1, 1),
-            "person_alias": "X.Y.",
-            "stage": STAGES[index % len(STAGES)],
-            "urgency": urgencies[index % len(urgencies)],
-            "situation": "trafficking",
-            "gender": "NonSpecifiedUnknown",
-            "exploitation_types": ["ForcedLabour"],
-            "forced_labour_industries": [],
-            "means_of_control": [],
-            "indicators": [],
-            "consent_scope": [],
-            "needs": [],
-            # Ties: several cases share a time, so the id decides.
-            "stage_changed_at": now - timedelta(days=index % 5),
-            "created_at": now,
-            "updated_at": now,
-        }
-        for country in ("AR", "BR", "CL")
-        for index in range(1, 61)
-    ]
-    session.execute(sa.insert(Case), rows)
-    organisation = Organisation(
-        name="Shelter AR", org_type=OrgType.NGO, country="AR", services=["shelter"]
-    )
-    session.add(organisation)
-    session.commit()
-    shared = session.exec(select(Case.id).where(Case.reporting_country != "AR")).all()
-    session.execute(
-        sa.insert(Referral),
-        [
-            {
-                "case_id": case_id,
-                "organisation_id": organisation.id,
-                "service": "shelter",
-                "sent_on": date(2025, 2, 1),
-                "state": "pending",
-                "cross_border_country": "AR",
-            }
-            for case_id in shared[::3]
-        ],
-    )
-    session.commit()
-
-
-def _paged(session: Session, actor: UserAccount, size: int, **filters: object) -> list[str]:
-    """Every card of a list, read page after page of `size` (one page past the end)."""
-    codes: list[str] = []
-    for offset in range(0, 200, size):
-        page = board.list_cases(
-            session=session,
-            actor=actor,
-            limit=size,
-            offset=offset,
-            filters=board.CaseFilters(**filters),
-        )
-        codes += [card.case_code for card in page]
-        if not page:
-            break
-    return codes
-
-
-@pytest.mark.parametrize("role", ["coordinator", "officer_ar"])
-def test_board_columns_page_in_the_same_order_as_the_whole_list(session, users, role):
-    _insert_mixed_cases(session)
-    actor = users[role]
-    # The whole list in one query: urgency rank (other codes last), time in stage, id.
-    everything = board.list_cases(session=session, actor=actor, limit=500)
-    assert {card.urgency for card in everything} >= {"zzz", "aaa", "high"}
-    for stage in STAGES:
-        expected = [card.case_code for card in everything if card.stage == stage]
-        for size in (2, 7):
-            assert _paged(session, actor, size, stage=stage) == expected, (stage, size)
-        expected_high = [
-            card.case_code for card in everything if card.stage == stage and card.urgency == "high"
-        ]
-        assert _paged(session, actor, 4, stage=stage, urgency="high") == expected_high
-    expected_open = [card.case_code for card in everything if card.stage != Stage.closed]
-    for size in (5, 20):
-        assert _paged(session, actor, size, open_only=True) == expected_open
-    if role == "officer_ar":  # own cases and the shared ones, nothing else
-        assert {card.reporting_country for card in everything} == {"AR", "BR", "CL"}
-        assert len(everything) == 60 + len(
-            session.exec(
-                select(Referral.case_id).where(Referral.cross_border_country == "AR")
-            ).all()
-        )
-
-
-def test_reloading_an_open_case_without_audit_logs_no_second_read(session, users):
-    case = open_case(session, users["officer_ar"])
-    board.get_case(session=session, actor=users["officer_ar"], case_code=case.case_code)
-    board.get_case(
-        session=session, actor=users["officer_ar"], case_code=case.case_code, audit_read=False
-    )
-    reads = session.exec(select(AuditEvent).where(AuditEvent.action == "case_read")).all()
-    assert len(reads) == 1

@@ -18,8 +18,7 @@ from services.cli.export import export_app
 from services.platform.errors import PermissionDenied
 from services.reporting import charts, dashboard, progress, progress_view, reports
 from services.reporting.export import ExportInfo
-from tests.test_progress import TODAY, make_scheduled_course
-from tests.test_reports import seed as seed_cases
+from tests.support import TODAY
 
 PNG = b"\x89PNG\r\n\x1a\n"
 PDF = b"%PDF-"
@@ -61,9 +60,9 @@ def test_slug_makes_safe_file_names():
 
 
 @pytest.fixture
-def course(session, users):
+def course(session, users, make_scheduled_course):
     """The scheduled course, with a participant whose name is a formula (CSV injection)."""
-    course = make_scheduled_course(session, users["coordinator"])
+    course = make_scheduled_course(users["coordinator"])
     from models import Participant
 
     br1 = session.exec(select(Participant).where(Participant.email == "br1@c.test")).one()
@@ -164,8 +163,8 @@ def test_officers_cannot_export(session, users, board):
         )
 
 
-def test_referral_report_exports_keep_small_counts_suppressed(session, users):
-    seed_cases(session, users["coordinator"])
+def test_referral_report_exports_keep_small_counts_suppressed(session, users, seed_cases):
+    seed_cases(users["coordinator"])
     manager = users["manager"]
     every = reports.referral_reports(session=session, actor=manager)
     file = reports.export_report(
@@ -210,8 +209,10 @@ def _cli(*args: str):
     return CliRunner().invoke(export_app, list(args))
 
 
-def test_cli_exports_a_progress_chart_as_png_and_audits_it(session, users, tmp_path):
-    make_scheduled_course(session, users["coordinator"])
+def test_cli_exports_a_progress_chart_as_png_and_audits_it(
+    session, users, tmp_path, make_scheduled_course
+):
+    make_scheduled_course(users["coordinator"])
     out = tmp_path / "completion.png"
     result = _cli(
         "progress", "--course", "SCH-2018", "--format", "png", "--out", str(out),
@@ -226,8 +227,8 @@ def test_cli_exports_a_progress_chart_as_png_and_audits_it(session, users, tmp_p
     assert (event.actor_email, event.entity_id) == ("cli", "SCH-2018")
 
 
-def test_cli_exports_filtered_data_and_the_pack(session, users, tmp_path):
-    make_scheduled_course(session, users["coordinator"])
+def test_cli_exports_filtered_data_and_the_pack(session, users, tmp_path, make_scheduled_course):
+    make_scheduled_course(users["coordinator"])
     csv_file, zip_file = tmp_path / "risk.csv", tmp_path / "pack.zip"
     result = _cli(
         "progress", "--course", "SCH-2018", "--chart", "at_risk", "--format", "csv",
@@ -248,8 +249,8 @@ def test_cli_exports_filtered_data_and_the_pack(session, users, tmp_path):
     assert zipfile.is_zipfile(zip_file)
 
 
-def test_cli_refuses_bad_input_with_exit_code_2(session, users, tmp_path):
-    make_scheduled_course(session, users["coordinator"])
+def test_cli_refuses_bad_input_with_exit_code_2(session, users, tmp_path, make_scheduled_course):
+    make_scheduled_course(users["coordinator"])
     out = str(tmp_path / "x.png")
     assert _cli("progress", "--course", "NOPE", "--format", "png", "--out", out).exit_code == 2
     table_as_image = _cli(
@@ -259,8 +260,8 @@ def test_cli_refuses_bad_input_with_exit_code_2(session, users, tmp_path):
     assert _cli("progress", "--course", "SCH-2018", "--format", "gif", "--out", out).exit_code == 2
 
 
-def test_cli_refuses_an_officer(session, users, tmp_path):
-    make_scheduled_course(session, users["coordinator"])
+def test_cli_refuses_an_officer(session, users, tmp_path, make_scheduled_course):
+    make_scheduled_course(users["coordinator"])
     result = _cli(
         "progress", "--course", "SCH-2018", "--format", "csv", "--as", "officer.ar@enlace.test",
         "--out", str(tmp_path / "x.csv"),
@@ -269,8 +270,8 @@ def test_cli_refuses_an_officer(session, users, tmp_path):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_cli_exports_a_suppressed_report(session, users, tmp_path):
-    seed_cases(session, users["coordinator"])
+def test_cli_exports_a_suppressed_report(session, users, tmp_path, seed_cases):
+    seed_cases(users["coordinator"])
     out = tmp_path / "stages.csv"
     result = _cli("reports", "--report", "stage", "--format", "csv", "--out", str(out))
     assert result.exit_code == 0, result.output

@@ -2,7 +2,7 @@
 
 from services.platform.errors import Conflict, NotFound
 from services.platform.i18n import N_, set_language
-from tests.conftest import ACCOUNTS, app_as
+from tests.support import ACCOUNTS
 
 
 def test_an_error_is_english_text_and_translates_with_its_parameters():
@@ -21,7 +21,7 @@ def test_an_error_without_a_translation_reads_as_written():
     )
 
 
-def test_the_admin_page_shows_a_refusal_in_the_readers_language(demo_db):
+def test_the_admin_page_shows_a_refusal_in_the_readers_language(demo_db, app_as):
     set_language("pt")  # AppTest formats the widgets' options in the test's thread too
     try:
         at = app_as(ACCOUNTS["admin"], language="pt").run().switch_page("pages/admin.py").run()

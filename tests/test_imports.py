@@ -55,26 +55,24 @@ def course(session, users):
     return course
 
 
-def preview(session, users, course, name: str, **options):
-    return imports.preview_import(
-        session=session,
-        actor=users["coordinator"],
-        course_id=course.id,
-        data=fixture(name),
-        filename=name,
+def import_arguments(session, users, course, name: str, **options) -> dict:
+    """The coordinator importing the fixture file `name` into `course`."""
+    return {
+        "session": session,
+        "actor": users["coordinator"],
+        "course_id": course.id,
+        "data": fixture(name),
+        "filename": name,
         **options,
-    )
+    }
+
+
+def preview(session, users, course, name: str, **options):
+    return imports.preview_import(**import_arguments(session, users, course, name, **options))
 
 
 def apply(session, users, course, name: str, **options):
-    return imports.apply_import(
-        session=session,
-        actor=users["coordinator"],
-        course_id=course.id,
-        data=fixture(name),
-        filename=name,
-        **options,
-    )
+    return imports.apply_import(**import_arguments(session, users, course, name, **options))
 
 
 def count(session, model) -> int:

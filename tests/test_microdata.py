@@ -19,7 +19,6 @@ from services.cases import records as cases
 from services.cli.export import export_app
 from services.reporting import anonymise
 from services.tooling.scale import seed_scale
-from tests.conftest import app_as
 
 YEAR = 2026
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -339,7 +338,7 @@ def test_cli_refuses_an_unknown_account(session, users, tmp_path):
 # --- the Reports page ---------------------------------------------------------------------------
 
 
-def test_the_reports_page_prepares_k_anonymous_files_for_a_manager(demo_db):
+def test_the_reports_page_prepares_k_anonymous_files_for_a_manager(demo_db, app_as):
     at = app_as("manager@enlace.test").run()
     at.switch_page("pages/reports.py").run()
     at.radio(key="reports_microdata_layout").set_value("ctdc")
@@ -353,7 +352,7 @@ def test_the_reports_page_prepares_k_anonymous_files_for_a_manager(demo_db):
     assert "Rows withheld (groups smaller than k)" in list(notes["Note"])
 
 
-def test_the_reports_page_gives_a_coordinator_full_rows(demo_db):
+def test_the_reports_page_gives_a_coordinator_full_rows(demo_db, app_as):
     at = app_as("coordinator@enlace.test").run()
     at.switch_page("pages/reports.py").run()
     at.button(key="reports_microdata_prepare").click().run()

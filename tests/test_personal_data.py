@@ -16,18 +16,10 @@ import stdnum.py.ruc
 import stdnum.uy.rut
 from sqlmodel import Session, select
 
-from models import (
-    AuditEvent,
-    Case,
-    CaseEvent,
-    CaseUpdate,
-    Organisation,
-    Referral,
-    ReferralUpdate,
-)
+from models import AuditEvent, Case, CaseEvent, CaseUpdate, Organisation, Referral, ReferralUpdate
 from models.base import utcnow
 from models.enums import OrgType, ReferralState, Service, Stage
-from services.cases import board, intake
+from services.cases import board
 from services.cases import records as cases
 from services.platform import migrate
 from services.platform.audit import MASK, SENSITIVE_FIELDS
@@ -39,8 +31,7 @@ from services.platform.personal_data import (
     name_lists,
 )
 from services.tooling import demo_data
-from tests.test_board_page import OFFICER, _board, _new_referral, _open_ar_case
-from tests.test_cases import case_form, open_case
+from tests.support import OFFICER, validate_case_form
 
 
 @pytest.fixture(autouse=True)
@@ -296,13 +287,13 @@ def test_the_name_lists_hold_both_sexes_of_both_languages():
 # --- the services refuse, the forms keep the input ------------------------------------------
 
 
-def test_the_services_refuse_personal_data_in_every_free_text(session, users):
+def test_the_services_refuse_personal_data_in_every_free_text(session, users, open_case):
     officer, coordinator = users["officer_ar"], users["coordinator"]
     with pytest.raises(PersonalDataFound):
-        open_case(session, officer, person_alias="Maria")
+        open_case(officer, person_alias="Maria")
     with pytest.raises(PersonalDataFound):
-        open_case(session, officer, identified_place="lives with her employer Juan Pérez")
-    case = open_case(session, officer)
+        open_case(officer, identified_place="lives with her employer Juan Pérez")
+    case = open_case(officer)
     code = case.case_code
     common = {"session": session, "case_code": code, "expected_version": 1}
     with pytest.raises(PersonalDataFound):
@@ -322,21 +313,19 @@ def test_the_services_refuse_personal_data_in_every_free_text(session, users):
     organisation = Organisation(name="Shelter", org_type=OrgType.NGO, country="AR")
     session.add(organisation)
     session.commit()
+    to_shelter = {
+        "organisation_id": organisation.id,
+        "service": Service.shelter,
+        "sent_on": date.today(),
+    }
     with pytest.raises(PersonalDataFound):
         cases.refer_case(
             actor=coordinator,
-            organisation_id=organisation.id,
-            service=Service.shelter,
-            sent_on=date.today(),
             override_reason="Her brother Pedro Gómez asked for it",
+            **to_shelter,
             **common,
         )
-    referral = Referral(
-        case_id=case.id,
-        organisation_id=organisation.id,
-        service=Service.shelter,
-        sent_on=date.today(),
-    )
+    referral = Referral(case_id=case.id, **to_shelter)
     session.add(referral)
     session.commit()
     with pytest.raises(PersonalDataFound):
@@ -379,12 +368,11 @@ def test_every_free_text_column_of_cases_is_masked_in_the_audit_log(table):
 
 
 def test_form_validation_puts_each_message_next_to_its_field():
-    form = case_form().model_dump() | {
-        "person_alias": "Ma Gonzalez",
-        "identified_place": "Calle Florida 1234",
-        "primary_language": "Spanish",
-    }
-    case_in, errors = intake.validate_new_case(form)
+    case_in, errors = validate_case_form(
+        person_alias="Ma Gonzalez",
+        identified_place="Calle Florida 1234",
+        primary_language="Spanish",
+    )
     assert case_in is None
     assert set(errors) == {"person_alias", "identified_place"}
     assert "street address (Calle Florida 1234)" in errors["identified_place"]
@@ -410,10 +398,9 @@ TEXTS = {
 }
 
 
-def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session, users):
+def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session, users, open_case):
     officer, coordinator = users["officer_ar"], users["coordinator"]
     case = open_case(
-        session,
         officer,
         person_alias=TEXTS["person_alias"],
         consular_post=TEXTS["consular_post"],
@@ -436,46 +423,34 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
     ]
     session.add_all(organisations)
     session.commit()
-    declined = cases.refer_case(
-        session=session,
-        actor=coordinator,
-        case_code=code,
-        organisation_id=organisations[0].id,
-        service=Service.shelter,
-        sent_on=date.today(),
-        expected_version=3,
-        override_reason=TEXTS["consent_override_reason"],
-    )
+    by_coordinator = {"session": session, "actor": coordinator, "case_code": code}
+
+    def refer(organisation: Organisation, service: Service, expected_version: int) -> Referral:
+        return cases.refer_case(
+            **by_coordinator,
+            organisation_id=organisation.id,
+            service=service,
+            sent_on=date.today(),
+            expected_version=expected_version,
+            override_reason=TEXTS["consent_override_reason"],
+        )
+
+    declined = refer(organisations[0], Service.shelter, 3)
     cases.answer_referral(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         referral_id=declined.id,
         answer=ReferralUpdate(state=ReferralState.declined, decline_reason=TEXTS["decline_reason"]),
         expected_version=4,
     )
-    cases.refer_case(
-        session=session,
-        actor=coordinator,
-        case_code=code,
-        organisation_id=organisations[1].id,
-        service=Service.return_,
-        sent_on=date.today(),
-        expected_version=5,
-        override_reason=TEXTS["consent_override_reason"],
-    )
+    refer(organisations[1], Service.return_, 5)
     cases.move_stage(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         target=Stage.return_reintegration,
         expected_version=6,
         note=TEXTS["move_note"],
     )
     cases.record_return(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         plan=cases.ReturnPlan(
             counterpart=TEXTS["return_counterpart"],
             travel_date=date.today(),
@@ -484,9 +459,7 @@ def test_after_every_free_text_is_written_no_audit_row_holds_any_of_them(session
         expected_version=7,
     )
     cases.move_stage(
-        session=session,
-        actor=coordinator,
-        case_code=code,
+        **by_coordinator,
         target=Stage.closed,
         expected_version=8,
         closure_reason=TEXTS["closure_reason"],
@@ -535,23 +508,26 @@ def test_the_migration_masks_free_text_that_earlier_audit_rows_hold_in_clear(db)
 ISSUE_NOTE = "Victim María Fernanda Benítez, DNI 34.567.890, phone +54 11 4321-5678"
 
 
-def test_the_board_refuses_a_note_with_personal_data_and_keeps_it_on_screen(demo_db):
-    case = _open_ar_case(demo_db)
-    at = _board(OFFICER, case.case_code)
-    at.text_area(key=f"note_{case.case_code}").input(ISSUE_NOTE)
-    at.button(key=f"note_add_{case.case_code}").click().run()
+def test_the_board_refuses_a_note_with_personal_data_and_keeps_it_on_screen(
+    demo_db, board_page, ar_case
+):
+    at = board_page(OFFICER, ar_case.case_code)
+    at.text_area(key=f"note_{ar_case.case_code}").input(ISSUE_NOTE)
+    at.button(key=f"note_add_{ar_case.case_code}").click().run()
 
     assert not at.exception
     shown = " ".join(error.value for error in at.error)
     assert "Note: looks like a person's name (María Fernanda Benítez)" in shown
     assert "document number (DNI 34.567.890)" in shown and "phone number" in shown
-    assert at.text_area(key=f"note_{case.case_code}").value == ISSUE_NOTE
-    notes = demo_db.exec(select(CaseEvent.note).where(CaseEvent.case_id == case.id)).all()
+    assert at.text_area(key=f"note_{ar_case.case_code}").value == ISSUE_NOTE
+    notes = demo_db.exec(select(CaseEvent.note).where(CaseEvent.case_id == ar_case.id)).all()
     assert ISSUE_NOTE not in notes
 
 
-def test_the_new_referral_form_refuses_a_name_as_alias_next_to_the_field(demo_db):
-    at = _new_referral()
+def test_the_new_referral_form_refuses_a_name_as_alias_next_to_the_field(
+    demo_db, new_referral_page
+):
+    at = new_referral_page()
     at.text_input(key="nr_person_alias").input("Maria")
     at.text_input(key="nr_identified_place").input("lives with her employer Juan Pérez")
     at.button(key="nr_submit").click().run()

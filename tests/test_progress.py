@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import select
@@ -10,7 +10,9 @@ from services.platform import i18n
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import set_language
 from services.reporting import dashboard, progress, progress_view, reports
-from tests.conftest import make_user
+from tests.support import ENDS_ON, TODAY
+
+D = date
 
 # Hand-made course: (email, country, status, final grade, state of module 1, of module 2).
 PEOPLE = [
@@ -25,30 +27,6 @@ PEOPLE = [
 ]
 
 
-def _enroll_people(session, course: Course, people) -> None:
-    """Participants, enrollments and module states written straight to the tables."""
-    modules = session.exec(
-        select(Module).where(Module.course_id == course.id).order_by(Module.position)
-    ).all()
-    for email, country, status, grade, *states in people:
-        participant = Participant(full_name=email.split("@")[0], email=email, country=country)
-        session.add(participant)
-        session.flush()
-        enrollment = Enrollment(
-            participant_id=participant.id,
-            course_id=course.id,
-            status=status,
-            final_grade=grade,
-        )
-        session.add(enrollment)
-        session.flush()
-        for module, state in zip(modules, states, strict=True):
-            session.add(
-                ModuleProgress(enrollment_id=enrollment.id, module_id=module.id, state=state)
-            )
-    session.commit()
-
-
 def _new_course(session, users, code: str, modules=("Detection", "Assistance")) -> Course:
     return courses.create_course(
         session=session,
@@ -59,10 +37,10 @@ def _new_course(session, users, code: str, modules=("Detection", "Assistance")) 
 
 
 @pytest.fixture
-def course(session, users) -> Course:
+def course(session, users, enroll_people) -> Course:
     """The course of PEOPLE: AR with completions, BR none, CL only withdrawn, one unknown."""
     course = _new_course(session, users, "CTR-2018")
-    _enroll_people(session, course, PEOPLE)
+    enroll_people(course, PEOPLE)
     return course
 
 
@@ -79,16 +57,8 @@ def test_progress_by_country_counts_each_status_and_rates_exactly(session, users
     )
     assert [row.country for row in rows] == ["AR", "BR", "CL", None]
     by_country = _by_country(rows)
-    assert by_country["AR"] == progress.CountryProgress(
-        country="AR",
-        enrolled=4,
-        invited=0,
-        active=1,
-        completed=2,
-        withdrawn=1,
-        completion_rate=2 / 3,
-        average_grade=85.0,
-    )
+    # CountryProgress(country, enrolled, invited, active, completed, withdrawn, rate, grade)
+    assert by_country["AR"] == progress.CountryProgress("AR", 4, 0, 1, 2, 1, 2 / 3, 85.0)
     # A country with nobody done yet, and one where everybody withdrew: rate 0, no error.
     assert (by_country["BR"].enrolled, by_country["BR"].completion_rate) == (2, 0.0)
     assert by_country["BR"].average_grade is None
@@ -101,16 +71,7 @@ def test_regional_summary_adds_up_every_country(session, users, course):
     summary = progress.regional_summary(
         session=session, actor=users["manager"], course_id=course.id
     )
-    assert summary == progress.CountryProgress(
-        country="ALL",
-        enrolled=8,
-        invited=1,
-        active=3,
-        completed=2,
-        withdrawn=2,
-        completion_rate=2 / 6,
-        average_grade=85.0,
-    )
+    assert summary == progress.CountryProgress("ALL", 8, 1, 3, 2, 2, 2 / 6, 85.0)
 
 
 def test_course_without_enrollments_has_no_rows_and_an_empty_summary(session, users):
@@ -124,11 +85,9 @@ def test_course_without_enrollments_has_no_rows_and_an_empty_summary(session, us
     assert summary.average_grade is None
 
 
-def test_other_courses_do_not_count(session, users, course):
+def test_other_courses_do_not_count(session, users, course, enroll_people):
     other = _new_course(session, users, "OTHER-1")
-    _enroll_people(
-        session, other, [("zz@consul.test", "AR", "completed", 10.0, "completed", "completed")]
-    )
+    enroll_people(other, [("zz@consul.test", "AR", "completed", 10.0, "completed", "completed")])
     rows = progress.progress_by_country(session=session, actor=users["admin"], course_id=course.id)
     assert _by_country(rows)["AR"].enrolled == 4
     assert _by_country(rows)["AR"].average_grade == 85.0
@@ -149,8 +108,8 @@ def test_officer_sees_only_own_country_and_the_regional_summary(session, users, 
     assert summary.enrolled == 8
 
 
-def test_officer_without_country_is_refused(session, users, course):
-    stateless = make_user(session, "nowhere@enlace.test", Role.officer)
+def test_officer_without_country_is_refused(session, users, course, make_user):
+    stateless = make_user("nowhere@enlace.test", Role.officer)
     with pytest.raises(PermissionDenied):
         progress.progress_by_country(session=session, actor=stateless, course_id=course.id)
 
@@ -218,11 +177,11 @@ def test_officer_sees_module_completion_of_own_country_only(session, users, cour
 # ---------------------------------------------------------------- course choices
 
 
-def test_dashboard_courses_for_an_officer_are_those_with_their_country(session, users, course):
+def test_dashboard_courses_for_an_officer_are_those_with_their_country(
+    session, users, course, make_user, enroll_people
+):
     other = _new_course(session, users, "OTHER-1")
-    _enroll_people(
-        session, other, [("uy@consul.test", "UY", "active", None, "completed", "completed")]
-    )
+    enroll_people(other, [("uy@consul.test", "UY", "active", None, "completed", "completed")])
     archived = _new_course(session, users, "OLD-1")
     archived.archived_at = archived.created_at
     session.add(archived)
@@ -232,7 +191,7 @@ def test_dashboard_courses_for_an_officer_are_those_with_their_country(session, 
     assert sorted(choice.code for choice in everyone) == ["CTR-2018", "OTHER-1"]
     officer_courses = progress.list_dashboard_courses(session=session, actor=users["officer_br"])
     assert [choice.code for choice in officer_courses] == ["CTR-2018"]
-    uruguay = make_user(session, "officer.uy@enlace.test", Role.officer, "UY")
+    uruguay = make_user("officer.uy@enlace.test", Role.officer, "UY")
     assert [c.code for c in progress.list_dashboard_courses(session=session, actor=uruguay)] == [
         "OTHER-1"
     ]
@@ -257,87 +216,6 @@ def test_completion_states_exclude_a_failed_module():
 
 # ============================================================ the dashboard, with a schedule
 
-TODAY = date(2018, 6, 15)
-ENDS_ON = date(2018, 7, 3)
-# (title, due on, required). On TODAY modules 1 and 2 are overdue; 3 is optional and not due.
-SCHEDULE = [
-    ("Detection", date(2018, 5, 20), True),
-    ("Assistance", date(2018, 6, 10), True),
-    ("Return", date(2018, 7, 1), False),
-]
-# (email, country, status, enrolled on, completed on, grade, [(state, last change day)] x3)
-D = date
-SCHEDULED = [
-    ("ar1@c.test", "AR", "completed", D(2018, 5, 1), D(2018, 6, 1), 80.0,
-     [("completed", 15), ("completed", 25), ("completed", 31)]),
-    ("ar2@c.test", "AR", "completed", D(2018, 5, 1), D(2018, 6, 5), 90.0,
-     [("completed_pass", 16), ("completed_pass", 26), ("not_started", None)]),
-    ("ar3@c.test", "AR", "active", D(2018, 5, 10), None, None,
-     [("completed", 15), ("in_progress", 43), ("not_started", None)]),
-    ("ar4@c.test", "AR", "withdrawn", D(2018, 5, 1), None, None,
-     [("in_progress", 5), ("not_started", None), ("not_started", None)]),
-    ("br1@c.test", "BR", "active", D(2018, 5, 1), None, None,
-     [("not_started", None), ("not_started", None), ("not_started", None)]),
-    ("br2@c.test", "BR", "invited", D(2018, 6, 1), None, None, []),
-    ("br3@c.test", "BR", "active", D(2018, 5, 1), None, None,
-     [("completed_fail", 25), ("completed", 33), ("not_started", None)]),
-    ("cl1@c.test", "CL", "completed", D(2018, 5, 2), D(2018, 6, 5), 70.0,
-     [("completed", 10), ("completed", 20), ("completed", 30)]),
-    ("xx1@c.test", None, "active", D(2018, 5, 3), None, None,
-     [("completed", 12), ("completed", 22), ("not_started", None)]),
-]  # fmt: skip
-
-
-def make_scheduled_course(session, coordinator, code: str = "SCH-2018") -> Course:
-    """SCHEDULED: AR with completions and a withdrawal, BR with none, CL all done, one unknown.
-    Progress rows change on (May 1 + day offset)."""
-    course = courses.create_course(
-        session=session,
-        actor=coordinator,
-        course_in=CourseCreate(
-            code=code, title=f"Course {code}", starts_on=D(2018, 5, 1), ends_on=ENDS_ON
-        ),
-    )
-    modules = []
-    for position, (title, due_on, required) in enumerate(SCHEDULE, start=1):
-        module = Module(
-            course_id=course.id, position=position, title=title, due_on=due_on,
-            is_required=required,
-        )  # fmt: skip
-        session.add(module)
-        modules.append(module)
-    session.flush()
-    for email, country, status, enrolled_on, completed_on, grade, states in SCHEDULED:
-        participant = Participant(full_name=email.split("@")[0], email=email, country=country)
-        session.add(participant)
-        session.flush()
-        enrollment = Enrollment(
-            participant_id=participant.id,
-            course_id=course.id,
-            status=status,
-            enrolled_on=enrolled_on,
-            completed_on=completed_on,
-            final_grade=grade,
-        )
-        session.add(enrollment)
-        session.flush()
-        for module, (state, offset) in zip(modules, states, strict=False):
-            changed = datetime(2018, 5, 1, 12, tzinfo=UTC) + timedelta(days=offset or 0)
-            session.add(
-                ModuleProgress(
-                    enrollment_id=enrollment.id, module_id=module.id, state=state,
-                    updated_at=changed,
-                )
-            )  # fmt: skip
-    session.commit()
-    return course
-
-
-@pytest.fixture
-def scheduled(session, users) -> Course:
-    """The SCHEDULED course (see make_scheduled_course)."""
-    return make_scheduled_course(session, users["coordinator"])
-
 
 def _read(read, session, actor, course, **kwargs):
     return read(session=session, actor=actor, course_id=course.id, **kwargs)
@@ -345,17 +223,10 @@ def _read(read, session, actor, course, **kwargs):
 
 def test_kpis_of_the_region_by_hand(session, users, scheduled):
     region = _read(progress.regional_summary, session, users["manager"], scheduled, today=TODAY)
+    # CountryProgress(country, enrolled, invited, active, completed, withdrawn, rate, grade)
     assert region == progress.CountryProgress(
-        country="ALL",
-        enrolled=9,
-        invited=1,
-        active=4,
-        completed=3,
-        withdrawn=1,
-        completion_rate=3 / 8,
-        average_grade=80.0,
-        behind=4,  # ar3, br1, br2 (no progress rows at all), br3 (a failed module)
-    )
+        "ALL", 9, 1, 4, 3, 1, 3 / 8, 80.0, behind=4
+    )  # behind: ar3, br1, br2 (no progress rows at all), br3 (a failed module)
 
 
 def test_by_country_includes_zero_completions_and_the_withdrawn(session, users, scheduled):

@@ -2,19 +2,23 @@
 
 import pytest
 
-from tests.conftest import app_as
-
 PAGE = "pages/progress.py"
 
 
-def open_page(email: str, **query: str):
-    at = app_as(email)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+@pytest.fixture
+def open_page(app_as):
+    """`open_page(email, **query)`: the progress page as `email`, with `query` in the URL."""
+
+    def open_(email: str, **query: str):
+        at = app_as(email)
+        for name, value in query.items():
+            at.query_params[name] = value
+        at.run()
+        at.switch_page(PAGE).run()
+        assert not at.exception, at.exception
+        return at
+
+    return open_
 
 
 def download_keys(at) -> set[str]:
@@ -26,7 +30,7 @@ def charts_shown(at) -> int:
 
 
 @pytest.mark.parametrize("who", ["manager", "coordinator", "admin"])
-def test_readers_see_kpis_charts_risk_table_and_every_export(demo_db, who):
+def test_readers_see_kpis_charts_risk_table_and_every_export(demo_db, who, open_page):
     at = open_page(f"{who}@enlace.test", course="HT-2018")
     assert [metric.label for metric in at.metric] == [
         "Enrolled", "Active", "Completed", "Completion rate", "Average grade", "Behind schedule"
@@ -49,7 +53,7 @@ def test_readers_see_kpis_charts_risk_table_and_every_export(demo_db, who):
         assert "Participants at risk" in [header.value for header in at.subheader]
 
 
-def test_officer_sees_own_country_and_the_region_without_names_or_exports(demo_db):
+def test_officer_sees_own_country_and_the_region_without_names_or_exports(demo_db, open_page):
     at = open_page("officer.ar@enlace.test", course="HT-2018", country="BR")
     assert "Argentina" in at.caption[0].value
     assert at.text_input[0].disabled and at.text_input[0].value == "Argentina"
@@ -62,7 +66,7 @@ def test_officer_sees_own_country_and_the_region_without_names_or_exports(demo_d
     assert list(table["Country"]) == ["Argentina", "Region (all countries)"]
 
 
-def test_link_sets_the_filters_and_the_filters_set_the_link(demo_db):
+def test_link_sets_the_filters_and_the_filters_set_the_link(demo_db, open_page):
     at = open_page(
         "coordinator@enlace.test", course="HT-2018", country="AR", status="completed",
         **{"from": "2018-01-01", "to": "2018-12-31"},
@@ -84,20 +88,20 @@ def test_link_sets_the_filters_and_the_filters_set_the_link(demo_db):
     assert len(at.dataframe[-1].value) == 5  # the drill-down: Argentina's participants
 
 
-def test_a_link_with_nonsense_falls_back_to_defaults(demo_db):
+def test_a_link_with_nonsense_falls_back_to_defaults(demo_db, open_page):
     at = open_page("manager@enlace.test", course="NOPE", country="ZZ", status="asleep")
     assert at.selectbox(key="progress_country").value is None
     assert at.selectbox(key="progress_status").value is None
     assert dict(at.query_params) == {"course": "HT-2026"}  # the newest course
 
 
-def test_a_filter_that_matches_nothing_says_what_to_do(demo_db):
+def test_a_filter_that_matches_nothing_says_what_to_do(demo_db, open_page):
     at = open_page("manager@enlace.test", course="HT-2018", **{"from": "2030-01-01"})
     assert at.warning and "widen" in at.warning[0].value
     assert not at.metric
 
 
-def test_reports_page_offers_every_chart_in_every_format(demo_db):
+def test_reports_page_offers_every_chart_in_every_format(demo_db, app_as):
     at = app_as("manager@enlace.test").run()
     at.switch_page("pages/reports.py").run()
     assert not at.exception, at.exception
@@ -116,7 +120,7 @@ def chart_titles(at) -> list[str]:
     return [json.loads(chart.proto.spec)["title"] for chart in charts]
 
 
-def test_report_charts_follow_the_language_picked_after_they_were_cached(demo_db):
+def test_report_charts_follow_the_language_picked_after_they_were_cached(demo_db, app_as):
     at = app_as("manager@enlace.test").run()
     at.switch_page("pages/reports.py").run()
     assert chart_titles(at)[0] == "Cases by stage"
@@ -125,7 +129,7 @@ def test_report_charts_follow_the_language_picked_after_they_were_cached(demo_db
     assert chart_titles(at)[0] == "Casos por etapa"
 
 
-def test_progress_charts_follow_the_filters_after_they_were_cached(demo_db):
+def test_progress_charts_follow_the_filters_after_they_were_cached(demo_db, open_page):
     at = open_page("manager@enlace.test", course="HT-2018")
     everyone = at.dataframe[0].value
     at.selectbox(key="progress_country").set_value("AR").run()

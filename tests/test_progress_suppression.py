@@ -11,6 +11,7 @@ from services.reporting import progress, progress_view, small_counts, suppressio
 from services.reporting.dashboard import ProgressDashboard
 from services.reporting.progress import CountryProgress, CourseChoice
 from services.reporting.suppression import Line
+from tests.support import TODAY
 
 T = 5
 
@@ -164,10 +165,10 @@ def test_completions_of_suppressed_countries_are_drawn_as_one_line():
 
 
 @pytest.mark.parametrize(("role", "threshold"), [("manager", 5), ("coordinator", None)])
-def test_managers_see_suppressed_counts_coordinators_see_them_all(role, threshold, session, users):
-    from tests.test_charts import TODAY, make_scheduled_course
-
-    course = make_scheduled_course(session, users["coordinator"])
+def test_managers_see_suppressed_counts_coordinators_see_them_all(
+    role, threshold, session, users, make_scheduled_course
+):
+    course = make_scheduled_course(users["coordinator"])
     board = progress_page.progress_dashboard(
         session=session, actor=users[role], course_id=course.id, today=TODAY
     )

@@ -3,45 +3,13 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlmodel import Session
 
 from models import Case, CaseCreate, UserAccount
-from models.enums import Stage
 from services.cases import intake
 from services.platform.errors import PermissionDenied
 from services.platform.settings import get_settings
 from services.reporting import reports
-
-ALIAS = "Z.Q."
-
-# (reporting country, stage, situation, identified on) — the hand-counted fixture.
-SEED = [
-    ("AR", Stage.identified, "trafficking", date(2026, 1, 10)),
-    ("AR", Stage.identified, "trafficking", date(2026, 1, 25)),
-    ("AR", Stage.referred, "labour_rights_violation", date(2026, 3, 3)),
-    ("BR", Stage.referred, "trafficking", date(2026, 3, 15)),
-    ("BR", Stage.closed, "migrant_smuggling", date(2025, 12, 31)),
-    ("PY", Stage.assistance, "undetermined", date(2026, 3, 31)),
-    ("AR", Stage.assistance, "trafficking", date(2026, 1, 1)),
-]
-
-
-def seed(session: Session, coordinator: UserAccount) -> None:
-    """Open the SEED cases, each moved to its stage."""
-    for country, stage, situation, identified_on in SEED:
-        case = intake.create_case(
-            session=session,
-            actor=coordinator,
-            case_in=CaseCreate(
-                reporting_country=country,
-                identified_on=identified_on,
-                person_alias=ALIAS,
-                situation=situation,
-            ),
-        )
-        case.stage = stage
-        session.add(case)
-    session.commit()
+from tests.support import REPORT_ALIAS as ALIAS
 
 
 def as_rows(frame: pd.DataFrame) -> list[tuple[object, ...]]:
@@ -49,9 +17,9 @@ def as_rows(frame: pd.DataFrame) -> list[tuple[object, ...]]:
 
 
 @pytest.fixture
-def seeded(session: Session, users: dict[str, UserAccount]) -> dict[str, UserAccount]:
-    """The SEED cases, opened by the coordinator; returns the users."""
-    seed(session, users["coordinator"])
+def seeded(seed_cases, users: dict[str, UserAccount]) -> dict[str, UserAccount]:
+    """The REPORT_CASES, opened by the coordinator; returns the users."""
+    seed_cases(users["coordinator"])
     return users
 
 

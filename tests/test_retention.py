@@ -21,8 +21,7 @@ from services.platform.audit import MASK
 from services.platform.errors import Conflict, NotFound, PermissionDenied
 from services.platform.personal_data import PersonalDataFound
 from services.reporting import reports
-from tests.conftest import ACCOUNTS, app_as
-from tests.test_cases import open_case
+from tests.support import ACCOUNTS
 
 ENLACE = str(Path(sys.executable).parent / "enlace")
 LONG_AGO = datetime(2019, 5, 17, 10, 30, tzinfo=UTC)
@@ -53,10 +52,9 @@ def every_report(session: Session, manager) -> dict[str, list]:
 
 
 @pytest.fixture
-def old_closed_case(session, users) -> Case:
+def old_closed_case(session, users, open_case, add_note) -> Case:
     """A case closed in 2019 with free text everywhere: a note, a declined referral, a return."""
     case = open_case(
-        session,
         users["officer_ar"],
         person_alias="Q.Z.",
         identified_place="Textile workshop",
@@ -66,13 +64,7 @@ def old_closed_case(session, users) -> Case:
         consent_date=date(2019, 3, 15),
         consent_scope=["service_providers"],
     )
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note="First interview at the consulate.",
-        expected_version=1,
-    )
+    add_note(users["officer_ar"], case, "First interview at the consulate.")
     organisation = cases.Organisation(name="Shelter", org_type=OrgType.NGO, country="AR")
     session.add(organisation)
     session.commit()
@@ -117,12 +109,12 @@ def test_a_dry_run_counts_and_writes_nothing(session, users, old_closed_case):
 
 
 def test_a_run_anonymises_only_cases_closed_longer_ago_than_the_retention_period(
-    session, users, old_closed_case
+    session, users, old_closed_case, open_case
 ):
     officer = users["officer_ar"]
-    recently_closed = open_case(session, officer, person_alias="R.C.")
+    recently_closed = open_case(officer, person_alias="R.C.")
     close(session, recently_closed, utcnow() - timedelta(days=300))
-    old_but_open = open_case(session, officer, person_alias="O.O.")
+    old_but_open = open_case(officer, person_alias="O.O.")
     old_but_open.stage_changed_at = LONG_AGO
     session.add(old_but_open)
     session.commit()
@@ -195,8 +187,8 @@ def test_report_totals_are_the_same_before_and_after_on_the_demo_data(demo_db):
     assert every_report(demo_db, manager) == before
 
 
-def test_the_retention_period_comes_from_the_setting(session, users, monkeypatch):
-    case = open_case(session, users["officer_ar"])
+def test_the_retention_period_comes_from_the_setting(session, users, monkeypatch, open_case):
+    case = open_case(users["officer_ar"])
     close(session, case, utcnow() - timedelta(days=800))
     assert (
         retention.apply_retention(session=session, actor=users["admin"], dry_run=True).eligible == 0
@@ -219,16 +211,10 @@ def test_only_an_admin_applies_retention(session, users, role):
 
 
 def test_an_admin_erases_an_open_case_on_request_and_it_is_audited_with_the_reason_masked(
-    session, users
+    session, users, open_case, add_note
 ):
-    case = open_case(session, users["officer_ar"], person_alias="E.R.")
-    cases.add_note(
-        session=session,
-        actor=users["officer_ar"],
-        case_code=case.case_code,
-        note="Met at the bus terminal.",
-        expected_version=1,
-    )
+    case = open_case(users["officer_ar"], person_alias="E.R.")
+    add_note(users["officer_ar"], case, "Met at the bus terminal.")
 
     erased = retention.erase_case(
         session=session,
@@ -254,8 +240,8 @@ def test_an_admin_erases_an_open_case_on_request_and_it_is_audited_with_the_reas
 
 
 @pytest.mark.parametrize("role", ["coordinator", "manager", "officer_ar"])
-def test_erasure_by_anyone_but_an_admin_is_refused(session, users, role):
-    case = open_case(session, users["officer_ar"])
+def test_erasure_by_anyone_but_an_admin_is_refused(session, users, role, open_case):
+    case = open_case(users["officer_ar"])
     with pytest.raises(PermissionDenied):
         retention.erase_case(
             session=session, actor=users[role], case_code=case.case_code, reason="Request"
@@ -263,8 +249,10 @@ def test_erasure_by_anyone_but_an_admin_is_refused(session, users, role):
     assert session.get(Case, case.id).anonymised_at is None
 
 
-def test_erasure_needs_a_reason_without_personal_data_and_an_existing_case(session, users):
-    case = open_case(session, users["officer_ar"])
+def test_erasure_needs_a_reason_without_personal_data_and_an_existing_case(
+    session, users, open_case
+):
+    case = open_case(users["officer_ar"])
     admin = users["admin"]
     with pytest.raises(Conflict, match="reason"):
         retention.erase_case(session=session, actor=admin, case_code=case.case_code, reason=" ")
@@ -282,7 +270,7 @@ def test_erasure_needs_a_reason_without_personal_data_and_an_existing_case(sessi
     assert not session.exec(select(AuditEvent).where(AuditEvent.action == "case_erased")).all()
 
 
-def test_the_admin_page_erases_a_case_after_the_confirmation(demo_db):
+def test_the_admin_page_erases_a_case_after_the_confirmation(demo_db, app_as):
     code = demo_db.exec(select(Case.case_code).order_by(Case.id)).first()
     at = app_as(ACCOUNTS["admin"]).run().switch_page("pages/admin.py").run()
     at.text_input(key="erase_code").input(code)
@@ -310,10 +298,12 @@ def enlace(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([ENLACE, *args], env=env, capture_output=True, text=True, timeout=180)
 
 
-def test_the_command_line_says_what_a_dry_run_and_a_run_did(db, database_url, session, users):
-    case = open_case(session, users["officer_ar"])
+def test_the_command_line_says_what_a_dry_run_and_a_run_did(
+    db, database_url, session, users, open_case
+):
+    case = open_case(users["officer_ar"])
     close(session, case, LONG_AGO)
-    other = open_case(session, users["officer_ar"])
+    other = open_case(users["officer_ar"])
 
     dry = enlace("retention", "apply", "--dry-run", url=database_url)
     assert dry.returncode == 0, dry.stderr
@@ -340,7 +330,7 @@ def test_the_command_line_says_what_a_dry_run_and_a_run_did(db, database_url, se
     assert session.get(Case, other.id).person_alias == "ANON"
 
 
-def test_the_board_says_when_a_case_was_anonymised(demo_db):
+def test_the_board_says_when_a_case_was_anonymised(demo_db, app_as):
     admin = demo_db.exec(select(UserAccount).where(UserAccount.email == ACCOUNTS["admin"])).one()
     code = demo_db.exec(select(Case.case_code).order_by(Case.id)).first()
     retention.erase_case(session=demo_db, actor=admin, case_code=code, reason="Request")

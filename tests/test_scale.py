@@ -26,7 +26,6 @@ from services.tooling import bulk_insert
 from services.tooling.demo_data import COUNTRIES
 from services.tooling.scale import seed_scale
 from services.tooling.seed import seed_demo
-from tests.conftest import _empty
 
 TODAY = date(2026, 11, 28)
 TABLES = ("course", "module", "participant", "enrollment", "module_progress")
@@ -50,19 +49,19 @@ def _count(session: Session, model) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
 
 
-def test_same_seed_gives_the_same_rows(session):
+def test_same_seed_gives_the_same_rows(session, empty_database):
     seed_scale(session=session, participants=60, cases=120, seed=7, today=TODAY)
     first = _rows(session)
-    _empty(session.get_bind())
+    empty_database()
     seed_scale(session=session, participants=60, cases=120, seed=7, today=TODAY)
     assert _rows(session) == first
 
 
-def test_copy_writes_the_rows_insert_writes(session, monkeypatch):
+def test_copy_writes_the_rows_insert_writes(session, monkeypatch, empty_database):
     # PostgreSQL takes the rows with COPY; insert() is the path of every other database.
     seed_scale(session=session, participants=60, cases=120, seed=8, today=TODAY)
     copied = _rows(session)
-    _empty(session.get_bind())
+    empty_database()
     monkeypatch.setattr(bulk_insert, "copy_rows", lambda *_: False)
     seed_scale(session=session, participants=60, cases=120, seed=8, today=TODAY)
     assert _rows(session) == copied
@@ -75,10 +74,10 @@ def test_rows_leaving_out_a_python_default_are_not_copied(session):
     session.rollback()
 
 
-def test_another_seed_gives_other_cases(session):
+def test_another_seed_gives_other_cases(session, empty_database):
     seed_scale(session=session, participants=0, cases=80, seed=1, today=TODAY)
     first = _rows(session)["referral_case"]
-    _empty(session.get_bind())
+    empty_database()
     seed_scale(session=session, participants=0, cases=80, seed=2, today=TODAY)
     assert _rows(session)["referral_case"] != first
 

@@ -12,7 +12,7 @@ from services.cli.main import app
 from services.platform.auth_config import EXAMPLE_COOKIE_SECRET
 from services.platform.settings import get_settings
 from services.ui import server
-from tests.test_auth_config import production_auth
+from tests.support import production_auth
 
 ENLACE = str(Path(sys.executable).parent / "enlace")
 

@@ -52,22 +52,33 @@ def series(counts):
 # --- one-way tables whose total is the population total -----------------------------------
 
 
-def test_one_small_cell_hides_the_smallest_other_cell_too():
-    values, lines, status = series([40, 3, 12, 25, 0])
-    assert [status[i] for i in values] == [SHOWN, PRIMARY, SECONDARY, SHOWN, SHOWN]
-    assert_holds(values, lines, status)
-
-
-def test_two_small_cells_protect_each_other():
-    values, lines, status = series([40, 3, 12, 1, 0])
-    assert [status[i] for i in values] == [SHOWN, PRIMARY, SHOWN, PRIMARY, SHOWN]
-    assert_holds(values, lines, status)
-
-
-def test_two_small_cells_whose_sum_pins_them_hide_a_third():
-    # 4 + 4 = 8 and each is at most 4: both would be known.
-    values, lines, status = series([4, 4, 20, 9])
-    assert [status[i] for i in values] == [PRIMARY, PRIMARY, SHOWN, SECONDARY]
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        pytest.param(
+            [40, 3, 12, 25, 0],
+            [SHOWN, PRIMARY, SECONDARY, SHOWN, SHOWN],
+            id="one_small_cell_hides_the_smallest_other_cell_too",
+        ),
+        pytest.param(
+            [40, 3, 12, 1, 0],
+            [SHOWN, PRIMARY, SHOWN, PRIMARY, SHOWN],
+            id="two_small_cells_protect_each_other",
+        ),
+        # 4 + 4 = 8 and each is at most 4: both would be known.
+        pytest.param(
+            [4, 4, 20, 9],
+            [PRIMARY, PRIMARY, SHOWN, SECONDARY],
+            id="two_small_cells_whose_sum_pins_them_hide_a_third",
+        ),
+        pytest.param(
+            [1, 2, 3, 40], [PRIMARY, PRIMARY, PRIMARY, SHOWN], id="all_but_one_cell_small"
+        ),
+    ],
+)
+def test_a_series_hides_its_small_cells_and_what_would_give_them_away(counts, expected):
+    values, lines, status = series(counts)
+    assert [status[i] for i in values] == expected
     assert_holds(values, lines, status)
 
 
@@ -75,12 +86,6 @@ def test_a_small_cell_and_a_hidden_one_just_above_the_threshold_hide_a_third():
     # 1 + 5 = 6: "<5" is at least 1 and "x" at least 5, so both would be known.
     values, lines, status = series([1, 5, 30, 7])
     assert status[0] == PRIMARY and status[1] == SECONDARY and status[3] == SECONDARY
-    assert_holds(values, lines, status)
-
-
-def test_all_but_one_cell_small():
-    values, lines, status = series([1, 2, 3, 40])
-    assert [status[i] for i in values] == [PRIMARY, PRIMARY, PRIMARY, SHOWN]
     assert_holds(values, lines, status)
 
 

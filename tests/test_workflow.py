@@ -25,7 +25,6 @@ from models.enums import OrgType, ReferralState, Service, Stage
 from services.cases import board, workflow
 from services.cases import records as cases
 from services.platform.errors import Conflict, NotFound, PermissionDenied
-from tests.test_cases import move, open_case
 
 OK, REFUSED, CONFLICT, NOT_FOUND = "ok", "refused", "conflict", "not found"
 REASON = "Imminent danger: the person needs a shelter tonight."
@@ -111,27 +110,34 @@ def _consent(given: bool) -> dict[str, object]:
     }
 
 
-def _case_in_stage(session, users, organisations, stage: Stage, consent: bool):
-    case = open_case(session, users["officer_ar"], **_consent(consent))
-    if stage in workflow.NEEDS_REFERRAL or stage == Stage.closed:
-        # Set-up, not under test: a pending cross-border referral shares the case with Brazil.
-        session.add(
-            Referral(
-                case_id=case.id,
-                organisation_id=organisations["BR"].id,
-                service=Service.shelter,
-                sent_on=date(2026, 3, 5),
-                cross_border_country="BR",
+@pytest.fixture
+def case_in_stage(session, users, organisations, open_case, move_case):
+    """`case_in_stage(stage, consent)`: an Argentine case put in `stage`, with or without
+    consent; a stage past screening has a pending referral to Brazil."""
+
+    def make(stage: Stage, consent: bool):
+        case = open_case(users["officer_ar"], **_consent(consent))
+        if stage in workflow.NEEDS_REFERRAL or stage == Stage.closed:
+            # Set-up, not under test: a pending cross-border referral shares the case with Brazil.
+            session.add(
+                Referral(
+                    case_id=case.id,
+                    organisation_id=organisations["BR"].id,
+                    service=Service.shelter,
+                    sent_on=date(2026, 3, 5),
+                    cross_border_country="BR",
+                )
             )
-        )
-        session.commit()
-    move(session, case, stage)
-    if stage == Stage.closed:
-        case.closure_reason = "Assisted and returned home."
-        session.add(case)
-        session.commit()
-    session.refresh(case)
-    return case
+            session.commit()
+        move_case(case, stage)
+        if stage == Stage.closed:
+            case.closure_reason = "Assisted and returned home."
+            session.add(case)
+            session.commit()
+        session.refresh(case)
+        return case
+
+    return make
 
 
 def _do(session, actor: UserAccount, case: Case, action: str, organisations) -> None:
@@ -210,8 +216,10 @@ def _do(session, actor: UserAccount, case: Case, action: str, organisations) -> 
 
 
 @pytest.mark.parametrize(("stage", "action", "role", "consent", "outcome"), RULES)
-def test_workflow_rule(session, users, organisations, stage, action, role, consent, outcome):
-    case = _case_in_stage(session, users, organisations, Stage(stage), consent)
+def test_workflow_rule(
+    session, users, organisations, stage, action, role, consent, outcome, case_in_stage
+):
+    case = case_in_stage(Stage(stage), consent)
     expected = {
         OK: None,
         REFUSED: PermissionDenied,
@@ -231,8 +239,10 @@ def test_workflow_rule(session, users, organisations, stage, action, role, conse
         assert len(session.exec(select(CaseEvent)).all()) == events_before
 
 
-def test_every_move_is_an_event_and_an_audited_old_to_new(session, users, organisations):
-    case = _case_in_stage(session, users, organisations, Stage.screening, True)
+def test_every_move_is_an_event_and_an_audited_old_to_new(
+    session, users, organisations, case_in_stage
+):
+    case = case_in_stage(Stage.screening, True)
     coordinator = users["coordinator"]
     cases.move_stage(
         session=session,
@@ -251,8 +261,10 @@ def test_every_move_is_an_event_and_an_audited_old_to_new(session, users, organi
     assert "went home" not in str(audit.changes)
 
 
-def test_a_cross_border_referral_shares_the_case_with_that_country(session, users, organisations):
-    case = open_case(session, users["officer_ar"], **_consent(True))
+def test_a_cross_border_referral_shares_the_case_with_that_country(
+    session, users, organisations, open_case
+):
+    case = open_case(users["officer_ar"], **_consent(True))
     officer_br = users["officer_br"]
     with pytest.raises(NotFound):
         board.get_case(session=session, actor=officer_br, case_code=case.case_code)
@@ -276,8 +288,8 @@ def test_a_cross_border_referral_shares_the_case_with_that_country(session, user
     assert listed == [case.case_code]
 
 
-def test_a_referral_in_the_same_country_is_not_shared(session, users, organisations):
-    case = open_case(session, users["officer_ar"], **_consent(True))
+def test_a_referral_in_the_same_country_is_not_shared(session, users, organisations, open_case):
+    case = open_case(users["officer_ar"], **_consent(True))
     referral = cases.refer_case(
         session=session,
         actor=users["officer_ar"],
@@ -291,8 +303,10 @@ def test_a_referral_in_the_same_country_is_not_shared(session, users, organisati
     assert board.list_cases(session=session, actor=users["officer_br"]) == []
 
 
-def test_override_records_the_reason_on_the_case_and_a_masked_audit(session, users, organisations):
-    case = open_case(session, users["officer_ar"])
+def test_override_records_the_reason_on_the_case_and_a_masked_audit(
+    session, users, organisations, open_case
+):
+    case = open_case(users["officer_ar"])
     cases.refer_case(
         session=session,
         actor=users["coordinator"],

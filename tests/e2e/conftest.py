@@ -1,26 +1,19 @@
 """A real app server and the real local OIDC provider, driven by Debian's Chromium."""
 
-import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
-from services.platform.settings import Settings
 from services.tooling import demo
 from services.tooling.seed import seed_demo
+from tests.e2e.support import ROOT, LiveApp, Provider, free_port, serve_command
 
-ROOT = Path(__file__).resolve().parents[2]
-ENLACE = str(Path(sys.executable).parent / "enlace")
 CHROMIUM = os.environ.get("ENLACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -55,12 +48,6 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class AppServer:
     """One app server process (started by `command`), its log in `folder`."""
 
@@ -85,77 +72,6 @@ class AppServer:
 
     def log(self) -> str:
         return self.log_path.read_text()
-
-
-def serve_command(port: int, secrets: Path) -> list[str]:
-    """The production start command, as the README gives it."""
-    return [
-        ENLACE,
-        "serve",
-        "--port",
-        str(port),
-        "--address",
-        "127.0.0.1",
-        "--secrets",
-        str(secrets),
-    ]
-
-
-class Provider:
-    """The local OIDC test provider on a fixed port, which a test may stop and restart."""
-
-    def __init__(self, port: int, accounts: list[tuple[str, str]]):
-        self.port, self.accounts = port, accounts
-        self.url = f"http://127.0.0.1:{port}"
-        self._running = None
-
-    def start(self) -> None:
-        if self._running is None:
-            self._running = demo.serve_provider(
-                Settings(database_url="sqlite://"), port=self.port, accounts=self.accounts
-            )
-            self._running.__enter__()
-
-    def stop(self) -> None:
-        if self._running is not None:
-            self._running.__exit__(None, None, None)
-            self._running = None
-
-    def set_claims(self, sub: str, claims: dict) -> None:
-        """Give a typed-in subject the claims a real provider would send."""
-        request = urllib.request.Request(
-            f"{self.url}/users/{sub}",
-            data=json.dumps(claims).encode(),
-            headers={"Content-Type": "application/json"},
-            method="PUT",
-        )
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-            pass
-
-    def register_client(self, redirect_uri: str) -> tuple[str, str]:
-        """A registered client: the provider then checks its secret."""
-        request = urllib.request.Request(
-            f"{self.url}/oauth2/clients",
-            data=json.dumps({"redirect_uris": [redirect_uri]}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            body = json.load(response)
-        return body["client_id"], body["client_secret"]
-
-
-@dataclass
-class LiveApp:
-    url: str
-    provider_url: str
-    database_url: str
-    restart: Callable[[], None]
-    provider: Provider
-    secrets: Path
-    folder: Path
-    env: dict[str, str]
-    log_path: Path
 
 
 def seeded_database(folder: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -222,3 +138,20 @@ def _wait_healthy(url: str, server: AppServer) -> None:
         pytest.fail("the app server exited:\n" + server.log())
     except TimeoutError:
         pytest.fail("the app server did not become healthy in 90 s:\n" + server.log())
+
+
+@pytest.fixture(scope="module")
+def start_app_server(live_app: LiveApp) -> Iterator[Callable[..., AppServer]]:
+    """`start_app_server(command, env=..., port=...)`: another app server beside `live_app`
+    (its log in the same folder), started and healthy; stopped after the test module."""
+    started: list[AppServer] = []
+
+    def start(command: list[str], *, env: dict[str, str], port: int) -> AppServer:
+        server = AppServer(command, env=env, port=port, folder=live_app.folder)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from models import Enrollment, Participant
 from services.platform.db import build_engine
-from tests.e2e.test_sign_in import TIMEOUT, sign_in
+from tests.e2e.support import TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser
 FILE = Path(__file__).parents[1] / "fixtures" / "moodle" / "user_upload_latin1_semicolon.csv"

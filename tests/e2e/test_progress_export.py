@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from models import AuditEvent
 from services.platform.db import build_engine
-from tests.e2e.test_sign_in import TIMEOUT, sign_in
+from tests.e2e.support import TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser
 PNG = b"\x89PNG\r\n\x1a\n"

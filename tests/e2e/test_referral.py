@@ -19,7 +19,7 @@ from models.enums import ExploitationType, Service
 from services.platform.db import build_engine
 from services.platform.i18n import set_language
 from services.platform.labels import label, options
-from tests.e2e.test_sign_in import TIMEOUT, sign_in
+from tests.e2e.support import TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser
 ALIAS = "E.Z."

@@ -1,7 +1,6 @@
 """The real sign-in round trip in Chromium: app → local OIDC provider → app."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -10,28 +9,9 @@ from sqlmodel import Session
 
 from models import Case, Referral
 from services.platform.db import build_engine
+from tests.e2e.support import SIGN_IN, SIGN_OUT, TIMEOUT, sign_in
 
 pytestmark = pytest.mark.browser
-TIMEOUT = 30_000
-# Stable widget keys: the officers' pages are in Spanish or Portuguese.
-SIGN_IN = ".st-key-sign_in button"
-SIGN_OUT = ".st-key-sign_out button"
-
-
-def sign_in(page: Page, app, email: str, *, expect_signed_in: bool = True) -> float:
-    """Sign in through the provider's page by typing the address; returns seconds taken."""
-    page.goto(app.url)
-    started = time.monotonic()
-    page.locator(SIGN_IN).click(timeout=TIMEOUT)
-    page.wait_for_url(re.compile(re.escape(app.provider_url)), timeout=TIMEOUT)
-    page.get_by_placeholder("sub").fill(email)
-    page.get_by_role("button", name="Authorize").click()
-    page.wait_for_url(re.compile(re.escape(app.url)), timeout=TIMEOUT)
-    if expect_signed_in:
-        expect(page.locator(SIGN_OUT)).to_be_visible(timeout=TIMEOUT)
-    seconds = time.monotonic() - started
-    print(f"login round trip for {email}: {seconds:.2f} s")  # noqa: T201  (for the closing note)
-    return seconds
 
 
 def brazilian_cases(database_url: str) -> tuple[list[str], list[str]]:

@@ -4,7 +4,6 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -17,8 +16,16 @@ from models.enums import Role
 from services.platform import users
 from services.platform.auth_config import EXAMPLE_COOKIE_SECRET, load_secrets
 from services.platform.db import build_engine
-from tests.e2e.conftest import ROOT, AppServer, LiveApp, free_port, serve_command
-from tests.e2e.test_sign_in import SIGN_IN, SIGN_OUT, TIMEOUT, sign_in
+from tests.e2e.support import (
+    ROOT,
+    SIGN_IN,
+    SIGN_OUT,
+    TIMEOUT,
+    LiveApp,
+    free_port,
+    serve_command,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +79,7 @@ def test_a_cookie_forged_with_a_wrong_secret_signs_nobody_in(browser: Browser, l
 
 
 @pytest.fixture(scope="module")
-def misconfigured_app(live_app: LiveApp) -> Iterator[AppServer]:
+def misconfigured_app(live_app: LiveApp, start_app_server):
     """A production server started with plain `streamlit run` (not `enlace serve`) and the
     README's example cookie secret: app.py alone must refuse every identity."""
     port = free_port()
@@ -97,10 +104,7 @@ def misconfigured_app(live_app: LiveApp) -> Iterator[AppServer]:
         str(secrets),
     ]
     env = {**live_app.env, "ENLACE_ENVIRONMENT": "production"}
-    server = AppServer(command, env=env, port=port, folder=live_app.folder)
-    server.start()
-    yield server
-    server.stop()
+    return start_app_server(command, env=env, port=port)
 
 
 def test_a_cookie_forged_with_the_example_secret_never_signs_in(
@@ -248,7 +252,7 @@ def test_a_stale_callback_is_explained(page: Page, live_app):
 
 
 @pytest.fixture(scope="module")
-def wrong_secret_app(live_app: LiveApp) -> Iterator[AppServer]:
+def wrong_secret_app(live_app: LiveApp, start_app_server):
     """`enlace serve` with a client the provider knows, but the wrong client secret."""
     port = free_port()
     client_id, _secret = live_app.provider.register_client(
@@ -262,12 +266,7 @@ def wrong_secret_app(live_app: LiveApp) -> Iterator[AppServer]:
         f'client_id = "{client_id}"\nclient_secret = "not-the-registered-secret"\n'
         f'server_metadata_url = "{live_app.provider_url}/.well-known/openid-configuration"\n'
     )
-    server = AppServer(
-        serve_command(port, secrets), env=live_app.env, port=port, folder=live_app.folder
-    )
-    server.start()
-    yield server
-    server.stop()
+    return start_app_server(serve_command(port, secrets), env=live_app.env, port=port)
 
 
 def test_a_wrong_client_secret_is_explained(page: Page, live_app, wrong_secret_app):
