@@ -18,10 +18,10 @@ from models.enums import Role
 from services.platform import migrate
 from services.platform.db import build_engine
 from services.platform.settings import get_settings
-from services.tooling.apptest import SECRETS as BENCH_SECRETS
-from services.tooling.apptest import apptest_runs_app_py, signed_in_user
 from services.tooling.seed import seed_demo
 from services.ui import runtime
+from services.ui.apptest import SECRETS as BENCH_SECRETS
+from services.ui.apptest import apptest_runs_app_py, signed_in_user
 from tests.support import APP, OFFICER
 
 pytest_plugins = ["tests.fixtures_cases", "tests.fixtures_courses", "tests.fixtures_catalog"]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from models import AuditEvent
 from services.cli.export import export_app
 from services.platform.errors import PermissionDenied
-from services.reporting import charts, dashboard, progress, progress_view, reports
+from services.reporting import charts, dashboard, progress_view, reports
 from services.reporting.export import ExportInfo
 from tests.support import TODAY
 
@@ -94,7 +94,7 @@ def _exports(session) -> list[AuditEvent]:
 
 def test_every_chart_exports_to_every_format_and_each_is_audited(session, users, board):
     manager = users["manager"]
-    for item in progress.CHARTS:
+    for item in progress_view.CHARTS:
         for fmt in (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS):
             file = progress_view.export_item(
                 session=session, actor=manager, dashboard=board, item=item, fmt=fmt
@@ -102,7 +102,7 @@ def test_every_chart_exports_to_every_format_and_each_is_audited(session, users,
             assert file.data, (item, fmt)
     session.commit()
     events = _exports(session)
-    assert len(events) == len(progress.CHARTS) * 5
+    assert len(events) == len(progress_view.CHARTS) * 5
     assert {event.actor_email for event in events} == {"manager@enlace.test"}
     assert {event.entity_id for event in events} == {"SCH-2018"}
     assert events[0].changes["item"] == [None, "completion"]

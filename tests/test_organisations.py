@@ -6,6 +6,7 @@ from sqlmodel import select
 from models import AuditEvent, OrganisationCreate, OrganisationUpdate
 from services.cases import organisations
 from services.platform.errors import Conflict, PermissionDenied
+from services.platform.i18n import set_language
 
 
 def shelter() -> OrganisationCreate:
@@ -31,10 +32,15 @@ def test_admin_adds_an_organisation_and_it_is_audited(session, users):
 
 def test_the_same_name_in_the_same_country_is_a_conflict(session, users):
     organisations.add_organisation(session=session, actor=users["admin"], organisation_in=shelter())
-    with pytest.raises(Conflict, match="already in the directory"):
+    with pytest.raises(Conflict, match="already in the directory") as refused:
         organisations.add_organisation(
             session=session, actor=users["admin"], organisation_in=shelter()
         )
+    set_language("es")
+    try:
+        assert refused.value.translated() == "Casa Refugio (PY) ya está en el directorio."
+    finally:
+        set_language("en")
 
 
 def test_admin_deactivates_an_organisation(session, users):

@@ -19,7 +19,11 @@ def add_organisation(
     session.add(organisation)
     flush_or_conflict(
         session,
-        Conflict(f"{organisation_in.name} ({organisation_in.country}) is already in the directory"),
+        Conflict(
+            N_("{name} ({country}) is already in the directory."),
+            name=organisation_in.name,
+            country=organisation_in.country,
+        ),
     )
     created = audit.diff({}, organisation_in.model_dump(mode="json"))
     audit.record_row(session, actor, audit.AuditAction.organisation_created, organisation, created)

@@ -116,7 +116,7 @@ def export_progress(
     """A chart of the progress-by-country dashboard (PNG, SVG, PDF), its data (CSV, XLSX),
     or with --chart all the report pack (one PDF, or a ZIP of every file)."""
     item = chart or (ProgressItem.all if format == FileFormat.zip else ProgressItem.completion)
-    _check_format(item.value, format, progress.TABLES)
+    _check_format(item.value, format, progress_view.TABLES)
     if country and not (len(country) == 2 and country.isalpha()):
         raise fail(f"--country must be a two-letter ISO code, not {country!r}.", 2)
     filters = progress.ProgressFilters(

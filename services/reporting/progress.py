@@ -20,10 +20,10 @@ from sqlmodel import Session, and_, case, col, exists, func, select
 from models import Course, Enrollment, Module, ModuleProgress, Participant, UserAccount
 from models.enums import EnrollmentStatus, ProgressState, Role
 from services.courses.catalog import MODULE_DONE_STATES
+from services.platform import rows
 from services.platform.access import DASHBOARD_READERS, STAFF, require_role
-from services.platform.errors import NotFound, PermissionDenied
+from services.platform.errors import PermissionDenied
 from services.platform.i18n import N_
-from services.reporting.reports import OKABE_ITO
 
 ALL_COUNTRIES = "ALL"
 # Completions of the countries whose counts are suppressed, drawn as one line.
@@ -33,20 +33,6 @@ DASHBOARD_ROLES = (Role.officer, *DASHBOARD_READERS)
 # Who is still expected to finish: only they can be behind schedule.
 IN_COURSE = (EnrollmentStatus.invited, EnrollmentStatus.active)
 AT_RISK_LIMIT = 200
-BAR_COLOUR = OKABE_ITO[0]
-RULE_COLOUR = OKABE_ITO[5]
-
-# Items of the page that can be exported: charts (image + data) and tables (data only).
-CHARTS = ("completion", "modules", "completions")
-TABLES = ("countries", "at_risk")
-ITEM_TITLES = {
-    "completion": N_("Completion rate by country"),
-    "modules": N_("Module completion by country"),
-    "completions": N_("Cumulative completions over time"),
-    "countries": N_("Progress by country"),
-    "at_risk": N_("Participants behind schedule"),
-    "participants": N_("Participants and module states"),
-}
 
 
 @dataclass(frozen=True)
@@ -100,10 +86,9 @@ def officer_country_of(actor: UserAccount) -> str | None:
 
 
 def existing_course(session: Session, course_id: int) -> Course:
-    course = session.get(Course, course_id)
-    if course is None:
-        raise NotFound(N_("This course does not exist (any more)."))
-    return course
+    return rows.existing_row(
+        session, Course, course_id, N_("This course does not exist (any more).")
+    )
 
 
 def _country_condition(country: str | None) -> ColumnElement[bool]:

@@ -14,21 +14,32 @@ from sqlmodel import Session
 
 from models import UserAccount
 from services.platform.access import DASHBOARD_READERS, STAFF, require_role
-from services.platform.i18n import _
+from services.platform.i18n import N_, _
 from services.platform.labels import label
 from services.platform.settings import get_settings
 from services.reporting import charts, suppression
 from services.reporting.dashboard import ProgressDashboard, country_label, to_query
 from services.reporting.export import ExportInfo, record_export, suppression_legend
 from services.reporting.progress import (
-    BAR_COLOUR,
-    ITEM_TITLES,
-    RULE_COLOUR,
-    TABLES,
     CountryProgress,
 )
 from services.reporting.reports import OKABE_ITO
 from services.reporting.small_counts import PublishedCounts, published_counts
+
+BAR_COLOUR = OKABE_ITO[0]
+RULE_COLOUR = OKABE_ITO[5]
+
+# Items of the page that can be exported: charts (image + data) and tables (data only).
+CHARTS = ("completion", "modules", "completions")
+TABLES = ("countries", "at_risk")
+ITEM_TITLES = {
+    "completion": N_("Completion rate by country"),
+    "modules": N_("Module completion by country"),
+    "completions": N_("Cumulative completions over time"),
+    "countries": N_("Progress by country"),
+    "at_risk": N_("Participants behind schedule"),
+    "participants": N_("Participants and module states"),
+}
 
 # ------------------------------------------------------------------------ labels and tables
 

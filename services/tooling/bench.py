@@ -40,8 +40,8 @@ from typing import Any
 from services.platform.access import PAGE_ROLES
 from services.platform.settings import PROJECT_ROOT, get_settings
 from services.tooling import bench_measure as measure
-from services.tooling.apptest import apptest_runs_app_py, compile_once, quiet_streamlit
 from services.tooling.bench_results import TARGETS, check_targets, size_factor
+from services.ui.apptest import apptest_runs_app_py, compile_once, quiet_streamlit
 
 BENCH_DATABASE_ENV = "ENLACE_BENCH_DATABASE_URL"
 
@@ -243,15 +243,13 @@ def prepare_database(
 @contextmanager
 def _app_database(url: str) -> Iterator[None]:
     """Point the app (ENLACE_DATABASE_URL) at `url`, with its engine and caches emptied."""
-    import streamlit as st
-
     from services.ui import runtime
 
     before = os.environ.get("ENLACE_DATABASE_URL")
     os.environ["ENLACE_DATABASE_URL"] = url
     get_settings.cache_clear()
     runtime.get_engine.clear()
-    st.cache_data.clear()
+    runtime.clear_caches()
     try:
         yield
     finally:
@@ -261,7 +259,7 @@ def _app_database(url: str) -> Iterator[None]:
         else:
             os.environ["ENLACE_DATABASE_URL"] = before
         get_settings.cache_clear()
-        st.cache_data.clear()
+        runtime.clear_caches()
 
 
 def _dispose_app_engine() -> None:

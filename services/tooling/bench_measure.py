@@ -23,7 +23,14 @@ from sqlalchemy.engine import Engine
 
 from models.enums import Role
 from services.platform.access import PAGE_ROLES, PAGES
-from services.tooling.apptest import APP, EMPTY_PAGE, SECRETS, signed_in_user, timed_run
+from services.ui.apptest import (
+    APP,
+    EMPTY_PAGE,
+    app_signed_in,
+    arrow_frame,
+    empty_page_app,
+    timed_run,
+)
 
 # The role whose view of a page is measured: its everyday user, with the widest scope.
 PAGE_USERS: dict[str, Role] = {
@@ -120,20 +127,13 @@ class _QueryLog:
 
 
 def framework_floor(runs: int) -> float:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_string(EMPTY_PAGE, default_timeout=120)
+    at = empty_page_app()
     at.run()
     return round(statistics.median(timed_run(at) for _ in range(max(3, runs))), 4)
 
 
 def _app_as(role: Role, app: Path = APP) -> Any:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(app), default_timeout=120)
-    at.secrets = SECRETS
-    at.user = signed_in_user(ACCOUNTS[role])
-    return at
+    return app_signed_in(ACCOUNTS[role], app=str(app))
 
 
 def _signed_in(at: Any) -> Any:
@@ -197,7 +197,7 @@ def _page_only(statements: list[_Statement], shell: Counter[str]) -> list[_State
 
 
 def measure_page(page: str, runs: int, shell: Shell) -> PageResult:
-    import streamlit as st
+    from services.ui import runtime
 
     role = _page_role(page)
     result = PageResult(page=page, role=role.value)
@@ -214,7 +214,7 @@ def measure_page(page: str, runs: int, shell: Shell) -> PageResult:
         cold_statements: list[_Statement] = []
         warm_statements: list[_Statement] = []
         for _ in range(runs):
-            st.cache_data.clear()
+            runtime.clear_caches()
             with log.listening():
                 cold.append(timed_run(at))
             cold_statements = log.statements
@@ -237,7 +237,7 @@ def measure_page(page: str, runs: int, shell: Shell) -> PageResult:
         floors_cold = shell_seconds + result.sql_floor_cold_s
         result.ratio_warm = round(result.warm_s / floors_warm, 2)
         result.ratio_cold = round(result.cold_s / floors_cold, 2)
-        st.cache_data.clear()
+        runtime.clear_caches()
         result.python_peak_mib = _python_peak_mib(at)
     except Exception as error:  # a broken page is a result, not the end of the run
         result.error = f"{type(error).__name__}: {error}"[:500]
@@ -350,15 +350,13 @@ def _chart_exports(page: str) -> list[ExportResult]:
 
 def _standalone_spec(proto: Any) -> dict[str, Any]:
     """The Vega-Lite spec Streamlit sent to the browser, with its data sets inlined."""
-    from streamlit import dataframe_util
-
     spec = json.loads(proto.spec)
     datasets = {}
     for dataset in proto.datasets:
-        frame = dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data)
+        frame = arrow_frame(dataset.data.data)
         datasets[dataset.name] = json.loads(frame.to_json(orient="records", date_format="iso"))
     if proto.data.data:
-        frame = dataframe_util.convert_arrow_bytes_to_pandas_df(proto.data.data)
+        frame = arrow_frame(proto.data.data)
         spec["data"] = {"values": json.loads(frame.to_json(orient="records", date_format="iso"))}
     if datasets:
         spec["datasets"] = {**spec.get("datasets", {}), **datasets}

@@ -1,15 +1,20 @@
 """AppTest the way the server runs the app: through app.py, signed in, compiled once.
 
-Shared by the benchmark (services/tooling/bench.py) and the tests (tests/conftest.py).
+Shared by the benchmark (services/tooling/bench*.py) and the tests (tests/conftest.py). It
+lives in the UI package because it drives Streamlit: no other service package imports it.
 """
 
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.platform.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
 
 APP = PROJECT_ROOT / "app.py"
 # The app signs nobody in without complete [auth] secrets (never contacted under AppTest).
@@ -116,3 +121,27 @@ def signed_in_user(email: str, **claims: Any) -> dict[str, Any]:
         "iat": int(time.time()),
         **claims,
     }
+
+
+def empty_page_app() -> "AppTest":
+    """An app of one title and nothing else: the framework's own cost of a run."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_string(EMPTY_PAGE, default_timeout=120)
+
+
+def app_signed_in(email: str, *, app: str = str(APP), timeout: float = 120) -> "AppTest":
+    """app.py (or `app`) under AppTest, with complete [auth] secrets, `email` signed in."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(app, default_timeout=timeout)
+    at.secrets = SECRETS
+    at.user = signed_in_user(email)
+    return at
+
+
+def arrow_frame(data: bytes) -> "pd.DataFrame":
+    """A data set Streamlit sent to the browser (Arrow bytes), as a DataFrame."""
+    from streamlit import dataframe_util
+
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(data)
