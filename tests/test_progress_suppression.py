@@ -9,7 +9,7 @@ import pytest
 from services.reporting import dashboard as progress_page
 from services.reporting import progress, progress_view, small_counts, suppression
 from services.reporting.dashboard import ProgressDashboard
-from services.reporting.progress import CountryProgress, CourseChoice
+from services.reporting.progress import CourseChoice
 from services.reporting.suppression import Line
 from tests.support import TODAY
 
@@ -17,19 +17,10 @@ T = 5
 
 
 def country(code, invited, active, completed, withdrawn, behind=0):
+    """A country's row as the dashboard's query would count it (no grades)."""
     enrolled = invited + active + completed + withdrawn
-    remaining = enrolled - withdrawn
-    return CountryProgress(
-        country=code,
-        enrolled=enrolled,
-        invited=invited,
-        active=active,
-        completed=completed,
-        withdrawn=withdrawn,
-        completion_rate=completed / remaining if remaining else 0.0,
-        average_grade=None,
-        behind=behind,
-    )
+    counts = (enrolled, invited, active, completed, withdrawn, None, behind)
+    return progress.country_progress(code, counts)
 
 
 def dashboard(rows, modules=(), completions=None):

@@ -12,26 +12,16 @@ T = 5
 
 
 def solvable(values, lines, status) -> set:
-    """Hidden cells the lines' equations fix, found independently of the module: a hidden
-    cell is free when some vector of the null space of the system (over hidden cells) moves it."""
+    """Hidden cells the lines' equations fix, found independently of the module's rank test:
+    a hidden cell is free when some vector of the null space of the system moves it."""
     hidden = [key for key in values if status[key] != SHOWN]
     if not hidden:
         return set()
-    index = {key: i for i, key in enumerate(hidden)}
-    rows = []
-    for line in lines:
-        row = np.zeros(len(hidden))
-        for key in line.members:
-            if key in index:
-                row[index[key]] += 1
-        if line.total is not None and line.total in index:
-            row[index[line.total]] -= 1
-        rows.append(row)
-    system = np.array(rows) if rows else np.zeros((1, len(hidden)))
+    system = suppression.line_equations(hidden, lines) if lines else np.zeros((1, len(hidden)))
     _u, singular, vh = np.linalg.svd(system)
     rank = int((singular > 1e-9).sum())
     null_space = vh[rank:]
-    return {key for key, i in index.items() if np.allclose(null_space[:, i], 0)}
+    return {key for i, key in enumerate(hidden) if np.allclose(null_space[:, i], 0)}
 
 
 def assert_holds(values, lines, status):

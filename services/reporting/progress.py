@@ -209,7 +209,8 @@ def _progress_columns(today: date | None) -> tuple[Any, ...]:
     )
 
 
-def _country_progress(country: str | None, counts: Sequence[Any]) -> CountryProgress:
+def country_progress(country: str | None, counts: Sequence[Any]) -> CountryProgress:
+    """One row of the counts `_progress_columns` selects, as a CountryProgress."""
     enrolled, invited, active, completed, withdrawn, average_grade, behind = counts
     enrolled, invited, active = int(enrolled or 0), int(invited or 0), int(active or 0)
     completed, withdrawn = int(completed or 0), int(withdrawn or 0)
@@ -251,7 +252,7 @@ def progress_by_country(
         # NULL sorts first on SQLite and last on PostgreSQL: put it last on both.
         .order_by(col(Participant.country).is_(None), Participant.country)
     )
-    return [_country_progress(row[0], row[1:]) for row in session.exec(query).all()]
+    return [country_progress(row[0], row[1:]) for row in session.exec(query).all()]
 
 
 def regional_summary(
@@ -275,7 +276,7 @@ def regional_summary(
             *_conditions(course_id, filters, officer_country=officer_country, by_country=by_country)
         )
     )
-    return _country_progress(ALL_COUNTRIES, session.exec(query).one())
+    return country_progress(ALL_COUNTRIES, session.exec(query).one())
 
 
 def module_completion_by_country(

@@ -130,6 +130,20 @@ def _next_to_hide(
     return visible[0] if visible else None
 
 
+def line_equations(unknowns: Sequence[Hashable], lines: Sequence[Line]) -> "np.ndarray":
+    """The lines as equations over the unknown cells: one row a line, the coefficient of a
+    member +1 and of the line's total -1 (cells not in `unknowns` are known, so left out)."""
+    column = {key: index for index, key in enumerate(unknowns)}
+    system = np.zeros((len(lines), len(unknowns)))
+    for row, line in enumerate(lines):
+        for key in line.members:
+            if key in column:
+                system[row, column[key]] += 1
+        if line.total is not None and line.total in column:
+            system[row, column[line.total]] -= 1
+    return system
+
+
 def _determined(
     values: Mapping[Hashable, int], lines: Sequence[Line], status: Mapping[Hashable, str]
 ) -> list[Hashable]:
@@ -137,23 +151,13 @@ def _determined(
     unknowns = [key for key in values if _hidden(key, status)]
     if not unknowns:
         return []
-    column = {key: index for index, key in enumerate(unknowns)}
-    rows = []
-    for line in lines:
-        row = np.zeros(len(unknowns))
-        for key in line.members:
-            if key in column:
-                row[column[key]] += 1
-        if line.total is not None and line.total in column:
-            row[column[line.total]] -= 1
-        if row.any():
-            rows.append(row)
-    if not rows:
+    system = line_equations(unknowns, lines)
+    system = system[system.any(axis=1)]
+    if not len(system):
         return []
-    system = np.array(rows)
     rank = np.linalg.matrix_rank(system)
     determined = []
-    for key, index in column.items():
+    for index, key in enumerate(unknowns):
         unit = np.zeros(len(unknowns))
         unit[index] = 1
         if np.linalg.matrix_rank(np.vstack([system, unit])) == rank:
