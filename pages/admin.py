@@ -12,14 +12,13 @@ from services.cases import board, organisations, retention
 from services.platform import audit, users
 from services.platform.errors import Conflict, EnlaceError, NotFound
 from services.platform.i18n import LANGUAGES, _
-from services.platform.labels import country_name, label, options
+from services.platform.labels import country_codes, country_name, label, options
 from services.platform.validation import describe
 from services.ui import runtime
 from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, db_session, run_service
 from services.ui.tables import show_table
 
-COUNTRY_CODES = ["AR", "BO", "BR", "CL", "CO", "EC", "PY", "PE", "UY", "VE"]
 actor = current_actor()
 st.title(_("Admin"))
 
@@ -159,8 +158,14 @@ with tab_orgs:
             "org_type": st.selectbox(
                 _("Type"), options(OrgType), format_func=label, key="org_type"
             ),
+            # Any country: a partner may work where the person was exploited.
             "country": st.selectbox(
-                _("Country"), COUNTRY_CODES, format_func=country_name, key="org_country"
+                _("Country"),
+                country_codes(),
+                index=None,
+                placeholder=_("Choose a country"),
+                format_func=country_name,
+                key="org_country",
             ),
             "city": st.text_input(_("City"), key="org_city"),
             "services": st.multiselect(

@@ -5,7 +5,7 @@ import time
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, UserAccount
+from models import AuditEvent, Organisation, UserAccount
 from tests.support import ACCOUNTS
 
 
@@ -87,3 +87,26 @@ def test_the_audit_filter_offers_every_action_in_words(demo_db, open_admin):
     assert not at.exception
     shown = at.dataframe[-1].value
     assert set(shown["Action"]) == {"Signed in"}  # at least the admin's own sign-in
+
+
+def test_an_organisation_can_be_in_any_country_and_one_is_required(demo_db, open_admin):
+    """The directory is not limited to South America: a partner may work where the person
+    was exploited (here Spain). Without a country the form says so and keeps the name."""
+    at = open_admin()
+    at.text_input(key="org_name").input("Proyecto Esperanza")
+    at.selectbox(key="org_type").select("NGO")
+    submit = next(b for b in at.button if b.label == "Add organisation")
+    submit.click()
+    at = at.run()
+    assert not at.exception
+    assert any("country" in e.value.lower() for e in at.error)
+    assert at.text_input(key="org_name").value == "Proyecto Esperanza"
+    assert at.selectbox(key="org_country").value is None
+
+    at.selectbox(key="org_country").select("ES")
+    next(b for b in at.button if b.label == "Add organisation").click()
+    at = at.run()
+    assert not at.exception and not at.error
+    demo_db.commit()  # a new transaction: see what other connections wrote
+    saved = demo_db.exec(select(Organisation).where(Organisation.name == "Proyecto Esperanza"))
+    assert saved.one().country == "ES"
