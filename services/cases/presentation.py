@@ -26,7 +26,10 @@ def card_lines(card: CaseCard) -> tuple[str, str]:
     """A board card's two plain-text lines: "code · urgency · age band[ · Minor]", then
     "situation · days in stage · assignee"."""
     minor = " · " + _("Minor") if card.is_minor else ""
-    days = _("{days} days in stage").format(days=card.days_in_stage)
+    one_day = card.days_in_stage == 1
+    days = (_("{days} day in stage") if one_day else _("{days} days in stage")).format(
+        days=card.days_in_stage
+    )
     return (
         f"{card.case_code} · {label(card.urgency)} · {card.age_band or '—'}{minor}",
         f"{label(card.situation)} · {days} · {card.assignee or _('Unassigned')}",
@@ -171,9 +174,18 @@ def case_snapshot(case: Case) -> dict[str, Any]:
     }
 
 
-def what_changed(before: Mapping[str, Any], case: Case) -> list[FieldChange]:
-    """The fields of `case` that differ from the snapshot `before`, with shown values."""
+def what_changed(
+    before: Mapping[str, Any], case: Case, people: Mapping[int, str] | None = None
+) -> list[FieldChange]:
+    """The fields of `case` that differ from the snapshot `before`, with shown values: stages
+    and codes as labels, an assignee by name (`people`: {account id: name}), never an id."""
     after = case_snapshot(case)
+
+    def shown(name: str, value: Any) -> str:
+        if name == "assigned_to_id" and value is not None:
+            return (people or {}).get(value) or _("Someone else")
+        return shown_value(value)
+
     changes = []
     for name in _WATCHED_FIELDS:
         if before.get(name) != after[name]:
@@ -181,8 +193,8 @@ def what_changed(before: Mapping[str, Any], case: Case) -> list[FieldChange]:
                 FieldChange(
                     field=name,
                     label=_(FIELD_LABELS.get(name, name)),
-                    old=shown_value(before.get(name)),
-                    new=shown_value(after[name]),
+                    old=shown(name, before.get(name)),
+                    new=shown(name, after[name]),
                 )
             )
     return changes

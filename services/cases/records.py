@@ -88,6 +88,10 @@ REFER_CLOSED_CASE = N_("Reopen the case before referring the person.")
 NOT_AN_ASSIGNEE = N_(
     "A case can be assigned to a coordinator, an administrator or an officer of its country."
 )
+DUPLICATE_REFERRAL = N_(
+    "This case already has an open referral to {organisation} for this service: answer or "
+    "withdraw that one before sending another."
+)
 NOTHING_TO_RECORD = N_("Give at least the counterpart, the travel date or the reception.")
 
 
@@ -276,6 +280,21 @@ def move_stage(
     return change.finish()
 
 
+def _refuse_a_second_open_referral(
+    session: Session, *, case_id: int, organisation: Organisation, service: str
+) -> None:
+    """Conflict if the case already has a pending or accepted referral to this organisation
+    for this service (a second click, a second tab, or the same referral sent twice)."""
+    statement = select(func.count(col(Referral.id))).where(
+        col(Referral.case_id) == case_id,
+        col(Referral.organisation_id) == organisation.id,
+        col(Referral.service) == str(service),
+        col(Referral.state).in_([ReferralState.pending.value, ReferralState.accepted.value]),
+    )
+    if session.exec(statement).one():
+        raise Conflict(DUPLICATE_REFERRAL, organisation=organisation.name)
+
+
 def refer_case(
     *,
     session: Session,
@@ -298,6 +317,12 @@ def refer_case(
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or not organisation.is_active:
         raise NotFound(N_("This organisation does not exist (any more)."))
+    _refuse_a_second_open_referral(
+        session,
+        case_id=case.id,  # type: ignore[arg-type]
+        organisation=organisation,
+        service=service,
+    )
     covered = workflow.consent_covers(
         consent_given=case.consent_given,
         consent_scope=list(case.consent_scope or []),

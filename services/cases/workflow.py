@@ -222,3 +222,9 @@ def next_referral_states(current: str) -> list[str]:
     """The states a referral may move to from `current`, in a stable order."""
     allowed = REFERRAL_TRANSITIONS[ReferralState(current)]
     return [state.value for state in ReferralState if state in allowed]
+
+
+def next_stage(current: Stage) -> Stage | None:
+    """The board's next column after `current` (None for a closed case): a form's default."""
+    position = STAGE_ORDER.index(current) + 1
+    return STAGE_ORDER[position] if position < len(STAGE_ORDER) else None

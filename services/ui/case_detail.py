@@ -22,6 +22,7 @@ from services.cases import records as cases
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
+from services.ui import runtime
 from services.ui.case_form import CaseForm, case_fields
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
@@ -31,7 +32,7 @@ NOBODY = 0
 FLASH = "board_flash"
 AUDITED = "board_audited_case"
 # Widget keys of the case forms: `<prefix><...>_<case code>`, forgotten after one's own save.
-FORM_PREFIXES = ("note_", "assign_to_", "move_", "refer_", "answer_", "return_", "edit_")
+FORM_PREFIXES = ("note_", "assign_", "advance_", "move_", "refer_", "answer_", "return_", "edit_")
 
 
 def all_or(show: Callable[[str], str]) -> Callable[[str], str]:
@@ -73,6 +74,19 @@ class CaseDesk:
     def base(self) -> dict[str, Any]:
         return st.session_state[self.base_key]  # type: ignore[no-any-return]
 
+    @property
+    def generation_key(self) -> str:
+        """How many of this user's own saves the case's forms have been through."""
+        return f"board_forms_{self.code}"
+
+    def key(self, name: str) -> str:
+        """A form widget's key, `<name>_<case code>`, with a new suffix after each of one's own
+        saves: the forms then start again from the saved case, in the browser too (which keeps
+        a widget's last value under its old key), and a second click of a button already used
+        reaches no widget, so it does nothing."""
+        generation = int(st.session_state.get(self.generation_key, 0))
+        return f"{name}_{self.code}" + (f"_{generation}" if generation else "")
+
     def allows(self, action: str) -> bool:
         return action in self.detail.allowed
 
@@ -112,7 +126,8 @@ class CaseDesk:
             current = board.get_case(
                 session=session, actor=self.actor, case_code=self.code, audit_read=False
             ).case
-        changes = presentation.what_changed(st.session_state[self.seen_key], current)
+        people = {person.id: person.name for person in runtime.list_assignees(self.actor)}
+        changes = presentation.what_changed(st.session_state[self.seen_key], current, people)
         st.session_state[self.seen_key] = presentation.case_snapshot(current)
         st.warning(
             _(
@@ -132,8 +147,11 @@ class CaseDesk:
     def _forget_forms(self) -> None:
         """After one's own save: forms start again from the saved case."""
         for key in list(st.session_state):
-            if str(key).startswith(FORM_PREFIXES) and str(key).endswith(f"_{self.code}"):
+            if str(key).startswith(FORM_PREFIXES) and f"_{self.code}" in str(key):
                 del st.session_state[key]
+        st.session_state[self.generation_key] = (
+            int(st.session_state.get(self.generation_key, 0)) + 1
+        )
         st.session_state.pop(self.base_key, None)
         st.session_state.pop(self.seen_key, None)
 
@@ -213,7 +231,6 @@ def _header(desk: CaseDesk) -> None:
 
 
 def _timeline(desk: CaseDesk) -> None:
-    code = desk.code
     for entry in desk.detail.events:
         with st.container(border=True):
             st.text(presentation.event_text(entry))
@@ -222,9 +239,9 @@ def _timeline(desk: CaseDesk) -> None:
                 st.text(entry.note)
     if not desk.allows(workflow.Action.comment):
         return
-    with st.form(f"note_form_{code}", clear_on_submit=False):
-        note = st.text_area(_("New note"), key=f"note_{code}", max_chars=10000)
-        add_note = st.form_submit_button(_("Add note"), key=f"note_add_{code}")
+    with st.form(desk.key("note_form"), clear_on_submit=False):
+        note = st.text_area(_("New note"), key=desk.key("note"), max_chars=10000)
+        add_note = st.form_submit_button(_("Add note"), key=desk.key("note_add"))
     if add_note:
         if not (note or "").strip():
             st.warning(_("Write the note before adding it."))
@@ -233,7 +250,7 @@ def _timeline(desk: CaseDesk) -> None:
 
 
 def _stage_and_assignment(desk: CaseDesk) -> None:
-    case, code = desk.case, desk.code
+    case = desk.case
     if desk.allows(workflow.Action.assign):
         with db_session() as session:
             eligible = {
@@ -250,17 +267,23 @@ def _stage_and_assignment(desk: CaseDesk) -> None:
             people,
             index=current_index,
             format_func=lambda key: _("Unassigned") if key == NOBODY else eligible[key],
-            key=f"assign_to_{code}",
+            key=desk.key("assign_to"),
         )
-        if assign_button_col.button(_("Assign"), key=f"assign_{code}"):
+        if assign_button_col.button(_("Assign"), key=desk.key("assign")):
             desk.save(
                 lambda case: cases.assign_case(**case, assignee_id=new_assignee or None),
                 _("Case assigned."),
             )
     if desk.allows(workflow.Action.move_stage):
+        _advance(desk)
         targets = [value for value in options(Stage) if value != case.stage]
+        following = workflow.next_stage(Stage(case.stage))
         target = st.selectbox(
-            _("Move to stage"), targets, format_func=label, key=f"move_target_{code}"
+            _("Move to stage"),
+            targets,
+            index=targets.index(following.value) if following else 0,
+            format_func=label,
+            key=desk.key("move_target"),
         )
         st.caption(
             _(
@@ -268,11 +291,11 @@ def _stage_and_assignment(desk: CaseDesk) -> None:
                 "withdrawn. Closing needs a reason; moving back needs a note."
             )
         )
-        move_note = st.text_area(_("Note (why)"), key=f"move_note_{code}", max_chars=10000)
+        move_note = st.text_area(_("Note (why)"), key=desk.key("move_note"), max_chars=10000)
         closure_reason = st.text_area(
-            _("Reason for closing"), key=f"move_closure_{code}", max_chars=10000
+            _("Reason for closing"), key=desk.key("move_closure"), max_chars=10000
         )
-        if st.button(_("Move"), key=f"move_{code}", type="primary"):
+        if st.button(_("Move"), key=desk.key("move"), type="primary"):
             desk.save(
                 lambda case: cases.move_stage(
                     **case, target=target, note=move_note, closure_reason=closure_reason
@@ -281,6 +304,19 @@ def _stage_and_assignment(desk: CaseDesk) -> None:
             )
     if not desk.allows(workflow.Action.move_stage) and not desk.allows(workflow.Action.assign):
         st.caption(_("You may read this case and add notes."))
+
+
+def _advance(desk: CaseDesk) -> None:
+    """One click to the next stage of the board (moving forward needs no note)."""
+    following = workflow.next_stage(Stage(desk.case.stage))
+    if following is None:
+        return
+    shown = label(following.value)
+    if st.button(_("Advance to {stage}").format(stage=shown), key=desk.key("advance")):
+        desk.save(
+            lambda case: cases.move_stage(**case, target=following),
+            _("Case moved to {stage}.").format(stage=shown),
+        )
 
 
 def _referrals(desk: CaseDesk) -> None:
@@ -298,7 +334,6 @@ def _referrals(desk: CaseDesk) -> None:
 
 
 def _answer(desk: CaseDesk, line: board.ReferralLine, next_states: list[str]) -> None:
-    code = desk.code
     with st.container(border=True):
         st.text(f"{line.organisation_name} ({line.organisation_country})")
         state_col, reason_col, answer_col = st.columns([2, 3, 1])
@@ -306,12 +341,12 @@ def _answer(desk: CaseDesk, line: board.ReferralLine, next_states: list[str]) ->
             _("Answer"),
             next_states,
             format_func=label,
-            key=f"answer_state_{line.id}_{code}",
+            key=desk.key(f"answer_state_{line.id}"),
         )
         decline_reason = reason_col.text_input(
-            _("Reason, if declined"), key=f"answer_reason_{line.id}_{code}"
+            _("Reason, if declined"), key=desk.key(f"answer_reason_{line.id}")
         )
-        if answer_col.button(_("Save"), key=f"answer_{line.id}_{code}"):
+        if answer_col.button(_("Save"), key=desk.key(f"answer_{line.id}")):
             desk.save(
                 lambda case: cases.answer_referral(
                     **case,
@@ -326,19 +361,19 @@ def _answer(desk: CaseDesk, line: board.ReferralLine, next_states: list[str]) ->
 
 def _refer(desk: CaseDesk) -> None:
     """Send the case to an organisation offering a service it needs."""
-    case, code = desk.case, desk.code
+    case = desk.case
     st.markdown("**" + _("Refer to an organisation") + "**")
     service_col, org_country_col = st.columns(2)
     needed = list(case.needs or []) or options(Service)
     service_options = needed + [s for s in options(Service) if s not in needed]
     service = service_col.selectbox(
-        _("Service needed"), service_options, format_func=label, key=f"refer_service_{code}"
+        _("Service needed"), service_options, format_func=label, key=desk.key("refer_service")
     )
     org_country = org_country_col.selectbox(
         _("Country of the organisation"),
         [ALL, *country_codes()],
         format_func=all_or(country_name),
-        key=f"refer_country_{code}",
+        key=desk.key("refer_country"),
     )
     with db_session() as session:
         organisations = board.list_organisations(
@@ -352,25 +387,25 @@ def _refer(desk: CaseDesk) -> None:
         _("Organisation"),
         list(org_names),
         format_func=org_names.__getitem__,
-        key=f"refer_org_{code}",
+        key=desk.key("refer_org"),
     )
     sent_on = st.date_input(
-        _("Sent on"), value="today", max_value=date.today(), key=f"refer_sent_{code}"
+        _("Sent on"), value="today", max_value=date.today(), key=desk.key("refer_sent")
     )
     override_reason = None
     if desk.allows(workflow.Action.override_consent):
         if st.checkbox(
             _("Refer without the person's consent (coordinator override)"),
-            key=f"refer_override_{code}",
+            key=desk.key("refer_override"),
         ):
             override_reason = st.text_area(
                 _("Why the referral cannot wait for consent"),
-                key=f"refer_override_reason_{code}",
+                key=desk.key("refer_override_reason"),
                 max_chars=4000,
             )
     if not case.consent_given:
         st.caption(_("The person has not given consent yet."))
-    if st.button(_("Send referral"), key=f"refer_{code}", type="primary"):
+    if st.button(_("Send referral"), key=desk.key("refer"), type="primary"):
         desk.save(
             lambda case: cases.refer_case(
                 **case,
@@ -384,7 +419,7 @@ def _refer(desk: CaseDesk) -> None:
 
 
 def _return(desk: CaseDesk) -> None:
-    case, code = desk.case, desk.code
+    case = desk.case
     for name in ("return_counterpart", "return_travel_date", "return_reception"):
         value = getattr(case, name)
         st.text(_(cases.FIELD_LABELS[name]) + ": " + (str(value) if value else "—"))
@@ -393,24 +428,24 @@ def _return(desk: CaseDesk) -> None:
         return
     if not desk.allows(workflow.Action.record_return):
         return
-    with st.form(f"return_form_{code}"):
+    with st.form(desk.key("return_form")):
         counterpart = st.text_input(
             _("Return counterpart"),
             value=case.return_counterpart or "",
             max_chars=200,
             help=_("The institution or official receiving the person in their country."),
-            key=f"return_counterpart_{code}",
+            key=desk.key("return_counterpart"),
         )
         travel_date = st.date_input(
-            _("Travel date"), value=case.return_travel_date, key=f"return_date_{code}"
+            _("Travel date"), value=case.return_travel_date, key=desk.key("return_date")
         )
         reception = st.text_area(
             _("Reception arrangements"),
             value=case.return_reception or "",
             max_chars=4000,
-            key=f"return_reception_{code}",
+            key=desk.key("return_reception"),
         )
-        record = st.form_submit_button(_("Save return details"), key=f"return_save_{code}")
+        record = st.form_submit_button(_("Save return details"), key=desk.key("return_save"))
     if record:
         desk.save(
             lambda case: cases.record_return(
@@ -427,11 +462,10 @@ def _edit_assessment(desk: CaseDesk) -> None:
     if not desk.allows(workflow.Action.edit_assessment):
         st.caption(_("You may read this case and add notes."))
         return
-    code = desk.code
-    form = CaseForm(key=lambda name: f"edit_{name}_{code}", start=desk.base)
-    with st.form(f"edit_form_{code}"):
+    form = CaseForm(key=lambda name: desk.key(f"edit_{name}"), start=desk.base)
+    with st.form(desk.key("edit_form")):
         values = case_fields(form)
-        save_edit = st.form_submit_button(_("Save the assessment"), key=f"edit_save_{code}")
+        save_edit = st.form_submit_button(_("Save the assessment"), key=desk.key("edit_save"))
     if not save_edit:
         return
     # Only what this user changed is sent: someone else's other edits are never undone.
