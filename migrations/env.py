@@ -16,10 +16,28 @@ def _url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
+# The search indexes of migration 0006 are not models: a PostgreSQL trigram index, or a
+# SQLite FTS5 table and the shadow tables SQLite keeps for it.
+SEARCH_INDEX_NAMES = ("case_search_fts", "case_note_fts", "organisation_name_fts")
+SEARCH_INDEX_SUFFIX = "_trgm"
+
+
+def _include_name(name: str | None, type_: str, _parents: object) -> bool:
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_INDEX_NAMES)
+    return not (type_ == "index" and name.endswith(SEARCH_INDEX_SUFFIX))
+
+
 def _configure_and_run(**where: object) -> None:
     # One configuration for both modes: batch mode (SQLite's ALTER TABLE) and type changes.
     context.configure(
-        target_metadata=target_metadata, render_as_batch=True, compare_type=True, **where
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_name=_include_name,
+        **where,
     )
     with context.begin_transaction():
         context.run_migrations()
