@@ -120,14 +120,5 @@ def search_cases(
         case_scope(actor)  # the role check holds whatever is typed
         return []
     statement = search_statement(actor, session.get_bind().dialect.name, text, limit)
-    return [
-        CaseHit(
-            case_code=row.case_code,
-            person_alias=row.person_alias,
-            stage=str(row.stage),
-            urgency=str(row.urgency),
-            reporting_country=row.reporting_country,
-            identified_on=row.identified_on,
-        )
-        for row in session.execute(statement).all()
-    ]
+    # The statement's columns are CaseHit's fields, in order (codes are plain strings).
+    return [CaseHit(*row) for row in session.execute(statement).all()]
