@@ -1,30 +1,31 @@
-"""Referral board: cases per stage with counts and filters, and one case's detail to work it.
-
-The case's detail and the forms to work it are services/ui/case_detail.py.
-"""
+"""Referral board: cases per stage with counts and filters; a card opens its case's page
+(pages/case.py)."""
 
 import math
-import re
 from dataclasses import replace
 from datetime import date
 
 import streamlit as st
 
-from models.cases import CASE_CODE_PATTERN
 from models.enums import ExploitationType, Situation, Stage, Urgency
 from services.cases import board, exports, presentation
 from services.platform.errors import PermissionDenied
 from services.platform.i18n import _
 from services.platform.labels import country_name, label, literal, options
 from services.reporting import export
-from services.ui import case_detail, runtime
+from services.ui import case_search, runtime
 from services.ui.case_detail import ALL, NOBODY, all_or
 from services.ui.runtime import current_actor, db_session
 
 CARDS_PER_COLUMN = 8
+OPEN_CASE = "board_open_case"
 UNASSIGNED = -1
 
 actor = current_actor()
+# A card picked, or an old link to a case on the board (`/board?case=...`): the case's page.
+opened = st.session_state.pop(OPEN_CASE, None) or str(st.query_params.get("case", "")).strip()
+if opened:
+    st.switch_page(case_search.CASE_PAGE, query_params=case_search.case_link(opened.upper()))
 st.title(_("Referral board"))
 
 try:
@@ -118,11 +119,11 @@ cards = [card for stage_cards in columns_cards.values() for card in stage_cards]
 
 
 def _open_from_column(key: str) -> None:
-    """A card picked in a column: open its case, and leave the column unpicked again."""
+    """A card picked in a column: its case's page opens (at the top of the next run), and the
+    column is left unpicked again."""
     code = st.session_state.get(key)
     if code:
-        st.query_params["case"] = code
-        st.session_state["board_open_case"] = code
+        st.session_state[OPEN_CASE] = code
     st.session_state[key] = None
 
 
@@ -208,29 +209,3 @@ with st.expander(_("Export the case list")):
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key="board_export_xlsx",
         )
-
-# --- one case --------------------------------------------------------------------------------
-
-codes = [card.case_code for card in cards]
-requested = str(st.query_params.get("case", "")).strip().upper()
-if requested and re.fullmatch(CASE_CODE_PATTERN, requested) and requested not in codes:
-    codes.insert(0, requested)
-if st.session_state.get("board_open_case") != requested:
-    st.session_state["board_open_case"] = requested if requested in codes else None
-chosen = st.selectbox(
-    _("Open a case"),
-    codes,
-    key="board_open_case",
-    placeholder=_("Choose a case code"),
-)
-if chosen and chosen != requested:
-    st.query_params["case"] = chosen
-elif not chosen and "case" in st.query_params:
-    del st.query_params["case"]
-if not chosen:
-    st.stop()
-
-desk = case_detail.open_case(actor, chosen)
-if desk is None:
-    st.stop()
-case_detail.show_case(desk)

@@ -11,6 +11,7 @@ from services.cases import intake as cases
 from services.platform.access import CASE_WORKERS, require_role
 from services.platform.errors import Conflict, EnlaceError, PermissionDenied
 from services.platform.i18n import _
+from services.ui import case_search
 from services.ui.case_form import NEW_CASE, CaseForm, case_fields
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, current_actor, db_session
@@ -43,10 +44,10 @@ created = st.session_state.pop(CREATED, None)
 if created:
     st.success(_("Case {code} opened. It is on the board now.").format(code=created))
     st.page_link(
-        "pages/board.py",
-        label=_("Open {code} on the board").format(code=created),
-        icon=":material/view_kanban:",
-        query_params={"case": created},
+        case_search.CASE_PAGE,
+        label=_("Open case {code}").format(code=created),
+        icon=":material/folder_open:",
+        query_params=case_search.case_link(created),
     )
 
 

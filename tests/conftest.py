@@ -192,12 +192,13 @@ def new_referral_page(app_as: Callable[..., AppTest]) -> Callable[..., AppTest]:
 
 @pytest.fixture
 def board_page(app_as: Callable[..., AppTest]) -> Callable[[str, str], AppTest]:
-    """`board_page(email, case_code)`: the board as `email`, with `case_code` open."""
+    """`board_page(email, case_code)`: the page of the case `case_code` (`/case?code=...`, the
+    board's cards open it) as `email`."""
 
     def page(email: str, case_code: str) -> AppTest:
         at = app_as(email).run()
-        at.switch_page("pages/board.py").run()
-        at.query_params["case"] = case_code
+        at.switch_page("pages/case.py")
+        at.query_params["code"] = case_code
         at.run()
         assert not at.exception, at.exception
         return at

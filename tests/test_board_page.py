@@ -172,8 +172,10 @@ def test_picking_a_card_in_a_column_opens_its_case_and_leaves_the_column_unpicke
     code = column.options[0].split(" · ")[0].strip("*")
     column.set_value(code).run()
     assert not at.exception, at.exception
-    assert at.query_params["case"] == code
-    assert at.selectbox(key="board_open_case").value == code
+    # The case's own page, at the top (not below the board), at its shareable address.
+    assert at.query_params["code"] == code
+    assert at.subheader[0].value == f"Case {code}"
+    at.switch_page("pages/board.py").run()
     assert at.radio(key="board_column_identified").value is None
 
 

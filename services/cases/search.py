@@ -24,10 +24,9 @@ MAX_RESULTS = 50
 
 @dataclass(frozen=True)
 class CaseHit:
-    """One case found: enough to recognise it and open it, no notes."""
+    """One case found: enough to recognise it and open it; no alias, no notes (as a card)."""
 
     case_code: str
-    person_alias: str
     stage: str
     urgency: str
     reporting_country: str
@@ -91,14 +90,13 @@ def matching_case_ids(dialect: str, text: str) -> sa.CompoundSelect:
 
 def search_statement(
     actor: UserAccount, dialect: str, text: str, limit: int = MAX_RESULTS
-) -> "sa.Select[str, str, Stage, Urgency, str, date]":
+) -> "sa.Select[str, Stage, Urgency, str, date]":
     """The search as one statement: the matching ids, the actor's scope, the exact code first."""
     found = matching_case_ids(dialect, text).subquery()
     exact_code = sa.case((col(Case.case_code) == text.upper(), 0), else_=1)
     return (
         sa.select(
             col(Case.case_code),
-            col(Case.person_alias),
             col(Case.stage),
             col(Case.urgency),
             col(Case.reporting_country),
