@@ -3,7 +3,10 @@ and one outside the reader's scope, an audited read, and the search over the who
 
 from sqlmodel import Session, col, func, select
 
-from models import AuditEvent, Case, Referral
+from models import AuditEvent, Case, CaseEvent, CaseUpdate, Referral, UserAccount
+from services.cases import records
+from services.platform.i18n import set_language
+from services.platform.labels import label
 from tests.support import COORDINATOR, OFFICER
 
 NO_ACCESS = "This case does not exist, or you do not have access to it."
@@ -72,3 +75,59 @@ def test_a_coordinator_finds_cases_of_every_country_by_a_part_of_the_code(demo_d
 
     countries = {code[:2] for code in _found(at)}
     assert len(countries) > 1
+
+
+def _timeline(at) -> str:
+    return "\n".join(text.value for text in at.text)
+
+
+def test_the_timeline_says_old_and_new_values_in_the_readers_language(
+    demo_db, board_page, ar_case, app_as
+):
+    coordinator = demo_db.exec(select(UserAccount).where(UserAccount.email == COORDINATOR)).one()
+    code = ar_case.case_code
+    records.assign_case(
+        session=demo_db,
+        actor=coordinator,
+        case_code=code,
+        assignee_id=coordinator.id,
+        expected_version=1,
+    )
+    records.update_assessment(
+        session=demo_db,
+        actor=coordinator,
+        case_code=code,
+        case_in=CaseUpdate(urgency="high", citizenship="PY"),
+        expected_version=2,
+    )
+    demo_db.commit()
+
+    shown = _timeline(board_page(OFFICER, code))
+    assert f"Assigned: — → {coordinator.display_name}" in shown
+    assert "Urgency: Medium → High" in shown
+    assert "Citizenship: — → Paraguay (PY)" in shown
+
+    at = app_as(OFFICER, language="es").run()
+    at.switch_page("pages/case.py")
+    at.query_params["code"] = code
+    at.run()
+    set_language("es")
+    try:
+        expected = f"{label('medium')} → {label('high')}"
+    finally:
+        set_language("en")
+    assert expected in _timeline(at) and "Medium" not in _timeline(at)
+
+
+def test_the_demo_datas_answered_referrals_name_their_outcome(demo_db, board_page):
+    answered = demo_db.exec(
+        select(CaseEvent, Case.case_code)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.kind == "referral_answered", Case.reporting_country == "AR")
+    ).first()
+    assert answered, "the demo data has an answered referral of an Argentine case"
+    event, code = answered
+    shown = _timeline(board_page(OFFICER, code))
+    outcome = label(event.details.get("to") or event.details["state"])
+    assert f"{event.details['organisation']} · " in shown and outcome in shown
+    assert "(None)" not in shown and "None" not in shown.split()

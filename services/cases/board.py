@@ -83,6 +83,7 @@ class CaseDetail:
     party: str = workflow.Party.outsider.value
     allowed: frozenset[str] = frozenset()
     assignee: str | None = None
+    reporter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -414,6 +415,7 @@ def get_case(
 
     who = party_of(session=session, actor=actor, case=case)
     assignee = session.get(UserAccount, case.assigned_to_id) if case.assigned_to_id else None
+    reporter = session.get(UserAccount, case.reported_by_id) if case.reported_by_id else None
     if audit_read:
         record_case_audit(
             session, actor=actor, action=audit.AuditAction.case_read, entity_id=case.id
@@ -425,6 +427,7 @@ def get_case(
         party=who.value,
         allowed=frozenset(action.value for action in workflow.allowed_actions(who)),
         assignee=(assignee.display_name or assignee.email) if assignee else None,
+        reporter=(reporter.display_name or reporter.email) if reporter else None,
     )
 
 

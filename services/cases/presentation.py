@@ -43,15 +43,30 @@ def event_text(entry: TimelineEntry) -> str:
     if entry.kind == CaseEventKind.stage_change and details.get("to"):
         what += ": " + label(details.get("from")) + " → " + label(details["to"])
     elif entry.kind == CaseEventKind.referral_sent and details.get("organisation"):
-        what += ": " + str(details["organisation"]) + " (" + str(details.get("country")) + ")"
+        country = details.get("country") or details.get("cross_border_country")
+        what += ": " + str(details["organisation"]) + (f" ({country})" if country else "")
         what += " · " + label(details.get("service"))
         if details.get("consent_override"):
             what += " · " + _("without consent, by coordinator override")
-    elif entry.kind == CaseEventKind.referral_answered and details.get("to"):
-        what += ": " + str(details.get("organisation") or "—")
-        what += " · " + label(details.get("from")) + " → " + label(details["to"])
+    elif entry.kind == CaseEventKind.referral_answered and (
+        details.get("to") or details.get("state")
+    ):
+        # The outcome; events of the demo data name only the state reached.
+        outcome = label(details.get("to") or details.get("state"))
+        what += ": " + str(details.get("organisation") or "—") + " · "
+        what += (label(details["from"]) + " → " if details.get("from") else "") + outcome
     elif entry.kind == CaseEventKind.assigned:
-        what += ": " + str(details.get("to") or _("Unassigned"))
+        after = str(details.get("to") or _("Unassigned"))
+        what += ": " + (f"{details['from'] or '—'} → {after}" if "from" in details else after)
+    elif entry.kind == CaseEventKind.assessment_updated and details.get("changes"):
+        what += ": " + "; ".join(
+            f"{_(FIELD_LABELS.get(name, name))}: "
+            + f"{field_value(name, old)} → {field_value(name, new)}"
+            for name, (old, new) in details["changes"].items()
+        )
+        free_text = [name for name in details.get("fields", []) if name not in details["changes"]]
+        if free_text:
+            what += "; " + ", ".join(_(FIELD_LABELS.get(name, name)) for name in free_text)
     elif entry.kind == CaseEventKind.assessment_updated and details.get("fields"):
         names = [_(FIELD_LABELS.get(name, name)) for name in details["fields"]]
         what += ": " + ", ".join(names)
@@ -107,16 +122,20 @@ _COUNTRY_FIELDS = frozenset({"reporting_country", "citizenship", "exploitation_c
 _VERBATIM_FIELDS = frozenset({"case_code", "version"})
 
 
+def field_value(name: str, value: Any) -> str:
+    """A case field's value as a reader sees it: a country by name, codes as labels."""
+    if name in _VERBATIM_FIELDS:
+        return str(value)
+    if name in _COUNTRY_FIELDS and value:
+        return f"{country_name(value)} ({value})"
+    return shown_value(value)
+
+
 def case_summary(case: Case) -> pd.DataFrame:
     """The coded fields of a case as (field, value) rows, translated; no free text."""
 
     def shown(name: str) -> str:
-        value = getattr(case, name)
-        if name in _VERBATIM_FIELDS:
-            return str(value)
-        if name in _COUNTRY_FIELDS and value:
-            return f"{country_name(value)} ({value})"
-        return shown_value(value)
+        return field_value(name, getattr(case, name))
 
     return pd.DataFrame(
         {

@@ -183,7 +183,7 @@ def update_assessment(
     change.save(changed)
     change.add_event(
         CaseEventKind.assessment_updated,
-        details={"fields": sorted(changed)},
+        details={"fields": sorted(changed), "changes": _coded_changes(current, changed)},
     )
     change.audit(
         audit.AuditAction.case_assessment_updated,
@@ -191,6 +191,20 @@ def update_assessment(
         after=changed,
     )
     return change.finish()
+
+
+def _coded_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} of the changed coded fields, for the timeline (free text is named
+    there, never repeated); dates as ISO text, as the event's JSON keeps them."""
+
+    def kept(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, date) else value
+
+    return {
+        name: [kept(before.get(name)), kept(value)]
+        for name, value in after.items()
+        if name not in CASE_TEXT_FIELDS
+    }
 
 
 def _may_be_assigned(user: UserAccount, case: Case) -> bool:
@@ -218,10 +232,14 @@ def assign_case(
     if assignee_id is not None and (assignee is None or not _may_be_assigned(assignee, case)):
         raise Conflict(NOT_AN_ASSIGNEE)
     old_id = case.assigned_to_id
+    previous = session.get(UserAccount, old_id) if old_id is not None else None
     change.save({"assigned_to_id": assignee_id})
     change.add_event(
         CaseEventKind.assigned,
-        details={"to": (assignee.display_name or assignee.email) if assignee else None},
+        details={
+            "from": (previous.display_name or previous.email) if previous else None,
+            "to": (assignee.display_name or assignee.email) if assignee else None,
+        },
     )
     change.audit(
         audit.AuditAction.case_assigned,

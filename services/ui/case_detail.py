@@ -220,6 +220,7 @@ def _header(desk: CaseDesk) -> None:
                 "and add notes."
             )
         )
+    st.text(_("Reported by") + ": " + (desk.detail.reporter or "—"))
     st.text(_("Assigned to") + ": " + (desk.detail.assignee or _("Unassigned")))
     for name in presentation.FREE_TEXT_FIELDS:
         # Typed by people: plain text only, never markdown or HTML.
