@@ -93,17 +93,40 @@ def search_statement(
 ) -> "sa.Select[str, Stage, Urgency, str, date]":
     """The search as one statement: the matching ids, the actor's scope, the exact code first."""
     found = matching_case_ids(dialect, text).subquery()
-    exact_code = sa.case((col(Case.case_code) == text.upper(), 0), else_=1)
+    columns = (
+        col(Case.case_code),
+        col(Case.stage),
+        col(Case.urgency),
+        col(Case.reporting_country),
+        col(Case.identified_on),
+        col(Case.id),
+    )
+    if dialect == "postgresql":
+        # Each id found reads its case by the primary key: a LATERAL subquery that its LIMIT
+        # keeps from being flattened into a join, which would read the whole table (the
+        # planner expects thousands of ids from the organisation branch).
+        case = (
+            sa.select(*columns)
+            .where(col(Case.id) == found.c.case_id, case_scope(actor, correlated=True))
+            .limit(1)
+            .lateral("found_case")
+        )
+        rows = sa.select(*case.c).select_from(found).join(case, sa.true())
+    else:
+        rows = sa.select(*columns).where(
+            col(Case.id).in_(sa.select(found.c.case_id)), case_scope(actor)
+        )
+    hit = rows.subquery("hit")
+    exact_code = sa.case((hit.c.case_code == text.upper(), 0), else_=1)
     return (
         sa.select(
-            col(Case.case_code),
-            col(Case.stage),
-            col(Case.urgency),
-            col(Case.reporting_country),
-            col(Case.identified_on),
+            hit.c.case_code,
+            hit.c.stage,
+            hit.c.urgency,
+            hit.c.reporting_country,
+            hit.c.identified_on,
         )
-        .where(col(Case.id).in_(sa.select(found.c.case_id)), case_scope(actor))
-        .order_by(exact_code, col(Case.identified_on).desc(), col(Case.id).desc())
+        .order_by(exact_code, hit.c.identified_on.desc(), hit.c.id.desc())
         .limit(max(1, min(limit, MAX_RESULTS)))
     )
 
