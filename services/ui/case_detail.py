@@ -222,6 +222,7 @@ def _header(desk: CaseDesk) -> None:
         )
     st.text(_("Reported by") + ": " + (desk.detail.reporter or "—"))
     st.text(_("Assigned to") + ": " + (desk.detail.assignee or _("Unassigned")))
+    # The case's next follow-up date (issue 14, follow-ups) belongs here, with the people.
     for name in presentation.FREE_TEXT_FIELDS:
         # Typed by people: plain text only, never markdown or HTML.
         st.text(_(cases.FIELD_LABELS.get(name, name)) + ": " + (getattr(case, name) or "—"))
