@@ -44,9 +44,7 @@ def _move(session, actor, case, target, **extra):
 # --- the dates each write sets --------------------------------------------------------------
 
 
-def test_a_new_case_is_due_for_screening_within_the_identified_period(
-    session, users, open_case
-):
+def test_a_new_case_is_due_for_screening_within_the_identified_period(session, users, open_case):
     case = open_case(users["officer_ar"])
     assert case.next_follow_up_on == TODAY + timedelta(days=3)
 
