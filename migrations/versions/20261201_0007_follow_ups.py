@@ -72,21 +72,17 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_case_referral_response_due_on"), ["response_due_on"], unique=False
         )
+    user_account = sa.ForeignKey(
+        "user_account.id", name=op.f("fk_reminder_sent_user_id_user_account"), ondelete="CASCADE"
+    )
     op.create_table(
         "reminder_sent",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("user_id", sa.Integer(), user_account, nullable=False),
         sa.Column("item_kind", sa.String(length=40), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["user_account.id"],
-            name=op.f("fk_reminder_sent_user_id_user_account"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminder_sent")),
         sa.UniqueConstraint(
             "user_id",
             "item_kind",
