@@ -157,8 +157,13 @@ def test_an_officer_never_sees_another_countrys_tasks(
     session.commit()
     assert ar_case.case_code not in codes(colleague)
     assert ar_case.case_code in codes(users["officer_ar"])
-    # The coordinator answers for every unassigned case; a manager has no tasks.
-    assert br_case.case_code in codes(users["coordinator"])
+    # The coordinator answers for the cases assigned to them and the referrals they sent;
+    # a manager has no tasks.
+    assert codes(users["coordinator"]) == set()
+    br_case.assigned_to_id = users["coordinator"].id
+    session.add(br_case)
+    session.commit()
+    assert codes(users["coordinator"]) == {br_case.case_code}
     with pytest.raises(Exception, match="role"):
         tasks.list_tasks(session=session, actor=users["manager"])
 

@@ -2,10 +2,11 @@
 of those cases still waiting for an answer past its due date. "My tasks" shows them; the
 e-mail reminders send the ones due or overdue.
 
-Whose cases: the ones assigned to the person; an officer also answers for the unassigned
-cases of their country, a coordinator for every unassigned case. Every read is in the
-person's scope (`access.case_scope`) and sorted by due date in SQL. A role whose tasks come
-from elsewhere (partner organisations) gets its own branch in `responsible_for`.
+Whose: the follow-ups of the cases assigned to the person (an officer also answers for the
+unassigned cases of their country); the answers of the referrals of those cases, and of the
+referrals the person sent. Every read is in the person's scope (`access.case_scope`) and
+sorted by due date in SQL. A role whose tasks come from elsewhere (partner organisations)
+gets its own branch in `responsible_for`.
 """
 
 from dataclasses import dataclass
@@ -57,8 +58,6 @@ def responsible_for(actor: UserAccount) -> sa.ColumnElement[bool]:
     unassigned = col(Case.assigned_to_id).is_(None)
     if actor.role == Role.officer:
         return sa.or_(mine, sa.and_(unassigned, col(Case.reporting_country) == actor.country))
-    if actor.role == Role.coordinator:
-        return sa.or_(mine, unassigned)
     return mine
 
 
@@ -88,7 +87,10 @@ def list_tasks(
     # The correlated scope lets the ordered follow-up read stop early; the referrals' read
     # joins the referral table itself, so it takes the scope as a subquery.
     ours = (case_scope(actor, correlated=True), responsible_for(actor))
-    ours_by_referral = (case_scope(actor), responsible_for(actor))
+    ours_by_referral = (
+        case_scope(actor),
+        sa.or_(responsible_for(actor), col(Referral.created_by_id) == actor.id),
+    )
     follow_ups = (
         sa.select(
             *(col(column) for column in (Case.id, Case.case_code, Case.stage, Case.urgency)),

@@ -17,6 +17,7 @@ from services.cli import serve as cli_serve
 from services.cli.common import console, database, fail, unit_of_work
 from services.cli.courses import courses_app, import_app
 from services.cli.export import export_app
+from services.cli.reminders import reminders_app
 from services.cli.retention import retention_app
 from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
@@ -42,6 +43,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(courses_app, name="courses")
 app.add_typer(import_app, name="import")
 app.add_typer(retention_app, name="retention")
+app.add_typer(reminders_app, name="reminders")
 seed_app.command("scale")(cli_bench.seed_scale)
 app.command("bench")(cli_bench.bench)
 app.command("serve")(cli_serve.serve)
