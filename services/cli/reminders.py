@@ -28,6 +28,11 @@ reminders_app = typer.Typer(
 )
 
 
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Print who would get what; send and record nothing")
+]
+
+
 @dataclass
 class Delivery:
     """What a run sent: the addresses reached, and those that failed with the reason."""
@@ -77,11 +82,7 @@ def due_digests(engine: Engine) -> list[reminders.Digest]:
 
 
 @reminders_app.command("send")
-def reminders_send(
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print who would get what; send and record nothing")
-    ] = False,
-) -> None:
+def reminders_send(dry_run: DryRun = False) -> None:
     """Send today's digests: each person's due and overdue items not reminded yet."""
     try:
         settings = get_settings()
