@@ -2,7 +2,6 @@
 `tests/conftest.py`): an organisation, a case that consents to referrals, a due date set,
 and a real local SMTP server that keeps what it receives."""
 
-import socket
 from collections.abc import Callable, Iterator
 from datetime import date
 from email import message_from_bytes
@@ -17,6 +16,7 @@ from sqlmodel import Session
 from models import Case, Organisation, UserAccount
 from models.enums import OrgType
 from services.cases import intake
+from tests.e2e.support import free_port
 from tests.support import case_form
 
 
@@ -106,9 +106,7 @@ class MailBox:
 def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailBox]:
     """A real SMTP server on 127.0.0.1 (aiosmtpd) and the ENLACE_SMTP_* settings pointing at it."""
     box = MailBox()
-    with socket.socket() as probe:  # a free port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setenv("ENLACE_SMTP_HOST", "127.0.0.1")

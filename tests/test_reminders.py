@@ -13,6 +13,8 @@ from models.base import utcnow
 from models.enums import Language
 from services.cases import records
 from services.cli.main import app
+from services.tooling import demo_mail
+from tests.e2e.support import free_port
 
 TODAY = utcnow().date()
 AR, BR = "officer.ar@enlace.test", "officer.br@enlace.test"
@@ -134,3 +136,21 @@ def test_a_missing_or_bad_smtp_setting_is_one_line_and_exit_2(
     assert named in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert smtp_server.messages == []
+
+
+def test_the_demo_mail_server_keeps_each_reminder_as_eml_and_says_so(
+    due_cases, session, tmp_path, monkeypatch
+):
+    for name in ("HOST", "PORT", "FROM", "STARTTLS", "USER"):
+        monkeypatch.setenv(f"ENLACE_SMTP_{name}", "")  # restored after the test
+    monkeypatch.setenv("ENLACE_PUBLIC_URL", "")
+    port = free_port()
+    lines: list[str] = []
+    demo_mail.point_settings_at(port, app_port=8599)
+    with demo_mail.local_smtp(tmp_path / "mail", lines.append, port=port):
+        result = send()
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(files) == 2
+    assert f"Mail caught for {AR}: Recordatorio de Enlace: vencidos o por vencer (1)" in lines[0]
+    assert "http://localhost:8599/board?case=" in files[0].read_text() + files[1].read_text()

@@ -122,3 +122,17 @@ def reminders_send(dry_run: DryRun = False) -> None:
     )
     if delivery.failed:
         raise typer.Exit(1)
+
+
+def demo_reminders(engine: Engine, settings: Settings, variables: dict[str, str]) -> None:
+    """The demo's first reminder run, to its local mail server, and how to run it again."""
+    digests = due_digests(engine)
+    delivery = send_digests(engine, settings, digests)
+    console.print(
+        f"Demo mail server on {settings.smtp_host}:{settings.smtp_port} (mails in data/mail/): "
+        f"{_count(len(delivery.sent), 'reminder digest', 'reminder digests')} sent, "
+        f"{len(delivery.failed)} failed. To send the new ones again:\n  "
+        + " ".join(f"{name}='{value}'" for name, value in variables.items())
+        + " uv run enlace reminders send",
+        markup=False,
+    )
