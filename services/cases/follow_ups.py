@@ -25,6 +25,9 @@ STAGE_FOLLOW_UP_DAYS: dict[Stage, int] = {
     Stage.return_reintegration: 14,
 }
 
+# An organisation's response period until the admin sets another (Organisation.response_days).
+DEFAULT_RESPONSE_DAYS = 10
+
 
 def after_move(stage: Stage | str, today: date) -> date | None:
     """The next follow-up of a case that enters `stage` today (None once closed)."""
