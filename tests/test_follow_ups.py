@@ -10,7 +10,7 @@ from sqlmodel import select
 from models import OrganisationUpdate, Referral
 from models.base import utcnow
 from models.enums import ReferralState, Stage
-from services.cases import follow_ups, organisations, presentation, tasks
+from services.cases import board, follow_ups, organisations, presentation, tasks
 from services.cases import records as cases
 
 TODAY = utcnow().date()
@@ -183,6 +183,19 @@ def test_the_board_card_says_overdue_in_words_not_colour_alone(session, users, o
     assert presentation.follow_up_mark(today, today).startswith("⏰ Follow-up due today")
     assert presentation.follow_up_mark(date(2026, 12, 2), today) == ""
     assert presentation.follow_up_mark(None, today) == ""
+
+
+def test_the_boards_cards_read_the_follow_up_from_the_database(session, users, open_case):
+    late = open_case(users["officer_ar"])
+    late.next_follow_up_on = TODAY - timedelta(days=5)
+    session.add(late)
+    session.commit()
+    open_case(users["officer_ar"])  # due in 3 days: no mark
+    cards = board.list_cases(session=session, actor=users["officer_ar"], filters=board.OPEN_CASES)
+    second_lines = {card.case_code: presentation.card_lines(card)[1] for card in cards}
+    overdue = [line for line in second_lines.values() if line.startswith("⚠")]
+    assert overdue == [second_lines[late.case_code]]
+    assert (TODAY - timedelta(days=5)).isoformat() in overdue[0]
 
 
 def test_referral_rows_keep_their_due_date(session, users, consenting_case, make_organisation):
