@@ -33,12 +33,14 @@ from models.courses import (
     ParticipantCreate,
     ParticipantUpdate,
 )
+from models.reminders import ReminderSent
 
 __all__ = [
     "AuditEvent",
     "CaseEvent",
     "CaseEventCreate",
     "Referral",
+    "ReminderSent",
     "ReferralCreate",
     "ReferralUpdate",
     "Course",

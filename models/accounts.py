@@ -67,6 +67,8 @@ class OrganisationBase(SQLModel):
     city: Text = Field(default="", max_length=120)
     services: list[Service] = Field(default_factory=list, sa_type=sa.JSON)
     contact: Text = Field(default="", max_length=300)
+    # Days the organisation has to answer a referral: a pending referral is due after them.
+    response_days: int = Field(default=10, ge=1, le=365)
 
 
 class OrganisationCreate(OrganisationBase):
@@ -81,6 +83,7 @@ class OrganisationUpdate(SQLModel):
     services: list[Service] | None = None
     contact: Text | None = Field(default=None, max_length=300)
     is_active: bool | None = None
+    response_days: int | None = Field(default=None, ge=1, le=365)
 
 
 class Organisation(OrganisationBase, table=True):

@@ -149,6 +149,9 @@ class Case(CaseBase, table=True):
     # Set when retention or an erasure request removed the person's data
     # (services/cases/retention.py).
     anonymised_at: datetime | None = None
+    # When someone should next look at the case (services/cases/follow_ups.py); none once
+    # closed. Indexed: "My tasks" and the reminders read the cases due by this date.
+    next_follow_up_on: date | None = Field(default=None, index=True)
 
 
 class ReferralBase(SQLModel):
@@ -190,6 +193,8 @@ class Referral(ReferralBase, table=True):
     cross_border_country: str | None = Field(default=None, max_length=2, index=True)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
+    # The organisation's answer is due by this date (sent_on + its response_days when sent).
+    response_due_on: date | None = Field(default=None, index=True)
 
 
 class CaseEventCreate(SQLModel):

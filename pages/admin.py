@@ -6,7 +6,7 @@ from typing import Any
 import streamlit as st
 from pydantic import ValidationError
 
-from models import OrganisationCreate, UserAccountCreate, UserAccountUpdate
+from models import OrganisationCreate, OrganisationUpdate, UserAccountCreate, UserAccountUpdate
 from models.enums import Language, OrgType, Role, Service
 from services.cases import board, organisations, retention
 from services.platform import audit, users
@@ -146,6 +146,7 @@ with tab_orgs:
                 _("Country"): o.country,
                 _("City"): o.city,
                 _("Services"): ", ".join(label(s) for s in o.services),
+                _("Days to answer"): o.response_days,
             }
             for o in directory
         ]
@@ -181,6 +182,36 @@ with tab_orgs:
                     organisation_in=OrganisationCreate(**organisation),
                 ),
                 lambda added: _("Organisation added: {name}").format(name=added.name),
+            )
+
+    # A referral waiting for an organisation's answer is due after its response period.
+    st.subheader(_("Days an organisation has to answer a referral"))
+    with st.form("organisation_response_days", clear_on_submit=False):
+        chosen = st.selectbox(
+            _("Organisation"),
+            directory,
+            index=None,
+            placeholder=_("Choose an organisation"),
+            format_func=lambda o: f"{o.name} ({o.country}) · {o.response_days}",
+            key="org_response_organisation",
+        )
+        days = st.number_input(
+            _("Days to answer"), min_value=1, max_value=365, value=10, key="org_response_days"
+        )
+        submitted = st.form_submit_button(_("Save the response period"))
+        if submitted and chosen is None:
+            st.error(_("Choose the organisation whose period you are changing."))
+        elif submitted and chosen is not None:
+            _save(
+                lambda: run_service(
+                    organisations.update_organisation,
+                    actor=actor,
+                    organisation_id=chosen.id,
+                    organisation_in=OrganisationUpdate(response_days=int(days)),
+                ),
+                lambda saved: _("{name} now has {days} days to answer a referral.").format(
+                    name=saved.name, days=saved.response_days
+                ),
             )
 
 with tab_audit:

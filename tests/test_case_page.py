@@ -1,6 +1,8 @@
 """The case page (issue 14): its own address, the same answer for a case that does not exist
 and one outside the reader's scope, an audited read, and the search over the whole scope."""
 
+from datetime import date
+
 from sqlmodel import Session, col, func, select
 
 from models import AuditEvent, Case, CaseEvent, CaseUpdate, Referral, UserAccount
@@ -131,3 +133,20 @@ def test_the_demo_datas_answered_referrals_name_their_outcome(demo_db, board_pag
     outcome = label(event.details.get("to") or event.details["state"])
     assert f"{event.details['organisation']} · " in shown and outcome in shown
     assert "(None)" not in shown and "None" not in shown.split()
+
+
+def test_the_page_shows_the_next_follow_up_and_says_when_it_is_overdue(
+    demo_db, board_page, ar_case
+):
+    at = board_page(OFFICER, ar_case.case_code)
+    due = demo_db.get(Case, ar_case.id).next_follow_up_on
+    assert due is not None  # every open case has one
+    assert f"Next follow-up: {due.isoformat()}" in [text.value for text in at.text]
+    assert not at.warning
+
+    case = demo_db.get(Case, ar_case.id)
+    case.next_follow_up_on = date(2026, 1, 5)
+    demo_db.add(case)
+    demo_db.commit()
+    at = board_page(OFFICER, ar_case.case_code)
+    assert [w.value for w in at.warning] == ["⚠ Follow-up overdue since 2026-01-05"]

@@ -47,6 +47,7 @@ class CaseCard:
     reporting_country: str
     days_in_stage: int
     assignee: str | None
+    next_follow_up_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ _CARD_COLUMNS: tuple[Any, ...] = (
     Case.situation,
     Case.reporting_country,
     Case.stage_changed_at,
+    Case.next_follow_up_on,
 )
 
 
@@ -329,6 +331,7 @@ def list_cases(
             reporting_country=row.reporting_country,
             days_in_stage=max(0, (now - row.stage_changed_at).days),
             assignee=(row.display_name or row.email) if row.email else None,
+            next_follow_up_on=row.next_follow_up_on,
         )
         for row in rows
     ]

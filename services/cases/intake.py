@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from models import Case, CaseCreate, CaseEvent, UserAccount
 from models.base import utcnow
 from models.enums import CaseEventKind, Role, Stage
+from services.cases import follow_ups
 from services.cases.records import (
     CASE_TEXT_FIELDS,
     form_errors,
@@ -60,6 +61,7 @@ def create_case(*, session: Session, actor: UserAccount, case_in: CaseCreate) ->
                 "reported_by_id": actor_id,
                 "stage": Stage.identified,
                 "stage_changed_at": now,
+                "next_follow_up_on": follow_ups.after_move(Stage.identified, now.date()),
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from models import (
     Case,
 )
+from models.base import utcnow
 from models.enums import CaseEventKind
 from services.cases.board import CaseCard, ReferralLine, TimelineEntry
 from services.cases.records import ASSESSMENT_FIELDS, CASE_TEXT_FIELDS, FIELD_LABELS, stored_value
@@ -30,10 +31,21 @@ def card_lines(card: CaseCard) -> tuple[str, str]:
     days = (_("{days} day in stage") if one_day else _("{days} days in stage")).format(
         days=card.days_in_stage
     )
+    due = follow_up_mark(card.next_follow_up_on, utcnow().date())
     return (
         f"{card.case_code} · {label(card.urgency)} · {card.age_band or '—'}{minor}",
-        f"{label(card.situation)} · {days} · {card.assignee or _('Unassigned')}",
+        f"{due}{label(card.situation)} · {days} · {card.assignee or _('Unassigned')}",
     )
+
+
+def follow_up_mark(due_on: date | None, today: date) -> str:
+    """A card's follow-up in a mark and words, not colour alone: "⚠ Overdue since 28 Nov · ",
+    "⏰ Follow-up due today · ", or nothing while it is further off."""
+    if due_on is None or due_on > today:
+        return ""
+    if due_on == today:
+        return "⏰ " + _("Follow-up due today") + " · "
+    return "⚠ " + _("Follow-up overdue since {date}").format(date=due_on.isoformat()) + " · "
 
 
 def event_text(entry: TimelineEntry) -> str:

@@ -33,7 +33,7 @@ from models.base import utcnow
 from models.cases import CaseBase
 from models.enums import CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
-from services.cases import workflow
+from services.cases import follow_ups, workflow
 from services.cases.storage import CaseChange, case_to_change, find_case, record_case_audit
 from services.cases.workflow import Action
 from services.platform import audit, personal_data, validation
@@ -284,7 +284,15 @@ def move_stage(
     # A reopened case no longer has a reason for being closed; its history keeps the old one.
     new_reason = reason if target == Stage.closed else None
     old_reason = case.closure_reason
-    change.save({"stage": target.value, "stage_changed_at": utcnow(), "closure_reason": new_reason})
+    now = utcnow()
+    change.save(
+        {
+            "stage": target.value,
+            "stage_changed_at": now,
+            "closure_reason": new_reason,
+            "next_follow_up_on": follow_ups.after_move(target, now.date()),
+        }
+    )
     change.add_event(
         CaseEventKind.stage_change,
         note="\n\n".join(part for part in (note, new_reason or "") if part),
@@ -359,6 +367,8 @@ def refer_case(
     )
     overridden = None if covered else (override_reason or "").strip()
     values: dict[str, Any] = {"consent_override_reason": overridden} if overridden else {}
+    due = follow_ups.response_due(referral_in.sent_on, organisation)
+    values["next_follow_up_on"] = follow_ups.after_referral(case.next_follow_up_on, due)
     change.save(values)
     cross_border = organisation.country if organisation.country != case.reporting_country else None
     referral = Referral.model_validate(
@@ -367,6 +377,7 @@ def refer_case(
             "state": ReferralState.pending,
             "cross_border_country": cross_border,
             "created_by_id": actor.id,
+            "response_due_on": due,
         },
     )
     session.add(referral)

@@ -13,10 +13,12 @@ from rich.table import Table
 from models import UserAccountCreate, UserAccountUpdate
 from models.enums import Language, Role
 from services.cli import bench as cli_bench
+from services.cli import reminders as cli_reminders
 from services.cli import serve as cli_serve
 from services.cli.common import console, database, fail, unit_of_work
 from services.cli.courses import courses_app, import_app
 from services.cli.export import export_app
+from services.cli.reminders import reminders_app
 from services.cli.retention import retention_app
 from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
@@ -42,6 +44,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(courses_app, name="courses")
 app.add_typer(import_app, name="import")
 app.add_typer(retention_app, name="retention")
+app.add_typer(reminders_app, name="reminders")
 seed_app.command("scale")(cli_bench.seed_scale)
 app.command("bench")(cli_bench.bench)
 app.command("serve")(cli_serve.serve)
@@ -184,6 +187,7 @@ def users_sign_out(email: str) -> None:
 def run_demo(
     port: Annotated[int, typer.Option(help="Port of the app")] = 8501,
     provider_port: Annotated[int, typer.Option(help="Port of the local sign-in provider")] = 9400,
+    smtp_port: Annotated[int, typer.Option(help="Port of the local mail server")] = 8025,
 ) -> None:
     """Run the app locally: migrate, seed demo data if empty, start demo sign-in and the app."""
     import logging
@@ -192,10 +196,14 @@ def run_demo(
     # The test provider's own dependencies warn about deprecations that are not ours to fix.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from services.tooling import demo  # the test provider is imported only for the demo
+    from services.tooling import (
+        demo,  # the test provider is imported only for the demo
+        demo_mail,
+    )
     from services.tooling.seed import seed_demo as run_seed
 
     os.environ["ENLACE_DEMO_MODE"] = "true"
+    mail_settings = demo_mail.point_settings_at(smtp_port, app_port=port)
     get_settings.cache_clear()
     try:
         settings = get_settings()
@@ -218,6 +226,12 @@ def run_demo(
             (a.email, a.display_name)
             for a in users.list_users(session=session, actor=users.system_actor())
         ]
+    mail_server = demo_mail.local_smtp(DATA_DIR / "mail", _caught, port=smtp_port)
+    try:
+        mail_server.__enter__()
+    except OSError as error:
+        raise fail(f"Cannot start the demo mail server on port {smtp_port}: {error}") from None
+    cli_reminders.demo_reminders(engine, settings, mail_settings)
     engine.dispose()
     secrets_file = demo.write_secrets(
         DATA_DIR / "demo-secrets.toml", app_port=port, provider_port=provider_port
@@ -254,6 +268,11 @@ def run_demo(
         app_process.terminate()
         app_process.wait(timeout=10)
         provider.__exit__(None, None, None)
+        mail_server.__exit__(None, None, None)
+
+
+def _caught(line: str) -> None:
+    console.print(line, markup=False)
 
 
 def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:

@@ -54,6 +54,7 @@ class AuditAction(StrEnum):
     retention_applied = "retention_applied"
     export = "export"
     seed_demo = "seed_demo"
+    reminder_sent = "reminder_sent"
 
     @property
     def label(self) -> str:
@@ -110,6 +111,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.retention_applied: N_("Retention applied"),
     AuditAction.export: N_("Data exported"),
     AuditAction.seed_demo: N_("Demo data added"),
+    AuditAction.reminder_sent: N_("E-mail reminder sent"),
 }
 
 # Values of these fields never reach the audit log in clear: every free-text field of a case,

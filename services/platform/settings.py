@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     # A provider that sends no `email_verified` claim (Microsoft Entra ID) can be trusted to
     # vouch for its addresses; otherwise a missing claim counts as unverified.
     trust_provider_emails: bool = False
+    # The e-mail reminders (`enlace reminders send`): the SMTP server that sends them, the
+    # sender's address, and the app's address their links lead to.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = ""
+    # STARTTLS before signing in (port 587); off only for a local server such as the demo's.
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    public_url: str = Field(default="http://localhost:8501", pattern="^https?://")
 
     @field_validator("database_url")
     @classmethod

@@ -5,6 +5,7 @@ outcome). Deterministic: every choice is drawn from the random generator given.
 
 import random
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from models.enums import (
     Stage,
     Urgency,
 )
+from services.cases import follow_ups
 from services.tooling.case_draws import case_gender, case_urgency, trafficking_status
 from services.tooling.demo_data import (
     ADULT_BAND_WEIGHTS,
@@ -406,3 +408,20 @@ def assign_codes(plans: list[CasePlan]) -> None:
         key = (plan.reporting_country, plan.steps[0][1].year)
         sequence[key] = sequence.get(key, 0) + 1
         plan.code = f"{key[0]}-{key[1]}-{sequence[key]:04d}"
+
+
+# Where the demo's next follow-ups fall, once a case has been in its stage longer than the
+# stage's period (its earlier follow-ups were done): by the case code, so the draws of the
+# seed's generator stay as they are. A third overdue (1 to 9 days), one in twelve due today,
+# the rest in the coming two weeks.
+FOLLOW_UP_OFFSETS = (-9, -6, -3, -1, 0, 1, 2, 3, 5, 7, 10, 14)
+
+
+def next_follow_up(plan: CasePlan, today: date) -> date | None:
+    """The demo case's next follow-up: the stage's first one if it is recent enough, else one
+    around today (none once closed)."""
+    first = follow_ups.after_move(plan.stage, plan.steps[-1][1])
+    if first is None or first >= today - timedelta(days=9):
+        return first
+    offset = FOLLOW_UP_OFFSETS[zlib.crc32(plan.code.encode()) % len(FOLLOW_UP_OFFSETS)]
+    return today + timedelta(days=offset)

@@ -29,6 +29,7 @@ from models.enums import (
     Stage,
     Urgency,
 )
+from services.cases import follow_ups
 from services.platform.i18n import N_
 from services.tooling import demo_data as demo
 from services.tooling.bulk_insert import BulkInsert
@@ -311,6 +312,7 @@ def _case(
             "assigned_to_id": coordinator if assigned else None,
             "stage": stage.value,
             "stage_changed_at": moves[-1] if moves else created_at[0],
+            "next_follow_up_on": follow_ups.after_move(stage, steps[-1][1]),
             "version": len(steps),
             "created_at": created_at[0],
             "updated_at": created_at[-1],
@@ -372,6 +374,7 @@ def _referrals(
                 "cross_border_country": cross_border,
                 "created_by_id": officer,
                 "created_at": at_nine(sent_on),
+                "response_due_on": sent_on + timedelta(days=follow_ups.DEFAULT_RESPONSE_DAYS),
             }
         )
         events.append((sent_on, CaseEventKind.referral_sent, officer, "", details))

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 import models
 from models.enums import CaseEventKind, EnrollmentStatus, ProgressState, Role, Stage
+from services.cases import follow_ups
 from services.platform import audit
 from services.platform.i18n import N_
 from services.tooling import demo_plans
@@ -393,6 +394,7 @@ class _Seeder:
             "assigned_to_id": coordinator.id if plan.assigned else None,
             "stage": plan.stage,
             "stage_changed_at": moves[-1] if moves else timeline[0][0],
+            "next_follow_up_on": demo_plans.next_follow_up(plan, self.today),
             "version": len(plan.steps),
             "created_at": timeline[0][0],
             "updated_at": timeline[-1][0],
@@ -459,6 +461,7 @@ class _Seeder:
             "cross_border_country": org.country if org.country != case.reporting_country else None,
             "created_by_id": officer.id,
             "created_at": at_nine(plan.sent_on),
+            "response_due_on": follow_ups.response_due(plan.sent_on, org),
         }
         self.add(models.Referral.model_validate(referral_in, update=update))
 

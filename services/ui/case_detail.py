@@ -16,6 +16,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from models import Case, ReferralUpdate, UserAccount
+from models.base import utcnow
 from models.enums import ReferralState, Service, Stage
 from services.cases import board, presentation, workflow
 from services.cases import records as cases
@@ -222,7 +223,11 @@ def _header(desk: CaseDesk) -> None:
         )
     st.text(_("Reported by") + ": " + (desk.detail.reporter or "—"))
     st.text(_("Assigned to") + ": " + (desk.detail.assignee or _("Unassigned")))
-    # The case's next follow-up date (issue 14, follow-ups) belongs here, with the people.
+    due_on = case.next_follow_up_on
+    st.text(_("Next follow-up") + ": " + (due_on.isoformat() if due_on else "—"))
+    overdue = presentation.follow_up_mark(due_on, utcnow().date())
+    if overdue:
+        st.warning(overdue.removesuffix(" · "))
     for name in presentation.FREE_TEXT_FIELDS:
         # Typed by people: plain text only, never markdown or HTML.
         st.text(_(cases.FIELD_LABELS.get(name, name)) + ": " + (getattr(case, name) or "—"))

@@ -1,0 +1,138 @@
+"""`enlace reminders send`: e-mail each person one digest of what is due or overdue for them,
+in their language, through the SMTP server of ENLACE_SMTP_*. Cron-able: a reminder already
+sent is never sent again, and a failed send is tried again at the next run."""
+
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import MofNCompleteColumn
+from sqlalchemy.engine import Engine
+
+from services.cases import reminders
+from services.cli.common import console, database, err, fail, progress_bar, unit_of_work
+from services.platform import mail, users
+from services.platform.db import session_scope
+from services.platform.errors import Conflict
+from services.platform.settings import ConfigurationError, Settings, get_settings
+
+reminders_app = typer.Typer(
+    help=(
+        "E-mail reminders of due follow-ups and referrals waiting for an answer: one digest a "
+        "person, in their language. Run it once a day (cron); nothing is sent twice."
+    ),
+    no_args_is_help=True,
+)
+
+
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Print who would get what; send and record nothing")
+]
+
+
+@dataclass
+class Delivery:
+    """What a run sent: the addresses reached, and those that failed with the reason."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def send_digests(
+    engine: Engine,
+    settings: Settings,
+    digests: list[reminders.Digest],
+    *,
+    progress: Callable[[int], None] = lambda done: None,
+) -> Delivery:
+    """Send each digest in its own unit of work: recorded only if the server took it."""
+    today = datetime.now(UTC).date()
+    delivery = Delivery()
+    for done, digest in enumerate(digests, start=1):
+        message = reminders.compose(
+            digest, sender=settings.smtp_from, base_url=settings.public_url, today=today
+        )
+        try:
+            with session_scope(engine) as session:
+                reminders.record_sent(session=session, actor=users.system_actor(), digest=digest)
+                mail.send(settings, message)
+        except (smtplib.SMTPException, OSError) as error:
+            delivery.failed.append((digest.email, str(error) or type(error).__name__))
+        except Conflict as error:
+            delivery.failed.append((digest.email, str(error)))
+        else:
+            delivery.sent.append(digest.email)
+        progress(done)
+    return delivery
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def due_digests(engine: Engine) -> list[reminders.Digest]:
+    """Everyone's digest of what is due today and not reminded yet."""
+    with unit_of_work(engine) as session:
+        return reminders.pending_digests(
+            session=session, actor=users.system_actor(), today=datetime.now(UTC).date()
+        )
+
+
+@reminders_app.command("send")
+def reminders_send(dry_run: DryRun = False) -> None:
+    """Send today's digests: each person's due and overdue items not reminded yet."""
+    try:
+        settings = get_settings()
+    except ConfigurationError as error:
+        raise fail(str(error), 2) from None
+    problem = None if dry_run else mail.missing_setting(settings)
+    if problem:
+        raise fail(problem, 2)
+    with database() as engine:
+        digests = due_digests(engine)
+        if not digests:
+            console.print("Nothing to remind: every due item was reminded already.")
+            return
+        if dry_run:
+            for digest in digests:
+                codes = ", ".join(task.case_code for task in digest.tasks)
+                console.print(
+                    f"Would send to {digest.email} ({digest.language}): "
+                    f"{_count(len(digest.tasks), 'reminder', 'reminders')}: {codes}",
+                    markup=False,
+                )
+            would = _count(len(digests), "digest", "digests")
+            console.print(f"Dry run, nothing sent: {would} would be sent.")
+            return
+        with progress_bar(MofNCompleteColumn()) as bar:
+            task = bar.add_task("Sending reminders", total=len(digests))
+            delivery = send_digests(
+                engine, settings, digests, progress=lambda done: bar.update(task, completed=done)
+            )
+    for email, reason in delivery.failed:
+        err.print(f"Not sent to {email}: {reason} (tried again next run)", markup=False)
+    sent = len(delivery.sent)
+    console.print(
+        f"Sent {_count(sent, 'digest', 'digests')} to {_count(sent, 'person', 'people')}; "
+        f"{len(delivery.failed)} failed.",
+        markup=False,
+    )
+    if delivery.failed:
+        raise typer.Exit(1)
+
+
+def demo_reminders(engine: Engine, settings: Settings, variables: dict[str, str]) -> None:
+    """The demo's first reminder run, to its local mail server, and how to run it again."""
+    digests = due_digests(engine)
+    delivery = send_digests(engine, settings, digests)
+    console.print(
+        f"Demo mail server on {settings.smtp_host}:{settings.smtp_port} (mails in data/mail/): "
+        f"{_count(len(delivery.sent), 'reminder digest', 'reminder digests')} sent, "
+        f"{len(delivery.failed)} failed. To send the new ones again:\n  "
+        + " ".join(f"{name}='{value}'" for name, value in variables.items())
+        + " uv run enlace reminders send",
+        markup=False,
+    )
