@@ -54,6 +54,9 @@ class AuditAction(StrEnum):
     retention_applied = "retention_applied"
     export = "export"
     seed_demo = "seed_demo"
+    access_granted = "access_granted"
+    access_request_dismissed = "access_request_dismissed"
+    audit_log_exported = "audit_log_exported"
 
     @property
     def label(self) -> str:
@@ -110,6 +113,9 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.retention_applied: N_("Retention applied"),
     AuditAction.export: N_("Data exported"),
     AuditAction.seed_demo: N_("Demo data added"),
+    AuditAction.access_granted: N_("Access request granted"),
+    AuditAction.access_request_dismissed: N_("Access request dismissed"),
+    AuditAction.audit_log_exported: N_("Audit log exported"),
 }
 
 # Values of these fields never reach the audit log in clear: every free-text field of a case,
