@@ -84,6 +84,7 @@ def test_the_log_names_cases_people_and_changes_in_words(session, users, worked_
         text = f"{entry.record} {entry.changes}"
         assert "{" not in text and "referral_case" not in text and "_id" not in text, text
         assert "[" not in text and "None" not in text, text
+        assert "Version" not in text, "the version counter is bookkeeping"
 
 
 def test_the_log_reads_in_spanish(session, users, worked_case, spanish):
@@ -160,6 +161,17 @@ def test_export_is_the_filtered_log_as_csv_and_is_audited(session, users, worked
     assert entry.changes == f"Rows: — → 5; Filters: — → Case code: {case.case_code}"
 
 
+def test_export_neutralises_a_name_a_spreadsheet_would_run(session, users, worked_case):
+    officer = users["officer_ar"]
+    officer.display_name = '=HYPERLINK("http://evil.test","x")'
+    session.add(officer)
+    session.commit()
+    filters = audit_log.LogFilter(person_id=officer.id)
+    data = audit_log.export_log(session=session, actor=users["admin"], filters=filters)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]
+    assert rows and {row[1] for row in rows} == {"'" + officer.display_name}
+
+
 def test_export_in_batches_keeps_every_row_once(session, users, worked_case, monkeypatch):
     monkeypatch.setattr(audit_log, "EXPORT_BATCH", 2)
     total = read(session, users).total
@@ -178,16 +190,27 @@ def test_only_admins_read_or_export_the_log(session, users, worked_case, role):
         audit_log.export_log(session=session, actor=actor, filters=EVERYTHING)
 
 
+def test_a_new_case_lists_what_was_filled_in_only(session, users, worked_case):
+    case, _other = worked_case
+    page = read(
+        session, users, audit_log.LogFilter(actions=("case_created",), case_code=case.case_code)
+    )
+    (created,) = page.entries
+    assert "Reporting country: — → Argentina" in created.changes
+    assert "Forced-labour industries" not in created.changes, "empty before and after"
+    assert "— → —" not in created.changes
+
+
 def test_the_seed_counts_and_an_unknown_field_read_as_words(session, users):
     event = audit.record(
         session,
         actor=None,
-        actor_email="cli",
+        actor_email="seed_demo",
         action=audit.AuditAction.seed_demo,
         entity="database",
         changes={"referral_case": [None, 60], "some_new_field": [None, True]},
     )
     session.commit()
     (entry,) = read(session, users).entries
-    assert entry.id == event.id and entry.who == "Command line" and entry.record == "Database"
+    assert entry.id == event.id and entry.who == "Demo data" and entry.record == "Database"
     assert entry.changes == "Cases: — → 60; Some new field: — → Yes"

@@ -32,6 +32,8 @@ PAGE_SIZE = 50
 Labels = Mapping[str, str] | None
 NO_SUCH_CASE = N_("There is no case {code}.")
 
+# Bookkeeping a reader has no use for: the case's version counter (for stale forms).
+UNSHOWN = frozenset({"version"})
 # Fields whose value is a person, an organisation, a case or a country: shown by name.
 PERSON_FIELDS = frozenset({"assigned_to_id", "reported_by_id", "actor_id", "account_id"})
 COUNTRY_FIELDS = frozenset(
@@ -66,6 +68,8 @@ FIELD_LABELS: dict[str, str] = {
     "rows": N_("Rows"),
     "filters": N_("Filters"),
 }
+# Who acted when no person did (users.system_actor, the demo seed).
+SYSTEM_ACTORS = {"cli": N_("Command line"), "seed_demo": N_("Demo data")}
 ENTITY_LABELS: dict[str, str] = {
     "referral_case": N_("Cases"),
     "case_referral": N_("Referrals"),
@@ -167,10 +171,8 @@ def export_log(
     writer.writerow([_("When (UTC)"), _("Who"), _("Action"), _("Record"), _("Changes")])
     count = 0
     for entry in _all_entries(session, filters, labels):
-        writer.writerow(
-            [entry.when.isoformat(sep=" ", timespec="seconds"), entry.who, entry.action]
-            + [entry.record, entry.changes]
-        )
+        cells = [entry.who, entry.action, entry.record, entry.changes]
+        writer.writerow([entry.when.isoformat(sep=" ", timespec="seconds"), *map(_cell, cells)])
         count += 1
     audit.record(
         session,
@@ -181,6 +183,12 @@ def export_log(
     )
     session.flush()
     return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def _cell(text: str) -> str:
+    """A cell a spreadsheet would run as a formula (a name like "=HYPERLINK(...)" given by a
+    sign-in provider) starts with a quote, as in the app's other exports."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 def _all_entries(session: Session, filters: LogFilter, labels: Labels) -> Iterator[LogEntry]:
@@ -251,7 +259,9 @@ def describe(
             action=audit.action_label(row.action),
             record=_record(row, names),
             changes="; ".join(
-                _change(name, value, labels, names) for name, value in row.changes.items()
+                _change(name, value, labels, names)
+                for name, value in row.changes.items()
+                if name not in UNSHOWN and not _blank(value)
             ),
         )
         for row in rows
@@ -312,8 +322,8 @@ def _names(session: Session, rows: Sequence[AuditEvent]) -> _Names:
 def _who(row: AuditEvent, names: _Names) -> str:
     if row.actor_id is not None and row.actor_id in names.people:
         return names.people[row.actor_id]
-    if row.actor_email == "cli":
-        return _("Command line")
+    if row.actor_email in SYSTEM_ACTORS:
+        return _(SYSTEM_ACTORS[row.actor_email])
     return row.actor_email or _("System")
 
 
@@ -337,6 +347,11 @@ def _record(row: AuditEvent, names: _Names) -> str:
     if not row.entity_id or row.entity == "database":
         return what
     return f"{what}: {label(row.entity_id)}"
+
+
+def _blank(pair: Any) -> bool:
+    """A field that was empty and stays empty (a new record's unfilled fields)."""
+    return isinstance(pair, list) and all(value in (None, "", []) for value in pair)
 
 
 def _change(name: str, pair: Any, labels: Mapping[str, str], names: _Names) -> str:
