@@ -29,7 +29,7 @@ def show_audit_log(actor: UserAccount) -> None:
         return
     pages = max(1, -(-found.total // audit_log.PAGE_SIZE))
     st.caption(
-        _("{total} events, newest first. Sensitive values are stored masked.").format(
+        _("Events found: {total}, newest first. Sensitive values are stored masked.").format(
             total=found.total
         )
     )
@@ -60,7 +60,7 @@ def show_audit_log(actor: UserAccount) -> None:
             audit_log.export_log,
             actor=actor,
             filters=filters,
-            field_labels=FIELD_LABELS,
+            labels=FIELD_LABELS,
         ),
         file_name=f"enlace-audit-log-{date.today().isoformat()}.csv",
         mime="text/csv",
