@@ -9,12 +9,14 @@ from pydantic import ValidationError
 from models import OrganisationCreate, OrganisationUpdate, UserAccountCreate, UserAccountUpdate
 from models.enums import Language, OrgType, Role, Service
 from services.cases import board, organisations, retention
-from services.platform import audit, users
+from services.platform import users
 from services.platform.errors import Conflict, EnlaceError, NotFound
 from services.platform.i18n import LANGUAGES, _
 from services.platform.labels import country_codes, country_name, label, options
 from services.platform.validation import describe
 from services.ui import runtime
+from services.ui.admin_audit import show_audit_log
+from services.ui.admin_requests import show_access_requests
 from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, db_session, run_service
 from services.ui.tables import show_table
@@ -127,13 +129,7 @@ with tab_users:
             st.success(_("{email} is signed out everywhere.").format(email=account.email))
 
 with tab_requests:
-    with db_session() as session:
-        requests = users.list_access_requests(session=session, actor=actor)
-    if not requests:
-        st.info(_("No pending access requests."))
-    else:
-        show_table([{_("Email"): r.actor_email, _("Requested at"): r.created_at} for r in requests])
-        st.caption(_("Add an account above to grant access."))
+    show_access_requests(actor)
 
 with tab_orgs:
     with db_session() as session:
@@ -215,29 +211,7 @@ with tab_orgs:
             )
 
 with tab_audit:
-    action_filter = st.selectbox(
-        _("Action"),
-        [None, *sorted(audit.AuditAction, key=lambda action: _(action.label))],
-        format_func=lambda action: _("All") if action is None else _(action.label),
-        key="audit_action",
-    )
-    with db_session() as session:
-        events = audit.list_events(
-            session=session, actor=actor, action=action_filter or None, limit=200
-        )
-    st.caption(_("The 200 most recent events. Sensitive values are stored masked."))
-    show_table(
-        [
-            {
-                _("When"): e.created_at,
-                _("Who"): e.actor_email,
-                _("Action"): audit.action_label(e.action),
-                _("Record"): f"{e.entity} {e.entity_id}".strip(),
-                _("Changes"): str(e.changes) if e.changes else "",
-            }
-            for e in events
-        ]
-    )
+    show_audit_log(actor)
 
 with tab_erasure:
     st.caption(

@@ -1,6 +1,9 @@
-"""The Admin page under AppTest: adding an account keeps the input on error, saves on success."""
+"""The Admin page under AppTest: adding an account keeps the input on error, saves on success;
+access requests granted in place (a missing country explained with the choices kept, a second
+grant from another tab refused, the person signed in right after); the audit log's filters."""
 
 import time
+from datetime import date
 
 import pytest
 from sqlmodel import select
@@ -80,13 +83,15 @@ def test_the_audit_filter_offers_every_action_in_words(demo_db, open_admin):
     from services.platform.audit import AuditAction
 
     at = open_admin()
-    box = at.selectbox(key="audit_action")
-    assert len(box.options) == len(AuditAction) + 1
+    box = at.multiselect(key="audit_actions")
+    assert len(box.options) == len(AuditAction)
     assert "Case moved to another stage" in box.options
     box.select(AuditAction.sign_in).run()
     assert not at.exception
     shown = at.dataframe[-1].value
     assert set(shown["Action"]) == {"Signed in"}  # at least the admin's own sign-in
+    admin = demo_db.exec(select(UserAccount).where(UserAccount.email == ACCOUNTS["admin"])).one()
+    assert admin.display_name in set(shown["Who"]), "names, not e-mails or ids"
 
 
 def test_an_organisation_can_be_in_any_country_and_one_is_required(demo_db, open_admin):
@@ -110,3 +115,105 @@ def test_an_organisation_can_be_in_any_country_and_one_is_required(demo_db, open
     demo_db.commit()  # a new transaction: see what other connections wrote
     saved = demo_db.exec(select(Organisation).where(Organisation.name == "Proyecto Esperanza"))
     assert saved.one().country == "ES"
+
+
+# --- access requests granted in place; the audit log's filters ---------------------------
+
+ASKER = "ines.benitez@mre.test"
+
+
+@pytest.fixture
+def asked(demo_db, app_as) -> int:
+    """Inés signed in without an account: her access request's id."""
+    app_as(ASKER, name="Inés Benítez").run()
+    demo_db.commit()  # a new transaction: see what other connections wrote
+    request = demo_db.exec(
+        select(AuditEvent).where(
+            AuditEvent.action == "access_requested", AuditEvent.actor_email == ASKER
+        )
+    ).one()
+    return request.id
+
+
+def account(session) -> UserAccount | None:
+    session.commit()  # a new transaction: see what other connections wrote
+    session.expire_all()
+    return session.exec(select(UserAccount).where(UserAccount.email == ASKER)).first()
+
+
+def choose(at, request_id: int, **choices):
+    for name, value in choices.items():
+        at.selectbox(key=f"request_{request_id}_{name}").select(value)
+    return at
+
+
+def test_grant_in_place_needs_a_country_for_an_officer_then_signs_the_person_in(
+    demo_db, app_as, open_admin, asked
+):
+    at = open_admin()
+    assert at.text_input(key=f"request_{asked}_name").value == "Inés Benítez"
+    choose(at, asked, role="officer")
+    at.button(key=f"request_{asked}_grant").click()
+    at = at.run()
+    assert not at.exception
+    assert any("must have a country" in e.value for e in at.error)
+    assert at.selectbox(key=f"request_{asked}_role").value == "officer", "the choice is kept"
+    assert account(demo_db) is None
+
+    choose(at, asked, country="PY")
+    at.button(key=f"request_{asked}_grant").click()
+    at = at.run()
+    assert not at.exception and not at.error
+    assert ASKER in at.success[0].value
+    assert f"request_{asked}_grant" not in [b.key for b in at.button], "off the list"
+    granted = account(demo_db)
+    assert (granted.role, granted.country, granted.display_name) == (
+        "officer",
+        "PY",
+        "Inés Benítez",
+    )
+
+    person = app_as(ASKER, name="Inés Benítez").run()
+    assert not person.exception
+    assert "sign_out" in [b.key for b in person.button], "signed in right after"
+    assert not any("do not have access" in i.value for i in person.info)
+
+
+def test_a_second_grant_from_another_tab_is_refused(demo_db, open_admin, asked):
+    first, second = open_admin(), open_admin()
+    choose(first, asked, role="coordinator")
+    first.button(key=f"request_{asked}_grant").click()
+    first = first.run()
+    assert first.success and not first.error
+
+    choose(second, asked, role="admin")
+    second.button(key=f"request_{asked}_grant").click()
+    second = second.run()
+    assert not second.exception
+    assert any("already has an account" in e.value for e in second.error)
+    assert account(demo_db).role == "coordinator"
+
+
+def test_dismiss_takes_the_request_off_the_list(demo_db, open_admin, asked):
+    at = open_admin()
+    at.button(key=f"request_{asked}_dismiss").click()
+    at = at.run()
+    assert not at.exception
+    assert ASKER in at.success[0].value
+    assert f"request_{asked}_dismiss" not in [b.key for b in at.button]
+    assert account(demo_db) is None
+
+
+def test_the_log_filtered_by_an_unknown_case_says_so(demo_db, open_admin):
+    at = open_admin()
+    at.text_input(key="audit_case").input("AR-1999-0001").run()
+    assert not at.exception
+    assert any("There is no case AR-1999-0001" in e.value for e in at.error)
+
+
+def test_dates_the_wrong_way_round_are_explained(demo_db, open_admin):
+    at = open_admin()
+    at.date_input(key="audit_since").set_value(date(2026, 5, 2))
+    at.date_input(key="audit_until").set_value(date(2026, 5, 1)).run()
+    assert not at.exception
+    assert any("start date is after the end date" in e.value for e in at.error)

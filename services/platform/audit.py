@@ -55,6 +55,9 @@ class AuditAction(StrEnum):
     export = "export"
     seed_demo = "seed_demo"
     reminder_sent = "reminder_sent"
+    access_granted = "access_granted"
+    access_request_dismissed = "access_request_dismissed"
+    audit_log_exported = "audit_log_exported"
 
     @property
     def label(self) -> str:
@@ -112,6 +115,9 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.export: N_("Data exported"),
     AuditAction.seed_demo: N_("Demo data added"),
     AuditAction.reminder_sent: N_("E-mail reminder sent"),
+    AuditAction.access_granted: N_("Access request granted"),
+    AuditAction.access_request_dismissed: N_("Access request dismissed"),
+    AuditAction.audit_log_exported: N_("Audit log exported"),
 }
 
 # Values of these fields never reach the audit log in clear: every free-text field of a case,
