@@ -8,6 +8,9 @@ class Role(StrEnum):
     coordinator = "coordinator"
     manager = "manager"
     admin = "admin"
+    # Staff of a partner organisation (UserAccount.organisation_id): answers the referrals
+    # addressed to it, and sees nothing else of a case.
+    partner = "partner"
 
 
 class Language(StrEnum):

@@ -24,7 +24,12 @@ from services.ui.apptest import SECRETS as BENCH_SECRETS
 from services.ui.apptest import apptest_runs_app_py, signed_in_user
 from tests.support import APP, OFFICER
 
-pytest_plugins = ["tests.fixtures_cases", "tests.fixtures_courses", "tests.fixtures_catalog"]
+pytest_plugins = [
+    "tests.fixtures_cases",
+    "tests.fixtures_courses",
+    "tests.fixtures_catalog",
+    "tests.fixtures_partners",
+]
 
 BACKENDS = ["sqlite", "postgresql"]
 

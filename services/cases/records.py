@@ -398,6 +398,7 @@ def answer_referral(
         details={
             "referral_id": referral.id,
             "organisation": organisation.name if organisation else None,
+            "service": str(referral.service),
             "from": old_state.value,
             "to": answer.state.value,
         },

@@ -87,6 +87,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("new_referral", N_("New referral"), ":material/person_add:", CASE_WORKERS),
     PageSpec("reports", N_("Reports & export"), ":material/bar_chart:", DASHBOARD_READERS),
     PageSpec("admin", N_("Admin"), ":material/admin_panel_settings:", (Role.admin,)),
+    PageSpec("referrals", N_("Referrals to my organisation"), ":material/inbox:", (Role.partner,)),
 )
 PAGE_ROLES: dict[str, tuple[Role, ...]] = {page.key: page.roles for page in PAGES}
 

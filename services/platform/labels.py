@@ -16,6 +16,7 @@ LABELS: dict[str, str] = {
     "coordinator": N_("Coordinator"),
     "manager": N_("Manager"),
     "admin": N_("Administrator"),
+    "partner": N_("Partner organisation staff"),
     # Enrollment status
     "invited": N_("Invited"),
     "active": N_("Active"),
