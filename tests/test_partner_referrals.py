@@ -3,9 +3,18 @@
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, Case, CaseEvent, ReferralUpdate, UserAccountCreate, UserAccountUpdate
-from models.enums import CaseEventKind, ReferralState, Role
+from models import (
+    AuditEvent,
+    Case,
+    CaseEvent,
+    Organisation,
+    ReferralUpdate,
+    UserAccountCreate,
+    UserAccountUpdate,
+)
+from models.enums import CaseEventKind, OrgType, ReferralState, Role
 from services.cases import board, partner
+from services.cases import records as cases
 from services.cases.outcomes import referral_outcome
 from services.platform import users as accounts
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
@@ -137,3 +146,42 @@ def test_a_partner_without_an_organisation_is_refused(session, users, make_user)
             account_id=users["manager"].id,
             user_in=UserAccountUpdate(role=Role.partner),
         )
+
+
+def _officer_answers(session, officer, referral, state="accepted"):
+    case = session.get(Case, referral.case_id)
+    session.refresh(case)
+    return cases.answer_referral(
+        session=session,
+        actor=officer,
+        case_code=case.case_code,
+        referral_id=referral.id,
+        answer=ReferralUpdate(state=state),
+        expected_version=case.version,
+    )
+
+
+def test_the_receiving_officer_leaves_the_answer_to_an_organisation_with_accounts(
+    session, users, referred
+):
+    _to_py, to_br = referred
+    with pytest.raises(Conflict, match="answers its referrals itself"):
+        _officer_answers(session, users["officer_br"], to_br)
+
+
+def test_the_receiving_officer_answers_only_for_their_own_countrys_organisations(
+    session, users, partners, referred
+):
+    _to_py, to_br = referred
+    session.add(partners.ngo_br)
+    partners.ngo_br.is_active = False  # the Brazilian service has no account any more
+    session.commit()
+    home = Organisation(name="Refugio AR", org_type=OrgType.NGO, country="AR", services=["legal"])
+    session.add(home)
+    session.commit()
+    case = session.get(Case, to_br.case_id)
+    at_home = partners.refer(case, home)
+    with pytest.raises(PermissionDenied):
+        _officer_answers(session, users["officer_br"], at_home)
+    answered = _officer_answers(session, users["officer_br"], to_br)
+    assert answered.state == ReferralState.accepted

@@ -22,6 +22,7 @@ from services.cases import records as cases
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
+from services.ui import referral_answers
 from services.ui.case_form import CaseForm, case_fields
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
@@ -293,7 +294,7 @@ def _referrals(desk: CaseDesk) -> None:
         return
     for line in desk.detail.referrals:
         next_states = workflow.next_referral_states(line.state)
-        if next_states:
+        if next_states and referral_answers.may_answer(desk.detail.party, desk.actor, line):
             _answer(desk, line, next_states)
 
 

@@ -1,5 +1,6 @@
 """Answering a referral from the receiving side: the partner's list of referrals addressed to
-their organisation and the form that accepts, declines (with the reason) or completes one.
+their organisation and the form that accepts, declines (with the reason) or completes one; on
+the case page, which referrals the receiving country's officer answers.
 
 The form remembers the state the partner saw; after their answer the page shows a fresh form
 for the referral's new state, and a refused answer keeps what was typed.
@@ -12,7 +13,7 @@ import streamlit as st
 
 from models import ReferralUpdate, UserAccount
 from models.enums import ReferralState
-from services.cases import partner
+from services.cases import board, partner, workflow
 from services.platform.errors import EnlaceError
 from services.platform.i18n import _
 from services.platform.labels import label, literal
@@ -20,6 +21,14 @@ from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, run_service
 
 FLASH = "partner_answer_flash"
+
+
+def may_answer(party: str, actor: UserAccount, line: board.ReferralLine) -> bool:
+    """Whether the case page offers an answer to this referral: the receiving country's
+    officer answers only for the organisations of their country."""
+    if party != workflow.Party.shared_officer:
+        return True
+    return line.cross_border_country == actor.country
 
 
 def referrals_table(referrals: list[partner.PartnerReferral]) -> pd.DataFrame:
