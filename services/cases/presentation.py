@@ -14,7 +14,7 @@ from models import (
 )
 from models.enums import CaseEventKind
 from services.cases.board import CaseCard, ReferralLine, TimelineEntry
-from services.cases.outcomes import referral_outcome
+from services.cases.outcomes import referral_outcome, transfer_outcome
 from services.cases.records import ASSESSMENT_FIELDS, CASE_TEXT_FIELDS, FIELD_LABELS, stored_value
 from services.platform import validation
 from services.platform.i18n import _
@@ -47,6 +47,8 @@ def event_text(entry: TimelineEntry) -> str:
             what += " · " + _("without consent, by coordinator override")
     elif entry.kind == CaseEventKind.referral_answered:
         what = referral_outcome(details, entry.note)
+    elif entry.kind in (CaseEventKind.transfer_requested, CaseEventKind.transfer_answered):
+        what = transfer_outcome(details, entry.note)
     elif entry.kind == CaseEventKind.assigned:
         what += ": " + str(details.get("to") or _("Unassigned"))
     elif entry.kind == CaseEventKind.assessment_updated and details.get("fields"):

@@ -18,6 +18,7 @@ case was referred to across the border (Referral.cross_border_country).
 | override consent   |   —   |   —    |      ✓      |   —   |    —    |
 | answer a referral  |   ✓   |  ✓ ¹   |      ✓      |   ✓   |    —    |
 | record the return  |   ✓   |   ✓    |      ✓      |   ✓   |    —    |
+| request a transfer |   ✓   |   —    |      ✓      |   ✓   |    —    |
 
 ¹ Only a referral to an organisation of the officer's own country, and only on behalf of an
 organisation without partner accounts in Enlace (one with accounts answers for itself,
@@ -54,6 +55,7 @@ class Action(StrEnum):
     override_consent = "override_consent"
     answer_referral = "answer_referral"
     record_return = "record_return"
+    request_transfer = "request_transfer"
 
 
 class Party(StrEnum):
@@ -80,6 +82,8 @@ PERMISSIONS: dict[Action, frozenset[Party]] = {
     # The receiving country's officer answers for its organisations and records the return.
     Action.answer_referral: _WORKERS | {Party.shared_officer},
     Action.record_return: _WORKERS | {Party.shared_officer},
+    # Handing the case to another country: services/cases/transfers.py.
+    Action.request_transfer: _WORKERS,
 }
 
 # Stages the person can only be in once referred to at least one organisation.

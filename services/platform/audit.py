@@ -54,6 +54,8 @@ class AuditAction(StrEnum):
     retention_applied = "retention_applied"
     export = "export"
     seed_demo = "seed_demo"
+    case_transfer_requested = "case_transfer_requested"
+    case_transfer_answered = "case_transfer_answered"
 
     @property
     def label(self) -> str:
@@ -110,6 +112,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.retention_applied: N_("Retention applied"),
     AuditAction.export: N_("Data exported"),
     AuditAction.seed_demo: N_("Demo data added"),
+    AuditAction.case_transfer_requested: N_("Transfer of a case requested"),
+    AuditAction.case_transfer_answered: N_("Transfer of a case answered"),
 }
 
 # Values of these fields never reach the audit log in clear: every free-text field of a case,
