@@ -26,13 +26,23 @@ from services.ui import referral_answers
 from services.ui.case_form import CaseForm, case_fields
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
+from services.ui.transfers import transfer_section
 
 ALL = ""
 NOBODY = 0
 FLASH = "board_flash"
 AUDITED = "board_audited_case"
 # Widget keys of the case forms: `<prefix><...>_<case code>`, forgotten after one's own save.
-FORM_PREFIXES = ("note_", "assign_to_", "move_", "refer_", "answer_", "return_", "edit_")
+FORM_PREFIXES = (
+    "note_",
+    "assign_to_",
+    "move_",
+    "refer_",
+    "answer_",
+    "return_",
+    "edit_",
+    "transfer_",
+)
 
 
 def all_or(show: Callable[[str], str]) -> Callable[[str], str]:
@@ -172,6 +182,7 @@ def show_case(desk: CaseDesk) -> None:
         _timeline(desk)
     with tab_work:
         _stage_and_assignment(desk)
+        transfer_section(desk)
     with tab_referrals:
         _referrals(desk)
         if desk.allows(workflow.Action.refer) and desk.case.stage != Stage.closed:
@@ -199,8 +210,8 @@ def _header(desk: CaseDesk) -> None:
     if desk.detail.party == workflow.Party.shared_officer:
         st.info(
             _(
-                "This case was referred to your country by another consulate: you may read it "
-                "and add notes."
+                "This case was referred to your country by another consulate: you may read it, "
+                "add notes, answer for your country's organisations and record the return."
             )
         )
     st.text(_("Assigned to") + ": " + (desk.detail.assignee or _("Unassigned")))
