@@ -1,14 +1,16 @@
 """Partner organisations answer the referrals addressed to them, and see nothing else."""
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import (
     AuditEvent,
     Case,
     CaseEvent,
     Organisation,
+    Referral,
     ReferralUpdate,
+    UserAccount,
     UserAccountCreate,
     UserAccountUpdate,
 )
@@ -18,6 +20,7 @@ from services.cases import records as cases
 from services.cases.outcomes import referral_outcome
 from services.platform import users as accounts
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
+from tests.support import PARTNER
 
 
 def _answer(session, actor, referral_id, state, expected, reason=None):
@@ -185,3 +188,13 @@ def test_the_receiving_officer_answers_only_for_their_own_countrys_organisations
         _officer_answers(session, users["officer_br"], at_home)
     answered = _officer_answers(session, users["officer_br"], to_br)
     assert answered.state == ReferralState.accepted
+
+
+def test_the_demo_partner_sees_its_organisations_answered_and_pending_referrals(demo_db):
+    ngo = demo_db.exec(select(UserAccount).where(UserAccount.email == PARTNER)).one()
+    lines = partner.list_partner_referrals(session=demo_db, actor=ngo)
+    assert {"pending", "accepted", "completed"} <= {line.state for line in lines}
+    organisations = demo_db.exec(
+        select(Referral.organisation_id).where(col(Referral.id).in_([x.id for x in lines]))
+    ).all()
+    assert set(organisations) == {ngo.organisation_id}

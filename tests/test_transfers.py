@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from models import AuditEvent, Case, CaseEvent
+from models import AuditEvent, Case, CaseEvent, CaseTransfer, UserAccount
 from models.enums import CaseEventKind, Role, TransferState
 from services.cases import board, presentation, transfers
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
@@ -128,3 +128,15 @@ def test_the_timeline_names_each_outcome(session, users, officer_py, open_case):
     lines = [presentation.event_text(entry) for entry in detail.events]
     assert any("Transfer of responsibility to Paraguay requested" in line for line in lines)
     assert any("to Paraguay declined: No staff this month" in line for line in lines)
+
+
+def test_the_demo_has_a_transfer_waiting_for_paraguay(demo_db):
+    officer_py = demo_db.exec(
+        select(UserAccount).where(UserAccount.email == "officer.py@enlace.test")
+    ).one()
+    waiting = demo_db.exec(
+        select(CaseTransfer).where(CaseTransfer.state == TransferState.pending)
+    ).one()
+    case = demo_db.get(Case, waiting.case_id)
+    detail = board.get_case(session=demo_db, actor=officer_py, case_code=case.case_code)
+    assert waiting.to_country == "PY" and detail.party == "shared_officer"

@@ -18,7 +18,7 @@ import models
 from models.enums import CaseEventKind, EnrollmentStatus, ProgressState, Role, Stage
 from services.platform import audit
 from services.platform.i18n import N_
-from services.tooling import demo_plans
+from services.tooling import demo_plans, demo_transfers
 from services.tooling.demo_data import (
     CASE_SCENARIOS,
     COUNTRIES,
@@ -49,6 +49,7 @@ CREATED_TABLES: tuple[type[SQLModel], ...] = (
     models.Case,
     models.Referral,
     models.CaseEvent,
+    models.CaseTransfer,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -73,6 +74,7 @@ def seed_demo(
         (N_("Organisations"), seeder.organisations),
         (N_("Demo accounts"), seeder.accounts),
         (N_("Referral cases, referrals and timelines"), seeder.cases),
+        (N_("A transfer of responsibility"), seeder.transfers),
     ]
     for done, (label, step) in enumerate(steps, start=1):
         step()
@@ -377,6 +379,12 @@ class _Seeder:
                     created_at=created_at,
                 )
                 self.add(event)
+
+    def transfers(self) -> None:
+        coordinator = self.users["coordinator@enlace.test"]
+        for row in demo_transfers.pending_transfer(self.session, coordinator):
+            self.counts[_table(type(row))] += 1
+            self.session.add(row)
 
     def _add_case(
         self,
