@@ -23,6 +23,12 @@ class UserAccountBase(SQLModel):
 def _officer_needs_country(model: "UserAccountBase | UserAccountUpdate") -> None:
     if model.role == Role.officer and not model.country:
         raise ValueError("An officer must have a country.")  # msgid: services/platform/users.py
+    if model.role == Role.partner and not model.organisation_id:
+        raise ValueError(PARTNER_NEEDS_ORGANISATION)
+
+
+# msgid: services/platform/users.py
+PARTNER_NEEDS_ORGANISATION = "A partner account must belong to an organisation."
 
 
 class UserAccountCreate(UserAccountBase):

@@ -22,6 +22,7 @@ from models.enums import (
     Situation,
     Stage,
     TraffickingStatus,
+    TransferState,
     Urgency,
 )
 from models.types import CountryCode, Text
@@ -152,6 +153,9 @@ class Case(CaseBase, table=True):
     # When someone should next look at the case (services/cases/follow_ups.py); none once
     # closed. Indexed: "My tasks" and the reminders read the cases due by this date.
     next_follow_up_on: date | None = Field(default=None, index=True)
+    # The country whose officers are responsible for the case after an accepted transfer
+    # (CaseTransfer); None while it stays with the reporting country.
+    responsible_country: str | None = Field(default=None, max_length=2, index=True)
 
 
 class ReferralBase(SQLModel):
@@ -215,3 +219,25 @@ class CaseEvent(SQLModel, table=True):
     note: str = Field(default="", sa_type=sa.Text)
     details: dict = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseTransfer(SQLModel, table=True):
+    """A request to hand a case's responsibility to another country's officers, and its answer.
+
+    One pending transfer per case at most; the receiving country's officers may read the case
+    while it is pending, and become responsible for it once they accept."""
+
+    __tablename__ = "case_transfer"
+    __table_args__ = (sa.Index("ix_case_transfer_to_country_state", "to_country", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="referral_case.id", ondelete="CASCADE", index=True)
+    from_country: str = Field(max_length=2)
+    to_country: str = Field(max_length=2)
+    state: TransferState = Field(default=TransferState.pending, sa_type=CODE)
+    note: str = Field(default="", sa_type=sa.Text)
+    requested_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    requested_at: datetime = Field(default_factory=utcnow)
+    answered_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    answered_at: datetime | None = None
+    decline_reason: str | None = Field(default=None, sa_type=sa.Text)

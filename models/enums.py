@@ -8,6 +8,9 @@ class Role(StrEnum):
     coordinator = "coordinator"
     manager = "manager"
     admin = "admin"
+    # Staff of a partner organisation (UserAccount.organisation_id): answers the referrals
+    # addressed to it, and sees nothing else of a case.
+    partner = "partner"
 
 
 class Language(StrEnum):
@@ -218,3 +221,13 @@ class CaseEventKind(StrEnum):
     referral_sent = "referral_sent"
     referral_answered = "referral_answered"
     return_coordinated = "return_coordinated"
+    transfer_requested = "transfer_requested"
+    transfer_answered = "transfer_answered"
+
+
+class TransferState(StrEnum):
+    """A transfer of a case's responsibility to another country (as Primero's transfers)."""
+
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"

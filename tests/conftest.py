@@ -29,6 +29,7 @@ pytest_plugins = [
     "tests.fixtures_courses",
     "tests.fixtures_catalog",
     "tests.fixtures_follow_ups",
+    "tests.fixtures_partners",
 ]
 
 BACKENDS = ["sqlite", "postgresql"]

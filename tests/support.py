@@ -22,9 +22,11 @@ ACCOUNTS = {
     "coordinator": "coordinator@enlace.test",
     "manager": "manager@enlace.test",
     "officer": "officer.ar@enlace.test",
+    "partner": "ngo.py@enlace.test",
 }
 OFFICER = ACCOUNTS["officer"]
 COORDINATOR = ACCOUNTS["coordinator"]
+PARTNER = ACCOUNTS["partner"]
 
 
 # --- cases ------------------------------------------------------------------------------

@@ -356,6 +356,7 @@ CODED_TEXT_COLUMNS = {
     "citizenship",
     "exploitation_country",
     "cross_border_country",
+    "responsible_country",
 }
 
 

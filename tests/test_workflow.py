@@ -73,14 +73,16 @@ RULES = [
     ("closed", "refer", "coordinator", True, CONFLICT),
     # answering referrals
     ("referred", "accept", "officer_ar", True, OK),
-    ("referred", "accept", "officer_br", True, REFUSED),
+    # the receiving country answers for its organisation (no partner account of its own)
+    ("referred", "accept", "officer_br", True, OK),
+    ("referred", "decline+reason", "officer_br", True, OK),
     ("referred", "decline+reason", "coordinator", True, OK),
     ("referred", "complete", "coordinator", True, CONFLICT),  # pending → completed skips
     ("referred", "withdraw", "officer_ar", True, OK),
     # the return stage
     ("return_reintegration", "return", "officer_ar", True, OK),
     ("assistance", "return", "coordinator", True, CONFLICT),
-    ("return_reintegration", "return", "officer_br", True, REFUSED),
+    ("return_reintegration", "return", "officer_br", True, OK),
 ]
 
 
@@ -283,7 +285,7 @@ def test_a_cross_border_referral_shares_the_case_with_that_country(
     assert referral.state == ReferralState.pending
     detail = board.get_case(session=session, actor=officer_br, case_code=case.case_code)
     assert detail.party == "shared_officer"
-    assert detail.allowed == {"read", "comment"}
+    assert detail.allowed == {"read", "comment", "answer_referral", "record_return"}
     listed = [card.case_code for card in board.list_cases(session=session, actor=officer_br)]
     assert listed == [case.case_code]
 

@@ -1,6 +1,6 @@
 """Organisations cases are referred to: admins keep the directory."""
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models import Organisation, OrganisationCreate, OrganisationUpdate, UserAccount
 from models.enums import Role
@@ -59,3 +59,13 @@ def update_organisation(
     )
     session.refresh(organisation)
     return organisation
+
+
+def has_partner_staff(session: Session, organisation_id: int) -> bool:
+    """Whether the organisation answers its referrals itself: an active partner account."""
+    staff = select(UserAccount.id).where(
+        col(UserAccount.organisation_id) == organisation_id,
+        col(UserAccount.role) == Role.partner.value,
+        col(UserAccount.is_active),
+    )
+    return session.exec(staff.limit(1)).first() is not None

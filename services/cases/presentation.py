@@ -15,6 +15,7 @@ from models import (
 from models.base import utcnow
 from models.enums import CaseEventKind
 from services.cases.board import CaseCard, ReferralLine, TimelineEntry
+from services.cases.outcomes import referral_outcome, transfer_outcome
 from services.cases.records import ASSESSMENT_FIELDS, CASE_TEXT_FIELDS, FIELD_LABELS, stored_value
 from services.platform import validation
 from services.platform.i18n import _
@@ -60,13 +61,10 @@ def event_text(entry: TimelineEntry) -> str:
         what += " · " + label(details.get("service"))
         if details.get("consent_override"):
             what += " · " + _("without consent, by coordinator override")
-    elif entry.kind == CaseEventKind.referral_answered and (
-        details.get("to") or details.get("state")
-    ):
-        # The outcome; events of the demo data name only the state reached.
-        outcome = label(details.get("to") or details.get("state"))
-        what += ": " + str(details.get("organisation") or "—") + " · "
-        what += (label(details["from"]) + " → " if details.get("from") else "") + outcome
+    elif entry.kind == CaseEventKind.referral_answered:
+        what = referral_outcome(details, entry.note)
+    elif entry.kind in (CaseEventKind.transfer_requested, CaseEventKind.transfer_answered):
+        what = transfer_outcome(details, entry.note)
     elif entry.kind == CaseEventKind.assigned:
         after = str(details.get("to") or _("Unassigned"))
         what += ": " + (f"{details['from'] or '—'} → {after}" if "from" in details else after)

@@ -33,7 +33,7 @@ from models.base import utcnow
 from models.cases import CaseBase
 from models.enums import CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
-from services.cases import follow_ups, workflow
+from services.cases import follow_ups, organisations, workflow
 from services.cases.storage import CaseChange, case_to_change, find_case, record_case_audit
 from services.cases.workflow import Action
 from services.platform import audit, personal_data, validation
@@ -427,7 +427,7 @@ def answer_referral(
 ) -> Referral:
     """Record the organisation's answer: pending → accepted / declined (reason) → completed,
     or withdrawn."""
-    change, _who = case_to_change(
+    change, who = case_to_change(
         session, actor, case_code, Action.answer_referral, expected_version
     )
     case = change.case
@@ -435,6 +435,12 @@ def answer_referral(
     if referral is None or referral.case_id != case.id:
         raise NotFound(N_("This referral is not part of case {code}."), code=case.case_code)
     session.refresh(referral)
+    workflow.check_shared_answer(
+        who=who,
+        actor_country=actor.country,
+        referral_country=referral.cross_border_country,
+        has_staff=organisations.has_partner_staff(session, referral.organisation_id),
+    )
     old_state = ReferralState(referral.state)
     workflow.check_referral_answer(old_state, answer.state)
     refuse_personal_data({"decline_reason": answer.decline_reason})
@@ -452,6 +458,7 @@ def answer_referral(
         details={
             "referral_id": referral.id,
             "organisation": organisation.name if organisation else None,
+            "service": str(referral.service),
             "from": old_state.value,
             "to": answer.state.value,
         },

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import Case, CaseEvent, Referral, UserAccount
+from models import Case, CaseEvent, CaseTransfer, Referral, UserAccount
 from models.base import utcnow
-from models.enums import CaseEventKind, Role
+from models.enums import CaseEventKind, Role, TransferState
 from services.cases import workflow
 from services.platform import audit
 from services.platform.access import case_scope
@@ -52,10 +52,23 @@ def _shared_countries(*, session: Session, case_id: int) -> set[str]:
 
 
 def party_of(*, session: Session, actor: UserAccount, case: Case) -> workflow.Party:
+    """How the actor stands to the case. After an accepted transfer the responsible country's
+    officers are its home officers and the reporting country's keep reading it; a country a
+    transfer is offered to reads it while the offer is pending."""
+    home = case.responsible_country or case.reporting_country
     shared: set[str] = set()
-    if actor.role == Role.officer and actor.country != case.reporting_country:
+    if actor.role == Role.officer and actor.country != home:
         shared = _shared_countries(session=session, case_id=case.id)  # type: ignore[arg-type]
-    return workflow.party(actor, reporting_country=case.reporting_country, shared_countries=shared)
+        shared |= {case.reporting_country, *pending_transfer_countries(session, case.id or 0)}
+    return workflow.party(actor, reporting_country=home, shared_countries=shared)
+
+
+def pending_transfer_countries(session: Session, case_id: int) -> set[str]:
+    statement = select(CaseTransfer.to_country).where(
+        col(CaseTransfer.case_id) == case_id,
+        col(CaseTransfer.state) == TransferState.pending.value,
+    )
+    return set(session.exec(statement).all())
 
 
 def record_case_audit(

@@ -16,8 +16,13 @@ case was referred to across the border (Referral.cross_border_country).
 | move stage         |   ✓   |   —    |      ✓      |   ✓   |    —    |
 | refer (consent)    |   ✓   |   —    |      ✓      |   ✓   |    —    |
 | override consent   |   —   |   —    |      ✓      |   —   |    —    |
-| answer a referral  |   ✓   |   —    |      ✓      |   ✓   |    —    |
-| record the return  |   ✓   |   —    |      ✓      |   ✓   |    —    |
+| answer a referral  |   ✓   |  ✓ ¹   |      ✓      |   ✓   |    —    |
+| record the return  |   ✓   |   ✓    |      ✓      |   ✓   |    —    |
+| request a transfer |   ✓   |   —    |      ✓      |   ✓   |    —    |
+
+¹ Only a referral to an organisation of the officer's own country, and only on behalf of an
+organisation without partner accounts in Enlace (one with accounts answers for itself,
+services/cases/partner.py): `check_shared_answer`.
 
 Exports (services/cases.case_export): case workers export the cases they may read; managers
 never see case rows in the app and export only the de-identified HTCDS layout.
@@ -50,6 +55,7 @@ class Action(StrEnum):
     override_consent = "override_consent"
     answer_referral = "answer_referral"
     record_return = "record_return"
+    request_transfer = "request_transfer"
 
 
 class Party(StrEnum):
@@ -73,8 +79,11 @@ PERMISSIONS: dict[Action, frozenset[Party]] = {
     Action.refer: _WORKERS,
     # A protection judgement: only the programme's coordinators may refer without consent.
     Action.override_consent: frozenset({Party.coordinator}),
-    Action.answer_referral: _WORKERS,
-    Action.record_return: _WORKERS,
+    # The receiving country's officer answers for its organisations and records the return.
+    Action.answer_referral: _WORKERS | {Party.shared_officer},
+    Action.record_return: _WORKERS | {Party.shared_officer},
+    # Handing the case to another country: services/cases/transfers.py.
+    Action.request_transfer: _WORKERS,
 }
 
 # Stages the person can only be in once referred to at least one organisation.
@@ -121,6 +130,10 @@ ONLY_COORDINATOR_OVERRIDES = N_("Only a coordinator may refer without the person
 NEEDS_OVERRIDE_REASON = N_("Write the reason for referring without consent.")
 BAD_REFERRAL_ANSWER = N_("A referral cannot go from its current state to the one chosen.")
 RETURN_STAGE_ONLY = N_("Return details are recorded in the return & reintegration stage.")
+NOT_YOUR_COUNTRYS_REFERRAL = N_(
+    "You may answer only the referrals to organisations of your own country."
+)
+ANSWERS_ITSELF = N_("This organisation answers its referrals itself in Enlace.")
 
 
 def party(actor: UserAccount, *, reporting_country: str, shared_countries: set[str]) -> Party:
@@ -228,3 +241,16 @@ def next_stage(current: Stage) -> Stage | None:
     """The board's next column after `current` (None for a closed case): a form's default."""
     position = STAGE_ORDER.index(current) + 1
     return STAGE_ORDER[position] if position < len(STAGE_ORDER) else None
+
+
+def check_shared_answer(
+    *, who: Party, actor_country: str | None, referral_country: str | None, has_staff: bool
+) -> None:
+    """A shared officer answers only a referral to their own country's organisation, and only
+    for an organisation that has no partner accounts of its own."""
+    if who != Party.shared_officer:
+        return
+    if not actor_country or referral_country != actor_country:
+        raise PermissionDenied(NOT_YOUR_COUNTRYS_REFERRAL)
+    if has_staff:
+        raise Conflict(ANSWERS_ITSELF)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, false, or_, true
 from sqlmodel import col, select
 
-from models import Case, Referral, UserAccount
-from models.enums import Role
+from models import Case, CaseTransfer, Referral, UserAccount
+from models.enums import Role, TransferState
 from services.platform.errors import PermissionDenied
 from services.platform.i18n import N_
 
@@ -42,7 +42,17 @@ def case_scope(actor: UserAccount, *, correlated: bool = False) -> ColumnElement
         return true()
     if not actor.country:
         return false()
-    own_country = col(Case.reporting_country) == actor.country
+    # Their own country's cases: reported by it, or handed to it by a transfer; and a case
+    # offered to it by a pending transfer, so that its officers can accept it.
+    own_country = or_(
+        col(Case.reporting_country) == actor.country,
+        col(Case.responsible_country) == actor.country,
+        exists().where(
+            col(CaseTransfer.case_id) == col(Case.id),
+            col(CaseTransfer.to_country) == actor.country,
+            col(CaseTransfer.state) == TransferState.pending.value,
+        ),
+    )
     if correlated:
         return or_(
             own_country,
@@ -89,6 +99,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("new_referral", N_("New referral"), ":material/person_add:", CASE_WORKERS),
     PageSpec("reports", N_("Reports & export"), ":material/bar_chart:", DASHBOARD_READERS),
     PageSpec("admin", N_("Admin"), ":material/admin_panel_settings:", (Role.admin,)),
+    PageSpec("referrals", N_("Referrals to my organisation"), ":material/inbox:", (Role.partner,)),
 )
 PAGE_ROLES: dict[str, tuple[Role, ...]] = {page.key: page.roles for page in PAGES}
 

@@ -58,6 +58,8 @@ class AuditAction(StrEnum):
     access_granted = "access_granted"
     access_request_dismissed = "access_request_dismissed"
     audit_log_exported = "audit_log_exported"
+    case_transfer_requested = "case_transfer_requested"
+    case_transfer_answered = "case_transfer_answered"
 
     @property
     def label(self) -> str:
@@ -118,6 +120,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.access_granted: N_("Access request granted"),
     AuditAction.access_request_dismissed: N_("Access request dismissed"),
     AuditAction.audit_log_exported: N_("Audit log exported"),
+    AuditAction.case_transfer_requested: N_("Transfer of a case requested"),
+    AuditAction.case_transfer_answered: N_("Transfer of a case answered"),
 }
 
 # Values of these fields never reach the audit log in clear: every free-text field of a case,

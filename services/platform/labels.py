@@ -16,6 +16,7 @@ LABELS: dict[str, str] = {
     "coordinator": N_("Coordinator"),
     "manager": N_("Manager"),
     "admin": N_("Administrator"),
+    "partner": N_("Partner organisation staff"),
     # Enrollment status
     "invited": N_("Invited"),
     "active": N_("Active"),
@@ -140,6 +141,8 @@ LABELS: dict[str, str] = {
     "assigned": N_("Assigned"),
     "referral_sent": N_("Referral sent"),
     "referral_answered": N_("Referral answered"),
+    "transfer_requested": N_("Transfer of responsibility requested"),
+    "transfer_answered": N_("Transfer of responsibility answered"),
     "return_coordinated": N_("Return coordinated"),
     # Import file formats (recorded with each import)
     "participants": N_("Participants (the app's own columns)"),

@@ -293,6 +293,9 @@ def update_user(
     country = data["country"] if "country" in data else account.country
     if role == Role.officer and not country:
         raise Conflict(N_("An officer must have a country."))
+    organisation = data["organisation_id"] if "organisation_id" in data else account.organisation_id
+    if role == Role.partner and not organisation:
+        raise Conflict(N_("A partner account must belong to an organisation."))
     if account.id == actor.id and (data.get("is_active") is False or role != Role.admin):
         raise Conflict(N_("You cannot remove your own administrator access."))
     if data.get("is_active") is False and account.is_active:

@@ -41,6 +41,7 @@ PAGE_USERS: dict[str, Role] = {
     "new_referral": Role.officer,
     "reports": Role.manager,
     "admin": Role.admin,
+    "referrals": Role.partner,
 }
 ACCOUNTS: dict[Role, str] = {
     Role.admin: "admin@enlace.test",
@@ -48,6 +49,8 @@ ACCOUNTS: dict[Role, str] = {
     Role.manager: "manager@enlace.test",
     # Argentina receives most cross-border referrals: the widest officer's scope.
     Role.officer: "officer.ar@enlace.test",
+    # A Paraguayan partner organisation: referrals from every country reach it.
+    Role.partner: "ngo.py@enlace.test",
 }
 
 

@@ -40,6 +40,9 @@ DEMO_ACCOUNTS: list[tuple[str, Role, str | None]] = [
     ("coordinator@enlace.test", Role.coordinator, None),
     ("manager@enlace.test", Role.manager, None),
     *((f"officer.{cc.lower()}@enlace.test", Role.officer, cc) for cc in COUNTRIES),
+    # Staff of partner organisations: they answer the referrals sent to their organisation.
+    ("ngo.py@enlace.test", Role.partner, None),
+    ("ngo.bo@enlace.test", Role.partner, None),
 ]
 """(email, role, country) of every demo account; officers are linked to a 2018 participant."""
 
@@ -48,6 +51,8 @@ STAFF_PROFILES: dict[str, tuple[str, Language, str | None]] = {
     "admin@enlace.test": ("Diego Herrera", Language.en, "ippdh"),
     "coordinator@enlace.test": ("Valeria Paredes", Language.es, "iom_regional"),
     "manager@enlace.test": ("Ricardo Lopes", Language.pt, "ippdh"),
+    "ngo.py@enlace.test": ("Lucía Benítez", Language.es, "mujer_py"),
+    "ngo.bo@enlace.test": ("Rosa Mamani", Language.es, "shelter_bo"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from models.enums import CaseEventKind, EnrollmentStatus, ProgressState, Role, S
 from services.cases import follow_ups
 from services.platform import audit
 from services.platform.i18n import N_
-from services.tooling import demo_plans
+from services.tooling import demo_plans, demo_transfers
 from services.tooling.demo_data import (
     CASE_SCENARIOS,
     COUNTRIES,
@@ -50,6 +50,7 @@ CREATED_TABLES: tuple[type[SQLModel], ...] = (
     models.Case,
     models.Referral,
     models.CaseEvent,
+    models.CaseTransfer,
 )
 
 Progress = Callable[[str, int, int], None]
@@ -74,6 +75,7 @@ def seed_demo(
         (N_("Organisations"), seeder.organisations),
         (N_("Demo accounts"), seeder.accounts),
         (N_("Referral cases, referrals and timelines"), seeder.cases),
+        (N_("A transfer of responsibility"), seeder.transfers),
     ]
     for done, (label, step) in enumerate(steps, start=1):
         step()
@@ -378,6 +380,12 @@ class _Seeder:
                     created_at=created_at,
                 )
                 self.add(event)
+
+    def transfers(self) -> None:
+        coordinator = self.users["coordinator@enlace.test"]
+        for row in demo_transfers.pending_transfer(self.session, coordinator):
+            self.counts[_table(type(row))] += 1
+            self.session.add(row)
 
     def _add_case(
         self,

@@ -23,17 +23,28 @@ from services.cases import records as cases
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
-from services.ui import runtime
+from services.ui import referral_answers, runtime
 from services.ui.case_form import CaseForm, case_fields
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
+from services.ui.transfers import transfer_section
 
 ALL = ""
 NOBODY = 0
 FLASH = "board_flash"
 AUDITED = "board_audited_case"
 # Widget keys of the case forms: `<prefix><...>_<case code>`, forgotten after one's own save.
-FORM_PREFIXES = ("note_", "assign_", "advance_", "move_", "refer_", "answer_", "return_", "edit_")
+FORM_PREFIXES = (
+    "note_",
+    "assign_",
+    "advance_",
+    "move_",
+    "refer_",
+    "answer_",
+    "return_",
+    "edit_",
+    "transfer_",
+)
 
 
 def all_or(show: Callable[[str], str]) -> Callable[[str], str]:
@@ -190,6 +201,7 @@ def show_case(desk: CaseDesk) -> None:
         _timeline(desk)
     with tab_work:
         _stage_and_assignment(desk)
+        transfer_section(desk)
     with tab_referrals:
         _referrals(desk)
         if desk.allows(workflow.Action.refer) and desk.case.stage != Stage.closed:
@@ -217,8 +229,8 @@ def _header(desk: CaseDesk) -> None:
     if desk.detail.party == workflow.Party.shared_officer:
         st.info(
             _(
-                "This case was referred to your country by another consulate: you may read it "
-                "and add notes."
+                "This case was referred to your country by another consulate: you may read it, "
+                "add notes, answer for your country's organisations and record the return."
             )
         )
     st.text(_("Reported by") + ": " + (desk.detail.reporter or "—"))
@@ -336,7 +348,7 @@ def _referrals(desk: CaseDesk) -> None:
         return
     for line in desk.detail.referrals:
         next_states = workflow.next_referral_states(line.state)
-        if next_states:
+        if next_states and referral_answers.may_answer(desk.detail.party, desk.actor, line):
             _answer(desk, line, next_states)
 
 

@@ -8,12 +8,18 @@ import socket
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import Session, select
 
+from models import UserAccount
+from models.enums import ExploitationType, Service
+from services.platform.db import build_engine
+from services.platform.labels import options
 from services.platform.settings import Settings
 from services.tooling import demo
 
@@ -116,3 +122,87 @@ def sign_in(page: Page, app, email: str, *, expect_signed_in: bool = True) -> fl
     seconds = time.monotonic() - started
     print(f"login round trip for {email}: {seconds:.2f} s")  # noqa: T201  (for the closing note)
     return seconds
+
+
+# --- reading the database and working Streamlit's widgets by their keys -----------------
+
+
+def query(database_url: str, read: Callable[[Session], object]) -> object:
+    engine = build_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return read(session)
+    finally:
+        engine.dispose()
+
+
+def wait_for(database_url: str, read: Callable[[Session], object], what: str) -> object:
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while time.monotonic() < deadline:
+        found = query(database_url, read)
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def tick(page: Page, key: str) -> None:
+    page.locator(f".st-key-{key} label").click(timeout=TIMEOUT)
+
+
+def pick(page: Page, key: str, codes: list[str], code: str) -> None:
+    """Toggle the pill of `code` in a multiple choice (labels are in the officer's language)."""
+    page.locator(f".st-key-{key} button").nth(codes.index(code)).click(timeout=TIMEOUT)
+
+
+def settle(page: Page) -> None:
+    """Wait until the app has finished its current run (its "running" widget is gone)."""
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
+
+
+def choose(page: Page, key: str, option: str) -> None:
+    """Pick an option of a selectbox; a rerun can redraw the list under the pointer, so retry."""
+    for attempt in range(3):
+        settle(page)
+        page.locator(f".st-key-{key}").click(timeout=TIMEOUT)
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+        except Exception:  # noqa: BLE001  (redrawn mid-click: open the list again)
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            continue
+        expect(page.locator(f".st-key-{key}").get_by_role("combobox")).to_have_value(
+            option, timeout=TIMEOUT
+        )
+        return
+
+
+def begin_new_case(page: Page, app, alias: str, exploitation: str, need: str) -> None:
+    """officer.ar signs in and starts the new-referral form: the alias, one type of
+    exploitation and one need (codes); the caller completes and submits it."""
+    sign_in(page, app, "officer.ar@enlace.test")
+    page.goto(f"{app.url}/new_referral")
+    field = page.locator(".st-key-nr_person_alias input")
+    field.fill(alias, timeout=TIMEOUT)
+    field.press("Tab")
+    pick(page, "nr_exploitation_types", options(ExploitationType), exploitation)
+    pick(page, "nr_needs", options(Service), need)
+
+
+@contextmanager
+def signed_in_elsewhere(browser: Browser, app, email: str) -> Iterator[Page]:
+    """A second person, signed in in a browser context of their own."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in(page, app, email)
+        yield page
+    finally:
+        context.close()
+
+
+def language_of(database_url: str, email: str) -> str:
+    """The language an account's pages are in."""
+    read = select(UserAccount.preferred_language).where(UserAccount.email == email)
+    return str(query(database_url, lambda session: session.exec(read).one()))
