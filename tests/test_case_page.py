@@ -6,7 +6,7 @@ from datetime import date
 from sqlmodel import Session, col, func, select
 
 from models import AuditEvent, Case, CaseEvent, CaseUpdate, Referral, UserAccount
-from services.cases import records
+from services.cases import outcomes, records
 from services.platform.i18n import set_language
 from services.platform.labels import label
 from tests.support import COORDINATOR, OFFICER
@@ -130,8 +130,9 @@ def test_the_demo_datas_answered_referrals_name_their_outcome(demo_db, board_pag
     assert answered, "the demo data has an answered referral of an Argentine case"
     event, code = answered
     shown = _timeline(board_page(OFFICER, code))
-    outcome = label(event.details.get("to") or event.details["state"])
-    assert f"{event.details['organisation']} · " in shown and outcome in shown
+    # "Referral to <organisation> (<service>) accepted", or declined with its reason.
+    assert outcomes.referral_outcome(event.details, event.note) in shown
+    assert event.details["organisation"] in shown
     assert "(None)" not in shown and "None" not in shown.split()
 
 
