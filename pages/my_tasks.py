@@ -41,7 +41,7 @@ table = pd.DataFrame(
         {
             STATUS: task_text.status(task, today),
             DUE: task.due_on,
-            CASE: task_text.case_link(task.case_code),
+            CASE: task_text.task_link(task),
             WHAT: task_text.what(task),
             URGENCY: label(task.urgency),
         }

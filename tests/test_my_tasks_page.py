@@ -51,5 +51,5 @@ def test_the_page_speaks_the_persons_language_and_says_when_nothing_is_due(
     assert _table(at)["Estado"][0].startswith("⚠ Vencido desde")
 
 
-def test_my_tasks_is_for_case_workers_only():
-    assert set(PAGE_ROLES["my_tasks"]) == {"officer", "coordinator", "admin"}
+def test_my_tasks_is_for_case_workers_and_partner_staff():
+    assert set(PAGE_ROLES["my_tasks"]) == {"officer", "coordinator", "admin", "partner"}

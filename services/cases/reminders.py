@@ -88,7 +88,7 @@ def compose(digest: Digest, *, sender: str, base_url: str, today: date) -> Email
         for task in digest.tasks:
             lines.append(f"{task.case_code} · {task_text.status(task, today)}")
             lines.append(f"  {task_text.what(task)}")
-            lines.append(f"  {task_text.case_link(task.case_code, base_url)}")
+            lines.append(f"  {task_text.task_link(task, base_url)}")
         lines += ["", _("You receive this reminder once for each due date.")]
     message = EmailMessage()
     message["Subject"] = subject

@@ -9,14 +9,26 @@ from services.cases.tasks import Task, TaskKind
 from services.platform.i18n import _
 from services.platform.labels import label
 
-# Where a task links to (relative to the app's address): the case, opened on the board.
+# Where a task links to (relative to the app's address): the case's page; for partner staff,
+# the list of referrals to their organisation (they have no case page).
 CASE_LINK = "case?code={code}"
+REFERRALS_LINK = "referrals"
 OVERDUE_MARK, TODAY_MARK, SOON_MARK = "⚠", "⏰", "•"
 
 
 def case_link(code: str, base_url: str = "") -> str:
     """The address of the case `code`, under `base_url` (the app's public address) if given."""
-    path = CASE_LINK.format(code=quote(code))
+    return _under(base_url, CASE_LINK.format(code=quote(code)))
+
+
+def task_link(task: Task, base_url: str = "") -> str:
+    """Where a task is done: its case's page, or a partner's referrals page."""
+    if task.kind == TaskKind.answer:
+        return _under(base_url, REFERRALS_LINK)
+    return case_link(task.case_code, base_url)
+
+
+def _under(base_url: str, path: str) -> str:
     return f"{base_url.rstrip('/')}/{path}" if base_url else f"/{path}"
 
 
@@ -32,6 +44,10 @@ def status(task: Task, today: date) -> str:
 
 def what(task: Task) -> str:
     """What is to be done: follow the case up, or chase an organisation's answer."""
+    if task.kind == TaskKind.answer:
+        return _("Answer the referral of case {code} ({service})").format(
+            code=task.case_code, service=label(task.service)
+        )
     if task.kind == TaskKind.referral:
         return _("Answer to the referral from {organisation} ({service})").format(
             organisation=task.organisation or "—", service=label(task.service)

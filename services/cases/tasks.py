@@ -5,8 +5,8 @@ e-mail reminders send the ones due or overdue.
 Whose: the follow-ups of the cases assigned to the person (an officer also answers for the
 unassigned cases of their country); the answers of the referrals of those cases, and of the
 referrals the person sent. Every read is in the person's scope (`access.case_scope`) and
-sorted by due date in SQL. A role whose tasks come from elsewhere (partner organisations)
-gets its own branch in `responsible_for`.
+sorted by due date in SQL. Partner staff have one kind of task: answering the pending
+referrals addressed to their organisation by their due date.
 """
 
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from models.enums import ReferralState, Role, Stage
 from services.platform.access import case_scope, require_role
 
 # The roles that have tasks; the page and the reminders are for them.
-TASK_ROLES = (Role.officer, Role.coordinator, Role.admin)
+TASK_ROLES = (Role.officer, Role.coordinator, Role.admin, Role.partner)
 MAX_TASKS = 200
 # "My tasks" shows what falls due in the coming days too; the reminders only what is due.
 SOON_DAYS = 3
@@ -31,7 +31,8 @@ SOON_DAYS = 3
 
 class TaskKind(StrEnum):
     follow_up = "follow_up"
-    referral = "referral"
+    referral = "referral"  # chase an organisation's answer
+    answer = "answer"  # a partner's own answer to a referral to their organisation
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,10 @@ def responsible_for(actor: UserAccount) -> sa.ColumnElement[bool]:
     mine = col(Case.assigned_to_id) == actor.id
     unassigned = col(Case.assigned_to_id).is_(None)
     if actor.role == Role.officer:
-        return sa.or_(mine, sa.and_(unassigned, col(Case.reporting_country) == actor.country))
+        # The country that answers for the case: the reporting one, or the one it was
+        # transferred to.
+        country = sa.func.coalesce(col(Case.responsible_country), col(Case.reporting_country))
+        return sa.or_(mine, sa.and_(unassigned, country == actor.country))
     return mine
 
 
@@ -86,11 +90,20 @@ def list_tasks(
     until = today + timedelta(days=soon_days)
     # The correlated scope lets the ordered follow-up read stop early; the referrals' read
     # joins the referral table itself, so it takes the scope as a subquery.
-    ours = (case_scope(actor, correlated=True), responsible_for(actor))
-    ours_by_referral = (
-        case_scope(actor),
-        sa.or_(responsible_for(actor), col(Referral.created_by_id) == actor.id),
-    )
+    if actor.role == Role.partner:
+        # No case of their own: the referrals their organisation is to answer.
+        ours: tuple[Any, ...] = (sa.false(),)
+        ours_by_referral: tuple[Any, ...] = (
+            col(Referral.organisation_id) == actor.organisation_id,
+        )
+        referral_kind = TaskKind.answer
+    else:
+        ours = (case_scope(actor, correlated=True), responsible_for(actor))
+        ours_by_referral = (
+            case_scope(actor),
+            sa.or_(responsible_for(actor), col(Referral.created_by_id) == actor.id),
+        )
+        referral_kind = TaskKind.referral
     follow_ups = (
         sa.select(
             *(col(column) for column in (Case.id, Case.case_code, Case.stage, Case.urgency)),
@@ -127,14 +140,14 @@ def list_tasks(
             _not_reminded(actor, TaskKind.follow_up, Case.id, Case.next_follow_up_on)
         )
         referrals = referrals.where(
-            _not_reminded(actor, TaskKind.referral, Referral.id, Referral.response_due_on)
+            _not_reminded(actor, referral_kind, Referral.id, Referral.response_due_on)
         )
     tasks = [
         Task(TaskKind.follow_up, row[0], row[1], str(row[2]), str(row[3]), row[4])
         for row in session.execute(follow_ups).all()
     ]
     tasks += [
-        Task(TaskKind.referral, row[0], row[1], str(row[2]), str(row[3]), row[4], row[5], row[6])
+        Task(referral_kind, row[0], row[1], str(row[2]), str(row[3]), row[4], row[5], row[6])
         for row in session.execute(referrals).all()
     ]
     return sorted(tasks, key=lambda task: (task.due_on, task.case_code, task.kind))
