@@ -27,6 +27,25 @@ def code_messages() -> set[str]:
     return found
 
 
+def model_rule_messages() -> set[str]:
+    """The messages of the models' own rules (`raise ValueError("...")`): a form shows them
+    through `validation.describe`, which translates them, so they are msgids too."""
+    return {
+        message
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT / "models"), method_map=[("**.py", "python")], keywords={"ValueError": None}
+        )
+    }
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_the_models_rules_speak_the_readers_language(language):
+    found = model_rule_messages()
+    assert "give the date consent was given" in found  # the extraction finds them
+    missing = sorted(found - set(catalog(language)))
+    assert missing == [], f"{language}: translate the models' rule messages: {missing}"
+
+
 @pytest.fixture(autouse=True)
 def _english_after():
     yield
