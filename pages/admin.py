@@ -1,42 +1,23 @@
 """Admin: accounts and roles, access requests, organisations, audit log."""
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
-from pydantic import ValidationError
 
-from models import OrganisationCreate, OrganisationUpdate, UserAccountCreate, UserAccountUpdate
-from models.enums import Language, OrgType, Role, Service
+from models import OrganisationCreate, OrganisationUpdate
+from models.enums import OrgType, Service
 from services.cases import board, organisations, retention
-from services.platform import users
-from services.platform.errors import Conflict, EnlaceError, NotFound
-from services.platform.i18n import LANGUAGES, _
+from services.platform.errors import Conflict, NotFound
+from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
-from services.platform.validation import describe
 from services.ui import runtime
+from services.ui.admin_accounts import show_accounts
 from services.ui.admin_audit import show_audit_log
 from services.ui.admin_requests import show_access_requests
-from services.ui.feedback import show_error
+from services.ui.feedback import save_and_report, show_error
 from services.ui.runtime import current_actor, db_session, run_service
 from services.ui.tables import show_table
 
 actor = current_actor()
 st.title(_("Admin"))
-
-
-def _save(write: Callable[[], Any], message: Callable[[Any], str]) -> None:
-    """Run a form's write, then say what it did (`message` of its result), or why it was
-    refused."""
-    try:
-        result = write()
-    except ValidationError as error:
-        st.error(describe(error))
-    except EnlaceError as error:
-        show_error(error)
-    else:
-        st.success(message(result))
-        runtime.clear_caches()
 
 
 tab_users, tab_requests, tab_orgs, tab_audit, tab_erasure = st.tabs(
@@ -50,83 +31,7 @@ tab_users, tab_requests, tab_orgs, tab_audit, tab_erasure = st.tabs(
 )
 
 with tab_users:
-    with db_session() as session:
-        accounts = users.list_users(session=session, actor=actor)
-    show_table(
-        [
-            {
-                _("Email"): a.email,
-                _("Name"): a.display_name,
-                _("Role"): label(a.role),
-                _("Country"): a.country or "",
-                _("Active"): a.is_active,
-                _("Last sign-in"): a.last_login_at,
-            }
-            for a in accounts
-        ]
-    )
-
-    st.subheader(_("Add an account"))
-    with st.form("add_account", clear_on_submit=False):
-        email = st.text_input(_("Email"), key="account_email")
-        name = st.text_input(_("Name"), key="account_name")
-        role = st.selectbox(_("Role"), options(Role), format_func=label, key="account_role")
-        country = st.text_input(
-            _("Country (ISO code, required for officers)"), max_chars=2, key="account_country"
-        )
-        language = st.selectbox(_("Language"), options(Language), format_func=LANGUAGES.__getitem__)
-        if st.form_submit_button(_("Add account"), type="primary"):
-            _save(
-                lambda: run_service(
-                    users.add_user,
-                    actor=actor,
-                    user_in=UserAccountCreate(
-                        email=email,
-                        display_name=name,
-                        role=role,
-                        country=country or None,
-                        preferred_language=language,
-                    ),
-                ),
-                lambda added: _("Account added: {email}").format(email=added.email),
-            )
-
-    st.subheader(_("Change an account"))
-    by_email = {a.email: a for a in accounts}
-    chosen = st.selectbox(_("Account"), list(by_email), key="edit_account")
-    if chosen:
-        account = by_email[chosen]
-        with st.form("edit_account_form", clear_on_submit=False):
-            new_role = st.selectbox(
-                _("Role"),
-                options(Role),
-                index=options(Role).index(account.role),
-                format_func=label,
-            )
-            new_country = st.text_input(_("Country"), value=account.country or "", max_chars=2)
-            active = st.checkbox(_("Active"), value=account.is_active)
-            if st.form_submit_button(_("Save changes")):
-                update = {"role": new_role, "country": new_country or None, "is_active": active}
-                _save(
-                    lambda: run_service(
-                        users.update_user,
-                        actor=actor,
-                        account_id=account.id,
-                        user_in=UserAccountUpdate(**update),
-                    ),
-                    lambda _updated: _("Account updated."),
-                )
-        st.caption(
-            _(
-                "Sign out everywhere: every browser where this person is signed in is signed "
-                "out at their next click (for a lost phone or a shared computer). They can "
-                "sign in again."
-            )
-        )
-        if st.button(_("Sign out everywhere"), icon=":material/logout:", key="end_sessions"):
-            with db_session() as session:
-                users.end_sessions(session=session, actor=actor, account_id=account.id)
-            st.success(_("{email} is signed out everywhere.").format(email=account.email))
+    show_accounts(actor)
 
 with tab_requests:
     show_access_requests(actor)
@@ -171,7 +76,7 @@ with tab_orgs:
             "contact": st.text_input(_("Contact"), key="org_contact"),
         }
         if st.form_submit_button(_("Add organisation"), type="primary"):
-            _save(
+            save_and_report(
                 lambda: run_service(
                     organisations.add_organisation,
                     actor=actor,
@@ -198,7 +103,7 @@ with tab_orgs:
         if submitted and chosen is None:
             st.error(_("Choose the organisation whose period you are changing."))
         elif submitted and chosen is not None:
-            _save(
+            save_and_report(
                 lambda: run_service(
                     organisations.update_organisation,
                     actor=actor,

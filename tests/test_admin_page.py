@@ -23,19 +23,23 @@ def open_admin(app_as):
     return open_
 
 
-def add_account(at, email: str, role: str, country: str):
+def add_account(at, email: str, role: str, country: str | None, organisation: int | None = None):
     at.text_input(key="account_email").input(email)
     at.text_input(key="account_name").input("Inés Benítez")
     at.selectbox(key="account_role").select(role)
-    at.text_input(key="account_country").input(country)
+    if country:
+        at.selectbox(key="account_country").select(country)
+    if organisation:
+        at.selectbox(key="account_organisation").select(organisation)
     at.button[0].click()  # the add-account form's submit button comes first
     return at.run()
 
 
 def test_invalid_account_shows_the_field_and_keeps_what_was_typed(demo_db, open_admin):
-    at = add_account(open_admin(), "ines.benitez@mre.test", "officer", "ZZ")
+    at = add_account(open_admin(), "ines.benitez@mre.test", "officer", None)
     assert not at.exception
-    assert any("Country" in e.value and "ZZ" in e.value for e in at.error)
+    assert ["An officer must have a country." in e.value for e in at.error] == [True]
+    assert at.selectbox(key="account_role").value == "officer"
     assert at.text_input(key="account_email").value == "ines.benitez@mre.test"
     assert (
         demo_db.exec(
@@ -46,7 +50,7 @@ def test_invalid_account_shows_the_field_and_keeps_what_was_typed(demo_db, open_
 
 
 def test_valid_account_is_saved_and_audited(demo_db, open_admin):
-    at = add_account(open_admin(), "ines.benitez@mre.test", "officer", "py")
+    at = add_account(open_admin(), "ines.benitez@mre.test", "officer", "PY")
     assert not at.exception and not at.error
     assert at.success
     demo_db.commit()  # a new transaction: see what other connections wrote
@@ -217,3 +221,32 @@ def test_dates_the_wrong_way_round_are_explained(demo_db, open_admin):
     at.date_input(key="audit_until").set_value(date(2026, 5, 1)).run()
     assert not at.exception
     assert any("start date is after the end date" in e.value for e in at.error)
+
+
+def test_partner_staff_get_an_account_of_their_organisation_and_can_change_country(
+    demo_db, open_admin
+):
+    """Partner staff need an organisation (said plainly when it is missing); an account's
+    country is chosen from the list, never typed."""
+    shelter = demo_db.exec(select(Organisation).where(Organisation.country == "PY")).first()
+    at = add_account(open_admin(), "staff@refugio.test", "partner", None)
+    assert ["must belong to an organisation" in e.value for e in at.error] == [True]
+
+    at = add_account(at, "staff@refugio.test", "partner", None, organisation=shelter.id)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    demo_db.commit()
+    staff = demo_db.exec(select(UserAccount).where(UserAccount.email == "staff@refugio.test"))
+    assert staff.one().organisation_id == shelter.id
+
+    at.selectbox(key="edit_account").select("officer.py@enlace.test").run()
+    officer = demo_db.exec(
+        select(UserAccount).where(UserAccount.email == "officer.py@enlace.test")
+    ).one()
+    assert at.selectbox(key=f"edit_{officer.id}_country").value == "PY"
+    at.selectbox(key=f"edit_{officer.id}_country").select("BO")
+    next(b for b in at.button if b.label == "Save changes").click()
+    at = at.run()
+    assert not at.exception and not at.error
+    demo_db.commit()
+    demo_db.refresh(officer)
+    assert officer.country == "BO"
