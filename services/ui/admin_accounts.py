@@ -54,27 +54,32 @@ def _role_country_organisation(
             format_func=label,
             key=f"{key}_role",
         ),
-        "country": st.selectbox(
+        "country": _chosen_or_none(
             _("Country (required for officers)"),
             countries,
-            index=countries.index(account.country)
-            if account and account.country in countries
-            else None,
-            placeholder=_("Choose a country"),
-            format_func=country_name,
-            key=f"{key}_country",
+            account.country if account else None,
+            (country_name, _("Choose a country")),
+            f"{key}_country",
         ),
-        "organisation_id": st.selectbox(
+        "organisation_id": _chosen_or_none(
             _("Organisation (for partner organisations' staff)"),
             organisation_ids,
-            index=organisation_ids.index(account.organisation_id)
-            if account and account.organisation_id in organisation_ids
-            else None,
-            placeholder=_("No organisation"),
-            format_func=organisations.__getitem__,
-            key=f"{key}_organisation",
+            account.organisation_id if account else None,
+            (organisations.__getitem__, _("No organisation")),
+            f"{key}_organisation",
         ),
     }
+
+
+def _chosen_or_none(
+    title: str, values: list[Any], current: Any, shown: tuple[Any, str], key: str
+) -> Any:
+    """A select showing `current`, or empty (its placeholder) when there is none."""
+    format_func, placeholder = shown
+    index = values.index(current) if current in values else None
+    return st.selectbox(
+        title, values, index=index, placeholder=placeholder, format_func=format_func, key=key
+    )
 
 
 def _add_account(actor: UserAccount, organisations: dict[Any, str]) -> None:
