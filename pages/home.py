@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from models.enums import Role
-from services.cases import board
+from models.enums import ReferralState, Role
+from services.cases import board, partner
 from services.courses import tables as course_tables
 from services.platform.access import CASE_WORKERS
 from services.platform.i18n import _
@@ -14,6 +14,17 @@ from services.ui.runtime import current_actor
 
 actor = current_actor()
 st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
+
+if actor.role == Role.partner:
+    # Partner staff take no course and read no case: their organisation's referrals.
+    with runtime.db_session() as session:
+        referrals = partner.list_partner_referrals(session=session, actor=actor)
+    waiting = sum(referral.state == ReferralState.pending for referral in referrals)
+    st.header(_("Referrals to my organisation"))
+    st.info(_("Waiting for your answer: {count}").format(count=waiting))
+    st.page_link("pages/referrals.py", label=_("Answer referrals"), icon=":material/inbox:")
+    st.page_link("pages/my_tasks.py", label=_("My tasks"), icon=":material/task_alt:")
+    st.stop()
 
 enrollments = runtime.my_enrollments(actor)
 open_cases = (

@@ -57,7 +57,7 @@ def test_roles_see_the_pages_of_design_md():
     assert "board" not in keys(Role.manager) and "new_referral" not in keys(Role.manager)
     # Every page but the partners' own: an administrator is no organisation's staff.
     assert keys(Role.admin) == set(PAGE_FILES) - {"referrals"}
-    assert keys(Role.partner) == {"home", "referrals"}
+    assert keys(Role.partner) == {"home", "referrals", "my_tasks"}
 
 
 @pytest.mark.parametrize("key", sorted(set(PAGE_FILES) - {"referrals"}))

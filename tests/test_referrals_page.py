@@ -85,3 +85,12 @@ def test_a_second_tab_answering_the_same_referral_is_told_and_saves_nothing(
     assert _state(session, to_py.id) == ReferralState.accepted
     # What the second tab typed is still there.
     assert second.text_area(key=f"{form}_reason").value == "No beds"
+
+
+def test_the_partners_home_counts_what_waits_for_their_answer(app_as, referred):
+    """No empty "My courses" for partner staff: their home says how many referrals wait and
+    links to them."""
+    at = app_as("ngo.py@enlace.test").run()
+    assert not at.exception
+    assert [info.value for info in at.info] == ["Waiting for your answer: 1"]
+    assert "My courses" not in [header.value for header in at.header]
