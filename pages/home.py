@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from models.enums import ReferralState, Role
+from models.enums import Role
 from services.cases import board, partner
 from services.courses import tables as course_tables
 from services.platform.access import CASE_WORKERS
@@ -17,9 +17,7 @@ st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
 
 if actor.role == Role.partner:
     # Partner staff take no course and read no case: their organisation's referrals.
-    with runtime.db_session() as session:
-        referrals = partner.list_partner_referrals(session=session, actor=actor)
-    waiting = sum(referral.state == ReferralState.pending for referral in referrals)
+    waiting = runtime.run_service(partner.count_waiting_referrals, actor=actor)
     st.header(_("Referrals to my organisation"))
     st.info(_("Waiting for your answer: {count}").format(count=waiting))
     st.page_link("pages/referrals.py", label=_("Answer referrals"), icon=":material/inbox:")

@@ -106,6 +106,16 @@ def list_partner_referrals(
     return [_line(row) for row in session.execute(statement).all()]
 
 
+def count_waiting_referrals(*, session: Session, actor: UserAccount) -> int:
+    """How many referrals to the partner's organisation wait for its answer (counted in SQL)."""
+    organisation_id = _organisation_of(actor)
+    statement = sa.select(sa.func.count()).where(
+        col(Referral.organisation_id) == organisation_id,
+        col(Referral.state) == ReferralState.pending.value,
+    )
+    return int(session.execute(statement).scalar_one())
+
+
 def get_partner_referral(
     *, session: Session, actor: UserAccount, referral_id: int
 ) -> PartnerReferral:

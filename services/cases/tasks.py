@@ -91,7 +91,8 @@ def list_tasks(
     # The correlated scope lets the ordered follow-up read stop early; the referrals' read
     # joins the referral table itself, so it takes the scope as a subquery.
     if actor.role == Role.partner:
-        # No case of their own: the referrals their organisation is to answer.
+        # No case of their own (no follow-ups are read): the referrals their organisation
+        # is to answer.
         ours: tuple[Any, ...] = (sa.false(),)
         ours_by_referral: tuple[Any, ...] = (
             col(Referral.organisation_id) == actor.organisation_id,
@@ -144,7 +145,7 @@ def list_tasks(
         )
     tasks = [
         Task(TaskKind.follow_up, row[0], row[1], str(row[2]), str(row[3]), row[4])
-        for row in session.execute(follow_ups).all()
+        for row in (session.execute(follow_ups).all() if actor.role != Role.partner else [])
     ]
     tasks += [
         Task(referral_kind, row[0], row[1], str(row[2]), str(row[3]), row[4], row[5], row[6])
