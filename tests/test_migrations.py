@@ -1,6 +1,7 @@
 """The schema comes only from migrations, and the migrations match the models."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,31 @@ def test_sqlite_engine_enforces_foreign_keys_and_uses_wal(tmp_path):
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+def test_offline_sql_script_builds_the_same_schema_as_the_online_upgrade(tmp_path):
+    """`alembic upgrade head --sql` (for a DBA who applies scripts by hand) runs to the end and
+    its script, applied to an empty database, gives every table the online upgrade gives."""
+    alembic = Path(sys.executable).parent / "alembic"
+    result = subprocess.run(
+        [str(alembic), "upgrade", "head", "--sql"],
+        cwd=ROOT,
+        env={**os.environ, "ENLACE_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "run this revision online to mask them" in result.stdout
+
+    scripted = tmp_path / "scripted.db"
+    with sqlite3.connect(scripted) as connection:
+        connection.executescript(result.stdout)
+    online = build_engine(f"sqlite:///{tmp_path / 'online.db'}")
+    migrate.upgrade(online)
+    scripted_engine = build_engine(f"sqlite:///{scripted}")
+    assert set(sa.inspect(scripted_engine).get_table_names()) == set(
+        sa.inspect(online).get_table_names()
+    )
+    online.dispose()
+    scripted_engine.dispose()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
+from alembic import context, op
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
@@ -50,6 +50,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("anonymised_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
+    if context.is_offline_mode():
+        # A SQL script cannot read the rows it would mask: say so in the script instead of
+        # failing, and let the online upgrade (`enlace db upgrade`) do the masking.
+        op.execute(
+            "-- 0005: audit rows of cases written before this revision keep their values; "
+            "run this revision online to mask them"
+        )
+        return
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(audit_event.c.id, audit_event.c.changes).where(
