@@ -15,6 +15,7 @@ tool's way, not the app's.
 """
 
 import json
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -188,9 +189,17 @@ def copy_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any]
     quote = dialect.identifier_preparer
     names = ", ".join(quote.quote(column.name) for column in columns)
 
-    def values() -> Iterator[list[Any]]:
+    # A row's values in column order, read in C (itemgetter of one key gives no tuple).
+    pick: Callable[[dict[str, Any]], Sequence[Any]] = (
+        operator.itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+    )
+
+    def values() -> Iterator[Sequence[Any]]:
+        if not processed:
+            yield from map(pick, rows)
+            return
         for row in rows:
-            bound = [row[key] for key in keys]
+            bound = list(pick(row))
             for index, process in processed:
                 bound[index] = process(bound[index])
             yield bound
