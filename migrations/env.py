@@ -3,10 +3,11 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import models  # noqa: F401  (registers every table)
+import models
 from services.platform.db import build_engine
 from services.platform.settings import get_settings
 
+models.register_tables()  # every table, for autogenerate's comparison
 config = context.config
 target_metadata = SQLModel.metadata
 

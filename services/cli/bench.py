@@ -62,6 +62,15 @@ def bench(
     markdown: Annotated[
         Path | None, typer.Option(help="Also write the tables as Markdown to this file")
     ] = None,
+    cli: Annotated[
+        bool,
+        typer.Option(
+            "--cli",
+            help="Time the command line instead: `enlace --help` and `enlace courses list` "
+            "in fresh processes (--runs each), and `seed scale` at each of --sizes; JSON in "
+            "<out>-cli.json",
+        ),
+    ] = False,
 ) -> None:
     """Measure every page's server time at each size, on fresh databases.
 
@@ -82,6 +91,9 @@ def bench(
         raise fail(f"{benchmark.BENCH_DATABASE_ENV} must be a postgresql:// URL.", 2)
     if postgres_url and postgres_url.startswith("postgresql://"):
         postgres_url = "postgresql+psycopg://" + postgres_url.removeprefix("postgresql://")
+    if cli:
+        _bench_cli(size_list, runs, postgres_url, seed, workdir, out, markdown)
+        return
     started = time.perf_counter()
     with progress_bar(TaskProgressColumn()) as bar:
         task = bar.add_task("Benchmark", total=None)
@@ -108,5 +120,74 @@ def bench(
         f"Benchmarked {pages} page runs at {', '.join(size_list)} in "
         f"{time.perf_counter() - started:.0f} s: {len(data['checks']) - len(missed)} of "
         f"{len(data['checks'])} targets met; results in {out}.",
+        markup=False,
+    )
+
+
+def _bench_cli(
+    sizes: list[str],
+    runs: int,
+    postgres_url: str | None,
+    seed: int,
+    workdir: Path | None,
+    out: Path,
+    markdown: Path | None,
+) -> None:
+    """`enlace bench --cli`: the command line's start-up and seeding times."""
+    from rich.table import Table
+
+    from services.tooling import cli_timing
+
+    started = time.perf_counter()
+    with progress_bar(TaskProgressColumn()) as bar:
+        task = bar.add_task("Command line", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        try:
+            data = cli_timing.run_cli_benchmark(
+                sizes=sizes,
+                runs=runs,
+                postgres_url=postgres_url,
+                seed=seed,
+                workdir=workdir,
+                progress=report,
+            )
+        except RuntimeError as error:
+            raise fail(str(error)) from None
+    target = out.with_name(f"{out.stem}-cli{out.suffix or '.json'}")
+    target.write_text(json.dumps(data, indent=2))
+    if markdown is not None:
+        markdown.write_text(cli_timing.markdown(data))
+    commands = Table("command", "median s", "min s", "max s", "CPU s", "target s", "met")
+    for row in data["commands"]:
+        commands.add_row(
+            row["command"],
+            f"{row['median_s']:.2f}",
+            f"{row['min_s']:.2f}",
+            f"{row['max_s']:.2f}",
+            f"{row['cpu_median_s']:.2f}",
+            f"{row['target_s']}",
+            "yes" if row["met"] else "no",
+        )
+    console.print(commands)
+    seeding = Table("seed scale", "db", "seconds (printed)", "wall s", "CPU s", "target s", "met")
+    for row in data["seed_scale"]:
+        met = "" if row["met"] is None else ("yes" if row["met"] else "no")
+        seeding.add_row(
+            row["size"],
+            row["db"],
+            f"{row['seed_s']}",
+            f"{row['wall_s']:.1f}",
+            f"{row['cpu_s']:.1f}",
+            f"{row['target_s'] or ''}",
+            met,
+        )
+    console.print(seeding)
+    load = ", ".join(str(value) for value in data["load_average"])
+    console.print(
+        f"Command line timed in {time.perf_counter() - started:.0f} s ({runs} runs a command; "
+        f"load average {load} on {data['cpu_count']} cores); results in {target}.",
         markup=False,
     )

@@ -1,18 +1,22 @@
-"""What every `enlace` command shares: consoles, plain failures, the database."""
+"""What every `enlace` command shares: consoles, plain failures, the database.
+
+Every command module is imported to build `enlace --help`, so a module of `services.cli`
+imports at its top only Typer, Rich and what its options' types need; the database, pandas,
+Altair and Streamlit are imported inside the command that uses them
+(tests/test_cli_start.py checks it).
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from services.platform import migrate
-from services.platform.db import build_engine, session_scope
-from services.platform.errors import EnlaceError, ImportRejected
-from services.platform.settings import ConfigurationError, get_settings
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
 console = Console()
 err = Console(stderr=True)
@@ -38,8 +42,12 @@ def progress_bar(count: ProgressColumn) -> Progress:
 
 
 @contextmanager
-def database(*, require_schema: bool = True) -> Iterator[Engine]:
+def database(*, require_schema: bool = True) -> "Iterator[Engine]":
     """The engine of ENLACE_DATABASE_URL; a bad setting or a missing schema is a failure."""
+    from services.platform import migrate
+    from services.platform.db import build_engine
+    from services.platform.settings import ConfigurationError, get_settings
+
     try:
         settings = get_settings()
     except ConfigurationError as error:
@@ -54,8 +62,11 @@ def database(*, require_schema: bool = True) -> Iterator[Engine]:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
+def unit_of_work(engine: "Engine") -> "Iterator[Session]":
     """A committed session; a domain error becomes a refusal in plain words."""
+    from services.platform.db import session_scope
+    from services.platform.errors import EnlaceError, ImportRejected
+
     try:
         with session_scope(engine) as session:
             yield session

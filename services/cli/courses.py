@@ -6,21 +6,16 @@ pages, acting as the command-line operator (an admin, audited as "cli").
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.progress import Progress
 from rich.table import Table
-from sqlmodel import select
 
-from models import Course, CourseCreate
 from services.cli.common import console, database, err, fail, unit_of_work
-from services.courses import catalog as courses
-from services.courses import imports, moodle
-from services.platform import users
-from services.platform.errors import ImportRejected
-from services.platform.validation import messages
+
+if TYPE_CHECKING:
+    from services.courses import imports
 
 courses_app = typer.Typer(help="Courses and their modules.", no_args_is_help=True)
 import_app = typer.Typer(
@@ -39,6 +34,9 @@ def courses_list(
     archived: Annotated[bool, typer.Option("--archived", help="Include archived courses")] = False,
 ) -> None:
     """List the courses with their modules, enrollments and completions."""
+    from services.courses import catalog as courses
+    from services.platform import users
+
     with database() as engine, unit_of_work(engine) as session:
         rows = courses.list_courses(
             session=session, actor=users.system_actor(), include_archived=archived
@@ -68,6 +66,13 @@ def courses_add(
     organiser: Annotated[str, typer.Option(help="Who runs the course")] = "",
 ) -> None:
     """Add a course and its modules (in the order given)."""
+    from pydantic import ValidationError
+
+    from models import CourseCreate
+    from services.courses import catalog as courses
+    from services.platform import users
+    from services.platform.validation import messages
+
     try:
         course_in = CourseCreate(code=code, title=title, organiser=organiser)
     except ValidationError as error:
@@ -104,13 +109,21 @@ SkipOption = Annotated[
 
 
 def _run_import(
-    import_format: moodle.ImportFormat,
+    format_value: str,
     file: Path,
     course_code: str,
     country: str | None,
     dry_run: bool,
     skip_rejected: bool,
 ) -> None:
+    from sqlmodel import select
+
+    from models import Course
+    from services.courses import imports, moodle
+    from services.platform import users
+    from services.platform.errors import ImportRejected
+
+    import_format = moodle.ImportFormat(format_value)
     data = file.read_bytes()
     actor = users.system_actor()
     with database() as engine:
@@ -153,7 +166,9 @@ def _run_import(
         console.print("Dry run: nothing was written.")
 
 
-def _print_report(report: imports.ImportPreview) -> None:
+def _print_report(report: "imports.ImportPreview") -> None:
+    from services.courses import imports
+
     console.print(imports.summary(report), markup=False, highlight=False)
     for title, frame in (
         ("Changes", imports.changes_table(report)),
@@ -167,32 +182,34 @@ def _print_report(report: imports.ImportPreview) -> None:
         console.print(table)
 
 
-# (command, file format, help): one `enlace import <command>` per file the app reads.
-IMPORT_COMMANDS: tuple[tuple[str, moodle.ImportFormat, str], ...] = (
+# (command, file format, help): one `enlace import <command>` per file the app reads. The
+# formats are ImportFormat's values (tests/test_cli_start.py checks them): the enum's module
+# loads the models, which `enlace --help` does not need.
+IMPORT_COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         "participants",
-        moodle.ImportFormat.participants,
+        "participants",
         "A CSV or XLSX with the app's columns: full_name, email, country, consular_post, …",
     ),
     (
         "moodle-users",
-        moodle.ImportFormat.moodle_users,
+        "moodle_users",
         "Moodle's user upload CSV (username, firstname, lastname, email, …).",
     ),
     (
         "moodle-grades",
-        moodle.ImportFormat.moodle_grades,
+        "moodle_grades",
         "Moodle's grade export CSV → module scores and final grades.",
     ),
     (
         "moodle-completion",
-        moodle.ImportFormat.moodle_completion,
+        "moodle_completion",
         "Moodle's course completion report CSV → module states and completion dates.",
     ),
 )
 
 
-def _import_command(import_format: moodle.ImportFormat, help_text: str) -> Callable[..., None]:
+def _import_command(format_value: str, help_text: str) -> Callable[..., None]:
     """The `enlace import` command that reads one file format into a course."""
 
     def command(
@@ -202,7 +219,7 @@ def _import_command(import_format: moodle.ImportFormat, help_text: str) -> Calla
         dry_run: DryRunOption = False,
         skip_rejected: SkipOption = False,
     ) -> None:
-        _run_import(import_format, file, course, country, dry_run, skip_rejected)
+        _run_import(format_value, file, course, country, dry_run, skip_rejected)
 
     command.__doc__ = help_text
     return command

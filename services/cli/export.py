@@ -14,20 +14,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress
-from sqlmodel import Session, select
 
-from models import Course, UserAccount
 from models.enums import EnrollmentStatus
-from services.cases import exports, microdata
 from services.cli.common import console, database, fail, unit_of_work
-from services.platform import users
-from services.platform.errors import PermissionDenied
-from services.reporting import dashboard, progress, progress_view, reports
-from services.reporting.charts import IMAGE_FORMATS, ExportFile
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models import UserAccount
+    from services.reporting.charts import ExportFile
 
 export_app = typer.Typer(
     help="Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files.",
@@ -52,12 +51,14 @@ AsAccountOption = Annotated[
 
 
 @contextmanager
-def _session() -> Iterator[Session]:
+def _session() -> "Iterator[Session]":
     with database() as engine, unit_of_work(engine) as session:
         yield session
 
 
-def _actor(session: Session, email: str | None) -> UserAccount:
+def _actor(session: "Session", email: str | None) -> "UserAccount":
+    from services.platform import users
+
     if not email:
         return users.system_actor()
     account = users.find_by_email(session, email)
@@ -68,6 +69,8 @@ def _actor(session: Session, email: str | None) -> UserAccount:
 
 def _check_format(item: str, fmt: FileFormat, tables: tuple[str, ...]) -> None:
     """Exit 2 with a plain message when the item cannot be written in that format."""
+    from services.reporting.charts import IMAGE_FORMATS
+
     if item == "all" and fmt not in (FileFormat.pdf, FileFormat.zip):
         raise fail("--chart all / --report all writes a pack: use --format pdf or zip.", 2)
     if item != "all" and fmt == FileFormat.zip:
@@ -76,7 +79,7 @@ def _check_format(item: str, fmt: FileFormat, tables: tuple[str, ...]) -> None:
         raise fail(f"{item} is a table: use --format csv or xlsx.", 2)
 
 
-def _write(file: ExportFile, out: Path) -> None:
+def _write(file: "ExportFile", out: Path) -> None:
     try:
         out.write_bytes(file.data)
     except OSError as error:
@@ -115,6 +118,11 @@ def export_progress(
 ) -> None:
     """A chart of the progress-by-country dashboard (PNG, SVG, PDF), its data (CSV, XLSX),
     or with --chart all the report pack (one PDF, or a ZIP of every file)."""
+    from sqlmodel import select
+
+    from models import Course
+    from services.reporting import dashboard, progress, progress_view
+
     item = chart or (ProgressItem.all if format == FileFormat.zip else ProgressItem.completion)
     _check_format(item.value, format, progress_view.TABLES)
     if country and not (len(country) == 2 and country.isalpha()):
@@ -165,6 +173,8 @@ def export_reports(
 ) -> None:
     """A referral statistics chart or its data, small counts suppressed; --report all: the
     pack (one PDF, or a ZIP of every file)."""
+    from services.reporting import reports
+
     item = report or (ReportItem.all if format == FileFormat.zip else ReportItem.stage)
     _check_format(item.value, format, ())
     with _session() as session:
@@ -188,6 +198,9 @@ def export_cases(
 ) -> None:
     """Case microdata, one row per case: full rows for case workers (the command line acts as
     an admin); k-anonymous rows for managers (ENLACE_MICRODATA_K), generalised then withheld."""
+    from services.cases import exports, microdata
+    from services.platform.errors import PermissionDenied
+
     with _session() as session, Progress(console=console, transient=True) as bar:
         task = bar.add_task("Reading cases", total=2)
         actor = _actor(session, as_account)

@@ -6,24 +6,17 @@ import sys
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.progress import Progress
 from rich.table import Table
 
-from models import UserAccountCreate, UserAccountUpdate
 from models.enums import Language, Role
 from services.cli import bench as cli_bench
-from services.cli import reminders as cli_reminders
 from services.cli import serve as cli_serve
 from services.cli.common import console, database, fail, unit_of_work
 from services.cli.courses import courses_app, import_app
 from services.cli.export import export_app
 from services.cli.reminders import reminders_app
 from services.cli.retention import retention_app
-from services.platform import migrate, users
-from services.platform.db import build_engine, session_scope
-from services.platform.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
-from services.platform.validation import messages
 
 app = typer.Typer(
     help=(
@@ -53,6 +46,8 @@ app.command("serve")(cli_serve.serve)
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or update the schema to the latest migration."""
+    from services.platform import migrate
+
     with database(require_schema=False) as engine:
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)
@@ -67,6 +62,8 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database."""
+    from services.platform import migrate
+
     with database(require_schema=False) as engine:
         console.print(migrate.current_revision(engine) or "empty (no schema)", markup=False)
 
@@ -103,6 +100,12 @@ def users_add(
     language: Annotated[Language, typer.Option(help="Preferred language")] = Language.en,
 ) -> None:
     """Give a person access with a role (the first admin is created this way)."""
+    from pydantic import ValidationError
+
+    from models import UserAccountCreate
+    from services.platform import users
+    from services.platform.validation import messages
+
     try:
         user_in = UserAccountCreate(
             email=email, role=role, country=country, display_name=name, preferred_language=language
@@ -120,6 +123,8 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """List every account with its role, country and status."""
+    from services.platform import users
+
     with database() as engine:
         with unit_of_work(engine) as session:
             accounts = users.list_users(session=session, actor=users.system_actor())
@@ -146,6 +151,12 @@ def users_set(
     ] = None,
 ) -> None:
     """Change a person's role or country, or deactivate the account."""
+    from pydantic import ValidationError
+
+    from models import UserAccountUpdate
+    from services.platform import users
+    from services.platform.validation import messages
+
     try:
         update = UserAccountUpdate.model_validate(
             {
@@ -174,6 +185,8 @@ def users_set(
 @users_app.command("sign-out")
 def users_sign_out(email: str) -> None:
     """Sign a person out everywhere: every browser of theirs is signed out at its next click."""
+    from services.platform import users
+
     with database() as engine:
         with unit_of_work(engine) as session:
             account = users.find_by_email(session, email)
@@ -196,6 +209,10 @@ def run_demo(
     # The test provider's own dependencies warn about deprecations that are not ours to fix.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    from services.cli import reminders as cli_reminders
+    from services.platform import migrate, users
+    from services.platform.db import build_engine, session_scope
+    from services.platform.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
     from services.tooling import (
         demo,  # the test provider is imported only for the demo
         demo_mail,

@@ -6,18 +6,18 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import MofNCompleteColumn
-from sqlalchemy.engine import Engine
 
-from services.cases import reminders
 from services.cli.common import console, database, err, fail, progress_bar, unit_of_work
-from services.platform import mail, users
-from services.platform.db import session_scope
-from services.platform.errors import Conflict
-from services.platform.settings import ConfigurationError, Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from services.cases import reminders
+    from services.platform.settings import Settings
 
 reminders_app = typer.Typer(
     help=(
@@ -42,13 +42,18 @@ class Delivery:
 
 
 def send_digests(
-    engine: Engine,
-    settings: Settings,
-    digests: list[reminders.Digest],
+    engine: "Engine",
+    settings: "Settings",
+    digests: "list[reminders.Digest]",
     *,
     progress: Callable[[int], None] = lambda done: None,
 ) -> Delivery:
     """Send each digest in its own unit of work: recorded only if the server took it."""
+    from services.cases import reminders
+    from services.platform import mail, users
+    from services.platform.db import session_scope
+    from services.platform.errors import Conflict
+
     today = datetime.now(UTC).date()
     delivery = Delivery()
     for done, digest in enumerate(digests, start=1):
@@ -73,8 +78,11 @@ def _count(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def due_digests(engine: Engine) -> list[reminders.Digest]:
+def due_digests(engine: "Engine") -> "list[reminders.Digest]":
     """Everyone's digest of what is due today and not reminded yet."""
+    from services.cases import reminders
+    from services.platform import users
+
     with unit_of_work(engine) as session:
         return reminders.pending_digests(
             session=session, actor=users.system_actor(), today=datetime.now(UTC).date()
@@ -84,6 +92,9 @@ def due_digests(engine: Engine) -> list[reminders.Digest]:
 @reminders_app.command("send")
 def reminders_send(dry_run: DryRun = False) -> None:
     """Send today's digests: each person's due and overdue items not reminded yet."""
+    from services.platform import mail
+    from services.platform.settings import ConfigurationError, get_settings
+
     try:
         settings = get_settings()
     except ConfigurationError as error:
@@ -124,7 +135,7 @@ def reminders_send(dry_run: DryRun = False) -> None:
         raise typer.Exit(1)
 
 
-def demo_reminders(engine: Engine, settings: Settings, variables: dict[str, str]) -> None:
+def demo_reminders(engine: "Engine", settings: "Settings", variables: dict[str, str]) -> None:
     """The demo's first reminder run, to its local mail server, and how to run it again."""
     digests = due_digests(engine)
     delivery = send_digests(engine, settings, digests)

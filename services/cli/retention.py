@@ -1,14 +1,15 @@
 """`enlace retention`: anonymise closed cases after the retention period; erase one case's
 personal data on request. Acts as the command-line operator (an admin, audited as "cli")."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import MofNCompleteColumn
 
-from services.cases import retention
 from services.cli.common import console, database, progress_bar, unit_of_work
-from services.platform import users
+
+if TYPE_CHECKING:
+    from services.cases import retention
 
 retention_app = typer.Typer(
     help=(
@@ -19,7 +20,7 @@ retention_app = typer.Typer(
 )
 
 
-def _removed(done: retention.Anonymised) -> str:
+def _removed(done: "retention.Anonymised") -> str:
     return (
         f"{done.fields_cleared} free-text fields cleared, {done.notes_removed} notes removed, "
         f"{done.referral_reasons_removed} referral reasons removed"
@@ -33,6 +34,9 @@ def retention_apply(
     ] = False,
 ) -> None:
     """Anonymise closed cases whose closure is older than the retention period."""
+    from services.cases import retention
+    from services.platform import users
+
     with database() as engine, unit_of_work(engine) as session:
         with progress_bar(MofNCompleteColumn()) as progress:
             task = progress.add_task("Anonymising closed cases", total=None)
@@ -70,6 +74,9 @@ def retention_erase(
     reason: Annotated[str, typer.Option(help="Why (e.g. 'request of the person, by e-mail')")],
 ) -> None:
     """Erase one case's personal data at the person's request (the reason is logged masked)."""
+    from services.cases import retention
+    from services.platform import users
+
     with database() as engine, unit_of_work(engine) as session:
         report = retention.erase_case(
             session=session, actor=users.system_actor(), case_code=case_code, reason=reason

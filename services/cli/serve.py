@@ -4,15 +4,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from services.cli.common import console, fail
-from services.platform.auth_config import auth_secrets_problem, load_secrets
-from services.platform.db import build_engine
-from services.platform.settings import PROJECT_ROOT, ConfigurationError, get_settings
-from services.ui import server
 
-DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+# services.platform.settings.PROJECT_ROOT, without loading the settings (pydantic) for --help.
+DEFAULT_SECRETS = Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml"
 
 
 def serve(
@@ -29,6 +25,13 @@ def serve(
     Refuses to start, with one line naming the problem, when a setting or the [auth] secrets
     are missing, an example, too weak or point at the demo provider.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.platform.auth_config import auth_secrets_problem, load_secrets
+    from services.platform.db import build_engine
+    from services.platform.settings import ConfigurationError, get_settings
+    from services.ui import server
+
     try:
         settings = get_settings()
     except ConfigurationError as error:

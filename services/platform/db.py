@@ -9,7 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlmodel import Session
 
-import models  # noqa: F401  (registers every table on the metadata)
+import models
+
+models.register_tables()  # every table on the metadata, before any engine is used
 
 
 def build_engine(url: str) -> Engine:

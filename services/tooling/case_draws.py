@@ -5,8 +5,13 @@ import random
 
 from models.enums import ExploitationType, Gender, Situation, Stage, TraffickingStatus, Urgency
 from services.tooling.demo_data import Profile
+from services.tooling.draws import Draw
 
 ET = ExploitationType
+# rng.choices(...)[0] of these, with the weights accumulated once (draws.py).
+_URGENCY_SEXUAL = Draw((Urgency.high, Urgency.medium), (3, 2))
+_URGENCY_TRAFFICKING = Draw((Urgency.high, Urgency.medium, Urgency.low), (2, 5, 1))
+_URGENCY_OTHER = Draw((Urgency.medium, Urgency.low), (2, 3))
 
 
 def case_gender(rng: random.Random, profile: Profile) -> Gender:
@@ -32,7 +37,7 @@ def case_urgency(rng: random.Random, profile: Profile, minor: bool) -> Urgency:
     if minor:
         return Urgency.high
     if profile.exploitation_types and profile.exploitation_types[0] == ET.SexualExploitation:
-        return rng.choices((Urgency.high, Urgency.medium), (3, 2))[0]
+        return _URGENCY_SEXUAL(rng)
     if profile.situation == Situation.trafficking:
-        return rng.choices((Urgency.high, Urgency.medium, Urgency.low), (2, 5, 1))[0]
-    return rng.choices((Urgency.medium, Urgency.low), (2, 3))[0]
+        return _URGENCY_TRAFFICKING(rng)
+    return _URGENCY_OTHER(rng)

@@ -77,11 +77,15 @@ def seed_scale(
     total = participants + cases
     report = progress or (lambda _label, _done, _total: None)
     report(N_("Organisations"), 0, total)
-    _ensure_organisations(writer, context)
-    add_courses_and_participants(
-        writer, random.Random(f"{seed}-courses"), context.today, participants, report, total
-    )
-    add_cases(writer, context, random.Random(f"{seed}-cases"), cases, participants, report, total)
+    with writer.deferred():
+        _ensure_organisations(writer, context)
+        add_courses_and_participants(
+            writer, random.Random(f"{seed}-courses"), context.today, participants, report, total
+        )
+        add_cases(
+            writer, context, random.Random(f"{seed}-cases"), cases, participants, report, total
+        )
+        report(N_("Indexes and foreign keys"), total, total)
     writer.advance_sequences()
     created = dict(writer.counts)
     session.connection().execute(

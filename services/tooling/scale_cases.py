@@ -23,6 +23,7 @@ from models.enums import (
     CaseEventKind,
     ConsentScope,
     ExploitationType,
+    Gender,
     ReferralState,
     Service,
     Situation,
@@ -35,6 +36,7 @@ from services.tooling import demo_data as demo
 from services.tooling.bulk_insert import BulkInsert
 from services.tooling.case_draws import case_gender, case_urgency, trafficking_status
 from services.tooling.demo_plans import at_nine
+from services.tooling.draws import Draw, values
 from services.tooling.scale_courses import FIRST_DAY, weighted
 
 # Cases: the demo's share of each reporting country (its consulates attend their nationals).
@@ -53,6 +55,33 @@ EARLY_CLOSURES = (
 )
 # A case older than this many days is almost surely closed.
 DAYS_TO_CLOSE = 420
+
+# The hot loop's constants: members' values and draws made once (services/tooling/draws.py).
+_VALUE = values(AgeBand, CaseEventKind, ReferralState, Service, Stage, Urgency)
+_GENDER = values(Gender)
+FORCED_LABOUR = ExploitationType.ForcedLabour.value
+CHILD_LABOUR = ExploitationType.ChildLabour.value
+SERVICE_PROVIDERS = ConsentScope.service_providers.value
+ORIGIN_AUTHORITIES = ConsentScope.origin_authorities.value
+CREATED = CaseEventKind.created.value
+STAGE_CHANGE = CaseEventKind.stage_change.value
+NOTE = CaseEventKind.note.value
+RETURN_COORDINATED = CaseEventKind.return_coordinated.value
+REFERRAL_SENT = CaseEventKind.referral_sent.value
+REFERRAL_ANSWERED = CaseEventKind.referral_answered.value
+CLOSED_PATH = Draw(list(CLOSED_PATH_WEIGHTS), list(CLOSED_PATH_WEIGHTS.values()))
+CLOSED_PATH_NO_RETURN = Draw(
+    list(CLOSED_PATH_WEIGHTS), [w if p != "return" else 0 for p, w in CLOSED_PATH_WEIGHTS.items()]
+)
+REFERRED_STATE = Draw(
+    (ReferralState.pending, ReferralState.accepted, ReferralState.declined), (5, 4, 1)
+)
+CLOSED_STATE = Draw((ReferralState.completed, ReferralState.withdrawn), (4, 1))
+OPEN_STATE = Draw((ReferralState.accepted, ReferralState.completed), (3, 1))
+ADULT_BAND = Draw(demo.ADULT_BANDS, demo.ADULT_BAND_WEIGHTS)
+PATH_TO = {stage: STAGE_ORDER[: STAGE_ORDER.index(stage) + 1] for stage in STAGE_ORDER}
+_STAGE_DRAWS: dict[tuple[tuple[int, ...], bool], Draw[Stage]] = {}
+_STATUS: dict[tuple[Situation, Stage], str | None] = {}
 
 
 @dataclass
@@ -74,6 +103,41 @@ class _Scenario:
     where: str | None
     profile: demo.Profile
     targets: tuple[tuple[str, Service], ...]
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """A profile's codes as the rows store them, computed once per profile."""
+
+    situation: str
+    types: tuple[str, ...]
+    industries: list[str]
+    means: list[str]
+    indicators: list[str]
+    needs: tuple[str, ...]  # in Service's order
+    needs_with_return: tuple[str, ...]
+    places: tuple[str, ...]
+
+
+_CODES: dict[int, _Codes] = {}
+
+
+def _codes(profile: demo.Profile) -> _Codes:
+    found = _CODES.get(id(profile))
+    if found is None:
+        needs = set(profile.needs)
+        returning = needs | {Service.return_, Service.reintegration}
+        found = _CODES[id(profile)] = _Codes(
+            situation=profile.situation.value,
+            types=tuple(t.value for t in profile.exploitation_types),
+            industries=[i.value for i in profile.industries],
+            means=[m.value for m in profile.means],
+            indicators=[i.value for i in profile.indicators],
+            needs=tuple(service.value for service in Service if service in needs),
+            needs_with_return=tuple(service.value for service in Service if service in returning),
+            places=(profile.place, *demo.IDENTIFIED_AT),
+        )
+    return found
 
 
 def _scenarios() -> dict[str, list[_Scenario]]:
@@ -164,18 +228,20 @@ def _case_sequences(connection: Connection) -> dict[tuple[str, int], int]:
 def _stage_path(rng: random.Random, profile: demo.Profile, age: int) -> tuple[Stage, ...]:
     closed_chance = min(0.97, age / DAYS_TO_CLOSE) if age > 14 else 0.0
     if rng.random() < closed_chance:
-        paths = dict(CLOSED_PATH_WEIGHTS)
+        # labour-rights or smuggling cases rarely end in an assisted return
         if profile.stage_weights[4] == 0 or profile.situation != Situation.trafficking:
-            paths["return"] = 0  # labour-rights or smuggling cases rarely end in an assisted return
-        path = rng.choices(list(paths), weights=list(paths.values()))[0]
-        return CLOSED_PATHS[path]
-    weights = list(profile.stage_weights[:5])
-    if age < 30:  # a recent case has not gone far yet
-        weights = [weights[0] + 3, weights[1] + 2, weights[2], 0, 0]
-    if not any(weights):
-        weights = [1, 1, 0, 0, 0]
-    stage = rng.choices(STAGE_ORDER[:5], weights=weights)[0]
-    return STAGE_ORDER[: STAGE_ORDER.index(stage) + 1]
+            return CLOSED_PATHS[CLOSED_PATH_NO_RETURN(rng)]
+        return CLOSED_PATHS[CLOSED_PATH(rng)]
+    young = age < 30
+    draw = _STAGE_DRAWS.get((profile.stage_weights, young))
+    if draw is None:
+        weights = list(profile.stage_weights[:5])
+        if young:  # a recent case has not gone far yet
+            weights = [weights[0] + 3, weights[1] + 2, weights[2], 0, 0]
+        if not any(weights):
+            weights = [1, 1, 0, 0, 0]
+        draw = _STAGE_DRAWS[(profile.stage_weights, young)] = Draw(STAGE_ORDER[:5], weights)
+    return PATH_TO[draw(rng)]
 
 
 def _step_days(
@@ -203,38 +269,38 @@ def _case(
     event_rows: list[dict[str, Any]],
 ) -> None:
     profile = scenario.profile
+    codes = _codes(profile)
     today = context.today
     path = _stage_path(rng, profile, (today - identified_on).days)
     stage = path[-1]
     steps = list(zip(path, _step_days(rng, path, identified_on, today), strict=True))
     reached = dict(steps)
     minor = profile.minors and rng.random() < 0.1
-    types = [t.value for t in profile.exploitation_types]
-    if minor and ExploitationType.ForcedLabour.value in types:
-        types.append(ExploitationType.ChildLabour.value)
+    types = list(codes.types)
+    if minor and FORCED_LABOUR in types:
+        types.append(CHILD_LABOUR)
     returns = Stage.return_reintegration in reached
     consent = stage not in (Stage.identified, Stage.screening) or rng.random() < 0.6
     scope = []
     if consent:
-        scope = [ConsentScope.service_providers.value]
+        scope = [SERVICE_PROVIDERS]
         if returns or rng.random() < 0.4:
-            scope.append(ConsentScope.origin_authorities.value)
-    needs = {*profile.needs, *((Service.return_, Service.reintegration) if returns else ())}
+            scope.append(ORIGIN_AUTHORITIES)
     officer = context.officers.get(country)
     coordinator = context.coordinator_id
     urgency = case_urgency(rng, profile, minor)
     assigned = stage != Stage.identified and (urgency == Urgency.high or rng.random() < 0.4)
-    events: list[tuple[date, CaseEventKind, int | None, str, dict[str, Any]]] = [
-        (identified_on, CaseEventKind.created, officer, "", {"case_code": code})
+    events: list[tuple[date, str, int | None, str, dict[str, Any]]] = [
+        (identified_on, CREATED, officer, "", {"case_code": code})
     ]
     for (before, _), (moved_to, day) in itertools.pairwise(steps):
         author = officer if moved_to in (Stage.screening, Stage.referred) else coordinator
-        change = {"from": before.value, "to": moved_to.value}
-        events.append((day, CaseEventKind.stage_change, author, "", change))
+        change = {"from": _VALUE[before], "to": _VALUE[moved_to]}
+        events.append((day, STAGE_CHANGE, author, "", change))
     if rng.random() < 0.2:
         noted_stage, day = rng.choice(steps)
         note = rng.choice(demo.NOTES.get(noted_stage, demo.NOTES[Stage.identified]))
-        events.append((day, CaseEventKind.note, officer, note, {}))
+        events.append((day, NOTE, officer, note, {}))
     if Stage.referred in reached:
         _referrals(context, rng, case_id, country, scenario, steps, referral_rows, events)
     outcome: dict[str, Any] = {
@@ -256,14 +322,14 @@ def _case(
             "return_reception": demo.RECEPTION,
         }
         details = {"counterpart": counterpart, "travel_date": travel.isoformat()}
-        events.append((start, CaseEventKind.return_coordinated, coordinator, "", details))
+        events.append((start, RETURN_COORDINATED, coordinator, "", details))
     events.sort(key=lambda event: event[0])
     created_at = [at_nine(day, 20 * position) for position, (day, *_) in enumerate(events)]
     for (_, kind, author, note, details), at in zip(events, created_at, strict=True):
         event_rows.append(
             {
                 "case_id": case_id,
-                "kind": kind.value,
+                "kind": kind,
                 "author_id": author,
                 "note": note,
                 "details": details,
@@ -271,9 +337,7 @@ def _case(
             }
         )
     moves = [
-        at
-        for (_, kind, *_), at in zip(events, created_at, strict=True)
-        if kind == CaseEventKind.stage_change
+        at for (_, kind, *_), at in zip(events, created_at, strict=True) if kind == STAGE_CHANGE
     ]
     case_rows.append(
         {
@@ -282,23 +346,19 @@ def _case(
             "reporting_country": country,
             "consular_post": scenario.post,
             "identified_on": identified_on,
-            "identified_place": rng.choice((profile.place, *demo.IDENTIFIED_AT)),
+            "identified_place": rng.choice(codes.places),
             "person_alias": f"{rng.choice(demo.INITIALS)}.{rng.choice(demo.INITIALS)}.",
-            "gender": case_gender(rng, profile).value,
-            "age_band": (
-                AgeBand.b9_17
-                if minor
-                else rng.choices(demo.ADULT_BANDS, demo.ADULT_BAND_WEIGHTS)[0]
-            ).value,
+            "gender": _GENDER[case_gender(rng, profile)],
+            "age_band": _VALUE[AgeBand.b9_17 if minor else ADULT_BAND(rng)],
             "is_minor": minor,
             "citizenship": country,
             "primary_language": rng.choice(demo.LANGUAGES.get(country, ("Spanish",))),
-            "situation": profile.situation.value,
+            "situation": codes.situation,
             "trafficking_status": _status_value(profile.situation, stage),
             "exploitation_types": types,
-            "forced_labour_industries": [i.value for i in profile.industries],
-            "means_of_control": _some(rng, [m.value for m in profile.means]),
-            "indicators": _some(rng, [i.value for i in profile.indicators]),
+            "forced_labour_industries": list(codes.industries),
+            "means_of_control": _some(rng, codes.means),
+            "indicators": _some(rng, codes.indicators),
             "exploitation_country": scenario.where
             if profile.situation != Situation.migrant_smuggling
             else None,
@@ -306,11 +366,11 @@ def _case(
             "consent_date": identified_on if consent else None,
             "consent_scope": scope,
             "consent_override_reason": None,
-            "urgency": urgency.value,
-            "needs": [service.value for service in Service if service in needs],
+            "urgency": _VALUE[urgency],
+            "needs": list(codes.needs_with_return if returns else codes.needs),
             "reported_by_id": officer,
             "assigned_to_id": coordinator if assigned else None,
-            "stage": stage.value,
+            "stage": _VALUE[stage],
             "stage_changed_at": moves[-1] if moves else created_at[0],
             "next_follow_up_on": follow_ups.after_move(stage, steps[-1][1]),
             "version": len(steps),
@@ -329,7 +389,7 @@ def _referrals(
     scenario: _Scenario,
     steps: list[tuple[Stage, date]],
     referral_rows: list[dict[str, Any]],
-    events: list[tuple[date, CaseEventKind, int | None, str, dict[str, Any]]],
+    events: list[tuple[date, str, int | None, str, dict[str, Any]]],
 ) -> None:
     reached = dict(steps)
     stage = steps[-1][0]
@@ -343,13 +403,11 @@ def _referrals(
         org_country = context.org_countries[key]
         cross_border = org_country if org_country != country else None
         if stage == Stage.referred:
-            state = rng.choices(
-                (ReferralState.pending, ReferralState.accepted, ReferralState.declined), (5, 4, 1)
-            )[0]
+            state = REFERRED_STATE(rng)
         elif stage == Stage.closed:
-            state = rng.choices((ReferralState.completed, ReferralState.withdrawn), (4, 1))[0]
+            state = CLOSED_STATE(rng)
         else:
-            state = rng.choices((ReferralState.accepted, ReferralState.completed), (3, 1))[0]
+            state = OPEN_STATE(rng)
         answered_on = None
         if state not in (ReferralState.pending, ReferralState.withdrawn):
             answered_on = min(
@@ -357,16 +415,16 @@ def _referrals(
             )
         details = {
             "organisation": context.org_names[key],
-            "service": service.value,
+            "service": _VALUE[service],
             "cross_border_country": cross_border,
         }
         referral_rows.append(
             {
                 "case_id": case_id,
                 "organisation_id": context.org_ids[key],
-                "service": service.value,
+                "service": _VALUE[service],
                 "sent_on": sent_on,
-                "state": state.value,
+                "state": _VALUE[state],
                 "decline_reason": rng.choice(demo.DECLINE_REASONS)
                 if state == ReferralState.declined
                 else None,
@@ -377,12 +435,10 @@ def _referrals(
                 "response_due_on": sent_on + timedelta(days=follow_ups.DEFAULT_RESPONSE_DAYS),
             }
         )
-        events.append((sent_on, CaseEventKind.referral_sent, officer, "", details))
+        events.append((sent_on, REFERRAL_SENT, officer, "", details))
         if answered_on is not None:
-            answer = {**details, "state": state.value}
-            events.append(
-                (answered_on, CaseEventKind.referral_answered, context.coordinator_id, "", answer)
-            )
+            answer = {**details, "state": _VALUE[state]}
+            events.append((answered_on, REFERRAL_ANSWERED, context.coordinator_id, "", answer))
 
 
 def _some(rng: random.Random, codes: list[str]) -> list[str]:
@@ -402,5 +458,8 @@ def _closure_reason(rng: random.Random, path: tuple[Stage, ...], profile: demo.P
 
 
 def _status_value(situation: Situation, stage: Stage) -> str | None:
-    status = trafficking_status(situation, stage)
-    return status.value if status else None
+    key = (situation, stage)
+    if key not in _STATUS:
+        status = trafficking_status(situation, stage)
+        _STATUS[key] = status.value if status else None
+    return _STATUS[key]

@@ -22,6 +22,7 @@ from services.tooling.demo_data import (
     POSITIONS,
 )
 from services.tooling.demo_plans import at_nine
+from services.tooling.draws import Draw, values
 
 SOURCE = "import:scale"
 FIRST_DAY = date(2019, 1, 7)
@@ -38,6 +39,12 @@ PARTICIPANT_WEIGHTS = {
     "UY": 11,
 }
 ENROLLMENTS_PER_PARTICIPANT = ((1, 2, 3), (1, 2, 1))  # (courses, weight): two on average
+# The hot loop's draws (weights accumulated once) and members' values (services/tooling/draws.py).
+COURSES_TAKEN = Draw(*ENROLLMENTS_PER_PARTICIPANT)
+STATUS_AFTER = Draw(tuple(EnrollmentStatus), (3, 12, 72, 13))
+STATUS_DURING = Draw(tuple(EnrollmentStatus), (12, 80, 0, 8))
+_VALUE = values(EnrollmentStatus, ProgressState)
+GRADED = (ProgressState.completed_pass, ProgressState.completed_fail)
 COURSE_TOPICS = (
     "Human trafficking: detection and first assistance",
     "Victim-centred case management and referral",
@@ -108,7 +115,7 @@ def add_courses_and_participants(
         enrollments: list[dict[str, Any]] = []
         progress_rows: list[dict[str, Any]] = []
         for pid in ids:
-            taken = rng.choices(*ENROLLMENTS_PER_PARTICIPANT)[0]
+            taken = COURSES_TAKEN(rng)
             for course in rng.sample(courses, min(taken, len(courses))):
                 enrollment, progress = _enroll(writer, rng, today, pid, course)
                 enrollments.append(enrollment)
@@ -207,9 +214,9 @@ def _enroll(
     if today < course.starts_on:
         status = EnrollmentStatus.invited
     elif today > course.ends_on:
-        status = rng.choices(tuple(EnrollmentStatus), weights=(3, 12, 72, 13))[0]
+        status = STATUS_AFTER(rng)
     else:
-        status = rng.choices(tuple(EnrollmentStatus), weights=(12, 80, 0, 8))[0]
+        status = STATUS_DURING(rng)
     if today <= enrolled_on:
         enrolled_on = today - timedelta(days=1)
     (enrollment_id,) = writer.ids("enrollment", 1)
@@ -219,7 +226,7 @@ def _enroll(
     last = enrolled_on
     for module_id, (state, day) in zip(course.module_ids, states, strict=True):
         score = None
-        if state in (ProgressState.completed_pass, ProgressState.completed_fail):
+        if state in GRADED:
             score = float(
                 rng.randint(62, 99)
                 if state == ProgressState.completed_pass
@@ -232,7 +239,7 @@ def _enroll(
             {
                 "enrollment_id": enrollment_id,
                 "module_id": module_id,
-                "state": state.value,
+                "state": _VALUE[state],
                 "score": score,
                 "completed_on": day,
                 "source": SOURCE,
@@ -244,7 +251,7 @@ def _enroll(
         "id": enrollment_id,
         "participant_id": participant_id,
         "course_id": course.id,
-        "status": status.value,
+        "status": _VALUE[status],
         "enrolled_on": enrolled_on,
         "completed_on": last if completed else None,
         "final_grade": round(sum(scores) / len(scores), 1) if completed and scores else None,
