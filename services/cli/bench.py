@@ -88,6 +88,13 @@ def bench(
             help="With --browser: serve with Streamlit's gc.collect(2) after every run",
         ),
     ] = False,
+    roles: Annotated[
+        str | None,
+        typer.Option(
+            help="With --browser: comma-separated roles to sign in as "
+            "[default: coordinator,officer.ar,manager,admin,partner]"
+        ),
+    ] = None,
 ) -> None:
     """Measure every page's server time at each size, on fresh databases.
 
@@ -96,11 +103,20 @@ def bench(
     """
     if browser:
         _bench_browser(
-            sizes or "16x", out, runs, seed, workdir, markdown, sessions, duration, streamlit_gc
+            sizes or "16x",
+            out,
+            runs,
+            seed,
+            workdir,
+            markdown,
+            sessions,
+            duration,
+            streamlit_gc,
+            roles,
         )
         return
-    if sessions != 1 or duration is not None or streamlit_gc:
-        raise fail("--sessions, --duration and --streamlit-gc go with --browser.", 2)
+    if sessions != 1 or duration is not None or streamlit_gc or roles is not None:
+        raise fail("--sessions, --duration, --streamlit-gc and --roles go with --browser.", 2)
     from services.tooling import bench as benchmark
     from services.tooling import bench_results
 
@@ -176,6 +192,7 @@ def _bench_browser(
     sessions: int,
     duration: str | None,
     streamlit_gc: bool,
+    roles: str | None,
 ) -> None:
     from services.tooling import bench_browser, bench_browser_results
     from services.tooling.bench_results import parse_sizes
@@ -191,7 +208,13 @@ def _bench_browser(
         raise fail("--runs and --sessions must be at least 1.", 2)
     if duration_s is not None and sessions < 2:
         raise fail("--duration needs --sessions 2 or more (the sessions click for that long).", 2)
+    known = dict(bench_browser.ROLE_ACCOUNTS)
+    chosen = [r.strip() for r in roles.split(",") if r.strip()] if roles else list(known)
+    unknown = [role for role in chosen if role not in known]
+    if unknown or not chosen:
+        raise fail(f"Invalid --roles {unknown or roles!r}: choose from {', '.join(known)}.", 2)
     options = bench_browser.Options(
+        roles=tuple((role, known[role]) for role in chosen),
         size=size_list[0],
         rounds=runs,
         sessions=sessions,

@@ -22,6 +22,7 @@ Nothing here imports Streamlit: both servers are child processes.
 import asyncio
 import dataclasses
 import json
+import logging
 import os
 import platform
 import socket
@@ -395,6 +396,7 @@ def _floor_server(folder: Path) -> Iterator[_Server]:
 @contextmanager
 def _app_server(database_url: str, folder: Path, options: Options) -> Iterator[_Server]:
     """The app as `enlace demo` serves it (demo sign-in through the local provider)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's request lines
     app_port, provider_port = free_port(), free_port()
     accounts = [(email, role) for role, email in options.roles]
     secrets = demo.write_secrets(
