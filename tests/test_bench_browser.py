@@ -154,8 +154,9 @@ def test_a_short_run_makes_no_memory_claim():
 
 
 def test_run_lines_of_the_server_log_are_parsed():
-    line = "2026-12-01 10:00:00,000 enlace.runs run_ms=412.5 gc_ms=301.0"
-    assert server_runs.parse_run_line(line) == (412.5, 301.0)
+    line = "2026-12-01 10:00:00,000 enlace.runs run_ms=412.5 gc_ms=301.0 ended=1796119200.250"
+    assert server_runs.parse_run_line(line) == (412.5, 301.0, 1796119200.25)
+    assert server_runs.parse_run_line("enlace.runs run_ms=412.5 gc_ms=301.0") is None
     assert server_runs.parse_run_line("2026-12-01 enlace.server started") is None
     assert server_runs.parse_run_line("run_ms=abc gc_ms=1") is None
 

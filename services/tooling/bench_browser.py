@@ -172,10 +172,11 @@ async def _measure_app(
             first_page_s = await clicks.sign_in(page, app.url, email)
             cookies[role] = await context.storage_state()
             server: dict[str, list[tuple[float, float]]] = {}
-            app.server_runs()  # forget the sign-in's runs
 
-            def after_click(title: str, _seconds: float, server: dict = server) -> None:
-                runs = app.server_runs()  # a click's runs: its own, and any rerun it asked for
+            def after_click(title: str, seconds: float, server: dict = server) -> None:
+                ended = time.time()
+                # the click's runs: its own, and any rerun it asked for
+                runs = app.runs_during(ended - seconds - 0.05, ended)
                 if runs:
                     total = (sum(run for run, _ in runs), sum(gc for _, gc in runs))
                     server.setdefault(title, []).append(total)
@@ -319,6 +320,7 @@ class _Server:
             )
         self.pid = self.process.pid
         self._offset = 0
+        self._runs: list[tuple[float, float, float]] = []
         try:
             demo.wait_until_healthy(
                 f"http://127.0.0.1:{port}/_stcore/health",
@@ -331,24 +333,34 @@ class _Server:
                 f"the server on port {port} did not start:\n{log.read_text()[-3000:]}"
             ) from None
 
-    def server_runs(self, wait_s: float = 2.0) -> list[tuple[float, float]]:
-        """(run ms, gc ms) of the runs the server logged since the last call; waits up to
-        `wait_s` for the first, as the line is written once the run's collection is over."""
+    def runs_during(
+        self, started: float, ended: float, wait_s: float = 2.0
+    ) -> list[tuple[float, float]]:
+        """(run ms, gc ms) of the server's runs that overlap [started, ended] (epoch
+        seconds). Waits up to `wait_s` for the run that ended the click to be logged: the
+        line is written once its collection is over."""
         deadline = time.monotonic() + wait_s
         while True:
-            with self.log_path.open("rb") as log:
-                log.seek(self._offset)
-                chunk = log.read()
-            complete = chunk[: chunk.rfind(b"\n") + 1]
-            runs = [
-                run
-                for line in complete.decode(errors="replace").splitlines()
-                if (run := parse_run_line(line)) is not None
-            ]
-            if runs or time.monotonic() >= deadline:
-                self._offset += len(complete)
-                return runs
+            self._read_runs()
+            if any(end >= ended - 0.05 for _r, _g, end in self._runs):
+                break
+            if time.monotonic() >= deadline:
+                break
             time.sleep(0.05)
+        return [
+            (run, gc) for run, gc, end in self._runs if end >= started and end - run / 1000 <= ended
+        ]
+
+    def _read_runs(self) -> None:
+        with self.log_path.open("rb") as log:
+            log.seek(self._offset)
+            chunk = log.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        for line in complete.decode(errors="replace").splitlines():
+            run = parse_run_line(line)
+            if run is not None:
+                self._runs.append(run)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -88,7 +88,8 @@ def prepare_gc() -> int:
 
 def install_run_timing() -> bool:
     """With ENLACE_LOG_RUN_TIMES=1, log each run's wall time and the garbage collection in
-    it (`run_ms=… gc_ms=…`), for the browser benchmark; True when installed."""
+    it (`run_ms=… gc_ms=… ended=<epoch seconds>`), for the browser benchmark; True when
+    installed."""
     if os.environ.get(RUN_TIMES_ENV, "").strip() not in {"1", "true", "yes"}:
         return False
     from streamlit.runtime.scriptrunner import script_runner
@@ -113,19 +114,26 @@ def install_run_timing() -> bool:
             original(self, rerun_data)
         finally:
             run_s = time.perf_counter() - started
-            runs_log.info("%s%.1f gc_ms=%.1f", RUN_LOG_PREFIX, run_s * 1000, local.gc_s * 1000)
+            runs_log.info(
+                "%s%.1f gc_ms=%.1f ended=%.3f",
+                RUN_LOG_PREFIX,
+                run_s * 1000,
+                local.gc_s * 1000,
+                time.time(),
+            )
 
     script_runner.ScriptRunner._run_script = timed  # type: ignore[method-assign]
     return True
 
 
-def parse_run_line(line: str) -> tuple[float, float] | None:
-    """(run ms, gc ms) from a line written by install_run_timing, else None."""
+def parse_run_line(line: str) -> tuple[float, float, float] | None:
+    """(run ms, gc ms, epoch seconds at its end) from a line install_run_timing wrote, else
+    None."""
     at = line.find(RUN_LOG_PREFIX)
     if at < 0:
         return None
+    fields = dict(part.split("=", 1) for part in line[at:].split() if "=" in part)
     try:
-        run_part, gc_part = line[at + len(RUN_LOG_PREFIX) :].split(" gc_ms=")
-        return float(run_part), float(gc_part.split()[0])
-    except (ValueError, IndexError):
+        return float(fields["run_ms"]), float(fields["gc_ms"]), float(fields["ended"])
+    except (KeyError, ValueError):
         return None
