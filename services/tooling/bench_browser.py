@@ -6,7 +6,9 @@ the app served as people get it (`python -m services.ui.server`, the local demo 
 each run's time logged by the server: services/ui/server_runs.py) and the trivial two-page
 floor app (services/ui/bench_floor_app.py) served beside it by the same Streamlit:
 
-1. the floor: its two pages clicked `rounds` times after a warm-up round;
+1. the floor: its two pages clicked `rounds` times after a warm-up round, at the start and
+   again after each database's measurement (the machine's load drifts: the ratios divide by
+   the median of all the floor's clicks);
 2. per role (coordinator, officer.ar, manager, admin, partner): sign in through the
    provider (the first page's time is kept), then click every sidebar page `rounds` warm
    rounds; per page the median and p95 click → idle, their ratios to the floor's median,
@@ -87,7 +89,7 @@ def run_browser_benchmark(
     with _scratch(workdir) as folder, ExitStack() as stack:
         report("starting the floor app", done, total)
         floor_server = stack.enter_context(_floor_server(folder))
-        floor = asyncio.run(_measure_floor(floor_server.url, options.rounds))
+        floor_times = asyncio.run(_measure_floor(floor_server.url, options.rounds))
         done += 1
         for backend, given_url in backends:
             report(f"{backend}: seeding {options.size}", done, total)
@@ -103,7 +105,8 @@ def run_browser_benchmark(
                     done += 1
                     report(f"{backend}: {label}", done, total)
 
-                measured = asyncio.run(_measure_app(app, options, floor["median_s"], step))
+                measured = asyncio.run(_measure_app(app, options, step))
+            floor_times += asyncio.run(_measure_floor(floor_server.url, options.rounds))
             counts = _counts(options.size)
             results.append(
                 {
@@ -117,6 +120,12 @@ def run_browser_benchmark(
             )
             done += 1
     report("done", total, total)
+    floor_s = stats.median(floor_times)
+    floor = {**stats.summary(floor_times), "pages": ["One", "Two"]}
+    for result in results:
+        for role in result["roles"]:
+            for page in role["pages"]:
+                page.update(stats.summary(page["seconds"], round(floor_s, 3)))
     data = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -143,7 +152,7 @@ def run_browser_benchmark(
 # --- measuring ------------------------------------------------------------------------------
 
 
-async def _measure_floor(url: str, rounds: int) -> dict[str, Any]:
+async def _measure_floor(url: str, rounds: int) -> list[float]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -153,12 +162,11 @@ async def _measure_floor(url: str, rounds: int) -> dict[str, Any]:
         await clicks.settle(page, 500)
         times = await clicks.click_rounds(page, rounds)
         await browser.close()
-    every = [t for values in times.values() for t in values]
-    return stats.summary(every) | {"pages": sorted(times)}
+    return [t for values in times.values() for t in values]
 
 
 async def _measure_app(
-    app: "_Server", options: Options, floor_s: float, step: Callable[[str], None]
+    app: "_Server", options: Options, step: Callable[[str], None]
 ) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
@@ -188,7 +196,7 @@ async def _measure_app(
                     "email": email,
                     "first_page_s": round(first_page_s, 3),
                     "pages": [
-                        {"page": title, **stats.summary(seconds, floor_s), **_server(server, title)}
+                        {"page": title, "seconds": seconds, **_server(server, title)}
                         for title, seconds in times.items()
                     ],
                 }
