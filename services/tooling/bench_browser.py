@@ -181,10 +181,11 @@ async def _measure_app(
             cookies[role] = await context.storage_state()
             server: dict[str, list[tuple[float, float]]] = {}
 
-            def after_click(title: str, seconds: float, server: dict = server) -> None:
-                ended = time.time()
+            def after_click(
+                title: str, started: float, ended: float, server: dict = server
+            ) -> None:
                 # the click's runs: its own, and any rerun it asked for
-                runs = app.runs_during(ended - seconds - 0.05, ended)
+                runs = app.runs_during(started, ended)
                 if runs:
                     total = (sum(run for run, _ in runs), sum(gc for _, gc in runs))
                     server.setdefault(title, []).append(total)
@@ -345,16 +346,16 @@ class _Server:
         self, started: float, ended: float, wait_s: float = 2.0
     ) -> list[tuple[float, float]]:
         """(run ms, gc ms) of the server's runs that overlap [started, ended] (epoch
-        seconds). Waits up to `wait_s` for the run that ended the click to be logged: the
-        line is written once its collection is over."""
+        seconds: the same machine's clock). Waits up to `wait_s` for a run that ended after
+        `started` to be logged: the line is written once the run's collection is over."""
         deadline = time.monotonic() + wait_s
         while True:
             self._read_runs()
-            if any(end >= ended - 0.05 for _r, _g, end in self._runs):
+            if any(end >= started for _r, _g, end in self._runs):
                 break
             if time.monotonic() >= deadline:
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
         return [
             (run, gc) for run, gc, end in self._runs if end >= started and end - run / 1000 <= ended
         ]

@@ -93,9 +93,17 @@ async def page_titles(page: Any) -> list[str]:
 
 async def click(page: Any, index: int) -> float:
     """Click the sidebar's `index`-th page; seconds until the run it started has ended."""
+    seconds, _wall_started, _wall_ended = await timed_click(page, index)
+    return seconds
+
+
+async def timed_click(page: Any, index: int) -> tuple[float, float, float]:
+    """click(), and the epoch seconds (this machine's clock) just before the click and just
+    after the end was seen: a window that holds the server's runs for the click."""
     await page.evaluate(OBSERVE)
     links = page.locator(NAV_LINK)
     for attempt in range(5):  # a click that lands while the sidebar redraws is lost
+        wall_started = time.time()
         started = await page.evaluate(RESET)
         await links.nth(index).click(timeout=TIMEOUT_MS)
         try:
@@ -105,7 +113,8 @@ async def click(page: Any, index: int) -> float:
             if attempt == 4:
                 raise
     await page.wait_for_function(DONE, timeout=TIMEOUT_MS, polling=10)
-    return float(await page.evaluate(LAST) - started) / 1000
+    wall_ended = time.time()
+    return float(await page.evaluate(LAST) - started) / 1000, wall_started, wall_ended
 
 
 def click_order(count: int) -> list[int]:
@@ -117,20 +126,20 @@ def click_order(count: int) -> list[int]:
 async def click_rounds(
     page: Any,
     rounds: int,
-    after_click: Callable[[str, float], None] | None = None,
+    after_click: Callable[[str, float, float], None] | None = None,
 ) -> dict[str, list[float]]:
     """One warm-up round (not counted), then `rounds` rounds of clicking every sidebar page;
-    {page title: [seconds per counted click]}. `after_click(title, seconds)` after each
-    counted click."""
+    {page title: [seconds per counted click]}. `after_click(title, wall_started,
+    wall_ended)` after each counted click (see timed_click)."""
     titles = await page_titles(page)
     times: dict[str, list[float]] = {title: [] for title in titles}
     for round_number in range(rounds + 1):
         for index in click_order(len(titles)):
-            seconds = await click(page, index)
+            seconds, wall_started, wall_ended = await timed_click(page, index)
             if round_number:
                 times[titles[index]].append(seconds)
                 if after_click is not None:
-                    after_click(titles[index], seconds)
+                    after_click(titles[index], wall_started, wall_ended)
     return times
 
 
