@@ -223,3 +223,15 @@ def test_start_up_freezes_the_imported_app_and_tunes_the_thresholds():
     assert int(count) > 100_000
     assert imported == "True"  # what a run imports is imported before the freeze
     assert tuple(map(int, threshold)) == server_runs.GC_THRESHOLDS
+
+
+def test_a_page_whose_clicks_were_all_lost_is_shown_without_figures():
+    data = _data()
+    lost = {"page": "Admin", "seconds": [], "lost_clicks": 5}
+    lost |= {"server_run_ms": None, "server_gc_ms": None}
+    data["results"][0]["roles"][0]["pages"].append(lost)
+    data["checks"] = results.check_targets(data)
+    assert not [c for c in data["checks"] if c["where"].endswith("Admin")]
+    text = results.markdown(data)
+    assert "| sqlite | manager | Admin | — | — | — | — | — | — |" in text
+    assert "5 page clicks lost" in text

@@ -125,7 +125,8 @@ def run_browser_benchmark(
     for result in results:
         for role in result["roles"]:
             for page in role["pages"]:
-                page.update(stats.summary(page["seconds"], round(floor_s, 3)))
+                if page["seconds"]:  # else every click was lost: no figures
+                    page.update(stats.summary(page["seconds"], round(floor_s, 3)))
     data = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -190,14 +191,20 @@ async def _measure_app(
                     total = (sum(run for run, _ in runs), sum(gc for _, gc in runs))
                     server.setdefault(title, []).append(total)
 
-            times = await clicks.click_rounds(page, options.rounds, after_click)
+            lost: dict[str, int] = {}
+            times = await clicks.click_rounds(page, options.rounds, after_click, lost)
             roles.append(
                 {
                     "role": role,
                     "email": email,
                     "first_page_s": round(first_page_s, 3),
                     "pages": [
-                        {"page": title, "seconds": seconds, **_server(server, title)}
+                        {
+                            "page": title,
+                            "seconds": seconds,
+                            "lost_clicks": lost.get(title, 0),
+                            **_server(server, title),
+                        }
                         for title, seconds in times.items()
                     ],
                 }

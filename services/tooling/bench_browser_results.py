@@ -85,10 +85,10 @@ def page_rows(data: dict[str, Any]) -> list[list[str]]:
                         result["backend"],
                         role["role"],
                         page["page"],
-                        _ms(page["median_s"]),
-                        _ms(page["p95_s"]),
-                        f"{page['ratio_median']:.2f}",
-                        f"{page['ratio_p95']:.2f}",
+                        _ms(page.get("median_s")),
+                        _ms(page.get("p95_s")),
+                        _number(page.get("ratio_median"), 2),
+                        _number(page.get("ratio_p95"), 2),
                         _number(page["server_run_ms"]),
                         _number(page["server_gc_ms"]),
                     ]
@@ -125,6 +125,9 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
         f"p95 {_ms(floor['p95_s'])} ms over {floor['clicks']} clicks.",
     ]
     for result in data["results"]:
+        lost = sum(page.get("lost_clicks", 0) for role in result["roles"] for page in role["pages"])
+        if lost:
+            lines.append(f"{result['backend']}: {lost} page clicks lost (no run seen), skipped.")
         load = result.get("load")
         if load:
             lines.append(

@@ -107,7 +107,7 @@ async def timed_click(page: Any, index: int) -> tuple[float, float, float]:
         started = await page.evaluate(RESET)
         await links.nth(index).click(timeout=TIMEOUT_MS)
         try:
-            await page.wait_for_function(STARTED, timeout=5000, polling=10)
+            await page.wait_for_function(STARTED, timeout=10_000, polling=10)
             break
         except Exception:  # playwright's TimeoutError: no run started, click again
             if attempt == 4:
@@ -127,15 +127,23 @@ async def click_rounds(
     page: Any,
     rounds: int,
     after_click: Callable[[str, float, float], None] | None = None,
+    lost: dict[str, int] | None = None,
 ) -> dict[str, list[float]]:
     """One warm-up round (not counted), then `rounds` rounds of clicking every sidebar page;
     {page title: [seconds per counted click]}. `after_click(title, wall_started,
-    wall_ended)` after each counted click (see timed_click)."""
+    wall_ended)` after each counted click (see timed_click). A click that saw no run within
+    the timeouts (on an overloaded machine) is skipped and counted in `lost`."""
     titles = await page_titles(page)
     times: dict[str, list[float]] = {title: [] for title in titles}
     for round_number in range(rounds + 1):
         for index in click_order(len(titles)):
-            seconds, wall_started, wall_ended = await timed_click(page, index)
+            try:
+                seconds, wall_started, wall_ended = await timed_click(page, index)
+            except Exception:  # playwright's TimeoutError: skipped, counted, not fatal
+                if lost is not None:
+                    lost[titles[index]] = lost.get(titles[index], 0) + 1
+                await settle(page, 200)
+                continue
             if round_number:
                 times[titles[index]].append(seconds)
                 if after_click is not None:
