@@ -51,8 +51,12 @@ def seed_scale(
 @app.command("bench")
 def bench(
     sizes: Annotated[
-        str, typer.Option(help="Comma-separated sizes; 16x = 20,000 participants, 100,000 cases")
-    ] = "1x,4x,16x",
+        str | None,
+        typer.Option(
+            help="Comma-separated sizes; 16x = 20,000 participants, 100,000 cases "
+            "[default: 1x,4x,16x; with --browser one size, 16x]"
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results")] = Path("bench.json"),
     runs: Annotated[int, typer.Option(help="Runs per page; medians are reported")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the scale data")] = 2026,
@@ -71,26 +75,69 @@ def bench(
             "<out>-cli.json",
         ),
     ] = False,
+    browser: Annotated[
+        bool,
+        typer.Option(
+            "--browser",
+            help="Measure in Chromium instead: click → idle per page and role, against a "
+            "trivial app's floor (--runs warm rounds)",
+        ),
+    ] = False,
+    sessions: Annotated[
+        int, typer.Option(help="With --browser: sessions clicking at once after the pages")
+    ] = 1,
+    duration: Annotated[
+        str | None,
+        typer.Option(help="With --browser: the sessions click for this long (90s, 30m)"),
+    ] = None,
+    streamlit_gc: Annotated[
+        bool,
+        typer.Option(
+            "--streamlit-gc",
+            help="With --browser: serve with Streamlit's gc.collect(2) after every run",
+        ),
+    ] = False,
+    roles: Annotated[
+        str | None,
+        typer.Option(
+            help="With --browser: comma-separated roles to sign in as "
+            "[default: coordinator,officer.ar,manager,admin,partner]"
+        ),
+    ] = None,
 ) -> None:
     """Measure every page's server time at each size, on fresh databases.
 
     SQLite files are made in a temporary folder. Set ENLACE_BENCH_DATABASE_URL to also
     measure on PostgreSQL: that database is EMPTIED and refilled for each size.
     """
+    if browser and cli:
+        raise fail("Choose one of --browser and --cli.", 2)
+    if browser:
+        _bench_browser(
+            sizes or "16x",
+            out,
+            runs,
+            seed,
+            workdir,
+            markdown,
+            sessions,
+            duration,
+            streamlit_gc,
+            roles,
+        )
+        return
+    if sessions != 1 or duration is not None or streamlit_gc or roles is not None:
+        raise fail("--sessions, --duration, --streamlit-gc and --roles go with --browser.", 2)
     from services.tooling import bench as benchmark
     from services.tooling import bench_results
 
     try:
-        size_list = bench_results.parse_sizes(sizes)
+        size_list = bench_results.parse_sizes(sizes or "1x,4x,16x")
     except ValueError as error:
         raise fail(f"Invalid --sizes: {error}", 2) from None
     if runs < 1:
         raise fail("--runs must be at least 1.", 2)
-    postgres_url = os.environ.get(benchmark.BENCH_DATABASE_ENV) or None
-    if postgres_url and not postgres_url.startswith("postgresql"):
-        raise fail(f"{benchmark.BENCH_DATABASE_ENV} must be a postgresql:// URL.", 2)
-    if postgres_url and postgres_url.startswith("postgresql://"):
-        postgres_url = "postgresql+psycopg://" + postgres_url.removeprefix("postgresql://")
+    postgres_url = _bench_postgres_url()
     if cli:
         _bench_cli(size_list, runs, postgres_url, seed, workdir, out, markdown)
         return
@@ -120,6 +167,96 @@ def bench(
         f"Benchmarked {pages} page runs at {', '.join(size_list)} in "
         f"{time.perf_counter() - started:.0f} s: {len(data['checks']) - len(missed)} of "
         f"{len(data['checks'])} targets met; results in {out}.",
+        markup=False,
+    )
+
+
+def _bench_postgres_url() -> str | None:
+    """ENLACE_BENCH_DATABASE_URL, with psycopg's driver named, or None."""
+    name = "ENLACE_BENCH_DATABASE_URL"
+    postgres_url = os.environ.get(name) or None
+    if postgres_url and not postgres_url.startswith("postgresql"):
+        raise fail(f"{name} must be a postgresql:// URL.", 2)
+    if postgres_url and postgres_url.startswith("postgresql://"):
+        postgres_url = "postgresql+psycopg://" + postgres_url.removeprefix("postgresql://")
+    return postgres_url
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '30m', '1h' or plain seconds → seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    value = text.strip().lower()
+    unit = units.get(value[-1:], None)
+    try:
+        seconds = float(value[:-1] if unit else value) * (unit or 1)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0:
+        raise ValueError(f"'{text}' is not a duration like 90s, 30m or 1h")
+    return seconds
+
+
+def _bench_browser(
+    sizes: str,
+    out: Path,
+    runs: int,
+    seed: int,
+    workdir: Path | None,
+    markdown: Path | None,
+    sessions: int,
+    duration: str | None,
+    streamlit_gc: bool,
+    roles: str | None,
+) -> None:
+    from services.tooling import bench_browser, bench_browser_results
+    from services.tooling.bench_results import parse_sizes
+
+    try:
+        size_list = parse_sizes(sizes)
+        duration_s = parse_duration(duration) if duration is not None else None
+    except ValueError as error:
+        raise fail(f"Invalid option: {error}", 2) from None
+    if len(size_list) != 1:
+        raise fail("--browser measures one size at a time, e.g. --sizes 16x.", 2)
+    if runs < 1 or sessions < 1:
+        raise fail("--runs and --sessions must be at least 1.", 2)
+    if duration_s is not None and sessions < 2:
+        raise fail("--duration needs --sessions 2 or more (the sessions click for that long).", 2)
+    known = dict(bench_browser.ROLE_ACCOUNTS)
+    chosen = [r.strip() for r in roles.split(",") if r.strip()] if roles else list(known)
+    unknown = [role for role in chosen if role not in known]
+    if unknown or not chosen:
+        raise fail(f"Invalid --roles {unknown or roles!r}: choose from {', '.join(known)}.", 2)
+    options = bench_browser.Options(
+        roles=tuple((role, known[role]) for role in chosen),
+        size=size_list[0],
+        rounds=runs,
+        sessions=sessions,
+        duration_s=duration_s,
+        seed=seed,
+        streamlit_gc=streamlit_gc,
+    )
+    started = time.perf_counter()
+    with progress_bar(TaskProgressColumn()) as bar:
+        task = bar.add_task("Browser benchmark", total=None)
+
+        def report(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        try:
+            data = bench_browser.run_browser_benchmark(
+                options, postgres_url=_bench_postgres_url(), workdir=workdir, progress=report
+            )
+        except ImportError as error:
+            raise fail(f"The browser benchmark needs Playwright (uv sync): {error}") from None
+    out.write_text(json.dumps(data, indent=2))
+    if markdown is not None:
+        markdown.write_text(bench_browser_results.markdown(data))
+    console.print(bench_browser_results.results_table(data))
+    for line in bench_browser_results.summary_lines(data):
+        console.print(line, markup=False)
+    console.print(
+        f"Browser benchmark done in {time.perf_counter() - started:.0f} s; results in {out}.",
         markup=False,
     )
 

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from services.platform.settings import PROJECT_ROOT
+from services.ui import server_runs
 
 APP_SCRIPT = PROJECT_ROOT / "app.py"
 FAILURE_PARAMETER = "signin_error"
@@ -204,6 +205,8 @@ def production_config(*, port: int, address: str, secrets_files: list[Path]) -> 
         "server.fileWatcherType": "none",
         "server.runOnSave": False,
         "browser.gatherUsageStats": False,
+        # No gc.collect(2) over the whole heap after every run (services/ui/server_runs.py).
+        "runner.postScriptGC": server_runs.post_script_gc(),
         "client.showErrorDetails": False,
         "client.toolbarMode": "minimal",
         "secrets.files": [str(path) for path in secrets_files],
@@ -216,6 +219,8 @@ def run(*, port: int, address: str, secrets_files: list[Path]) -> None:
     # st.App.run anchors the script's folder (.streamlit/config.toml, sys.path) on argv[0].
     sys.argv = [str(APP_SCRIPT)]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    server_runs.install_run_timing()
+    server_runs.prepare_gc()
     build_app().run(
         config=production_config(port=port, address=address, secrets_files=secrets_files)
     )
