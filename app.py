@@ -12,6 +12,7 @@ from services.ui import runtime
 from services.ui.server import FAILURE_PARAMETER
 
 st.set_page_config(page_title="Enlace", page_icon=":material/diversity_3:", layout="wide")
+runtime.start_run()  # cached reads ask for the data versions once in this run
 
 try:
     settings = runtime.settings()

@@ -34,11 +34,13 @@ from models.courses import (
     ParticipantCreate,
     ParticipantUpdate,
 )
+from models.data_version import DataVersion
 from models.reminders import ReminderSent
 
 __all__ = [
     "AuditEvent",
     "CaseEvent",
+    "DataVersion",
     "CaseEventCreate",
     "Referral",
     "ReminderSent",

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+from services.platform import data_version
+
 BATCH_ROWS = 5000
 
 
@@ -25,6 +27,9 @@ class BulkInsert:
             highest = connection.execute(sa.select(sa.func.max(table.c.id))).scalar()
             self.next_id[table.name] = int(highest or 0) + 1
         self.counts: dict[str, int] = {table.name: 0 for table in self.tables}
+        # No session sees these rows go in: the cached reads learn of them from this bump, in
+        # the same transaction.
+        data_version.bump(connection, data_version.domains_of(t.name for t in self.tables))
 
     def ids(self, table: str, count: int) -> range:
         """`count` new ids of `table`."""
