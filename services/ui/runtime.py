@@ -113,7 +113,7 @@ def _versions(source: str) -> dict[str, int]:
     return dict(memo[source])
 
 
-def _report_source() -> str:
+def report_source() -> str:
     """Where this run's dashboard and report reads go: the replica when there is one, unless
     it has not yet replayed this person's last write (its data versions are below the
     primary's right after that write); then the primary, until it has."""
@@ -143,7 +143,7 @@ def _coherent(
 
         @functools.wraps(read)
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            source = _report_source() if replica else PRIMARY
+            source = report_source() if replica else PRIMARY
             versions = _versions(source)
             return cached(source, tuple(versions[d] for d in domains), *args, **kwargs)
 
@@ -237,7 +237,7 @@ def _read_progress(
         return read(session=session, actor=_reader(session, actor_id), filters=filters, **arguments)
 
 
-# The dashboard and report reads: on the read replica when there is one (_report_source).
+# The dashboard and report reads: on the read replica when there is one (report_source).
 # Their first two arguments, the source and the data versions, are given by _coherent.
 
 
