@@ -159,6 +159,23 @@ def _read_session(source: str) -> Iterator[Session]:
 
 
 ACTOR_KEY = "enlace_actor"
+SESSION_MARK = "enlace_session_started"
+
+
+def arrived_from_another_server() -> bool:
+    """True on the first run of a session whose browser already holds widget values: its
+    session was started on a server that has since died or restarted, and the browser has
+    reconnected here (through the proxy, to another replica). The sign-in cookie still holds
+    and the widgets the browser shows are sent again, but what lived only in the old server's
+    memory (a file being uploaded, a step of a form not yet saved) is gone. Call once per run,
+    first (app.py)."""
+    if get_script_run_ctx() is None or SESSION_MARK in st.session_state:
+        return False
+    st.session_state[SESSION_MARK] = True
+    ctx = get_script_run_ctx()
+    state = getattr(getattr(ctx, "session_state", None), "_state", None)
+    widgets = getattr(state, "_new_widget_state", None)
+    return bool(widgets is not None and len(widgets))
 
 
 def current_actor() -> UserAccount:
