@@ -160,6 +160,7 @@ def _read_session(source: str) -> Iterator[Session]:
 
 ACTOR_KEY = "enlace_actor"
 SESSION_MARK = "enlace_session_started"
+REROUTED_KEY = "enlace_rerouted"
 
 
 def arrived_from_another_server() -> bool:
@@ -200,6 +201,12 @@ def _through_the_router() -> None:
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
+        st.rerun()
+    # Several first requests at once (a replica that just started, under load): another
+    # session turned the legacy mode off while this one's page already ran alone. Once per
+    # session, or it would be left blank.
+    if not st.session_state.get(REROUTED_KEY):
+        st.session_state[REROUTED_KEY] = True
         st.rerun()
 
 
