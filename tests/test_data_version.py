@@ -47,6 +47,21 @@ def test_a_rolled_back_write_does_not_bump(db, session):
     assert _versions(db) == before
 
 
+def test_a_savepoint_does_not_bump_before_the_commit(db, session):
+    before = _versions(db)
+    with session.begin_nested():
+        _add_course(session, "DV-3")
+    session.execute(sa.text("SELECT 1"))  # the transaction goes on after the savepoint
+    assert _versions(db) == before
+    if db.dialect.name == "postgresql":  # the version row is not locked yet: no one waits
+        with db.connect() as other:
+            lock = "SELECT 1 FROM data_version WHERE domain = 'courses' FOR UPDATE NOWAIT"
+            other.execute(sa.text(lock))
+            other.rollback()
+    session.commit()
+    assert _versions(db)["courses"] == before["courses"] + 1
+
+
 def test_a_bulk_update_statement_bumps_and_an_audit_row_alone_does_not(db, session, make_user):
     officer = make_user("officer.dv@enlace.test", Role.officer, "AR")
     before = _versions(db)

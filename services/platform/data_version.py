@@ -106,6 +106,11 @@ def _on_statement(state: ORMExecuteState) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint released: the bump waits for the real commit. Taken here, the row's
+        # lock would be held while the transaction goes on writing, and another writer that
+        # holds one of those rows and waits for this one's version row would deadlock.
+        return
     session.flush()  # what the commit would flush next counts too
     domains = session.info.pop(_PENDING, None)
     if domains:
