@@ -125,3 +125,19 @@ def test_a_streaming_replica_serves_the_report_reads(
             with pytest.raises(sa.exc.DBAPIError, match="read-only"):
                 connection.execute(sa.text("UPDATE data_version SET version = version + 1"))
         engine.dispose()
+
+
+def test_an_unreachable_replica_sends_the_reads_to_the_primary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_databases: None
+):
+    primary = f"sqlite:///{tmp_path / 'primary.db'}"
+    engine = build_engine(primary)
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        seed_demo(session=session)
+        manager = users.find_by_email(session, "manager@enlace.test")
+    engine.dispose()
+    _point_at(monkeypatch, primary, "postgresql+psycopg://postgres@127.0.0.1:1/gone")
+
+    reports = runtime.cached_referral_reports(manager.id, manager.role)
+    assert reports and all(len(table) for table in reports.values())

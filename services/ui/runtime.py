@@ -1,6 +1,7 @@
 """The app's process-wide resources. The only service module that imports Streamlit."""
 
 import functools
+import logging
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -130,6 +131,22 @@ def report_source() -> str:
     return REPLICA
 
 
+def _reachable(choose: Callable[[], str]) -> str:
+    """The source `choose` picks, or the primary while the replica cannot be reached (the
+    dashboards slow down the primary rather than fail)."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        source = choose()
+        _versions(source)
+        return source
+    except OperationalError as error:
+        logging.getLogger("enlace.read_replica").warning(
+            "read replica unreachable, reading the primary: %s", str(error.orig).strip()
+        )
+        return PRIMARY
+
+
 def _coherent(
     domains: tuple[str, ...], *, replica: bool = False, max_entries: int = CACHE_ENTRIES
 ) -> Callable[[Callable[Concatenate[str, tuple[int, ...], P], R]], Callable[P, R]]:
@@ -143,7 +160,7 @@ def _coherent(
 
         @functools.wraps(read)
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            source = report_source() if replica else PRIMARY
+            source = _reachable(report_source) if replica else PRIMARY
             versions = _versions(source)
             return cached(source, tuple(versions[d] for d in domains), *args, **kwargs)
 
