@@ -85,7 +85,10 @@ async def total_when_idle(page, previous: int | None, timeout: float = 120) -> i
     raise TimeoutError("the board did not settle")
 
 
-async def session(browser, app_url: str, cookie: str, clicks: int, times: list[float]) -> None:
+async def session(
+    browser, app_url: str, cookie: str, clicks: int, times: list[float], delay: float
+) -> None:
+    await asyncio.sleep(delay)  # people arrive one after another, not all in one instant
     context = await browser.new_context()
     await context.add_cookies([{"name": "_streamlit_user", "value": cookie, "url": app_url}])
     page = await context.new_page()
@@ -103,7 +106,7 @@ async def session(browser, app_url: str, cookie: str, clicks: int, times: list[f
         await context.close()
 
 
-async def drive(app_url: str, cookie: str, sessions: int, clicks: int) -> list[float]:
+async def drive(app_url: str, cookie: str, sessions: int, clicks: int, ramp: float) -> list[float]:
     from playwright.async_api import async_playwright
 
     chromium = os.environ.get("ENLACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -112,7 +115,10 @@ async def drive(app_url: str, cookie: str, sessions: int, clicks: int) -> list[f
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             results = await asyncio.gather(
-                *(session(browser, app_url, cookie, clicks, times) for _ in range(sessions)),
+                *(
+                    session(browser, app_url, cookie, clicks, times, i * ramp)
+                    for i in range(sessions)
+                ),
                 return_exceptions=True,
             )
         finally:
@@ -133,6 +139,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--clicks", type=int, default=5, help="per session")
+    parser.add_argument("--ramp", type=float, default=1.0, help="seconds between arrivals")
     arguments = parser.parse_args()
     seed(arguments.database_url)
     folder = Path(tempfile.mkdtemp(prefix="enlace-load-"))
@@ -151,7 +158,9 @@ def main() -> int:
     with running(cluster):
         cookie = identity_cookie(secret, cluster.url)
         started = time.monotonic()
-        times = asyncio.run(drive(cluster.url, cookie, arguments.sessions, arguments.clicks))
+        times = asyncio.run(
+            drive(cluster.url, cookie, arguments.sessions, arguments.clicks, arguments.ramp)
+        )
         elapsed = time.monotonic() - started
     log = (folder / "access.log").read_text().splitlines()
     served = Counter(
@@ -163,7 +172,8 @@ def main() -> int:
     times.sort()
     p95 = statistics.quantiles(times, n=20, method="inclusive")[-1]
     print(
-        f"{arguments.sessions} sessions, {arguments.replicas} replicas, {len(times)} clicks in "
+        f"{arguments.sessions} sessions ({arguments.ramp} s apart), {arguments.replicas} "
+        f"replicas, {len(times)} clicks in "
         f"{elapsed:.0f} s: click-to-idle median {statistics.median(times):.2f} s, "
         f"p95 {p95:.2f} s, max {times[-1]:.2f} s; websockets per replica: {dict(served)}"
     )
