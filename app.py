@@ -8,10 +8,12 @@ from services.platform.errors import PermissionDenied
 from services.platform.i18n import LANGUAGES, _, set_language
 from services.platform.labels import label
 from services.platform.settings import ConfigurationError
-from services.ui import runtime
+from services.ui import reconnect, runtime
 from services.ui.server import FAILURE_PARAMETER
 
 st.set_page_config(page_title="Enlace", page_icon=":material/diversity_3:", layout="wide")
+runtime.start_run()  # cached reads ask for the data versions once in this run
+reconnect.remember(runtime.arrived_from_another_server())
 
 try:
     settings = runtime.settings()
@@ -66,6 +68,7 @@ def _end_session(reason: str) -> None:
     if language:
         st.session_state["language"] = language
     st.session_state[SESSION_ENDED] = reason
+    st.session_state[runtime.SESSION_MARK] = True
 
 
 # The [auth] secrets are checked on every run, on the signed-in path too: with a public or
@@ -108,6 +111,7 @@ if actor is None:
     st.stop()
 
 st.session_state[runtime.ACTOR_KEY] = actor
+reconnect.notice()
 
 with st.sidebar:
     st.caption(_("Signed in as"))

@@ -44,10 +44,11 @@ if TYPE_CHECKING:
         ParticipantCreate,
         ParticipantUpdate,
     )
+    from models.data_version import DataVersion
     from models.reminders import ReminderSent
 
 # The modules that define tables, in the order they were always imported.
-TABLE_MODULES = ("accounts", "audit", "cases", "courses", "reminders")
+TABLE_MODULES = ("accounts", "audit", "cases", "courses", "reminders", "data_version")
 
 _WHERE = {
     "accounts": (
@@ -85,6 +86,7 @@ _WHERE = {
         "ParticipantUpdate",
     ),
     "reminders": ("ReminderSent",),
+    "data_version": ("DataVersion",),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
@@ -109,6 +111,7 @@ __all__ = [
     "AuditEvent",
     "CaseEvent",
     "CaseEventCreate",
+    "DataVersion",
     "Referral",
     "ReminderSent",
     "ReferralCreate",

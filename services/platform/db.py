@@ -10,12 +10,15 @@ from sqlalchemy.engine.url import make_url
 from sqlmodel import Session
 
 import models
+from services.platform import data_version  # noqa: F401  (every session's writes bump it)
 
 models.register_tables()  # every table on the metadata, before any engine is used
 
 
-def build_engine(url: str) -> Engine:
-    """SQLite: WAL and foreign keys on; PostgreSQL: pre-ping pooled connections."""
+def build_engine(url: str, *, read_only: bool = False) -> Engine:
+    """SQLite: WAL and foreign keys on; PostgreSQL: pre-ping pooled connections. `read_only`
+    (PostgreSQL, the streaming replica of ENLACE_READ_DATABASE_URL): every transaction is
+    read-only, so a write sent there by mistake fails instead of landing on the wrong server."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -39,7 +42,10 @@ def build_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=options
+    )
 
 
 @contextmanager

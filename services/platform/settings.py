@@ -16,12 +16,24 @@ class ConfigurationError(RuntimeError):
     """A setting is missing or invalid; the message names it in one line."""
 
 
+def _database_url(value: str) -> str:
+    if not value.startswith(("sqlite", "postgresql")):
+        raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+    if value.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship.
+        value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ENLACE_", env_file=".env", extra="ignore", frozen=True
     )
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, min_length=1)
+    # Optional: a read-only PostgreSQL streaming replica for the dashboard and report reads
+    # (services/ui/runtime.py); empty: every read goes to ENLACE_DATABASE_URL.
+    read_database_url: str = ""
     environment: Literal["development", "production"] = "development"
     # Demo mode: local OIDC test provider, demo banner. Never in production.
     demo_mode: bool = False
@@ -62,12 +74,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
-        if value.startswith("postgresql://"):
-            # psycopg 3 is the driver we ship.
-            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
-        return value
+        return _database_url(value)
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _known_read_database(cls, value: str) -> str:
+        return _database_url(value) if value else value
 
     @model_validator(mode="after")
     def _no_demo_in_production(self) -> Self:

@@ -24,6 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+from services.platform import data_version
+
 BATCH_ROWS = 5000
 
 # SQLite's search indexes (migration 0006): FTS table and its columns, by content table; each
@@ -49,6 +51,9 @@ class BulkInsert:
         # still get ids above it.
         self.first_id = dict(self.next_id)
         self.counts: dict[str, int] = {table.name: 0 for table in self.tables}
+        # No session sees these rows go in: the cached reads learn of them from this bump, in
+        # the same transaction.
+        data_version.bump(connection, data_version.domains_of(t.name for t in self.tables))
 
     def ids(self, table: str, count: int) -> range:
         """`count` new ids of `table`."""
