@@ -36,8 +36,9 @@ def crafted(session, make_user):
     o4 = make_user("o4@enlace.test", Role.officer, "AR")  # never a participant
     o5 = make_user("o5@enlace.test", Role.officer, "BR")  # another country
     coordinator = make_user("coord@enlace.test", Role.coordinator)
+    # o1's participant record has another address: her account names it.
     for email, status, done in (
-        ("O1@enlace.test", EnrollmentStatus.completed, date(2026, 4, 1)),
+        ("mariana.gomez@cancilleria.ar.test", EnrollmentStatus.completed, date(2026, 4, 1)),
         ("o2@enlace.test", EnrollmentStatus.completed, date(2025, 12, 1)),
         ("o3@enlace.test", EnrollmentStatus.active, None),
         ("o5@enlace.test", EnrollmentStatus.completed, date(2026, 2, 1)),
@@ -50,6 +51,9 @@ def crafted(session, make_user):
                 participant_id=person.id, course_id=course.id, status=status, completed_on=done
             )
         )
+        if email.startswith("mariana"):
+            o1.participant_id = person.id
+            session.add(o1)
     session.commit()
 
     def case(
@@ -272,7 +276,7 @@ def test_the_report_parts(session, users, crafted, monkeypatch):
     parts = impact.training_impact(session=session, actor=users["admin"], filters=FIRST_HALF)
     assert [part.name for part in parts] == ["training_impact", "guide_vs_first", "guide_vs_final"]
     assert "descriptive, not causal" in parts[0].note.lower()
-    assert "e-mail" in parts[0].note
+    assert "participant record chosen on their account" in parts[0].note
     assert parts[0].table["Cases"].tolist() == [2, 2, 3]
     assert all(part.chart is not None for part in parts)
     exported = impact.export_training_part(
@@ -327,7 +331,7 @@ def test_the_report_on_the_page_with_its_caption_and_downloads(
 
     assert not at.exception
     captions = " ".join(caption.value for caption in at.caption)
-    assert "Descriptive, not causal" in captions and "by e-mail address" in captions
+    assert "Descriptive, not causal" in captions and "or else by e-mail address" in captions
     tables = [frame.value for frame in at.dataframe]
     assert len(tables) == 3
     assert tables[0]["Officers"].tolist() == ["x", "<2", "2"]  # not completed, before, after
@@ -338,3 +342,24 @@ def test_the_report_on_the_page_with_its_caption_and_downloads(
     at.run()
     assert [error.value for error in at.error] == ["Your role does not give access to reports."]
     runtime.get_engine.clear()
+
+
+def test_an_empty_group_is_shown_as_zero_not_withheld():
+    def group(name, officers, cases):
+        return impact.GroupFigures(
+            group=name,
+            officers=officers,
+            officer_months=officers * 6.0,
+            cases=cases,
+            screened=cases,
+            confirmed=cases,
+            referred=cases,
+            median_days_to_referral=3.0,
+            consent=cases,
+        )
+
+    table = impact.impact_table(
+        [group("not_completed", 7, 12), group("before", 0, 0), group("after", 30, 48)], 5
+    ).set_index("group")
+    assert table.loc["before", "officers"] == 0 and table.loc["before", "cases"] == 0
+    assert table.loc["not_completed", "cases"] == 12 and table.loc["after", "cases"] == 48

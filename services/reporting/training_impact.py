@@ -3,10 +3,11 @@ their completion date, and how the screening guide's suggestion compares with th
 first and final classification. Descriptive, not causal: the groups differ in more than the
 course (country, post, caseload, time).
 
-Officers (accounts with the officer role) are linked to course participants by e-mail
-address (both stored lower-case); an officer "completed a course" on the earliest completion
-date of any of their completed enrollments. A case counts for the officer who opened it
-(`reported_by_id`), on the day the person was identified.
+Officers (accounts with the officer role) are linked to course participants by the
+participant record chosen on their account (`UserAccount.participant_id`, as the demo's
+officers are), or else by e-mail address (both stored lower-case); an officer "completed a
+course" on the earliest completion date of any of their completed enrollments. A case counts
+for the officer who opened it (`reported_by_id`), on the day the person was identified.
 
 Three groups: officers who have not completed a course (all their cases), and officers who
 completed one, their cases identified before and from their completion date. For each:
@@ -58,9 +59,10 @@ PART_TITLES: dict[str, str] = {
     GUIDE_FINAL: N_("Screening guide's suggestion and the final classification"),
 }
 HOW_LINKED = N_(
-    "Officers are linked to course participants by e-mail address; an officer completed a "
-    "course on the earliest completion date of their enrollments. A case counts for the "
-    "officer who opened it, on the day the person was identified."
+    "Officers are linked to course participants by the participant record chosen on their "
+    "account, or else by e-mail address; an officer completed a course on the earliest "
+    "completion date of their enrollments. A case counts for the officer who opened it, on "
+    "the day the person was identified."
 )
 NOT_CAUSAL = N_(
     "Descriptive, not causal: the officers who took the course differ from the others in "
@@ -100,19 +102,34 @@ class GroupFigures:
 
 
 def _completions() -> sa.Subquery:
-    """Each participant's earliest course completion, by e-mail address."""
+    """Each participant's earliest course completion."""
     return (
         select(
-            col(Participant.email).label("email"),
+            col(Enrollment.participant_id).label("participant_id"),
             func.min(col(Enrollment.completed_on)).label("completed_on"),
         )
-        .join(Enrollment, col(Enrollment.participant_id) == col(Participant.id))
         .where(
             col(Enrollment.status) == EnrollmentStatus.completed.value,
             col(Enrollment.completed_on).is_not(None),
         )
-        .group_by(col(Participant.email))
+        .group_by(col(Enrollment.participant_id))
         .subquery("completion")
+    )
+
+
+def _with_completion(statement: Any, completion: sa.Subquery) -> Any:
+    """`statement` (on user_account) joined to the officer's participant record, the one
+    chosen on the account or else the one with the account's e-mail address, and to its
+    earliest completion."""
+    linked = sa.or_(
+        col(Participant.id) == col(UserAccount.participant_id),
+        sa.and_(
+            col(UserAccount.participant_id).is_(None),
+            col(Participant.email) == col(UserAccount.email),
+        ),
+    )
+    return statement.outerjoin(Participant, linked).outerjoin(
+        completion, completion.c.participant_id == col(Participant.id)
     )
 
 
@@ -139,11 +156,10 @@ def _period(session: Session, filters: ReportFilters) -> tuple[date, date]:
 def _officers(session: Session, filters: ReportFilters) -> list[tuple[int, date | None]]:
     """(officer account id, completion date or None) of every officer in the filters' country."""
     completion = _completions()
-    statement = (
-        select(col(UserAccount.id), completion.c.completed_on)
-        .outerjoin(completion, completion.c.email == col(UserAccount.email))
-        .where(col(UserAccount.role) == Role.officer.value)
-    )
+    statement = _with_completion(
+        select(col(UserAccount.id), completion.c.completed_on).select_from(UserAccount),
+        completion,
+    ).where(col(UserAccount.role) == Role.officer.value)
     if filters.country:
         statement = statement.where(col(UserAccount.country) == filters.country)
     rows = session.exec(statement).all()
@@ -223,10 +239,11 @@ def impact_groups(
         return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
     def joined(statement: Any) -> Any:
+        with_officer = statement.select_from(Case).join(
+            UserAccount, col(UserAccount.id) == col(Case.reported_by_id)
+        )
         return (
-            statement.select_from(Case)
-            .join(UserAccount, col(UserAccount.id) == col(Case.reported_by_id))
-            .outerjoin(completion, completion.c.email == col(UserAccount.email))
+            _with_completion(with_officer, completion)
             .outerjoin(first_referral, first_referral.c.case_id == col(Case.id))
             .where(
                 col(UserAccount.role) == Role.officer.value,
@@ -309,7 +326,7 @@ def _withheld(figures: Sequence[GroupFigures], threshold: int) -> dict[str, str]
     cases too (the groups' cases add up to the cases counted by other reports)."""
     status = {
         f.group: suppression.PRIMARY
-        if f.officers < threshold or suppression.is_small(f.cases, threshold)
+        if suppression.is_small(f.officers, threshold) or suppression.is_small(f.cases, threshold)
         else suppression.SHOWN
         for f in figures
     }
@@ -346,7 +363,7 @@ def impact_table(figures: Sequence[GroupFigures], threshold: int) -> pd.DataFram
             small = f"<{threshold}"
             values = {name: suppression.SECONDARY_MARK for name in values}
             if status[f.group] == suppression.PRIMARY:
-                if f.officers < threshold:
+                if suppression.is_small(f.officers, threshold):
                     values["officers"] = small
                 if suppression.is_small(f.cases, threshold):
                     values["cases"] = small
