@@ -5,9 +5,10 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from models import Course, Enrollment, Organisation, Participant, Referral
+from models import AuditEvent, Course, Enrollment, Organisation, Participant, Referral
 from models.enums import EnrollmentStatus, Role, Stage
 from services.cases import intake
 from services.platform.errors import PermissionDenied
@@ -283,6 +284,13 @@ def test_the_report_parts(session, users, crafted, monkeypatch):
         session=session, actor=users["admin"], part=parts[1], fmt="csv", filters=FIRST_HALF
     )
     assert b"Screening guide" in exported.data
+    png = impact.export_training_part(
+        session=session, actor=users["admin"], part=parts[0], fmt="png", filters=FIRST_HALF
+    )
+    assert png.data.startswith(b"\x89PNG")
+    session.commit()
+    exports = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert sorted(event.entity_id for event in exports) == ["guide_vs_first", "training_impact"]
 
 
 @pytest.mark.parametrize("role", ["officer_ar", "officer_br"])
