@@ -266,6 +266,7 @@ def test_guide_suggestion_against_first_and_final_classification(session, users,
     assert final.loc["labour_rights_violation", "labour_rights_violation"] == 1  # then agreed
     assert first.loc["undetermined", "trafficking"] == 1  # o4's lone smuggling marker
     assert int(first.to_numpy().sum()) == int(final.to_numpy().sum()) == 3
+    assert "undetermined" not in first.columns and "not_classified" in first.columns
     published = impact.grid_table(final, 2)
     totals = published.set_index("guide").loc["total"]
     assert totals["total"] == 3

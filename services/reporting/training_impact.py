@@ -310,7 +310,9 @@ def classification_grid(
         .group_by(suggestion, other)
     )
     situations = [situation.value for situation in Situation]
-    columns = [*situations, NOT_CLASSIFIED] if compared == "first" else situations
+    # A first classification is never "not yet determined": until given, it is missing.
+    classified = [code for code in situations if code != Situation.undetermined.value]
+    columns = [*classified, NOT_CLASSIFIED] if compared == "first" else situations
     grid = pd.DataFrame(0, index=situations, columns=columns, dtype="int64")
     for guide, given, number in session.exec(statement).all():
         grid.loc[str(guide), str(given) if given else NOT_CLASSIFIED] += int(number)
@@ -407,7 +409,7 @@ def impact_chart(table: pd.DataFrame) -> alt.VConcatChart:
         order = data["name"].tolist()
         base = alt.Chart(data).encode(
             y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
-            x=alt.X("value:Q", title=_(COLUMNS[metric])),
+            x=alt.X("value:Q", title=_(COLUMNS[metric]), axis=alt.Axis(tickCount=5)),
         )
         bars = base.mark_bar().encode(
             color=alt.Color("name:N", sort=order, legend=None, scale=alt.Scale(range=_PALETTE))
