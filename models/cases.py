@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import CODE, utcnow
@@ -18,6 +18,7 @@ from models.enums import (
     Indicator,
     MethodOfControl,
     ReferralState,
+    ScreeningIndicator,
     Service,
     Situation,
     Stage,
@@ -28,6 +29,19 @@ from models.enums import (
 from models.types import CountryCode, Text
 
 CASE_CODE_PATTERN = r"^[A-Z]{2}-\d{4}-\d{4,}$"
+
+
+_SCREENING_CODES = frozenset(code.value for code in ScreeningIndicator)
+
+
+def _known_screening_codes(value: object) -> object:
+    """An unknown screening code is named (not listed against the codes it should have been)."""
+    if isinstance(value, list | tuple):
+        unknown = [str(code) for code in value if str(code) not in _SCREENING_CODES]
+        if unknown:
+            names = ", ".join(repr(code) for code in unknown)
+            raise ValueError(f"unknown screening indicator code(s): {names}")
+    return value
 
 
 class CaseBase(SQLModel):
@@ -55,6 +69,14 @@ class CaseBase(SQLModel):
     consent_scope: list[ConsentScope] = Field(default_factory=list, sa_type=sa.JSON)
     urgency: Urgency = Field(default=Urgency.medium, sa_type=CODE)
     needs: list[Service] = Field(default_factory=list, sa_type=sa.JSON)
+    # What the officer saw, ticked in the form's optional screening guide
+    # (services/cases/screening.py explains what they point to).
+    screening_indicators: list[ScreeningIndicator] = Field(default_factory=list, sa_type=sa.JSON)
+
+    @field_validator("screening_indicators", mode="before")
+    @classmethod
+    def _screening_codes(cls, value: object) -> object:
+        return _known_screening_codes(value)
 
 
 def _check_case_rules(model: "CaseCreate | CaseUpdate") -> None:
@@ -109,6 +131,12 @@ class CaseUpdate(SQLModel):
     consent_scope: list[ConsentScope] | None = None
     urgency: Urgency | None = None
     needs: list[Service] | None = None
+    screening_indicators: list[ScreeningIndicator] | None = None
+
+    @field_validator("screening_indicators", mode="before")
+    @classmethod
+    def _screening_codes(cls, value: object) -> object:
+        return _known_screening_codes(value)
 
     @model_validator(mode="after")
     def _rules(self) -> "CaseUpdate":
@@ -156,6 +184,12 @@ class Case(CaseBase, table=True):
     # The country whose officers are responsible for the case after an accepted transfer
     # (CaseTransfer); None while it stays with the reporting country.
     responsible_country: str | None = Field(default=None, max_length=2, index=True)
+    # The officer's first classification: the situation given when the case was opened, or
+    # the first one given later when it was opened as "not yet determined". The training
+    # report compares it with the final situation and the screening guide's suggestion.
+    initial_situation: Situation | None = Field(default=None, sa_type=CODE)
+    # What the screening guide's indicators point to (None: no indicator ticked).
+    screening_suggestion: Situation | None = Field(default=None, sa_type=CODE)
 
 
 class ReferralBase(SQLModel):

@@ -181,6 +181,49 @@ class Indicator(StrEnum):
     excessive_overtime = "excessive_overtime"
 
 
+class ScreeningIndicator(StrEnum):
+    """What the screening guide of the case form asks about (services/cases/screening.py
+    groups and explains them): UNODC's trafficking indicators as act / means / purpose, the
+    ILO's eleven forced-labour indicators (the same codes as `Indicator`), the markers of
+    migrant smuggling and of a labour-rights violation."""
+
+    act_recruitment = "act_recruitment"
+    act_transport = "act_transport"
+    act_transfer = "act_transfer"
+    act_harbouring = "act_harbouring"
+    act_receipt = "act_receipt"
+    means_force_threats = "means_force_threats"
+    means_coercion = "means_coercion"
+    means_abduction = "means_abduction"
+    means_fraud_deception = "means_fraud_deception"
+    means_abuse_of_power = "means_abuse_of_power"
+    means_payments_to_controller = "means_payments_to_controller"
+    purpose_sexual_exploitation = "purpose_sexual_exploitation"
+    purpose_forced_labour = "purpose_forced_labour"
+    purpose_slavery_servitude = "purpose_slavery_servitude"
+    purpose_forced_begging_crime = "purpose_forced_begging_crime"
+    purpose_forced_marriage = "purpose_forced_marriage"
+    purpose_organ_removal = "purpose_organ_removal"
+    abuse_of_vulnerability = "abuse_of_vulnerability"
+    deception = "deception"
+    restriction_of_movement = "restriction_of_movement"
+    isolation = "isolation"
+    physical_sexual_violence = "physical_sexual_violence"
+    intimidation_threats = "intimidation_threats"
+    retention_of_identity_documents = "retention_of_identity_documents"
+    withholding_of_wages = "withholding_of_wages"
+    debt_bondage = "debt_bondage"
+    abusive_conditions = "abusive_conditions"
+    excessive_overtime = "excessive_overtime"
+    smuggling_consent = "smuggling_consent"
+    smuggling_irregular_crossing = "smuggling_irregular_crossing"
+    smuggling_ends_at_arrival = "smuggling_ends_at_arrival"
+    labour_unpaid_wages = "labour_unpaid_wages"
+    labour_excessive_hours = "labour_excessive_hours"
+    labour_unsafe_conditions = "labour_unsafe_conditions"
+    labour_no_contract = "labour_no_contract"
+
+
 class ConsentScope(StrEnum):
     service_providers = "service_providers"
     origin_authorities = "origin_authorities"

@@ -12,7 +12,7 @@ from services.platform.access import CASE_WORKERS, require_role
 from services.platform.errors import Conflict, EnlaceError, PermissionDenied
 from services.platform.i18n import _
 from services.ui import case_search
-from services.ui.case_form import NEW_CASE, CaseForm, case_fields
+from services.ui.case_form import NEW_CASE, CaseForm, case_fields, screening_section
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, current_actor, db_session
 
@@ -52,6 +52,7 @@ if created:
 
 
 form = CaseForm(key=lambda name: f"{PREFIX}{name}", start=NEW_CASE)
+screening_section(form)
 with st.form("new_referral", clear_on_submit=False):
     values = case_fields(form, opened_by=actor)
     submitted = st.form_submit_button(_("Open the case"), type="primary", key=f"{PREFIX}submit")

@@ -35,7 +35,7 @@ def test_upgrade_seed_and_users_on_an_empty_file(empty_sqlite):
 
     seeded = enlace("seed", "demo", url=empty_sqlite)
     assert seeded.returncode == 0, seeded.stderr
-    assert "60 referral_case" in seeded.stdout and "13 user_account" in seeded.stdout
+    assert "60 referral_case" in seeded.stdout and "43 user_account" in seeded.stdout
 
     again = enlace("seed", "demo", url=empty_sqlite)
     assert "nothing added" in again.stdout
@@ -52,7 +52,7 @@ def test_upgrade_seed_and_users_on_an_empty_file(empty_sqlite):
     )
     assert added.returncode == 0, added.stderr
     listed = enlace("users", "list", url=empty_sqlite)
-    assert "ana.ruiz@iom.test" in listed.stdout and "14 accounts" in listed.stdout
+    assert "ana.ruiz@iom.test" in listed.stdout and "44 accounts" in listed.stdout
 
     signed_out = enlace("users", "sign-out", "ana.ruiz@iom.test", url=empty_sqlite)
     assert signed_out.returncode == 0, signed_out.stderr
@@ -66,7 +66,7 @@ def test_seed_gives_the_same_counts_on_every_database(db, database_url):
     assert seeded.returncode == 0, seeded.stderr
     assert (
         "Demo data added: 2 course, 12 module, 54 participant, 64 enrollment, "
-        "400 module_progress, 27 organisation, 13 user_account, 60 referral_case"
+        "400 module_progress, 27 organisation, 43 user_account, 60 referral_case"
     ) in seeded.stdout.replace("\n", " ")
 
 

@@ -33,6 +33,9 @@ from services.tooling.demo_data import DEMO_ACCOUNTS
 from services.tooling.seed import CREATED_TABLES, seed_demo
 
 TODAY = date(2026, 11, 28)
+# The 2018 officers who neither sign in nor withdrew: accounts too (services/tooling/
+# demo_training.py), for the training-impact report.
+COLLEAGUES = 40 - 8 - 2
 COUNTRIES = {"AR", "BO", "BR", "CL", "CO", "PY", "PE", "UY"}
 FROM_REFERRED = STAGE_ORDER[STAGE_ORDER.index(Stage.referred) :]
 
@@ -58,7 +61,7 @@ def test_first_run_reports_what_it_created(session, seeded):
     counts = _table_counts(session)
     assert seeded == {table: counts[table] for table in seeded}
     assert seeded["participant"] == 54
-    assert seeded["user_account"] == len(DEMO_ACCOUNTS)
+    assert seeded["user_account"] == len(DEMO_ACCOUNTS) + COLLEAGUES
 
 
 def test_second_run_creates_nothing_and_keeps_table_counts(session, seeded):
@@ -91,7 +94,7 @@ def test_progress_is_reported_step_by_step(session):
 
 def test_existing_accounts_are_kept_and_used(session, users):
     counts = seed_demo(session=session, today=TODAY)
-    assert counts["user_account"] == len(DEMO_ACCOUNTS) - len(users)
+    assert counts["user_account"] == len(DEMO_ACCOUNTS) + COLLEAGUES - len(users)
     officer_ar = users["officer_ar"]
     reported = session.exec(select(func.count()).where(Case.reported_by_id == officer_ar.id)).one()
     assert reported > 0
@@ -275,6 +278,7 @@ def test_case_timelines_start_with_creation_and_move_forward(session, seeded):
         times = [event.created_at for event in events]
         assert times == sorted(times) and len(set(times)) == len(times)
         moves = [e for e in events if e.kind == CaseEventKind.stage_change]
-        assert len(moves) == case.version - 1
+        edits = [e for e in events if e.kind == CaseEventKind.assessment_updated]
+        assert len(moves) + len(edits) == case.version - 1
         assert (moves[-1].details["to"] if moves else Stage.identified) == case.stage
         assert any(event.kind == CaseEventKind.note and event.note for event in events)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 from models import Case, CaseCreate, CaseEvent, UserAccount
 from models.base import utcnow
 from models.enums import CaseEventKind, Role, Stage
-from services.cases import follow_ups
+from services.cases import follow_ups, screening
 from services.cases.records import (
     CASE_TEXT_FIELDS,
     form_errors,
@@ -65,6 +65,7 @@ def create_case(*, session: Session, actor: UserAccount, case_in: CaseCreate) ->
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
+                **screening.derived(case_in.model_dump(), initial=None),
             },
         )
         try:

@@ -122,6 +122,9 @@ _SUMMARY_FIELDS = (
     "consent_date",
     "consent_scope",
     "needs",
+    "screening_indicators",
+    "screening_suggestion",
+    "initial_situation",
     "version",
 )
 # Typed by people: shown by the page with st.text, never in a table or as markdown.

@@ -33,7 +33,7 @@ from models.base import utcnow
 from models.cases import CaseBase
 from models.enums import CaseEventKind, ReferralState, Role, Stage, Urgency
 from models.types import Text
-from services.cases import follow_ups, organisations, workflow
+from services.cases import follow_ups, organisations, screening, workflow
 from services.cases.storage import CaseChange, case_to_change, find_case, record_case_audit
 from services.cases.workflow import Action
 from services.platform import audit, personal_data, validation
@@ -66,6 +66,9 @@ FIELD_LABELS: dict[str, str] = {
     "consent_scope": N_("Consent scope"),
     "urgency": N_("Urgency"),
     "needs": N_("Needs"),
+    "screening_indicators": N_("Screening guide: indicators seen"),
+    "screening_suggestion": N_("Screening guide's suggestion"),
+    "initial_situation": N_("First classification"),
     "version": N_("Version"),
     "note": N_("Note"),
     "assigned_to_id": N_("Assigned to"),
@@ -170,12 +173,15 @@ def update_assessment(
         session, actor, case_code, Action.edit_assessment, expected_version
     )
     case = change.case
-    current = {name: stored_value(getattr(case, name)) for name in ASSESSMENT_FIELDS}
+    fields = (*ASSESSMENT_FIELDS, *screening.DERIVED_FIELDS)
+    current = {name: stored_value(getattr(case, name)) for name in fields}
     edits = case_in.model_dump(exclude_unset=True)
     merged = CaseCreate.model_validate(
         {**current, **edits, "reporting_country": case.reporting_country}
     )
     after = {name: stored_value(getattr(merged, name)) for name in ASSESSMENT_FIELDS}
+    # The guide's suggestion follows its indicators; the first classification is kept.
+    after |= screening.derived(after, initial=case.initial_situation)
     changed = {name: value for name, value in after.items() if value != current[name]}
     if not changed:
         return case

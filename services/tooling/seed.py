@@ -15,11 +15,11 @@ from typing import Any
 from sqlmodel import Session, SQLModel, col, select
 
 import models
-from models.enums import CaseEventKind, EnrollmentStatus, ProgressState, Role, Stage
-from services.cases import follow_ups
+from models.enums import CaseEventKind, EnrollmentStatus, ProgressState, Role, Situation, Stage
+from services.cases import follow_ups, screening
 from services.platform import audit
 from services.platform.i18n import N_
-from services.tooling import demo_plans, demo_transfers
+from services.tooling import demo_plans, demo_training, demo_transfers
 from services.tooling.demo_data import (
     CASE_SCENARIOS,
     COUNTRIES,
@@ -109,6 +109,8 @@ class _Seeder:
         self.participants_by_email: dict[str, models.Participant] = {}
         self.orgs: dict[str, models.Organisation] = {}
         self.users: dict[str, models.UserAccount] = {}
+        # country: its officers, the one who signs in first, then the colleagues
+        self.officers: dict[str, list[models.UserAccount]] = {}
 
     def add(self, row: SQLModel) -> None:
         self.session.add(row)
@@ -326,6 +328,30 @@ class _Seeder:
                 self.add(user)
                 self.users[email] = user
         self.session.flush()
+        self._colleagues()
+
+    def _colleagues(self) -> None:
+        """The other 2018 officers' accounts (demo_training), and each country's officers."""
+        rows = demo_plans.participant_rows(OFFICERS_2018, officers=True)
+        officers = [self.participants_by_email[row.email] for row in rows]
+        emails = [person.email for person in officers]
+        accounts = {
+            user.email: user
+            for user in self.session.exec(
+                select(models.UserAccount).where(col(models.UserAccount.email).in_(emails))
+            )
+        }
+        colleagues = [p for p in officers if not p.email.endswith("@enlace.test")]
+        course = self.courses_by_code["HT-2018"]
+        for user in demo_training.colleague_accounts(
+            self.session, course, colleagues, set(accounts)
+        ):
+            self.add(user)
+            accounts[user.email] = user
+        self.session.flush()
+        for person in officers:
+            if person.email in accounts:
+                self.officers.setdefault(person.country or "", []).append(accounts[person.email])
 
     def _account_in(self, email: str, role: Role, country: str | None) -> models.UserAccountCreate:
         links: dict[str, Any]
@@ -343,13 +369,17 @@ class _Seeder:
     # -- cases ---------------------------------------------------------------------------------
 
     def cases(self) -> None:
-        plans = [
-            demo_plans.plan_case(
-                self.rng, self.today, country, index, scenarios[index % len(scenarios)]
+        planned = [
+            (
+                index,
+                demo_plans.plan_case(
+                    self.rng, self.today, country, index, scenarios[index % len(scenarios)]
+                ),
             )
             for country, (count, scenarios) in CASE_SCENARIOS.items()
             for index in range(count)
         ]
+        plans = [plan for _index, plan in planned]
         demo_plans.assign_codes(plans)
         codes = [plan.code for plan in plans]
         existing = set(
@@ -359,12 +389,14 @@ class _Seeder:
         )
         coordinator = self.users["coordinator@enlace.test"]
         created = []
-        for plan in plans:
+        for index, plan in planned:
             if plan.code in existing:
                 continue
-            officer = self.users[f"officer.{plan.reporting_country.lower()}@enlace.test"]
-            timeline = self._timeline(plan, officer, coordinator)
-            case = self._add_case(plan, officer, coordinator, timeline)
+            officer = demo_training.reporting_officer(self.officers[plan.reporting_country], index)
+            first = demo_training.first_classification(plan.fields, plan.stage, index)
+            timeline = self._timeline(plan, officer, coordinator, first)
+            signs = demo_training.screening_signs(plan.fields, index)
+            case = self._add_case(plan, officer, coordinator, timeline, (first, signs))
             created.append((plan, case, officer, timeline))
         self.session.flush()
         for plan, case, officer, timeline in created:
@@ -393,8 +425,18 @@ class _Seeder:
         officer: models.UserAccount,
         coordinator: models.UserAccount,
         timeline: list[Event],
+        screened: tuple[Situation | None, list[str]],
     ) -> models.Case:
-        case_in = models.CaseCreate(reporting_country=plan.reporting_country, **plan.fields)
+        """The case row; `screened`: the officer's first classification when it was another
+        one, and the screening guide's indicators."""
+        first, signs = screened
+        case_in = models.CaseCreate.model_validate(
+            {
+                "reporting_country": plan.reporting_country,
+                **plan.fields,
+                "screening_indicators": signs,
+            }
+        )
         moves = [at for at, kind, *_ in timeline if kind == CaseEventKind.stage_change]
         extra: dict[str, Any] = {
             "case_code": plan.code,
@@ -403,18 +445,24 @@ class _Seeder:
             "stage": plan.stage,
             "stage_changed_at": moves[-1] if moves else timeline[0][0],
             "next_follow_up_on": demo_plans.next_follow_up(plan, self.today),
-            "version": len(plan.steps),
+            "version": len(plan.steps) + (1 if first else 0),
             "created_at": timeline[0][0],
             "updated_at": timeline[-1][0],
+            **screening.derived(case_in.model_dump(), initial=first.value if first else None),
         }
         case = models.Case.model_validate(case_in, update=extra | plan.outcome)
         self.add(case)
         return case
 
     def _timeline(
-        self, plan: CasePlan, officer: models.UserAccount, coordinator: models.UserAccount
+        self,
+        plan: CasePlan,
+        officer: models.UserAccount,
+        coordinator: models.UserAccount,
+        first: Situation | None = None,
     ) -> list[Event]:
-        """The case's events in order, 20 minutes apart within a day."""
+        """The case's events in order, 20 minutes apart within a day; with `first`, the
+        officer's correction of that first classification at screening."""
         # (day, order within the day, kind, author, note, details)
         entries: list[tuple[date, int, CaseEventKind, models.UserAccount, str, dict[str, Any]]] = [
             (plan.steps[0][1], 0, CaseEventKind.created, officer, "", {"case_code": plan.code})
@@ -423,6 +471,10 @@ class _Seeder:
             author = officer if stage in (Stage.screening, Stage.referred) else coordinator
             change = {"from": before.value, "to": stage.value}
             entries.append((day, 1, CaseEventKind.stage_change, author, "", change))
+        if first is not None:
+            day = demo_training.screening_day(plan.steps)
+            details = demo_training.reclassified(first, plan.fields)
+            entries.append((day, 1, CaseEventKind.assessment_updated, officer, "", details))
         entries += [(day, 2, CaseEventKind.note, officer, note, {}) for day, note in plan.notes]
         for referral in plan.referrals:
             details = self._referral_details(referral, plan.reporting_country)

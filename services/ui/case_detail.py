@@ -24,7 +24,7 @@ from services.platform.errors import Conflict, NotFound, PermissionDenied, Stale
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
 from services.ui import referral_answers, runtime
-from services.ui.case_form import CaseForm, case_fields
+from services.ui.case_form import CaseForm, case_fields, screening_section
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
 from services.ui.transfers import transfer_section
@@ -482,6 +482,7 @@ def _edit_assessment(desk: CaseDesk) -> None:
         st.caption(_("You may read this case and add notes."))
         return
     form = CaseForm(key=lambda name: desk.key(f"edit_{name}"), start=desk.base)
+    screening_section(form)
     with st.form(desk.key("edit_form")):
         values = case_fields(form)
         save_edit = st.form_submit_button(_("Save the assessment"), key=desk.key("edit_save"))

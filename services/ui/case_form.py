@@ -17,6 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 from models import UserAccount, enums
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
+from services.ui.screening_guide import screening_guide
 
 NOT_KNOWN = ""
 
@@ -43,6 +44,7 @@ NEW_CASE: dict[str, Any] = {
     "consent_scope": [],
     "urgency": enums.Urgency.medium.value,
     "needs": [],
+    "screening_indicators": [],
 }
 
 
@@ -127,6 +129,15 @@ class CaseForm:
         """Each message under its field's widget; one about no widget here, on the page."""
         for name, message in errors.items():
             (self.slots[name] if name in self.slots else st).error(message)
+
+
+def screening_section(form: CaseForm) -> None:
+    """The optional screening guide (services/ui/screening_guide.py), drawn by the page just
+    before its `st.form`, so that its suggestion follows each tick; its codes join the form's
+    values as `screening_indicators`."""
+    chosen, message = screening_guide(form.key, form.start)
+    form.values["screening_indicators"] = chosen
+    form.slots["screening_indicators"] = message
 
 
 def _reporting_country(form: CaseForm, actor: UserAccount) -> None:

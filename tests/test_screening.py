@@ -1,0 +1,196 @@
+"""The screening guide: the course's textbook cases point to their situation, for the reasons
+taught; the ticked codes, the guide's suggestion and the first classification are kept with
+the case, audited and on its timeline."""
+
+import pytest
+from pydantic import ValidationError
+
+from models import AuditEvent, Case, CaseEvent, CaseUpdate
+from models.enums import CaseEventKind, Situation
+from services.cases import intake, records, screening
+from services.platform.audit import AuditAction
+from services.platform.i18n import set_language
+from services.platform.labels import label
+from tests.support import case_form
+
+# The course's textbook cases: (ticked codes, is a minor, situation they point to)
+TEXTBOOK = {
+    "textile workshop: recruited by deception, documents kept, endless hours": (
+        [
+            "act_recruitment",
+            "act_transport",
+            "deception",
+            "retention_of_identity_documents",
+            "excessive_overtime",
+        ],
+        False,
+        Situation.trafficking,
+    ),
+    "domestic worker: received and housed, isolated, debt, forced labour": (
+        ["act_receipt", "act_harbouring", "isolation", "debt_bondage", "purpose_forced_labour"],
+        False,
+        Situation.trafficking,
+    ),
+    "minor recruited for sexual exploitation, no means": (
+        ["act_recruitment", "purpose_sexual_exploitation"],
+        True,
+        Situation.trafficking,
+    ),
+    "paid to cross, free once there": (
+        ["smuggling_consent", "smuggling_irregular_crossing", "smuggling_ends_at_arrival"],
+        False,
+        Situation.migrant_smuggling,
+    ),
+    "underpaid and long hours, can quit": (
+        ["labour_unpaid_wages", "labour_excessive_hours", "abusive_conditions"],
+        False,
+        Situation.labour_rights_violation,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TEXTBOOK))
+def test_textbook_cases_point_to_their_situation(name):
+    codes, minor, expected = TEXTBOOK[name]
+    assert screening.suggest(codes, is_minor=minor).situation == expected
+
+
+def test_trafficking_reasons_name_the_act_means_and_purpose():
+    reasons = screening.suggest(
+        ["act_recruitment", "means_fraud_deception", "purpose_forced_labour"]
+    ).reasons
+    assert reasons == (
+        "An act: Recruitment.",
+        "A means: Fraud or deception.",
+        "A purpose of exploitation: Forced labour or services.",
+        "Trafficking needs an act, a means and a purpose.",
+    )
+
+
+def test_an_adult_without_a_means_is_not_yet_trafficking_but_a_minor_is():
+    codes = ["act_recruitment", "purpose_sexual_exploitation"]
+    adult = screening.suggest(codes, is_minor=False)
+    minor = screening.suggest(codes, is_minor=True)
+    assert adult.situation == Situation.undetermined
+    assert "No means is ticked: for an adult, trafficking needs one." in adult.reasons
+    assert minor.situation == Situation.trafficking
+    assert "The person is a minor: no means is needed for trafficking." in minor.reasons
+
+
+def test_smuggling_followed_by_exploitation_is_trafficking_not_smuggling():
+    codes = [
+        "smuggling_consent",
+        "smuggling_irregular_crossing",
+        "act_transport",
+        "intimidation_threats",
+        "purpose_forced_labour",
+    ]
+    assert screening.suggest(codes).situation == Situation.trafficking
+
+
+def test_smuggling_markers_with_coercion_but_no_act_ask_to_screen_for_trafficking():
+    suggestion = screening.suggest(
+        ["smuggling_consent", "smuggling_irregular_crossing", "retention_of_identity_documents"]
+    )
+    assert suggestion.situation == Situation.undetermined
+    assert (
+        "Smuggling markers together with signs of exploitation: screen for trafficking."
+        in suggestion.reasons
+    )
+
+
+def test_labour_indicators_with_a_means_of_coercion_are_not_a_labour_violation():
+    suggestion = screening.suggest(["labour_unpaid_wages", "withholding_of_wages"])
+    assert suggestion.situation == Situation.undetermined
+    assert any(reason.startswith("No act is ticked") for reason in suggestion.reasons)
+
+
+def test_nothing_ticked_is_undetermined():
+    assert screening.suggest([]) == screening.Suggestion(
+        Situation.undetermined, ("No indicator is ticked yet.",)
+    )
+
+
+def test_reasons_and_labels_in_the_readers_language():
+    set_language("es")
+    try:
+        suggestion = screening.suggest(["labour_unpaid_wages"])
+        assert suggestion.reasons[0] == (
+            "Indicadores laborales: Salarios impagos o por debajo del mínimo."
+        )
+        assert label("act_recruitment") == "Captación"
+    finally:
+        set_language("en")
+
+
+def test_every_indicator_is_in_one_group_and_has_a_label():
+    grouped = [code for group in screening.GROUPS for code in group.codes]
+    assert sorted(grouped) == sorted(screening.Code)
+    assert len(grouped) == len(set(grouped))
+    assert all(label(code) != str(code) for code in grouped)
+
+
+def test_an_unknown_code_is_named():
+    with pytest.raises(ValueError, match="unknown screening indicator code\\(s\\): 'bogus'"):
+        screening.suggest(["act_recruitment", "bogus"])
+    with pytest.raises(ValidationError, match="'bogus'"):
+        case_form(screening_indicators=["bogus"])
+    _case, errors = intake.validate_new_case(
+        case_form().model_dump() | {"screening_indicators": ["act_transport", "nope"]}
+    )
+    assert errors == {"screening_indicators": "Unknown screening indicator code(s): 'nope'."}
+
+
+def test_the_case_keeps_the_indicators_the_suggestion_and_the_first_classification(session, users):
+    officer = users["officer_ar"]
+    codes = ["act_recruitment", "deception", "purpose_forced_labour"]
+    case = intake.create_case(
+        session=session,
+        actor=officer,
+        case_in=case_form(situation="labour_rights_violation", screening_indicators=codes),
+    )
+    assert case.screening_indicators == codes
+    assert case.screening_suggestion == Situation.trafficking
+    assert case.initial_situation == Situation.labour_rights_violation
+
+    case = records.update_assessment(
+        session=session,
+        actor=officer,
+        case_code=case.case_code,
+        case_in=CaseUpdate(situation="trafficking", screening_indicators=["labour_unpaid_wages"]),
+        expected_version=case.version,
+    )
+    session.commit()
+    stored = session.get(Case, case.id)
+    assert stored.situation == Situation.trafficking
+    assert stored.initial_situation == Situation.labour_rights_violation  # the first one kept
+    assert stored.screening_suggestion == Situation.labour_rights_violation
+    event = (
+        session.query(CaseEvent)
+        .filter_by(case_id=case.id, kind=CaseEventKind.assessment_updated)
+        .one()
+    )
+    assert event.details["changes"]["screening_indicators"] == [codes, ["labour_unpaid_wages"]]
+    assert event.details["changes"]["screening_suggestion"] == [
+        "trafficking",
+        "labour_rights_violation",
+    ]
+    row = session.query(AuditEvent).filter_by(action=AuditAction.case_assessment_updated).one()
+    assert "screening_indicators" in row.changes
+
+
+def test_a_case_opened_undetermined_takes_its_first_classification_later(session, users):
+    officer = users["officer_ar"]
+    case = intake.create_case(
+        session=session, actor=officer, case_in=case_form(situation="undetermined")
+    )
+    assert case.initial_situation is None and case.screening_suggestion is None
+    for situation in ("migrant_smuggling", "trafficking"):
+        case = records.update_assessment(
+            session=session,
+            actor=officer,
+            case_code=case.case_code,
+            case_in=CaseUpdate(situation=situation),
+            expected_version=case.version,
+        )
+    assert case.initial_situation == Situation.migrant_smuggling
