@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0008"
@@ -42,6 +42,20 @@ def upgrade() -> None:
 def _backfill_initial_situation() -> None:
     """The first situation other than "not yet determined" each case had: the oldest value a
     situation change on its timeline replaced, else its situation now."""
+    if context.is_offline_mode():
+        # A SQL script cannot read the timelines; it can still give every case its present
+        # situation, which is right for every case whose situation was never changed.
+        op.execute(
+            "-- 0009: first classifications are taken from the present situation; run this "
+            "revision online to recover them from the timelines"
+        )
+        case = sa.table("referral_case", sa.column("initial_situation"), sa.column("situation"))
+        op.execute(
+            case.update()
+            .where(case.c.initial_situation.is_(None), case.c.situation != UNDETERMINED)
+            .values(initial_situation=case.c.situation)
+        )
+        return
     connection = op.get_bind()
     first: dict[int, str] = {}
     events = connection.execute(
