@@ -2,7 +2,7 @@
 (services/tooling/bulk_insert.py `deferred`): afterwards the schema is exactly what it was,
 the foreign keys hold, the search finds the new cases, and a failure restores everything."""
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 import sqlalchemy as sa
@@ -100,3 +100,43 @@ def test_a_failure_while_writing_leaves_the_schema_whole(session, monkeypatch):
         seed_scale(session=session, participants=5, cases=5, seed=3, today=TODAY)
     session.rollback()
     assert _schema(session) == before
+
+
+def test_remembered_binding_is_the_binding(session):
+    # The bulk writer remembers bound values whose equality decides their bound form; a value
+    # equal to another but bound differently must not take the other's result.
+    from datetime import datetime, timedelta, timezone
+
+    from sqlmodel import SQLModel
+
+    from services.tooling.bulk_insert import _remembered
+
+    dialect = session.connection().dialect
+    table = SQLModel.metadata.tables["referral_case"]
+    samples = {
+        "created_at": [
+            datetime(2026, 1, 2, 9, tzinfo=UTC),
+            datetime(2026, 1, 2, 6, tzinfo=timezone(timedelta(hours=-3))),  # the same instant
+            datetime(2026, 1, 2, 9, tzinfo=UTC),
+            None,
+        ],
+        "identified_on": [date(2026, 1, 2), date(2026, 1, 2), None],
+        "needs": [["shelter"], ["shelter"], [1], [1.0], [True], {"a": "b"}, {"a": 1}, None],
+    }
+    for name, values in samples.items():
+        column_type = table.c[name].type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            continue  # bound as it is (PostgreSQL's dates)
+        remembered = _remembered(process, column_type)
+        for _ in range(2):
+            for value in values:
+                assert _bound(remembered(value)) == _bound(process(value)), (name, value)
+    session.rollback()
+
+
+def _bound(value: object) -> object:
+    """A bound value, comparable: psycopg's JSON wrapper has no equality of its own."""
+    if hasattr(value, "obj"):
+        return (type(value), repr(value.obj))
+    return value

@@ -18,11 +18,13 @@ import json
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from services.platform import data_version
 
@@ -176,6 +178,57 @@ def _statement(connection: Connection, sql: str) -> Callable[[], None]:
     return run
 
 
+_MISSING = object()
+
+
+def _datetime_key(value: Any) -> Any:
+    # UTCDateTime converts to UTC, then binds: equal UTC datetimes bind the same.
+    return value if type(value) is datetime and value.tzinfo is UTC else None
+
+
+def _date_key(value: Any) -> Any:
+    return value if type(value) is date else None
+
+
+def _json_key(value: Any) -> Any:
+    # Only shapes whose JSON text equality decides: lists of strings, and dicts of string
+    # keys to strings or None, in their order (1, 1.0 and True are equal but not the same JSON).
+    kind = type(value)
+    if kind is list and all(type(item) is str for item in value):
+        return ("list", *value)
+    if kind is dict and all(
+        type(key) is str and (item is None or type(item) is str) for key, item in value.items()
+    ):
+        return ("dict", *value.items())
+    return None
+
+
+def _remembered(process: Callable[[Any], Any], column_type: Any) -> Callable[[Any], Any]:
+    """`process`, remembering its result for values whose bound form their equality decides
+    (the synthetic rows repeat the same days, times and code lists ~1 M times); any other
+    value is processed as it comes."""
+    if isinstance(column_type, UTCDateTime):
+        key_of = _datetime_key
+    elif type(column_type) is sa.Date:
+        key_of = _date_key
+    elif isinstance(column_type, sa.JSON):
+        key_of = _json_key
+    else:
+        return process
+    cache: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        key = key_of(value)
+        if key is None:
+            return process(value)
+        found = cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = cache[key] = process(value)
+        return found
+
+    return run
+
+
 def copy_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> bool:
     """Write `rows` in the open transaction, each value bound by its column's type as
     `insert()` would bind it: PostgreSQL with COPY, SQLite with the driver's executemany.
@@ -190,7 +243,11 @@ def copy_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any]
     columns = [column for column in table.columns if column.key in rows[0]]
     keys = [column.key for column in columns]
     processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
-    processed = [(index, p) for index, p in enumerate(processors) if p is not None]
+    processed = [
+        (index, _remembered(p, columns[index].type))
+        for index, p in enumerate(processors)
+        if p is not None
+    ]
     quote = dialect.identifier_preparer
     names = ", ".join(quote.quote(column.name) for column in columns)
 
