@@ -17,6 +17,7 @@ from services.platform.auth_config import auth_secrets_problem
 from services.platform.db import build_engine, session_scope
 from services.platform.i18n import N_
 from services.platform.settings import Settings, get_settings
+from services.reporting import referral_stats
 
 R = TypeVar("R")
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from services.reporting import dashboard, progress, progress_view
+    from services.reporting.report_parts import ReportPart
 
 
 @st.cache_resource(show_spinner=False)
@@ -198,22 +200,36 @@ def cached_country_participants(
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_referral_reports(actor_id: int, role: str) -> "dict[str, pd.DataFrame]":
-    """reports.referral_reports: every report's aggregate rows, unsuppressed."""
-    from services.reporting import reports
+def cached_reports(
+    actor_id: int,
+    role: str,
+    country: str | None,
+    language: str,
+    threshold: int,
+    query: tuple[tuple[str, str], ...],
+) -> "dict[str, list[ReportPart]]":
+    """report_catalog.build_reports for the filters given as sorted query items: every
+    report's parts as published, in the reader's language (role, country, language and the
+    threshold in the key: a change of any never serves the old answer)."""
+    from services.reporting import report_catalog
 
+    filters = report_catalog.from_query(dict(query))
     with db_session() as session:
-        return reports.referral_reports(session=session, actor=_reader(session, actor_id))
+        return report_catalog.build_reports(
+            session=session, actor=_reader(session, actor_id), filters=filters
+        )
 
 
 @st.cache_data(ttl=_cache_ttl(), max_entries=CACHE_ENTRIES, show_spinner=False)
-def cached_report_specs(
-    actor_id: int, role: str, threshold: int, language: str
-) -> dict[str, dict[str, Any]]:
-    """reports.report_specs of cached_referral_reports: the charts, built once per TTL."""
-    from services.reporting import reports
-
-    return reports.report_specs(cached_referral_reports(actor_id, role), threshold)
+def cached_report_specs(*reports_key: Any) -> dict[str, dict[str, Any]]:
+    """The Vega-Lite specs of cached_reports' charts (same key), by part name: building and
+    validating Altair's output costs more than the warm queries, so once per TTL."""
+    return {
+        part.name: part.chart.to_dict()
+        for parts in cached_reports(*reports_key).values()
+        for part in parts
+        if part.chart is not None
+    }
 
 
 class CachedRead(Generic[R]):
@@ -259,3 +275,4 @@ enrollment_countries = CachedRead(courses.enrollment_countries)
 list_courses = CachedRead(courses.list_courses)
 list_enrollments = CachedRead(courses.list_enrollments)
 my_enrollments = CachedRead(courses.my_enrollments)
+report_countries = CachedRead(referral_stats.reader_countries)
