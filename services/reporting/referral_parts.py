@@ -301,12 +301,15 @@ def grid_chart(
 
 
 def published_grid(
-    cells: Sequence[Sequence[int]], t: int, **public: bool
+    cells: Sequence[Sequence[int]], t: int, *, width: int, **public: bool
 ) -> tuple[list[list[Any]], list[Any], list[Any], Any]:
-    """(cells, row totals, column totals, grand total) as published by suppress_grid."""
+    """(cells, row totals, column totals, grand total) as published by suppress_grid; `width`:
+    the number of columns (a table with no rows still has them)."""
+    if not cells:
+        return [], [], [0] * width, 0
     status = suppression.suppress_grid(cells, t, **public)
     row_totals = [sum(row) for row in cells]
-    column_totals = [sum(column) for column in zip(*cells, strict=True)] if cells else []
+    column_totals = [sum(column) for column in zip(*cells, strict=True)]
     return (
         [
             [suppression.shown(v, s, t) for v, s in zip(row, statuses, strict=True)]
@@ -369,7 +372,7 @@ def routes(*, session: Session, actor: UserAccount, filters: ReportFilters) -> l
     origins, destinations = _by_total(counts, 0), _by_total(counts, 1)
     cells = [[counts.get((o, d), 0) for d in destinations] for o in origins]
     # The grand total is the number of cases counted, which every other report shows.
-    published = published_grid(cells, threshold(), grand_total_public=True)
+    published = published_grid(cells, threshold(), width=len(destinations), grand_total_public=True)
     row_names = [_country(code) for code in origins]
     column_names = [_country(code) for code in destinations]
     title = _("Country of origin × country of exploitation")
@@ -397,7 +400,7 @@ def referral_outcomes(
     ids = sorted(found.organisations, key=lambda key: found.organisations[key])
     states = stats.REFERRAL_STATES
     cells = [[found.counts.get((org, state), 0) for state in states] for org in ids]
-    published = published_grid(cells, t)
+    published = published_grid(cells, t, width=len(states))
     names = [f"{found.organisations[org][0]} ({found.organisations[org][1]})" for org in ids]
     state_names = [label(state) for state in states]
     title = _("Referrals by organisation and answer")

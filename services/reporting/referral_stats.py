@@ -5,7 +5,8 @@ Time statistics: SQL counts the cases per whole number of days (a histogram of a
 hundred rows per stage); the median and 90th percentile are computed from that histogram with
 linear interpolation between the closest ranks, the definition of PostgreSQL's
 `percentile_cont`. SQLite has no percentile function, so both databases use the histogram:
-the same answer on both, and exact at the resolution of a day.
+the same answer on both, and exact at the resolution of a day. Durations leave out the cases
+that retention anonymised (their dates are kept to the month only).
 """
 
 from collections.abc import Sequence
@@ -197,6 +198,12 @@ def origin_destination(
 # --- durations ------------------------------------------------------------------------------
 
 
+def _precise() -> ColumnElement[bool]:
+    """Cases whose dates are still exact: retention keeps an anonymised case's dates and
+    times to the month only, so durations leave those cases out."""
+    return col(Case.anonymised_at).is_(None)
+
+
 def _days(session: Session, later: Any, earlier: Any) -> Any:
     """Whole calendar days from `earlier` to `later` (dates or timestamps), in SQL."""
     if session.get_bind().dialect.name == "postgresql":
@@ -244,6 +251,7 @@ def stage_durations(*, session: Session, actor: UserAccount, filters: ReportFilt
                 [CaseEventKind.created.value, CaseEventKind.stage_change.value]
             ),
             *case_conditions(actor, filters),
+            _precise(),
         )
         .subquery()
     )
@@ -262,7 +270,7 @@ def milestone_durations(
     """{"referral": days from identification to the first referral sent, "assistance": days
     from identification to the first move into assistance}, histograms over the cases that
     reached the milestone."""
-    conditions = case_conditions(actor, filters)
+    conditions = [*case_conditions(actor, filters), _precise()]
     first_referral = (
         sa.select(
             col(Case.identified_on).label("start"),
@@ -357,7 +365,7 @@ def referrals_by_organisation(
         sa.select(col(Referral.organisation_id), days, func.count())
         .select_from(Referral)
         .join(Case, col(Case.id) == col(Referral.case_id))
-        .where(*conditions, col(Referral.answered_on).is_not(None))
+        .where(*conditions, _precise(), col(Referral.answered_on).is_not(None))
         .group_by(col(Referral.organisation_id), days)
     )
     return OrganisationReferrals(organisations, counts, _histogram(session.execute(answered).all()))
