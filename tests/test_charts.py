@@ -17,8 +17,8 @@ from models import AuditEvent
 from services.cli.export import export_app
 from services.platform.errors import PermissionDenied
 from services.reporting import charts, dashboard, progress_view, report_catalog
-from services.reporting.report_parts import ReportFilters
 from services.reporting.export import ExportInfo
+from services.reporting.report_parts import ReportFilters
 from tests.support import TODAY
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from models import Case, CaseCreate, UserAccount
+from models.enums import Role
 from services.cases import intake
 from services.platform.errors import PermissionDenied
 from services.platform.settings import get_settings
-from models.enums import Role
 from services.reporting import report_catalog, reports
 from services.reporting.report_parts import ReportFilters
 from tests.support import REPORT_ALIAS as ALIAS
