@@ -65,9 +65,7 @@ date_from = from_column.date_input(
 date_to = to_column.date_input(
     _("Identified until"), value=None, format="YYYY-MM-DD", key="reports_to"
 )
-filters = ReportFilters(
-    country=None if is_officer else country, date_from=date_from, date_to=date_to
-)
+filters = ReportFilters(country=country, date_from=date_from, date_to=date_to)
 query = report_catalog.to_query(filters)
 if query != url:
     st.query_params.from_dict(query)

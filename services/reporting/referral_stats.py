@@ -54,6 +54,14 @@ def check_filters(filters: ReportFilters) -> ReportFilters:
     return filters
 
 
+def scoped(actor: UserAccount, filters: ReportFilters) -> ReportFilters:
+    """The filters as they apply to `actor`: an officer's reporting country is always their
+    own (what every file then names)."""
+    if actor.role == Role.officer and filters.country is None and actor.country:
+        return ReportFilters(actor.country, filters.date_from, filters.date_to)
+    return filters
+
+
 def case_conditions(actor: UserAccount, filters: ReportFilters) -> list[ColumnElement[bool]]:
     """The WHERE conditions of the cases counted for `actor` with `filters`: an officer's own
     reporting country only (another country asked for is refused), the others' any country."""

@@ -20,7 +20,7 @@ from services.platform.labels import country_name
 from services.platform.settings import get_settings
 from services.reporting import charts, referral_parts
 from services.reporting.export import ExportInfo, record_export, suppression_legend
-from services.reporting.referral_stats import STATISTICS_READERS, check_filters
+from services.reporting.referral_stats import STATISTICS_READERS, check_filters, scoped
 from services.reporting.report_parts import ReportFilters, ReportPart
 
 Report = Callable[..., list[ReportPart]]
@@ -174,6 +174,7 @@ def export_part(
 ) -> charts.ExportFile:
     """One part as PNG/SVG/PDF or CSV/XLSX, as published; audited (the caller commits)."""
     require_role(actor, STATISTICS_READERS)
+    filters = scoped(actor, filters)
     file = part_file(part, export_info(part.title, filters), fmt)
     _audit(session, actor, part.name, fmt, filters)
     return file
@@ -192,6 +193,7 @@ def export_pack(
     per page with its note) or "zip" (every chart as PNG/SVG/PDF, every table as CSV/XLSX);
     audited."""
     require_role(actor, STATISTICS_READERS)
+    filters = scoped(actor, filters)
     info = export_info(title or _("Referral statistics"), filters)
     parts = [part for report in reports.values() for part in report]
     if fmt == "pdf":
