@@ -216,8 +216,10 @@ def _days(session: Session, later: Any, earlier: Any) -> Any:
     """Whole calendar days from `earlier` to `later` (dates or timestamps), in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return sa.cast(later, sa.Date) - sa.cast(earlier, sa.Date)
+    # SQLite stores dates and timestamps as ISO text: the first ten characters are the day.
     return sa.cast(
-        func.julianday(func.date(later)) - func.julianday(func.date(earlier)), sa.Integer
+        func.julianday(func.substr(later, 1, 10)) - func.julianday(func.substr(earlier, 1, 10)),
+        sa.Integer,
     )
 
 
@@ -236,22 +238,18 @@ def _histogram(rows: Sequence[Sequence[Any]]) -> Histogram:
 
 def stage_durations(*, session: Session, actor: UserAccount, filters: ReportFilters) -> Histogram:
     """{stage: histogram of days spent in it}, over the stays that have ended (a case still
-    in a stage is not counted for it). A stay starts with the case's creation (identified)
-    or a move into the stage and ends with the next move, from the case's timeline."""
-    moved_to = col(CaseEvent.details)["to"].as_string()
-    entered = sa.case(
-        (col(CaseEvent.kind) == CaseEventKind.created.value, Stage.identified.value),
-        else_=moved_to,
-    )
-    left_at = func.lead(col(CaseEvent.created_at)).over(
+    in a stage is not counted for it). A stay ends with a move out of the stage (the event
+    names the stage it left) and began with the case's previous move, or its creation."""
+    entered_at = func.lag(col(CaseEvent.created_at)).over(
         partition_by=col(CaseEvent.case_id),
         order_by=(col(CaseEvent.created_at), col(CaseEvent.id)),
     )
-    stays = (
+    moves = (
         sa.select(
-            entered.label("stage"),
-            col(CaseEvent.created_at).label("entered_at"),
-            left_at.label("left_at"),
+            col(CaseEvent.kind).label("kind"),
+            col(CaseEvent.details)["from"].as_string().label("stage"),
+            col(CaseEvent.created_at).label("left_at"),
+            entered_at.label("entered_at"),
         )
         .join(Case, col(Case.id) == col(CaseEvent.case_id))
         .where(
@@ -263,11 +261,11 @@ def stage_durations(*, session: Session, actor: UserAccount, filters: ReportFilt
         )
         .subquery()
     )
-    days = _days(session, stays.c.left_at, stays.c.entered_at)
+    days = _days(session, moves.c.left_at, moves.c.entered_at)
     statement = (
-        sa.select(stays.c.stage, days, func.count())
-        .where(stays.c.left_at.is_not(None))
-        .group_by(stays.c.stage, days)
+        sa.select(moves.c.stage, days, func.count())
+        .where(moves.c.kind == CaseEventKind.stage_change.value, moves.c.entered_at.is_not(None))
+        .group_by(moves.c.stage, days)
     )
     return _histogram(session.execute(statement).all())
 
@@ -354,20 +352,24 @@ def referrals_by_organisation(
     """Every organisation that received a referral of the counted cases: how many referrals
     in each state, and how many days each answered one took (sent_on → answered_on)."""
     conditions = case_conditions(actor, filters)
-    organisation = (col(Organisation.id), col(Organisation.name), col(Organisation.country))
     statement = (
-        sa.select(*organisation, col(Referral.state), func.count())
+        sa.select(col(Referral.organisation_id), col(Referral.state), func.count())
         .select_from(Referral)
         .join(Case, col(Case.id) == col(Referral.case_id))
-        .join(Organisation, col(Organisation.id) == col(Referral.organisation_id))
         .where(*conditions)
-        .group_by(*organisation, col(Referral.state))
+        .group_by(col(Referral.organisation_id), col(Referral.state))
     )
-    organisations: dict[int, tuple[str, str]] = {}
     counts: dict[tuple[int, str], int] = {}
-    for org_id, name, country, state, number in session.execute(statement).all():
-        organisations[int(org_id)] = (str(name), str(country))
+    for org_id, state, number in session.execute(statement).all():
         counts[(int(org_id), str(state))] = int(number)
+    # The few organisations' names, by id (not joined into the count of every referral).
+    named = sa.select(col(Organisation.id), col(Organisation.name), col(Organisation.country))
+    organisations = {
+        int(org_id): (str(name), str(country))
+        for org_id, name, country in session.execute(
+            named.where(col(Organisation.id).in_({org for org, _state in counts}))
+        ).all()
+    }
     days = _days(session, col(Referral.answered_on), col(Referral.sent_on))
     answered = (
         sa.select(col(Referral.organisation_id), days, func.count())
