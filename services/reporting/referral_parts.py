@@ -205,7 +205,11 @@ def times_chart(data: pd.DataFrame, *, category: str, title: str) -> alt.TopLeve
     )
     median = base.mark_bar(color=reports.BAR_COLOUR, size=10).encode(x="median:Q")
     text = base.mark_text(align="left", dx=4).encode(x="p90:Q", text="shown:N")
-    return alt.layer(p90, median, text).properties(title=title, height=alt.Step(ROW_STEP))
+    return alt.layer(p90, median, text).properties(
+        title=title,
+        height=alt.Step(ROW_STEP),
+        autosize=alt.AutoSizeParams(type="pad", contains="padding"),
+    )
 
 
 def times(*, session: Session, actor: UserAccount, filters: ReportFilters) -> list[ReportPart]:
@@ -267,6 +271,7 @@ def grid_chart(
     """A heat map of a published two-way table (row, column, value, shown): a hidden count
     is drawn grey with its mark, an explicit height per row so labels never overlap."""
     row_title, column_title, title = titles
+    drawn = sorted({int(value) for value in cells["value"].dropna()})
     base = alt.Chart(cells).encode(
         x=alt.X(
             "column:N",
@@ -291,12 +296,22 @@ def grid_chart(
             "value:Q",
             title=_("Count"),
             scale=alt.Scale(scheme="blues"),
-            legend=alt.Legend(orient="bottom", direction="horizontal", format="d", tickMinStep=1),
+            # Whole counts on the legend (5, 5.5, 6 read "5 6 6" before).
+            legend=alt.Legend(
+                orient="bottom",
+                direction="horizontal",
+                format="d",
+                values=drawn if len(drawn) <= 6 else alt.Undefined,
+            ),
         )
     )
     text = base.mark_text(fontSize=11).encode(text="shown:N")
+    # A size per row and column, and "pad": Streamlit's default "fit" squeezes rows.
     return alt.layer(background, rects, text).properties(
-        title=title, height=alt.Step(ROW_STEP), width=alt.Step(max(ROW_STEP, 44))
+        title=title,
+        height=alt.Step(ROW_STEP),
+        width=alt.Step(max(ROW_STEP, 44)),
+        autosize=alt.AutoSizeParams(type="pad", contains="padding"),
     )
 
 
