@@ -159,20 +159,33 @@ def suspected_situations(
     of the first assessment change of the situation on the timeline, or the situation now
     when it never changed."""
     changed = col(CaseEvent.details)[("changes", "situation", 0)].as_string()
-    first_change = (
-        sa.select(changed)
+    # The first change of the situation of each case (few cases have one): one pass over
+    # the assessment events, joined to the cases, instead of a subquery per case.
+    order = func.row_number().over(
+        partition_by=col(CaseEvent.case_id),
+        order_by=(col(CaseEvent.created_at), col(CaseEvent.id)),
+    )
+    changes = (
+        sa.select(
+            col(CaseEvent.case_id).label("case_id"),
+            changed.label("suspected"),
+            order.label("position"),
+        )
         .where(
-            col(CaseEvent.case_id) == col(Case.id),
             col(CaseEvent.kind) == CaseEventKind.assessment_updated.value,
             changed.is_not(None),
         )
-        .order_by(col(CaseEvent.created_at), col(CaseEvent.id))
-        .limit(1)
-        .correlate(Case)
-        .scalar_subquery()
+        .subquery()
     )
-    suspected = func.coalesce(first_change, col(Case.situation))
-    return count_by(session=session, actor=actor, filters=filters, column=suspected)
+    suspected = func.coalesce(changes.c.suspected, col(Case.situation))
+    statement = (
+        sa.select(suspected, func.count())
+        .select_from(Case)
+        .outerjoin(changes, sa.and_(changes.c.case_id == col(Case.id), changes.c.position == 1))
+        .where(*case_conditions(actor, filters))
+        .group_by(suspected)
+    )
+    return {str(code): int(number) for code, number in session.execute(statement).all()}
 
 
 def final_situations(
