@@ -158,3 +158,21 @@ def test_cli_refuses_another_country_to_an_officer(demo_db, tmp_path):
     own = cli("--format", "csv", "--out", str(out), "--as", OFFICER)
     assert own.exit_code == 0, own.output
     assert "Argentina" in out.read_text(encoding="utf-8-sig")
+
+
+def test_cli_zip_holds_every_part_in_every_format(demo_db, tmp_path):
+    import zipfile
+
+    out = tmp_path / "all.zip"
+    result = cli("--format", "zip", "--out", str(out), "--country", "PY")
+    assert result.exit_code == 0, result.output
+    names = zipfile.ZipFile(out).namelist()
+    assert "README.txt" in names
+    for title in ("country-of-origin-country-of-exploitation", "days-in-each-stage"):
+        assert {name.rsplit(".", 1)[1] for name in names if name.startswith(title)} == {
+            "png",
+            "svg",
+            "pdf",
+            "csv",
+            "xlsx",
+        }
