@@ -265,6 +265,12 @@ if board.at_risk is not None:
                     shown=len(board.at_risk), total=shown.behind
                 )
             )
+        if course.ends_on and course.ends_on < date.today():
+            st.caption(
+                _("The course ended on {date}: days behind are counted up to that day.").format(
+                    date=course.ends_on.isoformat()
+                )
+            )
         st.dataframe(view.at_risk_table, hide_index=True)
         downloads("at_risk", charts.DATA_FORMATS)
 

@@ -1,15 +1,21 @@
-"""Reports & export: referral statistics, aggregates only, small counts suppressed; every
-chart downloads as PNG, SVG or PDF and its data as CSV or XLSX (each download audited)."""
+"""Reports & export: referral statistics for a reporting country and period (remembered in
+the link), aggregates only, small counts suppressed; every chart downloads as PNG, SVG or PDF
+and its data as CSV or XLSX, the whole as a PDF pack (each download audited). Officers read
+their own country's statistics; the case microdata is for coordinators, managers and admins."""
 
 import streamlit as st
 
+from models.enums import Role
 from services.cases import exports, microdata
-from services.platform.errors import PermissionDenied
+from services.platform.access import DASHBOARD_READERS
+from services.platform.errors import EnlaceError, PermissionDenied
 from services.platform.i18n import _, get_language
-from services.reporting import charts, reports
-from services.reporting.export import ExportInfo
+from services.platform.labels import country_name
+from services.reporting import charts, report_catalog
+from services.reporting.report_parts import ReportFilters, ReportPart
 from services.ui import runtime
 from services.ui.downloads import download_menu, pack_buttons
+from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, db_session, run_service, settings
 
 actor = current_actor()
@@ -26,57 +32,117 @@ st.caption(
 )
 
 try:
-    every_report = runtime.cached_referral_reports(actor.id, actor.role)
+    countries = runtime.report_countries(actor)
 except PermissionDenied:
     st.error(_("Your role does not give access to reports."))
     st.stop()
 
-if int(every_report["stage"][reports.COUNT].sum()) == 0:
+# A link (or a reload) sets the widgets; afterwards the widgets set the link.
+url = st.query_params.to_dict()
+if url != st.session_state.get("reports_url"):
+    wanted = report_catalog.from_query(url)
+    st.session_state["reports_country"] = wanted.country if wanted.country in countries else None
+    st.session_state["reports_from"] = wanted.date_from
+    st.session_state["reports_to"] = wanted.date_to
+
+is_officer = actor.role == Role.officer
+country_column, from_column, to_column = st.columns([2, 1, 1])
+if is_officer:
+    country = actor.country
+    country_column.text_input(
+        _("Reporting country"), value=country_name(actor.country), disabled=True
+    )
+else:
+    country = country_column.selectbox(
+        _("Reporting country"),
+        [None, *countries],
+        format_func=lambda code: _("All countries") if code is None else country_name(code),
+        key="reports_country",
+    )
+date_from = from_column.date_input(
+    _("Identified from"), value=None, format="YYYY-MM-DD", key="reports_from"
+)
+date_to = to_column.date_input(
+    _("Identified until"), value=None, format="YYYY-MM-DD", key="reports_to"
+)
+filters = ReportFilters(country=country, date_from=date_from, date_to=date_to)
+query = report_catalog.to_query(filters)
+if query != url:
+    st.query_params.from_dict(query)
+st.session_state["reports_url"] = query
+
+reports_key = (
+    actor.id,
+    actor.role,
+    actor.country,
+    get_language(),
+    threshold,
+    tuple(sorted(query.items())),
+)
+try:
+    every_report = runtime.cached_reports(*reports_key)
+except EnlaceError as error:
+    show_error(error)
+    st.stop()
+
+counted = report_catalog.find_part(every_report, "stage").table[_("Cases")]
+if all(value == 0 for value in counted):
     st.info(
         _(
-            "No cases have been recorded yet: charts appear here once officers or "
-            "coordinators open referral cases."
+            "No cases match: charts appear here once officers or coordinators open referral "
+            "cases in this country and period."
         )
     )
     st.stop()
 
-
+specs = runtime.cached_report_specs(*reports_key)
 pack_buttons(
     "reports_pack",
-    ExportInfo(title=_("Referral statistics")),
+    report_catalog.export_info(_("Referral statistics"), filters),
     lambda fmt: (
         run_service(
-            reports.export_reports_pack,
+            report_catalog.export_pack,
             actor=actor,
             reports=every_report,
+            filters=filters,
             fmt=fmt,
-            threshold=threshold,
         ).data
     ),
 )
 
-specs = runtime.cached_report_specs(actor.id, actor.role, threshold, get_language())
-left, right = st.columns(2)
-places = {"stage": left, "situation": right, "country": st.container(), "month": st.container()}
-for name, place in places.items():
-    with place:
-        st.vega_lite_chart(specs[name], width="stretch")
-        download_menu(
-            f"reports_export_{name}",
-            ExportInfo(title=_(reports.REPORTS[name][0])),
-            (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS),
-            lambda fmt, name=name: (
-                run_service(
-                    reports.export_report,
-                    actor=actor,
-                    reports=every_report,
-                    name=name,
-                    fmt=fmt,
-                    threshold=threshold,
-                ).data
-            ),
-        )
 
+def show_part(part: ReportPart) -> None:
+    """A part's chart, its note, its table (folded) and its Download menu."""
+    if part.name in specs:
+        st.vega_lite_chart(specs[part.name], width="stretch")
+    else:
+        st.markdown(f"**{part.title}**")
+    if part.note:
+        st.caption(part.note)
+    with st.expander(_("Data: {title}").format(title=part.title)):
+        st.dataframe(part.table.astype(str), hide_index=True)
+    formats = charts.DATA_FORMATS
+    if part.chart is not None:
+        formats = (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS)
+    download_menu(
+        f"reports_export_{part.name}",
+        report_catalog.export_info(part.title, filters),
+        formats,
+        lambda fmt, part=part: (
+            run_service(
+                report_catalog.export_part, actor=actor, part=part, filters=filters, fmt=fmt
+            ).data
+        ),
+    )
+
+
+for name, parts in every_report.items():
+    st.header(report_catalog.report_title(name), divider="gray")
+    for part in parts:
+        show_part(part)
+
+if actor.role not in DASHBOARD_READERS:
+    st.stop()
 st.subheader(_("Case data (microdata)"))
 st.caption(
     _(

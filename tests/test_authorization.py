@@ -89,8 +89,15 @@ ACTIONS = {
         ),
         {"admin", "coordinator", "officer_ar"},
     ),
-    "report by stage": (lambda s, a, ctx: reports.cases_by_stage(session=s, actor=a), READERS),
-    "report by country": (lambda s, a, ctx: reports.cases_by_country(session=s, actor=a), READERS),
+    # Officers read their own country's statistics (services/reporting/referral_stats.py).
+    "report by stage": (
+        lambda s, a, ctx: reports.cases_by_stage(session=s, actor=a),
+        READERS | {"officer_ar", "officer_br"},
+    ),
+    "report by country": (
+        lambda s, a, ctx: reports.cases_by_country(session=s, actor=a),
+        READERS | {"officer_ar", "officer_br"},
+    ),
 }
 
 

@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 from models import AuditEvent
 from services.cli.export import export_app
 from services.platform.errors import PermissionDenied
-from services.reporting import charts, dashboard, progress_view, reports
+from services.reporting import charts, dashboard, progress_view, report_catalog
 from services.reporting.export import ExportInfo
+from services.reporting.report_parts import ReportFilters
 from tests.support import TODAY
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -163,25 +164,31 @@ def test_officers_cannot_export(session, users, board):
         )
 
 
+ALL = ReportFilters()
+
+
 def test_referral_report_exports_keep_small_counts_suppressed(session, users, seed_cases):
     seed_cases(users["coordinator"])
     manager = users["manager"]
-    every = reports.referral_reports(session=session, actor=manager)
-    file = reports.export_report(
-        session=session, actor=manager, reports=every, name="stage", fmt="csv", threshold=5
-    )
+    every = report_catalog.build_reports(session=session, actor=manager, filters=ALL)
+
+    def export(name: str, fmt: str) -> charts.ExportFile:
+        part = report_catalog.find_part(every, name)
+        return report_catalog.export_part(
+            session=session, actor=manager, part=part, filters=ALL, fmt=fmt
+        )
+
+    file = export("stage", "csv")
     rows = list(csv.reader(io.StringIO(file.data.decode("utf-8-sig"))))
     assert ["Identified", "<5"] in rows and ["Screening", "0"] in rows
-    xlsx = reports.export_report(
-        session=session, actor=manager, reports=every, name="country", fmt="xlsx", threshold=5
-    )
+    xlsx = export("country", "xlsx")
     data = list(load_workbook(io.BytesIO(xlsx.data))["Data"].iter_rows(values_only=True))
     assert data[1:] == [("Argentina", "<5"), ("Brazil", "<5"), ("Paraguay", "<5")]
-    png = reports.export_report(
-        session=session, actor=manager, reports=every, name="month", fmt="png"
-    )
+    png = export("month", "png")
     assert png.data.startswith(PNG)
-    pack = reports.export_reports_pack(session=session, actor=manager, reports=every, fmt="pdf")
+    pack = report_catalog.export_pack(
+        session=session, actor=manager, reports=every, filters=ALL, fmt="pdf"
+    )
     assert pack.data.startswith(PDF)
     session.commit()
     events = _exports(session)

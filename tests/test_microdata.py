@@ -348,7 +348,7 @@ def test_the_reports_page_prepares_k_anonymous_files_for_a_manager(demo_db, app_
     assert "k-anonymous (k = 11)" in message and "withheld" in message
     keys = {button.key for button in at.get("download_button")}
     assert {"reports_microdata_csv", "reports_microdata_xlsx"} <= keys
-    notes = at.dataframe[0].value
+    notes = at.dataframe[-1].value  # after the report parts' tables
     assert "Rows withheld (groups smaller than k)" in list(notes["Note"])
 
 

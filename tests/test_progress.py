@@ -302,6 +302,22 @@ def test_participants_at_risk_furthest_behind_first_with_last_activity(session, 
     assert list(frame["first_missed_due"])[-1] == D(2018, 6, 10)
 
 
+def test_days_behind_stop_at_the_end_of_a_course_that_has_ended(session, users, scheduled):
+    years_later = date(2026, 12, 1)
+    frame = _read(
+        progress.participants_at_risk, session, users["coordinator"], scheduled, today=years_later
+    )
+    behind = dict(zip(frame["full_name"], frame["days_behind"], strict=True))
+    missed = dict(zip(frame["full_name"], frame["first_missed_due"], strict=True))
+    # Counted up to ENDS_ON (2018-07-03), not to 2026: the same for every later day.
+    assert behind == {name: (ENDS_ON - due).days for name, due in missed.items()}
+    assert max(behind.values()) < 100
+    at_end = _read(
+        progress.participants_at_risk, session, users["coordinator"], scheduled, today=ENDS_ON
+    )
+    assert list(at_end["days_behind"]) == list(frame["days_behind"])
+
+
 def test_drill_down_lists_a_countrys_participants_and_module_states(session, users, scheduled):
     frame = progress.country_participants(
         session=session, actor=users["coordinator"], course_id=scheduled.id, country="AR"
@@ -432,10 +448,16 @@ def test_heat_map_and_time_chart_mark_what_the_issue_asks(session, users, schedu
     heat = progress_view.module_heatmap(board.modules).to_dict()
     assert heat["title"] == "Module completion by country"
     assert heat["layer"][0]["encoding"]["color"]["scale"]["scheme"] == "viridis"
+    # Issue 16: a fixed height per module row, and no "fit" that squeezes it in the page.
+    assert (
+        heat["height"] == {"step": progress_view.HEATMAP_ROW} and heat["autosize"]["type"] == "pad"
+    )
+    assert heat["layer"][0]["encoding"]["y"]["axis"]["labelOverlap"] is False
     over_time = progress_view.completions_chart(board.completions, board.course.ends_on).to_dict()
     lines, end_rule, _text = over_time["layer"]
     assert lines["encoding"]["color"]["scale"]["range"] == reports.OKABE_ITO
-    assert "strokeDash" in lines["encoding"]
+    assert lines["encoding"]["strokeDash"]["legend"] is None  # one legend: the colours
+    assert lines["encoding"]["y"]["axis"] == {"format": "d", "tickMinStep": 1}
     assert spec_values(over_time, end_rule)[0]["caption"] == "Course end 2018-07-03"
 
 

@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 
 from models import Case, CaseCreate, UserAccount
+from models.enums import Role
 from services.cases import intake
 from services.platform.errors import PermissionDenied
 from services.platform.settings import get_settings
-from services.reporting import reports
+from services.reporting import report_catalog, reports
+from services.reporting.report_parts import ReportFilters
 from tests.support import REPORT_ALIAS as ALIAS
 
 
@@ -75,9 +77,14 @@ def test_reports_are_empty_without_cases(session, users):
         reports.cases_by_month,
     ],
 )
-def test_officers_cannot_read_reports(session, users, report):
+def test_officers_read_their_own_country_only(session, seeded, make_user, report):
+    frame = report(session=session, actor=seeded["officer_ar"])
+    assert frame["cases"].sum() == 4  # the four AR cases of REPORT_CASES
     with pytest.raises(PermissionDenied):
-        report(session=session, actor=users["officer_ar"])
+        report(session=session, actor=seeded["officer_ar"], filters=ReportFilters(country="BR"))
+    partner = make_user("partner@enlace.test", Role.partner)
+    with pytest.raises(PermissionDenied):
+        report(session=session, actor=partner)
 
 
 def test_reports_carry_no_alias_or_free_text(session, seeded):
@@ -169,30 +176,45 @@ def test_charts_build_valid_specs_with_titles(session, seeded, report, chart, ti
 # --- the page's reports and their export tables -------------------------------------------
 
 
-def test_referral_reports_hold_every_report_of_the_page(session, seeded):
-    every = reports.referral_reports(session=session, actor=seeded["manager"])
-    assert list(every) == list(reports.REPORTS)
-    assert as_rows(every["country"]) == [("AR", 4), ("BR", 2), ("PY", 1)]
-    with pytest.raises(PermissionDenied):
-        reports.referral_reports(session=session, actor=seeded["officer_ar"])
+def test_the_catalog_holds_every_report_of_the_page(session, seeded):
+    every = report_catalog.build_reports(
+        session=session, actor=seeded["manager"], filters=ReportFilters()
+    )
+    assert list(every) == list(report_catalog.REPORTS)
+    assert as_rows(reports.cases_by_country(session=session, actor=seeded["manager"])) == [
+        ("AR", 4),
+        ("BR", 2),
+        ("PY", 1),
+    ]
+    officer = report_catalog.build_reports(
+        session=session, actor=seeded["officer_ar"], filters=ReportFilters()
+    )
+    country = report_catalog.find_part(officer, "country").table
+    assert as_rows(country) == [("Argentina", "<5")]
 
 
-def test_report_table_has_translated_headers_labels_and_suppressed_counts(session, seeded):
-    every = reports.referral_reports(session=session, actor=seeded["manager"])
-    table = reports.report_table("stage", reports.suppress_small(every["stage"], 1))
-    assert list(table.columns) == ["Stage", "Cases"]
-    assert as_rows(table)[:2] == [("Identified", 2), ("Screening", 0)]
-    closed = reports.report_table("stage", reports.suppress_small(every["stage"], 5))
-    assert as_rows(closed)[-1] == ("Closed", "<5")
-    countries = reports.report_table("country", every["country"])
+def test_part_tables_have_translated_headers_labels_and_suppressed_counts(session, seeded):
+    parts = report_catalog.build_report(
+        "cases", session=session, actor=seeded["manager"], filters=ReportFilters()
+    )
+    stage = parts[0].table
+    assert list(stage.columns) == ["Stage", "Cases"]
+    assert as_rows(stage)[:2] == [("Identified", "<5"), ("Screening", 0)]
+    countries = report_catalog.find_part({"cases": parts}, "country").table
     assert list(countries["Reporting country"]) == ["Argentina", "Brazil", "Paraguay"]
 
 
-@pytest.mark.parametrize("name", list(reports.REPORTS))
-def test_report_chart_draws_every_report(session, seeded, name):
-    every = reports.referral_reports(session=session, actor=seeded["manager"])
-    spec = reports.report_chart(name, reports.suppress_small(every[name])).to_dict()
-    assert spec["title"] == reports.REPORTS[name][0]
+def test_every_part_chart_is_titled_and_carries_no_alias(session, seeded):
+    every = report_catalog.build_reports(
+        session=session, actor=seeded["manager"], filters=ReportFilters()
+    )
+    for part in (part for parts in every.values() for part in parts):
+        if part.chart is None:  # no referral was sent: nothing to draw, an empty table
+            assert part.name in {"referral_outcomes", "answer_times"}
+            continue
+        spec = part.chart.to_dict()
+        assert spec["title"] == part.title
+        assert ALIAS not in json.dumps(spec) and ALIAS not in part.table.to_csv()
 
 
 def test_cases_by_month_folds_days_into_months_across_years(session, users):
@@ -220,20 +242,6 @@ def test_cases_by_month_folds_days_into_months_across_years(session, users):
     assert frame["cases"].dtype == "int64"
 
 
-def test_report_specs_are_every_chart_of_the_page_with_small_counts_suppressed(session, seeded):
-    every = reports.referral_reports(session=session, actor=seeded["manager"])
-    specs = reports.report_specs(every, 5)
-    assert list(specs) == list(reports.REPORTS)
-    assert [spec["title"] for spec in specs.values()] == [
-        title for title, _category in reports.REPORTS.values()
-    ]
-    stage_values = next(iter(specs["stage"]["datasets"].values()))
-    assert {value["shown"] for value in stage_values} <= {"0", "<5"} | {
-        str(count) for count in every["stage"][reports.COUNT] if count >= 5
-    }
-    assert ALIAS not in json.dumps(specs)
-
-
 def test_issue_case_one_small_situation_is_not_the_stage_total_minus_the_others(session, users):
     # 21 cases: the stage report hides nothing and so gives the total; the situation report
     # has one undetermined case, which must not be that total minus the visible counts.
@@ -253,9 +261,11 @@ def test_issue_case_one_small_situation_is_not_the_stage_total_minus_the_others(
         case.stage = stage
         session.add(case)
     session.commit()
-    every = reports.referral_reports(session=session, actor=users["manager"])
-    stage = reports.suppress_small(every["stage"], 5)
-    situation = reports.suppress_small(every["situation"], 5)
+    manager = users["manager"]
+    stage = reports.suppress_small(reports.cases_by_stage(session=session, actor=manager), 5)
+    situation = reports.suppress_small(
+        reports.cases_by_situation(session=session, actor=manager), 5
+    )
     population = sum(count for count in stage["cases"] if isinstance(count, int))
     assert population == len(plan)  # nothing hidden in the stage report
     shown = dict(zip(situation["situation"], situation["cases"], strict=True))

@@ -6,16 +6,15 @@ from datetime import date
 import pandas as pd
 import pytest
 from sqlmodel import select
-from streamlit.testing.v1 import AppTest
 
 from models import AuditEvent, Course, Enrollment, Organisation, Participant, Referral
 from models.enums import EnrollmentStatus, Role, Stage
 from services.cases import intake
 from services.platform.errors import PermissionDenied
 from services.platform.settings import get_settings
+from services.reporting import report_catalog
 from services.reporting import training_impact as impact
 from services.reporting.report_parts import ReportFilters
-from services.ui import runtime
 from tests.support import case_form
 
 FIRST_HALF = ReportFilters(country="AR", date_from=date(2026, 1, 1), date_to=date(2026, 6, 30))
@@ -281,11 +280,11 @@ def test_the_report_parts(session, users, crafted, monkeypatch):
     assert "participant record chosen on their account" in parts[0].note
     assert parts[0].table["Cases"].tolist() == [2, 2, 3]
     assert all(part.chart is not None for part in parts)
-    exported = impact.export_training_part(
+    exported = report_catalog.export_part(
         session=session, actor=users["admin"], part=parts[1], fmt="csv", filters=FIRST_HALF
     )
     assert b"Screening guide" in exported.data
-    png = impact.export_training_part(
+    png = report_catalog.export_part(
         session=session, actor=users["admin"], part=parts[0], fmt="png", filters=FIRST_HALF
     )
     assert png.data.startswith(b"\x89PNG")
@@ -306,51 +305,20 @@ def test_a_partner_may_not_read_it(session, make_user, crafted):
         impact.impact_groups(session=session, actor=partner, filters=FIRST_HALF)
 
 
-def _report_script() -> None:
-    """The report drawn for the signed-in reader (AppTest runs this function as a script)."""
-    from datetime import date  # noqa: PLC0415 (the script's own imports)
-
-    import streamlit as st  # noqa: PLC0415
-    from sqlmodel import select  # noqa: PLC0415
-
-    from models import UserAccount  # noqa: PLC0415
-    from services.reporting.report_parts import ReportFilters  # noqa: PLC0415
-    from services.ui import runtime  # noqa: PLC0415
-    from services.ui.report_training import training_report  # noqa: PLC0415
-
-    with runtime.db_session() as session:
-        reader = session.exec(
-            select(UserAccount).where(UserAccount.email == st.session_state["reader"])
-        ).one()
-        session.expunge(reader)
-    training_report(
-        reader, ReportFilters(country="AR", date_from=date(2026, 1, 1), date_to=date(2026, 6, 30))
+def test_the_catalog_gives_the_report_to_readers_of_dashboards_only(session, users, crafted):
+    filters = FIRST_HALF
+    for role in ("manager", "admin"):
+        every = report_catalog.build_reports(session=session, actor=users[role], filters=filters)
+        assert list(every)[-1] == "training"
+        assert [part.name for part in every["training"]][0] == "training_impact"
+    every = report_catalog.build_reports(
+        session=session, actor=users["officer_ar"], filters=filters
     )
-
-
-def test_the_report_on_the_page_with_its_caption_and_downloads(
-    session, users, crafted, monkeypatch
-):
-    monkeypatch.setenv("ENLACE_SMALL_COUNT_THRESHOLD", "2")
-    get_settings.cache_clear()
-    runtime.get_engine.clear()
-    at = AppTest.from_function(_report_script, default_timeout=60)
-    at.session_state["reader"] = users["manager"].email
-    at.run()
-
-    assert not at.exception
-    captions = " ".join(caption.value for caption in at.caption)
-    assert "Descriptive, not causal" in captions and "or else by e-mail address" in captions
-    tables = [frame.value for frame in at.dataframe]
-    assert len(tables) == 3
-    assert tables[0]["Officers"].tolist() == ["x", "<2", "2"]  # not completed, before, after
-    popovers = [element for element in at.get("popover")]
-    assert len(popovers) == 3
-
-    at.session_state["reader"] = users["officer_ar"].email
-    at.run()
-    assert [error.value for error in at.error] == ["Your role does not give access to reports."]
-    runtime.get_engine.clear()
+    assert "training" not in every and "cases" in every
+    with pytest.raises(PermissionDenied):
+        report_catalog.build_report(
+            "training", session=session, actor=users["officer_ar"], filters=filters
+        )
 
 
 def test_an_empty_group_is_shown_as_zero_not_withheld():

@@ -3,6 +3,7 @@
     enlace export progress --course HT-2018 --format png --out completion.png
     enlace export progress --course HT-2018 --chart all --format pdf --out pack.pdf
     enlace export reports --report stage --format csv --out stages.csv
+    enlace export reports --report routes --country AR --from 2026-01-01 --format pdf --out r.pdf
     enlace export cases --layout ctdc --format xlsx --out cases.xlsx --as manager@example.org
 
 Every export is audited (as the operator "cli", or the account given with --as).
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 
     from models import UserAccount
     from services.reporting.charts import ExportFile
+    from services.reporting.report_parts import ReportFilters
+
+# The names of report_catalog.REPORTS, spelt out so that `--help` loads no reporting code
+# (tests/test_reports_page.py checks they agree).
+REPORT_NAMES = ("cases", "exploitation", "times", "routes", "referrals", "training")
 
 export_app = typer.Typer(
     help="Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files.",
@@ -40,7 +46,6 @@ FileFormat = StrEnum("FileFormat", ["png", "svg", "pdf", "csv", "xlsx", "zip"])
 ProgressItem = StrEnum(
     "ProgressItem", ["completion", "modules", "completions", "countries", "at_risk", "all"]
 )
-ReportItem = StrEnum("ReportItem", ["stage", "situation", "country", "month", "all"])
 CaseLayout = StrEnum("CaseLayout", ["htcds", "ctdc"])
 DataFormat = StrEnum("DataFormat", ["csv", "xlsx"])
 
@@ -162,30 +167,101 @@ def export_progress(
     _write(file, out)
 
 
+def _day(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option} must be a date as YYYY-MM-DD, not {value!r}.", 2) from None
+
+
+def _report_filters(
+    country: str | None, date_from: str | None, date_to: str | None
+) -> "ReportFilters":
+    from services.reporting.referral_stats import InvalidFilter, check_filters
+    from services.reporting.report_parts import ReportFilters
+
+    if country is not None and not (len(country) == 2 and country.isalpha()):
+        raise fail(f"--country must be a two-letter ISO code such as AR, not {country!r}.", 2)
+    filters = ReportFilters(
+        country=country.upper() if country else None,
+        date_from=_day("--from", date_from),
+        date_to=_day("--to", date_to),
+    )
+    try:
+        return check_filters(filters)
+    except InvalidFilter as error:
+        raise fail(str(error), 2) from None
+
+
 @export_app.command("reports")
 def export_reports(
     format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
     out: OutOption,
     report: Annotated[
-        ReportItem | None, typer.Option(help="Which report (default: stage; all with zip)")
+        str | None,
+        typer.Option(
+            help="A report (" + ", ".join(REPORT_NAMES) + ") or all: the pack "
+            "(pdf or zip); or one part, e.g. stage, origin_destination (default: stage; all "
+            "with zip)"
+        ),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Only cases of this reporting country (ISO alpha-2)")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Cases identified on/after (YYYY-MM-DD)")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Cases identified on/before (YYYY-MM-DD)")
     ] = None,
     as_account: AsAccountOption = None,
 ) -> None:
-    """A referral statistics chart or its data, small counts suppressed; --report all: the
-    pack (one PDF, or a ZIP of every file)."""
-    from services.reporting import reports
+    """Referral statistics, small counts suppressed: one part as a chart (PNG, SVG, PDF) or
+    its data (CSV, XLSX), or a report's pack (a multi-page PDF, or a ZIP of every file)."""
+    from services.platform.errors import NotFound, PermissionDenied
+    from services.reporting import report_catalog
+    from services.reporting.charts import IMAGE_FORMATS
 
-    item = report or (ReportItem.all if format == FileFormat.zip else ReportItem.stage)
-    _check_format(item.value, format, ())
+    item = report or ("all" if format == FileFormat.zip else "stage")
+    filters = _report_filters(country, date_from, date_to)
+    is_pack = item == "all" or item in report_catalog.REPORTS
+    if is_pack and format not in (FileFormat.pdf, FileFormat.zip):
+        raise fail(f"--report {item} writes a pack: use --format pdf or zip.", 2)
+    if not is_pack and format == FileFormat.zip:
+        raise fail("--format zip writes every file: use it with all or a report's name.", 2)
     with _session() as session:
         actor = _actor(session, as_account)
-        every = reports.referral_reports(session=session, actor=actor)
-        export: Callable[..., ExportFile] = (
-            reports.export_reports_pack
-            if item == ReportItem.all
-            else partial(reports.export_report, name=item.value)
-        )
-        file = export(session=session, actor=actor, reports=every, fmt=format.value)
+        names = report_catalog.readable_reports(actor) if item == "all" or not is_pack else [item]
+        try:
+            every = {
+                name: report_catalog.build_report(
+                    name, session=session, actor=actor, filters=filters
+                )
+                for name in names
+            }
+            if is_pack:
+                title = None if item == "all" else report_catalog.report_title(item)
+                file = report_catalog.export_pack(
+                    session=session,
+                    actor=actor,
+                    reports=every,
+                    filters=filters,
+                    fmt=format.value,
+                    title=title,
+                )
+            else:
+                part = report_catalog.find_part(every, item)
+                if part.chart is None and format.value in IMAGE_FORMATS:
+                    raise fail(f"{item} has no chart with these filters: use csv or xlsx.", 2)
+                file = report_catalog.export_part(
+                    session=session, actor=actor, part=part, filters=filters, fmt=format.value
+                )
+        except PermissionDenied as error:
+            raise fail(f"Refused: {error}") from None
+        except NotFound as error:
+            raise fail(str(error), 2) from None
     _write(file, out)
 
 

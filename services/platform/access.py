@@ -97,7 +97,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("case", N_("Find a case"), ":material/search:", CASE_WORKERS),
     PageSpec("my_tasks", N_("My tasks"), ":material/task_alt:", (*CASE_WORKERS, Role.partner)),
     PageSpec("new_referral", N_("New referral"), ":material/person_add:", CASE_WORKERS),
-    PageSpec("reports", N_("Reports & export"), ":material/bar_chart:", DASHBOARD_READERS),
+    PageSpec("reports", N_("Reports & export"), ":material/bar_chart:", PROGRESS_READERS),
     PageSpec("admin", N_("Admin"), ":material/admin_panel_settings:", (Role.admin,)),
     PageSpec("referrals", N_("Referrals to my organisation"), ":material/inbox:", (Role.partner,)),
 )

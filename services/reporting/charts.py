@@ -1,12 +1,14 @@
 """Charts to files: PNG, SVG and PDF rendered offline with vl-convert, and report packs.
 
 Every file says what it is: the chart's title with the active filters, the date and the
-data source as its subtitle; a report pack adds a cover with the same lines.
+data source as its subtitle; a report pack is a PDF of one chart per page after a cover with
+the same lines.
 """
 
 import contextvars
 import io
 import re
+import textwrap
 import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
@@ -16,6 +18,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import vl_convert
+from pypdf import PdfReader, PdfWriter
 
 from services.platform.i18n import _, get_language, set_language
 from services.reporting.export import ExportInfo, to_csv, to_xlsx
@@ -113,25 +116,59 @@ def data_file(frame: pd.DataFrame, info: ExportInfo, fmt: str) -> ExportFile:
     return ExportFile(file_name(info, fmt), MIME_TYPES[fmt], data)
 
 
+COVER_WIDTH = 560
+COVER_LINE_CHARS = 84  # at 12 px Helvetica, a line this long fits COVER_WIDTH
+
+
+def _wrapped(lines: Sequence[str], width: int = COVER_LINE_CHARS) -> list[str]:
+    return [part for line in lines for part in (textwrap.wrap(line, width) or [""])]
+
+
 def _cover(info: ExportInfo) -> alt.Chart:
-    """A chart with no axes that prints the report's title, filters, date and source."""
-    lines = pd.DataFrame({"line": caption_lines(info), "row": range(len(caption_lines(info)))})
+    """A page with no axes that prints the report's title, filters, date and source, each
+    line wrapped to the page's width and starting at its left edge (a text mark without x is
+    drawn from the middle of the view: the lines used to spill out of it)."""
+    lines = _wrapped(caption_lines(info))
+    data = pd.DataFrame({"line": lines, "row": range(len(lines))})
+    title = alt.TitleParams(
+        _wrapped([info.title], 50), fontSize=18, anchor="start", limit=COVER_WIDTH
+    )
     return (
-        alt.Chart(lines, title=alt.TitleParams(info.title, fontSize=18, anchor="start"))
-        .mark_text(align="left", baseline="top", fontSize=12)
-        .encode(
-            y=alt.Y("row:O", axis=None),
-            text="line:N",
-        )
-        .properties(width=600, height=18 * len(lines))
+        alt.Chart(data, title=title)
+        .mark_text(align="left", baseline="top", fontSize=12, x=0, limit=COVER_WIDTH)
+        .encode(y=alt.Y("row:O", axis=None), text="line:N")
+        .properties(width=COVER_WIDTH, height=18 * len(lines))
+        .configure_view(stroke=None)
     )
 
 
-def report_pdf(charts: Sequence[alt.TopLevelMixin], info: ExportInfo) -> ExportFile:
-    """One PDF: a cover with the title and active filters, then every chart below it."""
-    drawn: list[Any] = list(charts)
-    pack = alt.vconcat(_cover(info), *drawn, spacing=40).resolve_scale(color="independent")
-    return ExportFile(file_name(info, "pdf"), MIME_TYPES["pdf"], render(pack, "pdf"))
+def _page(chart: alt.TopLevelMixin, title: str, note: str) -> alt.TopLevelMixin:
+    """A chart on its own pack page: its title, and its note wrapped under it."""
+    subtitle = _wrapped([note], 100) if note else []
+    return chart.properties(
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start", subtitleColor="#444444")
+    )
+
+
+def report_pdf(
+    charts: Sequence[alt.TopLevelMixin],
+    info: ExportInfo,
+    *,
+    notes: Sequence[tuple[str, str]] | None = None,
+) -> ExportFile:
+    """A multi-page PDF: a cover with the title, active filters, date and source, then one
+    chart per page (with `notes`, each page titled and annotated: (title, note) per chart).
+    Every page is rendered as vector PDF, then the pages are joined with pypdf."""
+    pages = [render(_cover(info), "pdf")]
+    for index, chart in enumerate(charts):
+        drawn = _page(chart, *notes[index]) if notes else chart
+        pages.append(render(drawn, "pdf"))
+    writer = PdfWriter()
+    for page in pages:
+        writer.append(PdfReader(io.BytesIO(page)))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return ExportFile(file_name(info, "pdf"), MIME_TYPES["pdf"], buffer.getvalue())
 
 
 def report_zip(files: Sequence[ExportFile], info: ExportInfo) -> ExportFile:

@@ -434,10 +434,14 @@ def participants_at_risk(
     shown, and a manager's counts are suppressed (a list of names would give them back).
 
     Columns: participant_id, full_name, country, consular_post, status, overdue_modules,
-    first_missed_due, days_behind, last_activity (latest progress change, None if never).
+    first_missed_due, days_behind (up to the course's end date, for a course that has
+    ended), last_activity (latest progress change, None if never).
     """
     require_role(actor, STAFF)
-    existing_course(session, course_id)
+    course = existing_course(session, course_id)
+    # Behind is counted up to the course's end: after it, nobody falls further behind (a
+    # 2018 course no longer reads 3,123 days behind). Modules due after the end still count.
+    counted_until = min(today, course.ends_on) if course.ends_on else today
     modules = session.exec(
         select(col(Module.id), col(Module.due_on), col(Module.is_required)).where(
             Module.course_id == course_id
@@ -513,7 +517,7 @@ def participants_at_risk(
     rows = session.exec(query).all() if due else []  # type: ignore[call-overload]
     frame = pd.DataFrame(rows, columns=columns)
     frame["first_missed_due"] = [_as_date(value) for value in frame["first_missed_due"]]
-    frame["days_behind"] = [(today - due).days for due in frame["first_missed_due"]]
+    frame["days_behind"] = [max((counted_until - due).days, 0) for due in frame["first_missed_due"]]
     frame["status"] = [str(status) for status in frame["status"]]
     # None, not NaT, for "never": the page and the files show it in words.
     frame["last_activity"] = pd.Series(

@@ -220,6 +220,10 @@ def completion_chart(
     return alt.layer(bars, rule, text).properties(title=title, width=520, height=300)
 
 
+HEATMAP_ROW = 30  # px per module
+HEATMAP_COLUMN = 72  # px per country
+
+
 def module_heatmap(cells: Sequence[dict[str, Any]]) -> alt.TopLevelMixin:
     """Module (rows, in course order) × country (columns) coloured by completion rate."""
     data = pd.DataFrame(
@@ -240,8 +244,20 @@ def module_heatmap(cells: Sequence[dict[str, Any]]) -> alt.TopLevelMixin:
     modules = list(dict.fromkeys(data["module"]))
     countries = list(dict.fromkeys(data["country"]))
     base = alt.Chart(data).encode(
-        x=alt.X("country:N", title=_("Country"), sort=countries, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("module:N", title=_("Module"), sort=modules),
+        x=alt.X(
+            "country:N",
+            title=_("Country"),
+            sort=countries,
+            axis=alt.Axis(orient="top", labelAngle=-30, labelLimit=140),
+        ),
+        # Every module's label: a row is HEATMAP_ROW px high, so labels never overlap (a
+        # label Vega-Lite thinks overlaps is dropped: every other one, before).
+        y=alt.Y(
+            "module:N",
+            title=_("Module"),
+            sort=modules,
+            axis=alt.Axis(labelLimit=280, labelOverlap=False),
+        ),
         tooltip=[
             alt.Tooltip("module:N", title=_("Module")),
             alt.Tooltip("country:N", title=_("Country")),
@@ -256,17 +272,21 @@ def module_heatmap(cells: Sequence[dict[str, Any]]) -> alt.TopLevelMixin:
             "rate:Q",
             title=_("Completion rate"),
             scale=alt.Scale(scheme="viridis", domain=[0, 1], reverse=True),
-            legend=alt.Legend(format="%"),
+            legend=alt.Legend(format="%", orient="bottom", direction="horizontal"),
         )
     )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("label:N"),
         color=alt.condition("datum.rate > 0.5", alt.value("white"), alt.value("black")),
     )
+    # An explicit size per row and column, and "pad" autosize: the page (Streamlit's default
+    # "fit" to a height it does not know) squeezed the rows into a band ~10 px high, with
+    # the legend clipped and the title over the table above.
     return alt.layer(cells_mark, text).properties(
         title=_("Module completion by country"),
-        width=max(60 * len(countries), 240),
-        height=max(28 * len(modules), 120),
+        width=alt.Step(HEATMAP_COLUMN),
+        height=alt.Step(HEATMAP_ROW),
+        autosize=alt.AutoSizeParams(type="pad", contains="padding"),
     )
 
 
@@ -287,14 +307,21 @@ def completions_chart(frame: pd.DataFrame, ends_on: date | None = None) -> alt.T
         .mark_line(interpolate="step-after", point=True)
         .encode(
             x=alt.X("date:T", title=_("Date completed")),
-            y=alt.Y("cumulative:Q", title=_("Completions (cumulative)")),
+            # A count: whole-number ticks only (no 0.5 steps on a small course).
+            y=alt.Y(
+                "cumulative:Q",
+                title=_("Completions (cumulative)"),
+                axis=alt.Axis(tickMinStep=1, format="d"),
+            ),
             color=alt.Color(
                 "country:N",
                 title=_("Country"),
                 sort=countries,
                 scale=alt.Scale(range=OKABE_ITO),
             ),
-            strokeDash=alt.StrokeDash("country:N", title=_("Country"), sort=countries),
+            # The dash tells the lines apart without colour; the colour legend names them
+            # (a second legend of the dashes drew every country in black).
+            strokeDash=alt.StrokeDash("country:N", sort=countries, legend=None),
             tooltip=[
                 alt.Tooltip("country:N", title=_("Country")),
                 alt.Tooltip("date:T", title=_("Date"), format="%Y-%m-%d"),

@@ -1,7 +1,8 @@
 """Referral statistics for dashboards: aggregates only, never an alias, a note or free text.
 
-Each function is one GROUP BY query returning a small DataFrame with a code column and a
-`cases` column. Pages pass it through `suppress_small` before showing or exporting it.
+Each function is one GROUP BY query (services/reporting/referral_stats.py: the reader's scope
+and the filters) returning a small DataFrame with a code column and a `cases` column. The
+report catalog (report_catalog.py) passes it through `suppress_small` before anyone sees it.
 """
 
 from collections import Counter
@@ -9,16 +10,16 @@ from typing import Any, TypeVar
 
 import altair as alt
 import pandas as pd
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col
 
 from models import Case, UserAccount
-from models.enums import STAGE_ORDER, Situation
-from services.platform.access import DASHBOARD_READERS, require_role
-from services.platform.i18n import N_, _
+from models.enums import STAGE_ORDER
+from services.platform.i18n import _
 from services.platform.labels import country_name, label
 from services.platform.settings import get_settings
-from services.reporting import charts, suppression
-from services.reporting.export import ExportInfo, record_export, suppression_legend
+from services.reporting import referral_stats as stats
+from services.reporting import suppression
+from services.reporting.report_parts import ReportFilters
 
 COUNT = "cases"
 # Okabe & Ito's palette: distinguishable with every common form of colour blindness.
@@ -36,58 +37,50 @@ BAR_COLOUR = OKABE_ITO[0]
 
 # A DataFrame of aggregates, or the same rows as a list of dicts.
 Rows = TypeVar("Rows", pd.DataFrame, list[dict[str, Any]])
+ALL_CASES = ReportFilters()
 
 
-def _frame(column: str, counts: dict[str, int], order: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {column: order, COUNT: [int(counts.get(code, 0)) for code in order]},
-    ).astype({COUNT: "int64"})
-
-
-def cases_by_stage(*, session: Session, actor: UserAccount) -> pd.DataFrame:
+def cases_by_stage(
+    *, session: Session, actor: UserAccount, filters: ReportFilters = ALL_CASES
+) -> pd.DataFrame:
     """Columns (stage, cases), every stage in board order."""
-    require_role(actor, DASHBOARD_READERS)
-    statement = select(Case.stage, func.count(col(Case.id))).group_by(Case.stage)
-    counts = {str(stage): count for stage, count in session.exec(statement).all()}
-    return _frame("stage", counts, [stage.value for stage in STAGE_ORDER])
+    counts = stats.count_by(session=session, actor=actor, filters=filters, column=col(Case.stage))
+    return stats.frame("stage", counts, [stage.value for stage in STAGE_ORDER])
 
 
-def cases_by_situation(*, session: Session, actor: UserAccount) -> pd.DataFrame:
-    """Columns (situation, cases), every suspected situation."""
-    require_role(actor, DASHBOARD_READERS)
-    statement = select(Case.situation, func.count(col(Case.id))).group_by(Case.situation)
-    counts = {str(situation): count for situation, count in session.exec(statement).all()}
-    return _frame("situation", counts, [situation.value for situation in Situation])
+def cases_by_situation(
+    *, session: Session, actor: UserAccount, filters: ReportFilters = ALL_CASES
+) -> pd.DataFrame:
+    """Columns (situation, cases), every situation, as suspected when the case was opened."""
+    counts = stats.suspected_situations(session=session, actor=actor, filters=filters)
+    return stats.frame("situation", counts, stats.situation_order())
 
 
-def cases_by_country(*, session: Session, actor: UserAccount) -> pd.DataFrame:
+def cases_by_country(
+    *, session: Session, actor: UserAccount, filters: ReportFilters = ALL_CASES
+) -> pd.DataFrame:
     """Columns (country, cases) for the reporting countries that have cases, most first."""
-    require_role(actor, DASHBOARD_READERS)
-    count = func.count(col(Case.id))
-    statement = (
-        select(Case.reporting_country, count)
-        .group_by(Case.reporting_country)
-        .order_by(count.desc(), Case.reporting_country)
+    counts = stats.count_by(
+        session=session, actor=actor, filters=filters, column=col(Case.reporting_country)
     )
-    counts = dict(session.exec(statement).all())
-    return _frame("country", counts, list(counts))
+    order = sorted(counts, key=lambda code: (-counts[code], code))
+    return stats.frame("country", counts, order)
 
 
-def cases_by_month(*, session: Session, actor: UserAccount) -> pd.DataFrame:
+def cases_by_month(
+    *, session: Session, actor: UserAccount, filters: ReportFilters = ALL_CASES
+) -> pd.DataFrame:
     """Columns (month 'YYYY-MM', cases) by month identified, months without cases as 0."""
-    require_role(actor, DASHBOARD_READERS)
     # Count per day, straight from the index on identified_on (a few thousand days at most),
     # and fold the days into months here: no date function evaluated for every case, and the
     # same on SQLite and PostgreSQL.
-    day = col(Case.identified_on)
-    statement = select(day, func.count()).group_by(day)
     counts: Counter[str] = Counter()
-    for identified_on, number in session.exec(statement).all():
+    for identified_on, number in stats.count_by_day(session=session, actor=actor, filters=filters):
         counts[f"{identified_on.year:04d}-{identified_on.month:02d}"] += int(number)
     if not counts:
-        return _frame("month", {}, [])
+        return stats.frame("month", {}, [])
     months = pd.period_range(min(counts), max(counts), freq="M").strftime("%Y-%m")
-    return _frame("month", counts, list(months))
+    return stats.frame("month", counts, list(months))
 
 
 # --- small-count suppression ---------------------------------------------------------------
@@ -130,7 +123,7 @@ def _protected(counts: list[Any], threshold: int) -> list[Any]:
 # --- charts ----------------------------------------------------------------------------------
 
 
-def _chart_data(rows: pd.DataFrame, column: str, names: list[str]) -> pd.DataFrame:
+def chart_data(rows: pd.DataFrame, column: str, names: list[str]) -> pd.DataFrame:
     """`name` to show, `value` to draw (a suppressed count draws no bar) and `shown` text."""
     data = pd.DataFrame({"name": names, "shown": [str(v) for v in rows[COUNT].tolist()]})
     data["value"] = pd.to_numeric(rows[COUNT], errors="coerce").fillna(0).to_numpy()
@@ -138,7 +131,7 @@ def _chart_data(rows: pd.DataFrame, column: str, names: list[str]) -> pd.DataFra
     return data
 
 
-def _bar_chart(
+def bar_chart(
     data: pd.DataFrame, *, category_title: str, title: str, coloured: bool = False
 ) -> alt.LayerChart:
     order = data["name"].tolist()
@@ -163,15 +156,15 @@ def _bar_chart(
 def stage_chart(rows: pd.DataFrame) -> alt.LayerChart:
     """Horizontal bars of cases per stage, in board order."""
     names = [label(code) for code in rows["stage"].tolist()]
-    data = _chart_data(rows, "stage", names)
-    return _bar_chart(data, category_title=_("Stage"), title=_("Cases by stage"), coloured=True)
+    data = chart_data(rows, "stage", names)
+    return bar_chart(data, category_title=_("Stage"), title=_("Cases by stage"), coloured=True)
 
 
 def situation_chart(rows: pd.DataFrame) -> alt.LayerChart:
     """Horizontal bars of cases per suspected situation."""
     names = [label(code) for code in rows["situation"].tolist()]
-    data = _chart_data(rows, "situation", names)
-    return _bar_chart(
+    data = chart_data(rows, "situation", names)
+    return bar_chart(
         data, category_title=_("Suspected situation"), title=_("Cases by suspected situation")
     )
 
@@ -179,15 +172,15 @@ def situation_chart(rows: pd.DataFrame) -> alt.LayerChart:
 def country_chart(rows: pd.DataFrame) -> alt.LayerChart:
     """Horizontal bars of cases per reporting country."""
     names = [country_name(code) for code in rows["country"].tolist()]
-    data = _chart_data(rows, "country", names)
-    return _bar_chart(
+    data = chart_data(rows, "country", names)
+    return bar_chart(
         data, category_title=_("Reporting country"), title=_("Cases by reporting country")
     )
 
 
 def month_chart(rows: pd.DataFrame) -> alt.LayerChart:
     """Vertical bars of cases per month identified, oldest month first."""
-    data = _chart_data(rows, "month", rows["month"].tolist())
+    data = chart_data(rows, "month", rows["month"].tolist())
     order = data["name"].tolist()
     base = alt.Chart(data).encode(
         x=alt.X("name:O", sort=order, title=_("Month identified")),
@@ -200,138 +193,3 @@ def month_chart(rows: pd.DataFrame) -> alt.LayerChart:
     bars = base.mark_bar(color=BAR_COLOUR)
     counts = base.mark_text(baseline="bottom", dy=-2).encode(text="shown:N")
     return (bars + counts).properties(title=_("Cases by month identified"))
-
-
-# --- the page's reports, their tables and exports ------------------------------------------
-
-REPORTS: dict[str, tuple[str, str]] = {
-    # name: (title, category column title), in page order
-    "stage": (N_("Cases by stage"), N_("Stage")),
-    "situation": (N_("Cases by suspected situation"), N_("Suspected situation")),
-    "country": (N_("Cases by reporting country"), N_("Reporting country")),
-    "month": (N_("Cases by month identified"), N_("Month identified")),
-}
-
-
-def referral_reports(*, session: Session, actor: UserAccount) -> dict[str, pd.DataFrame]:
-    """Every report of the page by name (REPORTS), unsuppressed: suppress before showing."""
-    require_role(actor, DASHBOARD_READERS)
-    return {
-        "stage": cases_by_stage(session=session, actor=actor),
-        "situation": cases_by_situation(session=session, actor=actor),
-        "country": cases_by_country(session=session, actor=actor),
-        "month": cases_by_month(session=session, actor=actor),
-    }
-
-
-def report_chart(name: str, rows: pd.DataFrame) -> alt.LayerChart:
-    """The chart of one report, drawn from its (suppressed) rows."""
-    builders = {
-        "stage": stage_chart,
-        "situation": situation_chart,
-        "country": country_chart,
-        "month": month_chart,
-    }
-    return builders[name](rows)
-
-
-def report_specs(
-    every_report: dict[str, pd.DataFrame], threshold: int
-) -> dict[str, dict[str, Any]]:
-    """Every report's chart as a Vega-Lite spec (Altair's output, validated once), drawn from
-    its rows with small counts suppressed, in page order and the current language."""
-    return {
-        name: report_chart(name, suppress_small(every_report[name], threshold)).to_dict()
-        for name in REPORTS
-    }
-
-
-def report_table(name: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """A report's (suppressed) rows with translated headers and category labels, as exported."""
-    names: dict[str, Any] = {
-        "stage": label,
-        "situation": label,
-        "country": country_name,
-        "month": str,
-    }
-    title, category = REPORTS[name]
-    return pd.DataFrame(
-        {
-            _(category): [names[name](code) for code in rows[name].tolist()],
-            _("Cases"): rows[COUNT].tolist(),
-        }
-    )
-
-
-def _export_info(title: str, threshold: int) -> ExportInfo:
-    return ExportInfo(
-        title=title,
-        source=_("Enlace — referral cases (aggregates)"),
-        filters=suppression_legend(threshold),
-    )
-
-
-def _record_export(
-    session: Session, actor: UserAccount, item: str, fmt: str, threshold: int
-) -> None:
-    details = {"format": fmt, "small_count_threshold": threshold}
-    record_export(session, actor=actor, entity="report", entity_id=item, details=details)
-
-
-def export_report(
-    *,
-    session: Session,
-    actor: UserAccount,
-    reports: dict[str, pd.DataFrame],
-    name: str,
-    fmt: str,
-    threshold: int | None = None,
-) -> charts.ExportFile:
-    """One report as PNG/SVG/PDF chart or CSV/XLSX data, small counts suppressed; audited.
-
-    `reports` is referral_reports' answer (unsuppressed); the caller commits."""
-    require_role(actor, DASHBOARD_READERS)
-    limit = get_settings().small_count_threshold if threshold is None else threshold
-    rows = suppress_small(reports[name], limit)
-    info = _export_info(_(REPORTS[name][0]), limit)
-    if fmt in charts.IMAGE_FORMATS:
-        file = charts.chart_file(report_chart(name, rows), info, fmt)
-    else:
-        file = charts.data_file(report_table(name, rows), info, fmt)
-    _record_export(session, actor, name, fmt, limit)
-    return file
-
-
-def export_reports_pack(
-    *,
-    session: Session,
-    actor: UserAccount,
-    reports: dict[str, pd.DataFrame],
-    fmt: str,
-    threshold: int | None = None,
-) -> charts.ExportFile:
-    """Every report in one PDF ("pdf") or as all files in a ZIP ("zip"); audited."""
-    require_role(actor, DASHBOARD_READERS)
-    limit = get_settings().small_count_threshold if threshold is None else threshold
-    suppressed = {name: suppress_small(rows, limit) for name, rows in reports.items()}
-    info = _export_info(_("Referral statistics"), limit)
-    if fmt == "pdf":
-        drawn = [report_chart(name, rows) for name, rows in suppressed.items()]
-        file = charts.report_pdf(drawn, info)
-    elif fmt == "zip":
-        files = []
-        for name, rows in suppressed.items():
-            item_info = _export_info(_(REPORTS[name][0]), limit)
-            files += [
-                charts.chart_file(report_chart(name, rows), item_info, image)
-                for image in charts.IMAGE_FORMATS
-            ]
-            files += [
-                charts.data_file(report_table(name, rows), item_info, data)
-                for data in charts.DATA_FORMATS
-            ]
-        file = charts.report_zip(files, info)
-    else:
-        raise ValueError(f"unknown pack format {fmt!r}; use pdf or zip")
-    _record_export(session, actor, "pack", fmt, limit)
-    return file

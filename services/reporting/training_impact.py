@@ -36,8 +36,7 @@ from services.platform.access import DASHBOARD_READERS, require_role
 from services.platform.i18n import N_, _
 from services.platform.labels import country_name, label
 from services.platform.settings import get_settings
-from services.reporting import charts, suppression
-from services.reporting.export import ExportInfo, record_export, suppression_legend
+from services.reporting import suppression
 from services.reporting.report_parts import ReportFilters, ReportPart
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -530,39 +529,3 @@ def training_impact(
             )
         )
     return parts
-
-
-def export_training_part(
-    *,
-    session: Session,
-    actor: UserAccount,
-    part: ReportPart,
-    fmt: str,
-    filters: ReportFilters,
-) -> charts.ExportFile:
-    """One part of the report as PNG/SVG/PDF (its chart) or CSV/XLSX (its table); audited.
-    The caller commits."""
-    require_role(actor, DASHBOARD_READERS)
-    threshold = get_settings().small_count_threshold
-    info = ExportInfo(
-        title=part.title,
-        source=_("Enlace — referral cases and course completions (aggregates)"),
-        filters={_("Cases counted"): _filters_note(filters), **suppression_legend(threshold)},
-    )
-    if fmt in charts.IMAGE_FORMATS:
-        if part.chart is None:
-            raise ValueError(f"the part {part.name!r} has no chart")
-        file = charts.chart_file(part.chart, info, fmt)
-    else:
-        file = charts.data_file(part.table, info, fmt)
-    details = {"format": fmt, "small_count_threshold": threshold, **_filter_details(filters)}
-    record_export(session, actor=actor, entity="report", entity_id=part.name, details=details)
-    return file
-
-
-def _filter_details(filters: ReportFilters) -> dict[str, str | None]:
-    return {
-        "country": filters.country,
-        "from": filters.date_from.isoformat() if filters.date_from else None,
-        "to": filters.date_to.isoformat() if filters.date_to else None,
-    }

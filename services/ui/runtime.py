@@ -20,6 +20,7 @@ from services.platform.auth_config import auth_secrets_problem
 from services.platform.db import build_engine, session_scope
 from services.platform.i18n import N_
 from services.platform.settings import Settings, get_settings
+from services.reporting import referral_stats
 
 R = TypeVar("R")
 P = ParamSpec("P")
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from services.reporting import dashboard, progress, progress_view
+    from services.reporting.report_parts import ReportPart
 
 
 @st.cache_resource(show_spinner=False)
@@ -356,25 +358,42 @@ def cached_country_participants(
     )
 
 
-@_coherent(CASES, replica=True)
-def cached_referral_reports(
-    source: str, versions: tuple[int, ...], actor_id: int, role: str
-) -> "dict[str, pd.DataFrame]":
-    """reports.referral_reports: every report's aggregate rows, unsuppressed."""
-    from services.reporting import reports
+@_coherent(("accounts", "cases", "courses"), replica=True)
+def cached_reports(
+    source: str,
+    versions: tuple[int, ...],
+    actor_id: int,
+    role: str,
+    country: str | None,
+    language: str,
+    threshold: int,
+    query: tuple[tuple[str, str], ...],
+) -> "dict[str, list[ReportPart]]":
+    """report_catalog.build_reports for the filters given as sorted query items: every
+    report's parts as published, in the reader's language (role, country, language and the
+    threshold in the key: a change of any never serves the old answer). Courses are in the
+    versions too: the training-impact report reads course completions."""
+    from services.reporting import report_catalog
 
+    filters = report_catalog.from_query(dict(query))
     with _read_session(source) as session:
-        return reports.referral_reports(session=session, actor=_reader(session, actor_id))
+        return report_catalog.build_reports(
+            session=session, actor=_reader(session, actor_id), filters=filters
+        )
 
 
-@_coherent(CASES, replica=True)
+@_coherent(("accounts", "cases", "courses"), replica=True)
 def cached_report_specs(
-    source: str, versions: tuple[int, ...], actor_id: int, role: str, threshold: int, language: str
+    source: str, versions: tuple[int, ...], *reports_key: Any
 ) -> dict[str, dict[str, Any]]:
-    """reports.report_specs of cached_referral_reports: the charts, built once per version."""
-    from services.reporting import reports
-
-    return reports.report_specs(cached_referral_reports(actor_id, role), threshold)
+    """The Vega-Lite specs of cached_reports' charts (same key), by part name: building and
+    validating Altair's output costs more than the warm queries, so once per data version."""
+    return {
+        part.name: part.chart.to_dict()
+        for parts in cached_reports(*reports_key).values()
+        for part in parts
+        if part.chart is not None
+    }
 
 
 class CachedRead(Generic[R]):
@@ -426,3 +445,4 @@ enrollment_countries = CachedRead(courses.enrollment_countries, COURSES)
 list_courses = CachedRead(courses.list_courses, COURSES)
 list_enrollments = CachedRead(courses.list_enrollments, COURSES)
 my_enrollments = CachedRead(courses.my_enrollments, COURSES)
+report_countries = CachedRead(referral_stats.reader_countries, CASES)
