@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from models.enums import EnrollmentStatus, Role
+from services.platform import formatting
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import _, get_language
 from services.platform.labels import label, options
@@ -185,10 +186,10 @@ metrics[1].metric(_("Active"), figures["active"])
 metrics[2].metric(_("Completed"), figures["completed"])
 metrics[3].metric(
     _("Completion rate"),
-    "x" if rate_hidden else f"{shown.completion_rate:.0%}",
+    "x" if rate_hidden else formatting.percent(shown.completion_rate),
     delta=(
-        _("{points:+.0f} points vs region").format(
-            points=(shown.completion_rate - region.completion_rate) * 100
+        _("{points} points vs region").format(
+            points=formatting.signed((shown.completion_rate - region.completion_rate) * 100)
         )
         if compare and not rate_hidden
         else None
@@ -197,7 +198,7 @@ metrics[3].metric(
 )
 metrics[4].metric(
     _("Average grade"),
-    f"{shown.average_grade:.1f}" if shown.average_grade is not None else "—",
+    formatting.decimal(shown.average_grade),
     help=_("Average final grade of those who have one."),
 )
 metrics[5].metric(
