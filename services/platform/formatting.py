@@ -18,7 +18,7 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.core import get_global
 
-from services.platform.i18n import get_language, ngettext
+from services.platform.i18n import get_language
 
 # Babel's locale of each language: Spanish with the decimal comma of the Southern Cone (es_419
 # follows Mexico's point), Portuguese as in Brazil.
@@ -153,10 +153,10 @@ def value_is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def count_text(singular: str, plural: str, count: int) -> str:
-    """A count in words by the catalog's plural rule: ngettext("{count} day", "{count} days",
-    n) with the count formatted: '1 day', '2 days', '1.234 días'."""
-    return ngettext(singular, plural, count).format(count=number(count))
+def counted(form: str, count: int) -> str:
+    """The count formatted into the form `i18n.ngettext` chose for it:
+    counted(ngettext("{count} day", "{count} days", n), n) → '1 day', '2 days', '1.234 días'."""
+    return form.format(count=number(count))
 
 
 def vega_locale(language: str | None = None) -> dict[str, dict[str, Any]]:

@@ -326,7 +326,7 @@ def completions_chart(frame: pd.DataFrame, ends_on: date | None = None) -> alt.T
             strokeDash=alt.StrokeDash("country:N", title=_("Country"), sort=countries),
             tooltip=[
                 alt.Tooltip("country:N", title=_("Country")),
-                alt.Tooltip("date:T", title=_("Date"), format="%Y-%m-%d"),
+                alt.Tooltip("date:T", title=_("Date"), format="%x"),
                 alt.Tooltip("completions:Q", title=_("Completions that day")),
                 alt.Tooltip("cumulative:Q", title=_("Completions (cumulative)")),
             ],

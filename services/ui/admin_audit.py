@@ -6,7 +6,7 @@ import streamlit as st
 
 from models import UserAccount
 from services.cases.records import FIELD_LABELS
-from services.platform import audit, audit_log, users
+from services.platform import audit, audit_log, formatting, users
 from services.platform.errors import EnlaceError
 from services.platform.i18n import _
 from services.reporting.charts import deferred
@@ -36,7 +36,7 @@ def show_audit_log(actor: UserAccount) -> None:
     show_table(
         [
             {
-                _("When (UTC)"): entry.when.strftime("%Y-%m-%d %H:%M:%S"),
+                _("When"): formatting.datetime_text(entry.when),
                 _("Who"): entry.who,
                 _("Action"): entry.action,
                 _("Record"): entry.record,

@@ -20,6 +20,7 @@ from models.base import utcnow
 from models.enums import ReferralState, Service, Stage
 from services.cases import board, presentation, workflow
 from services.cases import records as cases
+from services.platform import formatting
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
@@ -223,7 +224,7 @@ def _header(desk: CaseDesk) -> None:
     if case.anonymised_at:
         st.info(
             _("This case's personal data was removed on {date}; its statistics are kept.").format(
-                date=case.anonymised_at.date().isoformat()
+                date=formatting.date_text(case.anonymised_at)
             )
         )
     if desk.detail.party == workflow.Party.shared_officer:
@@ -236,7 +237,7 @@ def _header(desk: CaseDesk) -> None:
     st.text(_("Reported by") + ": " + (desk.detail.reporter or "—"))
     st.text(_("Assigned to") + ": " + (desk.detail.assignee or _("Unassigned")))
     due_on = case.next_follow_up_on
-    st.text(_("Next follow-up") + ": " + (due_on.isoformat() if due_on else "—"))
+    st.text(_("Next follow-up") + ": " + (formatting.date_text(due_on) or "—"))
     overdue = presentation.follow_up_mark(due_on, utcnow().date())
     if overdue:
         st.warning(overdue.removesuffix(" · "))
