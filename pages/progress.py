@@ -56,10 +56,10 @@ course_id = course_column.selectbox(
 )
 course = next(choice for choice in choices if choice.id == course_id)
 enrolled_from = from_column.date_input(
-    _("Enrolled from"), value=None, format="YYYY-MM-DD", key="progress_from"
+    format=choices.date_format(), label=_("Enrolled from"), value=None, key="progress_from"
 )
 enrolled_to = to_column.date_input(
-    _("Enrolled until"), value=None, format="YYYY-MM-DD", key="progress_to"
+    format=choices.date_format(), label=_("Enrolled until"), value=None, key="progress_to"
 )
 
 countries: list[str] = []
@@ -71,6 +71,8 @@ def country_choice(where: Any, title: str, none_label: str, key: str) -> str | N
         title,
         [None, *countries],
         format_func=lambda code: none_label if code is None else progress.country_label(code),
+        # Shown when the kept choice is None (Streamlit reads it as no choice).
+        placeholder=none_label,
         key=key,
     )
 
@@ -94,6 +96,7 @@ status = status_column.selectbox(
     _("Status"),
     [None, *options(EnrollmentStatus)],
     format_func=lambda code: _("All statuses") if code is None else label(code),
+    placeholder=_("All statuses"),
     key="progress_status",
 )
 

@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.fixtures_catalog",
     "tests.fixtures_follow_ups",
     "tests.fixtures_partners",
+    "tests.fixtures_language",
 ]
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -15,7 +16,7 @@ from models.enums import Language, Role
 from services.cli import bench as cli_bench
 from services.cli import reminders as cli_reminders
 from services.cli import serve as cli_serve
-from services.cli.common import console, database, fail, unit_of_work
+from services.cli.common import choose_language, console, database, fail, unit_of_work
 from services.cli.courses import courses_app, import_app
 from services.cli.export import export_app
 from services.cli.reminders import reminders_app
@@ -46,6 +47,29 @@ app.add_typer(import_app, name="import")
 app.add_typer(retention_app, name="retention")
 app.add_typer(reminders_app, name="reminders")
 seed_app.command("scale")(cli_bench.seed_scale)
+
+
+class Lang(StrEnum):
+    en = "en"
+    es = "es"
+    pt = "pt"
+
+
+@app.callback()
+def main(
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help="Language of messages and exported files (default: the --as account's, "
+            "else ENLACE_DEFAULT_LANGUAGE)",
+        ),
+    ] = None,
+) -> None:
+    """Enlace: course enrollment, progress by country and case referrals."""
+    choose_language(lang.value if lang else None)
+
+
 app.command("bench")(cli_bench.bench)
 app.command("serve")(cli_serve.serve)
 
