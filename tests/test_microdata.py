@@ -303,7 +303,7 @@ def test_cli_writes_full_htcds_xlsx_rows_with_formulas_neutralised(session, user
     out = tmp_path / "cases.xlsx"
     result = _cli("--layout", "htcds", "--format", "xlsx", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "1 cases, full rows" in result.output
+    assert "1 case, full rows" in result.output
     workbook = openpyxl.load_workbook(out)
     sheet = workbook.worksheets[0]
     header = [cell.value for cell in sheet[1]]

@@ -26,7 +26,7 @@ from services.cases import exports, microdata
 from services.cli.common import console, database, fail, speak_as, unit_of_work
 from services.platform import formatting, users
 from services.platform.errors import PermissionDenied
-from services.platform.i18n import _
+from services.platform.i18n import _, ngettext
 from services.reporting import dashboard, progress, progress_view, reports
 from services.reporting.charts import IMAGE_FORMATS, ExportFile
 
@@ -225,7 +225,13 @@ def export_cases(
             withheld=formatting.number(data.withheld),
         )
     else:
-        summary = _("{rows} cases, full rows (handle as case data).").format(
-            rows=formatting.number(len(data.frame))
+        rows = len(data.frame)
+        summary = formatting.counted(
+            ngettext(
+                "{count} case, full rows (handle as case data).",
+                "{count} cases, full rows (handle as case data).",
+                rows,
+            ),
+            rows,
         )
     console.print(summary, markup=False, highlight=False)
