@@ -9,13 +9,11 @@ from babel.messages.pofile import read_po
 
 from services.platform.i18n import (
     LOCALES_DIR,
-    _,
     catalog,
     ngettext,
     plural_catalog,
     set_language,
 )
-from services.platform.labels import LABELS, label
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".venv", "tests", "data", "migrations", "locales", ".git"}
