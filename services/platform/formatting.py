@@ -123,14 +123,14 @@ def datetime_text(moment: datetime | None) -> str:
 
 def number(value: int | float | None) -> str:
     """'1,234' / '1.234'; '—' for none."""
-    if value is None:
+    if value is None or value_is_missing(value):
         return "—"
     return babel_numbers.format_decimal(value, locale=locale())
 
 
 def decimal(value: float | None, digits: int = 1) -> str:
     """'78.7' / '78,7' with exactly `digits` decimals; '—' for none."""
-    if value is None:
+    if value is None or value_is_missing(value):
         return "—"
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return babel_numbers.format_decimal(value, format=pattern, locale=locale())
