@@ -8,7 +8,7 @@ from services.cases import board, organisations, retention
 from services.platform.errors import Conflict, NotFound
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
-from services.ui import choices, runtime
+from services.ui import runtime, widget_text
 from services.ui.admin_accounts import show_accounts
 from services.ui.admin_audit import show_audit_log
 from services.ui.admin_requests import show_access_requests
@@ -74,7 +74,7 @@ with tab_orgs:
                 _("Services"),
                 options(Service),
                 format_func=label,
-                placeholder=choices.placeholder(options(Service), multiple=True),
+                placeholder=widget_text.placeholder(options(Service), multiple=True),
                 key="org_services",
             ),
             "contact": st.text_input(_("Contact"), key="org_contact"),

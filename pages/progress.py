@@ -17,7 +17,7 @@ from services.platform.i18n import _, get_language
 from services.platform.labels import label, options
 from services.reporting import charts, progress_view
 from services.reporting import dashboard as progress
-from services.ui import runtime
+from services.ui import runtime, widget_text
 from services.ui.downloads import download_menu, pack_buttons
 from services.ui.runtime import current_actor, run_service
 
@@ -56,10 +56,10 @@ course_id = course_column.selectbox(
 )
 course = next(choice for choice in choices if choice.id == course_id)
 enrolled_from = from_column.date_input(
-    format=choices.date_format(), label=_("Enrolled from"), value=None, key="progress_from"
+    format=widget_text.date_format(), label=_("Enrolled from"), value=None, key="progress_from"
 )
 enrolled_to = to_column.date_input(
-    format=choices.date_format(), label=_("Enrolled until"), value=None, key="progress_to"
+    format=widget_text.date_format(), label=_("Enrolled until"), value=None, key="progress_to"
 )
 
 countries: list[str] = []

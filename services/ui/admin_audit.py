@@ -10,7 +10,7 @@ from services.platform import audit, audit_log, formatting, users
 from services.platform.errors import EnlaceError
 from services.platform.i18n import _
 from services.reporting.charts import deferred
-from services.ui import choices
+from services.ui import widget_text
 from services.ui.feedback import show_error
 from services.ui.runtime import db_session, run_service
 from services.ui.tables import show_table
@@ -105,14 +105,14 @@ def _filters(actor: UserAccount) -> audit_log.LogFilter | None:
         on_change=_first_page,
     )
     since = since_column.date_input(
-        format=choices.date_format(),
+        format=widget_text.date_format(),
         label=_("From"),
         value=None,
         key="audit_since",
         on_change=_first_page,
     )
     until = until_column.date_input(
-        format=choices.date_format(),
+        format=widget_text.date_format(),
         label=_("To"),
         value=None,
         key="audit_until",

@@ -24,7 +24,7 @@ from services.platform import formatting
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
-from services.ui import choices, referral_answers, runtime
+from services.ui import referral_answers, runtime, widget_text
 from services.ui.case_form import CaseForm, case_fields
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
@@ -410,7 +410,7 @@ def _refer(desk: CaseDesk) -> None:
         key=desk.key("refer_org"),
     )
     sent_on = st.date_input(
-        format=choices.date_format(),
+        format=widget_text.date_format(),
         label=_("Sent on"),
         value="today",
         max_value=date.today(),
@@ -461,7 +461,7 @@ def _return(desk: CaseDesk) -> None:
             key=desk.key("return_counterpart"),
         )
         travel_date = st.date_input(
-            format=choices.date_format(),
+            format=widget_text.date_format(),
             label=_("Travel date"),
             value=case.return_travel_date,
             key=desk.key("return_date"),
