@@ -254,3 +254,20 @@ def test_the_command_line_speaks_lang_or_the_accounts_language(
     refused = _cli("--lang", "pt", "export", "reports", "--format", "png", "--out", str(out),
                    "--report", "all")  # fmt: skip
     assert refused.exit_code == 2 and "gera um pacote" in refused.output
+
+
+def test_an_administrator_sets_a_time_zone_from_the_command_line(session, users):
+    officer = users["officer_ar"]
+    result = _cli("users", "set", officer.email, "--time-zone", "America/Asuncion")
+    assert result.exit_code == 0, result.output
+    session.commit()  # end the read snapshot: see what the command wrote
+    session.expire_all()
+    assert session.get(UserAccount, officer.id).time_zone == "America/Asuncion"
+    wrong = _cli("--lang", "es", "users", "set", officer.email, "--time-zone", "Asuncion")
+    assert wrong.exit_code == 2
+    assert "'Asuncion' no es una zona horaria" in wrong.output
+    back = _cli("users", "set", officer.email, "--time-zone", "country")
+    assert back.exit_code == 0, back.output
+    session.commit()  # end the read snapshot: see what the command wrote
+    session.expire_all()
+    assert session.get(UserAccount, officer.id).time_zone is None

@@ -23,6 +23,8 @@ from services.cli.reminders import reminders_app
 from services.cli.retention import retention_app
 from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
+from services.platform.i18n import _
+from services.platform.labels import label
 from services.platform.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
 from services.platform.validation import messages
 
@@ -116,6 +118,14 @@ def seed_demo() -> None:
     console.print(f"Demo data added: {summary}.", markup=False)
 
 
+COUNTRY_ZONE = "country"
+TimeZoneOption = typer.Option(
+    "--time-zone",
+    help="IANA time zone for the times shown, e.g. America/Asuncion; "
+    f"'{COUNTRY_ZONE}': the zone of the account's country (the default)",
+)
+
+
 @users_app.command("add")
 def users_add(
     email: str,
@@ -125,20 +135,31 @@ def users_add(
     ] = None,
     name: Annotated[str, typer.Option(help="Display name")] = "",
     language: Annotated[Language, typer.Option(help="Preferred language")] = Language.en,
+    time_zone: Annotated[str | None, TimeZoneOption] = None,
 ) -> None:
     """Give a person access with a role (the first admin is created this way)."""
     try:
         user_in = UserAccountCreate(
-            email=email, role=role, country=country, display_name=name, preferred_language=language
+            email=email,
+            role=role,
+            country=country,
+            display_name=name,
+            preferred_language=language,
+            time_zone=None if time_zone == COUNTRY_ZONE else time_zone,
         )
     except ValidationError as error:
         problems = "; ".join(messages(error))
-        raise fail(f"Invalid account: {problems}", 2) from None
+        raise fail(_("Invalid account: {problems}").format(problems=problems), 2) from None
     with database() as engine:
         with unit_of_work(engine) as session:
             account = users.add_user(session=session, actor=users.system_actor(), user_in=user_in)
     where = f" ({account.country})" if account.country else ""
-    console.print(f"Added {account.email} as {account.role}{where}.", markup=False)
+    console.print(
+        _("Added {email} as {role}{where}.").format(
+            email=account.email, role=label(account.role), where=where
+        ),
+        markup=False,
+    )
 
 
 @users_app.command("list")
@@ -168,31 +189,40 @@ def users_set(
     active: Annotated[
         bool | None, typer.Option("--active/--deactivate", help="Restore or remove access")
     ] = None,
+    language: Annotated[Language | None, typer.Option(help="Preferred language")] = None,
+    time_zone: Annotated[str | None, TimeZoneOption] = None,
 ) -> None:
-    """Change a person's role or country, or deactivate the account."""
+    """Change a person's role, country, language or time zone, or deactivate the account."""
+    changes: dict[str, object] = {
+        k: v
+        for k, v in {
+            "role": role,
+            "country": country,
+            "is_active": active,
+            "preferred_language": language,
+            "time_zone": time_zone,
+        }.items()
+        if v is not None
+    }
+    if time_zone == COUNTRY_ZONE:
+        changes["time_zone"] = None
     try:
-        update = UserAccountUpdate.model_validate(
-            {
-                k: v
-                for k, v in {"role": role, "country": country, "is_active": active}.items()
-                if v is not None
-            }
-        )
+        update = UserAccountUpdate.model_validate(changes)
     except ValidationError as error:
         problems = "; ".join(messages(error))
-        raise fail(f"Invalid change: {problems}", 2) from None
+        raise fail(_("Invalid change: {problems}").format(problems=problems), 2) from None
     with database() as engine:
         with unit_of_work(engine) as session:
             account = users.find_by_email(session, email)
             if account is None or account.id is None:
-                raise fail(f"No account for {email}.")
+                raise fail(_("No account for {email}.").format(email=email))
             users.update_user(
                 session=session,
                 actor=users.system_actor(),
                 account_id=account.id,
                 user_in=update,
             )
-    console.print(f"Updated {email}.", markup=False)
+    console.print(_("Updated {email}.").format(email=email), markup=False)
 
 
 @users_app.command("sign-out")
@@ -202,7 +232,7 @@ def users_sign_out(email: str) -> None:
         with unit_of_work(engine) as session:
             account = users.find_by_email(session, email)
             if account is None or account.id is None:
-                raise fail(f"No account for {email}.")
+                raise fail(_("No account for {email}.").format(email=email))
             users.end_sessions(session=session, actor=users.system_actor(), account_id=account.id)
     console.print(f"{email} is signed out everywhere.", markup=False)
 
