@@ -20,6 +20,7 @@ from services.reporting import dashboard as progress
 from services.ui import runtime, widget_text
 from services.ui.downloads import download_menu, pack_buttons
 from services.ui.runtime import current_actor, run_service
+from services.ui.tables import readable
 
 actor = current_actor()
 is_officer = actor.role == Role.officer
@@ -269,7 +270,7 @@ if board.at_risk is not None:
                     shown=len(board.at_risk), total=shown.behind
                 )
             )
-        st.dataframe(view.at_risk_table, hide_index=True)
+        st.dataframe(readable(view.at_risk_table), hide_index=True)
         downloads("at_risk", charts.DATA_FORMATS)
 
     st.subheader(_("A country's participants"))
@@ -287,4 +288,4 @@ if board.at_risk is not None:
         if participants.empty:
             st.info(_("Nobody from this country matches the filters."))
         else:
-            st.dataframe(progress_view.participants_table(participants), hide_index=True)
+            st.dataframe(readable(progress_view.participants_table(participants)), hide_index=True)
