@@ -271,3 +271,16 @@ def test_an_administrator_sets_a_time_zone_from_the_command_line(session, users)
     session.commit()  # end the read snapshot: see what the command wrote
     session.expire_all()
     assert session.get(UserAccount, officer.id).time_zone is None
+
+
+def test_a_download_built_later_keeps_the_language_and_time_zone_of_who_asked():
+    import threading
+
+    set_language("pt")
+    formatting.set_time_zone("America/Asuncion")
+    build = charts.deferred(lambda: f"{formatting.get_time_zone()} {formatting.decimal(1.5)}")
+    results: list[str] = []
+    worker = threading.Thread(target=lambda: results.append(build()))  # a server thread
+    worker.start()
+    worker.join()
+    assert results == ["America/Asuncion 1,5"]

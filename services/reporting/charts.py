@@ -161,12 +161,14 @@ def report_zip(files: Sequence[ExportFile], info: ExportInfo) -> ExportFile:
 
 def deferred(build: Callable[..., bytes], *args: Any, **kwargs: Any) -> Callable[[], bytes]:
     """`build(*args, **kwargs)` to run later (a download button's click, on a server thread)
-    in the language of the person who asked for it."""
+    in the language and time zone of the person who asked for it."""
     language = get_language()
+    time_zone = formatting.get_time_zone()
 
     def run() -> bytes:
         def in_language() -> bytes:
             set_language(language)
+            formatting.set_time_zone(time_zone)
             return build(*args, **kwargs)
 
         return contextvars.copy_context().run(in_language)
