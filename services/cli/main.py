@@ -24,7 +24,6 @@ from services.cli.retention import retention_app
 from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
 from services.platform.i18n import _
-from services.platform.labels import label
 from services.platform.settings import DATA_DIR, PROJECT_ROOT, ConfigurationError, get_settings
 from services.platform.validation import messages
 
@@ -153,6 +152,8 @@ def users_add(
     with database() as engine:
         with unit_of_work(engine) as session:
             account = users.add_user(session=session, actor=users.system_actor(), user_in=user_in)
+    from services.platform.labels import label
+
     where = f" ({account.country})" if account.country else ""
     console.print(
         _("Added {email} as {role}{where}.").format(
