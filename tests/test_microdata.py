@@ -16,7 +16,7 @@ from models import AuditEvent, CaseCreate, UserAccount
 from models.enums import Role
 from services.cases import exports, intake, microdata
 from services.cases import records as cases
-from services.cli.export import export_app
+from services.cli.main import app as cli_app
 from services.reporting import anonymise
 from services.tooling.scale import seed_scale
 
@@ -268,7 +268,8 @@ def test_an_officer_gets_full_rows_of_their_scope_only(demo_db):
 
 
 def _cli(*args: str):
-    return CliRunner().invoke(export_app, ["cases", *args])
+    """`enlace export cases ...` in English (the demo manager reads Portuguese)."""
+    return CliRunner().invoke(cli_app, ["--lang", "en", "export", "cases", *args])
 
 
 def test_cli_writes_a_k_anonymous_ctdc_csv_for_a_manager(demo_db, tmp_path):
