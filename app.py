@@ -7,7 +7,7 @@ from models.enums import Language
 from services.platform import formatting, users
 from services.platform.access import pages_for
 from services.platform.errors import PermissionDenied
-from services.platform.formatting import set_time_zone
+from services.platform.formatting import get_time_zone, set_time_zone
 from services.platform.i18n import LANGUAGES, _, get_language, set_language
 from services.platform.labels import label
 from services.platform.settings import ConfigurationError
@@ -67,6 +67,30 @@ def _language_picker(account: UserAccount | None) -> None:
         st.rerun()
 
 
+def _time_zone_picker(account: UserAccount) -> None:
+    """The zone the person's times are shown in, kept on their account; until they choose
+    one, their country's. (Options as names only: a translated option would change with
+    the language under the widget's feet.)"""
+    zones = formatting.time_zone_names()
+    current = get_time_zone()
+    if current not in zones:
+        zones = [current, *zones]
+    choice = st.sidebar.selectbox(
+        _("Time zone"),
+        zones,
+        index=zones.index(current),
+        help=_("Dates and times are shown in this zone; until you choose one, your country's."),
+        key="time_zone_picker",
+    )
+    if choice != current:
+        runtime.run_service(
+            users.set_own_preferences,
+            actor=account,
+            preferences=UserAccountUpdate(time_zone=choice),
+        )
+        st.rerun()
+
+
 def _sign_out(actor_id: int | None) -> None:
     if actor_id is not None:
         with runtime.db_session() as session:
@@ -118,6 +142,8 @@ st.session_state["signed_in_as"] = user.get(settings.identity_claim)
 
 actor = outcome.account
 _apply_language(actor)
+if actor is not None:
+    _time_zone_picker(actor)
 if actor is None:
     st.session_state.pop(runtime.ACTOR_KEY, None)
     st.session_state["access_outcome"] = (outcome.reason, outcome.email)

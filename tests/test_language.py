@@ -197,6 +197,7 @@ def test_the_sidebar_choice_is_saved_and_wins_at_the_next_visit(demo_db, app_as)
     at = app_as(coordinator, language=None).run()
     assert _sidebar_language(at) == "es"
     [picker] = [box for box in at.sidebar.selectbox if box.key == "language_picker"]
+    set_language("es")  # AppTest formats the page's options in the test's language
     picker.set_value("pt").run()
     assert not at.exception, at.exception
     assert _sidebar_language(at) == "pt"
@@ -284,3 +285,15 @@ def test_a_download_built_later_keeps_the_language_and_time_zone_of_who_asked():
     worker.start()
     worker.join()
     assert results == ["America/Asuncion 1,5"]
+
+
+def test_a_person_chooses_their_time_zone_in_the_sidebar(demo_db, app_as):
+    officer = ACCOUNTS["officer"]  # Argentina
+    at = app_as(officer).run()
+    [picker] = [box for box in at.sidebar.selectbox if box.key == "time_zone_picker"]
+    assert picker.value == "America/Argentina/Buenos_Aires"  # the country's, until chosen
+    picker.set_value("America/Asuncion").run()
+    assert not at.exception, at.exception
+    demo_db.commit()  # end this session's snapshot: read what the app wrote
+    account = demo_db.exec(select(UserAccount).where(UserAccount.email == officer)).one()
+    assert account.time_zone == "America/Asuncion"

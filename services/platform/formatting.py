@@ -64,6 +64,16 @@ def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def time_zone_names() -> list[str]:
+    """Every IANA zone by its region and city ("America/Asuncion"), sorted; no aliases such
+    as "US/Eastern" or "Etc/GMT+3"."""
+    return sorted(name for name in _zone_names() if "/" in name and name.split("/")[0] in _REGIONS)
+
+
+_REGIONS = {"Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
+            "Indian", "Pacific"}  # fmt: skip
+
+
 def country_time_zone(country: str | None) -> str:
     """The usual time zone of a country (ISO alpha-2); UTC for none or an unknown one."""
     if not country:
