@@ -2,10 +2,13 @@
 
 import streamlit as st
 
-from services.platform import users
+from models import UserAccount, UserAccountUpdate
+from models.enums import Language
+from services.platform import formatting, users
 from services.platform.access import pages_for
 from services.platform.errors import PermissionDenied
-from services.platform.i18n import LANGUAGES, _, set_language
+from services.platform.formatting import get_time_zone, set_time_zone
+from services.platform.i18n import LANGUAGES, _, get_language, set_language
 from services.platform.labels import label
 from services.platform.settings import ConfigurationError
 from services.ui import reconnect, runtime
@@ -22,19 +25,32 @@ except ConfigurationError as error:
     st.stop()
 
 
-def _apply_language() -> None:
-    """The chosen language for this run, then what every page shows above it."""
-    set_language(st.session_state.get("language", settings.default_language))
+def _browser_language() -> str | None:
+    """The browser's language if the app speaks it ("pt-BR" → "pt")."""
+    tag = (st.context.locale or "").split("-")[0].lower()
+    return tag if tag in LANGUAGES else None
+
+
+def _apply_language(account: UserAccount | None = None) -> None:
+    """The language for this run: the one chosen in this session, else the account's, else the
+    browser's; the time zone of the account. Then what every page shows above it."""
+    if account is not None and "language" not in st.session_state:
+        st.session_state["language"] = str(account.preferred_language)
+    language = st.session_state.get("language") or _browser_language()
+    set_language(language or settings.default_language)
+    set_time_zone(
+        formatting.account_time_zone(account.time_zone, account.country) if account else None
+    )
     if settings.demo_mode:
         st.warning(
             _("Demo sign-in: a local test provider signs people in. Do not enter real case data."),
             icon=":material/science:",
         )
-    _language_picker()
+    _language_picker(account)
 
 
-def _language_picker() -> None:
-    current = st.session_state.get("language", settings.default_language)
+def _language_picker(account: UserAccount | None) -> None:
+    current = get_language()
     choice = st.sidebar.selectbox(
         _("Language"),
         list(LANGUAGES),
@@ -44,6 +60,36 @@ def _language_picker() -> None:
     )
     if choice != current:
         st.session_state["language"] = choice
+        if account is not None:  # kept for the next visit, whatever the browser says
+            runtime.run_service(
+                users.set_own_preferences,
+                actor=account,
+                preferences=UserAccountUpdate(preferred_language=Language(choice)),
+            )
+        st.rerun()
+
+
+def _time_zone_picker(account: UserAccount) -> None:
+    """The zone the person's times are shown in, kept on their account; until they choose
+    one, their country's. (Options as names only: a translated option would change with
+    the language under the widget's feet.)"""
+    zones = formatting.time_zone_names()
+    current = get_time_zone()
+    if current not in zones:
+        zones = [current, *zones]
+    choice = st.sidebar.selectbox(
+        _("Time zone"),
+        zones,
+        index=zones.index(current),
+        help=_("Dates and times are shown in this zone; until you choose one, your country's."),
+        key="time_zone_picker",
+    )
+    if choice != current:
+        runtime.run_service(
+            users.set_own_preferences,
+            actor=account,
+            preferences=UserAccountUpdate(time_zone=choice),
+        )
         st.rerun()
 
 
@@ -98,9 +144,9 @@ if FAILURE_PARAMETER in st.query_params:  # a failed new sign-in; the earlier on
 st.session_state["signed_in_as"] = user.get(settings.identity_claim)
 
 actor = outcome.account
-if actor is not None and "language" not in st.session_state:
-    st.session_state["language"] = actor.preferred_language
-_apply_language()
+_apply_language(actor)
+if actor is not None:
+    _time_zone_picker(actor)
 if actor is None:
     st.session_state.pop(runtime.ACTOR_KEY, None)
     st.session_state["access_outcome"] = (outcome.reason, outcome.email)

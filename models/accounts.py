@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import CODE, utcnow
 from models.enums import Language, OrgType, Role, Service
-from models.types import CountryCode, Email, Text
+from models.types import CountryCode, Email, Text, TimeZone
 
 
 class UserAccountBase(SQLModel):
@@ -18,6 +18,8 @@ class UserAccountBase(SQLModel):
     country: CountryCode | None = Field(default=None, max_length=2)
     organisation_id: int | None = None
     preferred_language: Language = Field(default=Language.en, sa_type=CODE)
+    # IANA name ("America/Asuncion"); None: the zone of the account's country.
+    time_zone: TimeZone | None = Field(default=None, max_length=64)
 
 
 def _officer_needs_country(model: "UserAccountBase | UserAccountUpdate") -> None:
@@ -46,6 +48,7 @@ class UserAccountUpdate(SQLModel):
     country: CountryCode | None = None
     organisation_id: int | None = None
     preferred_language: Language | None = None
+    time_zone: TimeZone | None = None
     is_active: bool | None = None
 
 

@@ -8,7 +8,7 @@ from services.cases import board, organisations, retention
 from services.platform.errors import Conflict, NotFound
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
-from services.ui import runtime
+from services.ui import runtime, widget_text
 from services.ui.admin_accounts import show_accounts
 from services.ui.admin_audit import show_audit_log
 from services.ui.admin_requests import show_access_requests
@@ -71,7 +71,11 @@ with tab_orgs:
             ),
             "city": st.text_input(_("City"), key="org_city"),
             "services": st.multiselect(
-                _("Services"), options(Service), format_func=label, key="org_services"
+                _("Services"),
+                options(Service),
+                format_func=label,
+                placeholder=widget_text.placeholder(options(Service), multiple=True),
+                key="org_services",
             ),
             "contact": st.text_input(_("Contact"), key="org_contact"),
         }

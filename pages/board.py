@@ -142,8 +142,13 @@ for column, (stage_code, stage_cards) in zip(
     with column:
         key = f"board_column_{stage_code}"
         lines = {card.case_code: presentation.card_lines(card) for card in stage_cards}
+        title = f"{label(stage_code)} · {counts.get(stage_code, 0)}"
+        if not lines:  # an empty radio says "No options to select." in English only
+            st.markdown(literal(title))
+            st.caption(_("No cases at this stage on this page."))
+            continue
         st.radio(
-            f"{label(stage_code)} · {counts.get(stage_code, 0)}",
+            title,
             list(lines),
             index=None,
             format_func=lambda code, lines=lines: _bold_code(lines[code][0]),

@@ -6,6 +6,7 @@ import streamlit as st
 from models.enums import Role
 from services.cases import board, partner
 from services.courses import tables as course_tables
+from services.platform import formatting
 from services.platform.access import CASE_WORKERS
 from services.platform.i18n import _
 from services.platform.labels import label
@@ -42,7 +43,7 @@ for enrollment in enrollments:
             _("{course} · {status} · final grade {grade}").format(
                 course=enrollment.course_code,
                 status=label(enrollment.status),
-                grade="—" if enrollment.final_grade is None else f"{enrollment.final_grade:g}",
+                grade=formatting.number(enrollment.final_grade),
             )
         )
         st.progress(

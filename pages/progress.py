@@ -11,14 +11,16 @@ from typing import Any
 import streamlit as st
 
 from models.enums import EnrollmentStatus, Role
+from services.platform import formatting
 from services.platform.errors import NotFound, PermissionDenied
 from services.platform.i18n import _, get_language
 from services.platform.labels import label, options
 from services.reporting import charts, progress_view
 from services.reporting import dashboard as progress
-from services.ui import runtime
+from services.ui import runtime, widget_text
 from services.ui.downloads import download_menu, pack_buttons
 from services.ui.runtime import current_actor, run_service
+from services.ui.tables import readable
 
 actor = current_actor()
 is_officer = actor.role == Role.officer
@@ -55,10 +57,10 @@ course_id = course_column.selectbox(
 )
 course = next(choice for choice in choices if choice.id == course_id)
 enrolled_from = from_column.date_input(
-    _("Enrolled from"), value=None, format="YYYY-MM-DD", key="progress_from"
+    format=widget_text.date_format(), label=_("Enrolled from"), value=None, key="progress_from"
 )
 enrolled_to = to_column.date_input(
-    _("Enrolled until"), value=None, format="YYYY-MM-DD", key="progress_to"
+    format=widget_text.date_format(), label=_("Enrolled until"), value=None, key="progress_to"
 )
 
 countries: list[str] = []
@@ -70,6 +72,8 @@ def country_choice(where: Any, title: str, none_label: str, key: str) -> str | N
         title,
         [None, *countries],
         format_func=lambda code: none_label if code is None else progress.country_label(code),
+        # Shown when the kept choice is None (Streamlit reads it as no choice).
+        placeholder=none_label,
         key=key,
     )
 
@@ -93,6 +97,7 @@ status = status_column.selectbox(
     _("Status"),
     [None, *options(EnrollmentStatus)],
     format_func=lambda code: _("All statuses") if code is None else label(code),
+    placeholder=_("All statuses"),
     key="progress_status",
 )
 
@@ -185,10 +190,10 @@ metrics[1].metric(_("Active"), figures["active"])
 metrics[2].metric(_("Completed"), figures["completed"])
 metrics[3].metric(
     _("Completion rate"),
-    "x" if rate_hidden else f"{shown.completion_rate:.0%}",
+    "x" if rate_hidden else formatting.percent(shown.completion_rate),
     delta=(
-        _("{points:+.0f} points vs region").format(
-            points=(shown.completion_rate - region.completion_rate) * 100
+        _("{points} points vs region").format(
+            points=formatting.signed((shown.completion_rate - region.completion_rate) * 100)
         )
         if compare and not rate_hidden
         else None
@@ -197,7 +202,7 @@ metrics[3].metric(
 )
 metrics[4].metric(
     _("Average grade"),
-    f"{shown.average_grade:.1f}" if shown.average_grade is not None else "—",
+    formatting.decimal(shown.average_grade),
     help=_("Average final grade of those who have one."),
 )
 metrics[5].metric(
@@ -268,10 +273,10 @@ if board.at_risk is not None:
         if course.ends_on and course.ends_on < date.today():
             st.caption(
                 _("The course ended on {date}: days behind are counted up to that day.").format(
-                    date=course.ends_on.isoformat()
+                    date=formatting.date_text(course.ends_on)
                 )
             )
-        st.dataframe(view.at_risk_table, hide_index=True)
+        st.dataframe(readable(view.at_risk_table), hide_index=True)
         downloads("at_risk", charts.DATA_FORMATS)
 
     st.subheader(_("A country's participants"))
@@ -289,4 +294,4 @@ if board.at_risk is not None:
         if participants.empty:
             st.info(_("Nobody from this country matches the filters."))
         else:
-            st.dataframe(progress_view.participants_table(participants), hide_index=True)
+            st.dataframe(readable(progress_view.participants_table(participants)), hide_index=True)

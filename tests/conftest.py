@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.fixtures_follow_ups",
     "tests.fixtures_partners",
     "tests.fixtures_report_stats",
+    "tests.fixtures_language",
 ]
 
 BACKENDS = ["sqlite", "postgresql"]

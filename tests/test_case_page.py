@@ -7,6 +7,7 @@ from sqlmodel import Session, col, func, select
 
 from models import AuditEvent, Case, CaseEvent, CaseUpdate, Referral, UserAccount
 from services.cases import outcomes, records
+from services.platform.formatting import date_text
 from services.platform.i18n import set_language
 from services.platform.labels import label
 from tests.support import COORDINATOR, OFFICER
@@ -142,7 +143,7 @@ def test_the_page_shows_the_next_follow_up_and_says_when_it_is_overdue(
     at = board_page(OFFICER, ar_case.case_code)
     due = demo_db.get(Case, ar_case.id).next_follow_up_on
     assert due is not None  # every open case has one
-    assert f"Next follow-up: {due.isoformat()}" in [text.value for text in at.text]
+    assert f"Next follow-up: {date_text(due)}" in [text.value for text in at.text]
     assert not at.warning
 
     case = demo_db.get(Case, ar_case.id)
@@ -150,4 +151,4 @@ def test_the_page_shows_the_next_follow_up_and_says_when_it_is_overdue(
     demo_db.add(case)
     demo_db.commit()
     at = board_page(OFFICER, ar_case.case_code)
-    assert [w.value.lstrip("⚠ ") for w in at.warning] == ["Follow-up overdue since 2026-01-05"]
+    assert [w.value.lstrip("⚠ ") for w in at.warning] == ["Follow-up overdue since Jan 5, 2026"]

@@ -12,6 +12,7 @@ from models.base import utcnow
 from models.enums import ReferralState, Stage
 from services.cases import board, follow_ups, organisations, presentation, tasks
 from services.cases import records as cases
+from services.platform.formatting import date_text
 
 TODAY = utcnow().date()
 
@@ -178,7 +179,7 @@ def test_closed_cases_have_no_tasks(session, users, open_case, set_follow_up):
 def test_the_board_card_says_overdue_in_words_not_colour_alone(session, users, open_case):
     today = date(2026, 12, 1)
     assert presentation.follow_up_mark(date(2026, 11, 28), today).startswith(
-        "⚠ Follow-up overdue since 2026-11-28"
+        "⚠ Follow-up overdue since Nov 28, 2026"
     )
     assert presentation.follow_up_mark(today, today).startswith("⏰ Follow-up due today")
     assert presentation.follow_up_mark(date(2026, 12, 2), today) == ""
@@ -195,7 +196,7 @@ def test_the_boards_cards_read_the_follow_up_from_the_database(session, users, o
     second_lines = {card.case_code: presentation.card_lines(card)[1] for card in cards}
     overdue = [line for line in second_lines.values() if line.startswith("⚠")]
     assert overdue == [second_lines[late.case_code]]
-    assert (TODAY - timedelta(days=5)).isoformat() in overdue[0]
+    assert date_text(TODAY - timedelta(days=5)) in overdue[0]
 
 
 def test_referral_rows_keep_their_due_date(session, users, consenting_case, make_organisation):

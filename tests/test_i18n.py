@@ -7,20 +7,35 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from services.platform.i18n import LOCALES_DIR, _, catalog, set_language
-from services.platform.labels import LABELS, label
+from services.platform.i18n import (
+    LOCALES_DIR,
+    catalog,
+    ngettext,
+    plural_catalog,
+    set_language,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {".venv", "tests", "data", "migrations", "locales", ".git"}
 
 
 def code_messages() -> set[str]:
-    """Every string marked with _() or N_() in the application code."""
+    """Every string marked with _() or N_() in the application code (plural messages of
+    ngettext() are in `plural_messages`)."""
+    return {message for message in _extracted() if isinstance(message, str)}
+
+
+def plural_messages() -> set[tuple[str, str]]:
+    """Every (singular, plural) pair of an ngettext() call in the application code."""
+    return {message for message in _extracted() if isinstance(message, tuple)}
+
+
+def _extracted() -> set:
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT),
         method_map=[("**.py", "python")],
-        keywords={"_": None, "N_": None},
+        keywords={"_": None, "N_": None, "ngettext": (1, 2)},
         directory_filter=lambda path: not (set(Path(path).parts) & SKIP_DIRS),
     ):
         found.add(message)
@@ -60,37 +75,60 @@ def test_every_code_string_is_translated(language):
 
 @pytest.mark.parametrize("language", ["es", "pt"])
 def test_translations_keep_their_placeholders(language):
-    path = LOCALES_DIR / language / "LC_MESSAGES" / "enlace.po"
-    with path.open("rb") as handle:
-        messages = [m for m in read_po(handle) if m.id and m.string]
-    for message in messages:
+    for message in _po_messages(language):
+        if isinstance(message.id, tuple):  # every plural form keeps the plural's placeholders
+            names = sorted(re.findall(r"\{(\w*)", message.id[1]))
+            for form in message.string:
+                assert sorted(re.findall(r"\{(\w*)", form)) == names, message.id
+            continue
         names = re.findall(r"\{(\w*)", str(message.id))
         assert sorted(names) == sorted(re.findall(r"\{(\w*)", str(message.string))), message.id
 
 
-def test_the_language_of_the_run_picks_the_catalog():
+def _po_messages(language: str) -> list:
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "enlace.po"
+    with path.open("rb") as handle:
+        return [m for m in read_po(handle) if m.id and m.string]
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_every_plural_message_has_all_its_forms(language):
+    missing = sorted(plural_messages() - set(plural_catalog(language)))
+    assert missing == [], f"{language}: translate every form of: {missing}"
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_no_entry_is_untranslated_or_fuzzy(language):
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "enlace.po"
+    with path.open("rb") as handle:
+        messages = [m for m in read_po(handle) if m.id]
+    empty = [m.id for m in messages if not m.string or (m.pluralizable and not all(m.string))]
+    fuzzy = [m.id for m in messages if m.fuzzy]
+    assert (empty, fuzzy) == ([], []), f"{language}: untranslated {empty}, fuzzy {fuzzy}"
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_the_catalog_holds_no_message_the_code_no_longer_uses(language):
+    used = code_messages() | model_rule_messages() | plural_messages()
+    unused = sorted(str(m.id) for m in _po_messages(language) if m.id not in used)
+    assert unused == [], f"{language}: remove these entries from the catalog: {unused}"
+
+
+def test_plural_forms_follow_the_languages_rule():
+    def days(count: int) -> str:
+        return ngettext("{count} day in stage", "{count} days in stage", count)
+
     set_language("es")
-    assert _("Referral board") == "Tablero de derivaciones"
-    assert label("referred") != "Referred"
-    set_language("pt")
-    assert _("Sign out") == "Sair"
-    set_language("xx")
-    assert _("Sign out") == "Sign out"
-
-
-def test_every_label_is_a_marked_message():
-    assert set(LABELS.values()) <= code_messages()
-
-
-def test_no_translation_hides_inside_an_f_string():
-    """The extractor does not look inside f-strings: `f"{_('x')}"` would never be translated."""
-    hidden = []
-    for path in [
-        ROOT / "app.py",
-        *(ROOT / "pages").glob("*.py"),
-        *(ROOT / "services").glob("*.py"),
-    ]:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if re.search(r"""f["'][^"']*\{_\(""", line):
-                hidden.append(f"{path.name}:{number}")
-    assert hidden == []
+    assert (days(1), days(0), days(2)) == (
+        "{count} día en la etapa",
+        "{count} días en la etapa",
+        "{count} días en la etapa",
+    )
+    set_language("pt")  # Brazilian Portuguese counts 0 and 1 in the singular
+    assert (days(0), days(1), days(2)) == (
+        "{count} dia na etapa",
+        "{count} dia na etapa",
+        "{count} dias na etapa",
+    )
+    set_language("en")
+    assert (days(1), days(3)) == ("{count} day in stage", "{count} days in stage")

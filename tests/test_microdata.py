@@ -16,7 +16,7 @@ from models import AuditEvent, CaseCreate, UserAccount
 from models.enums import Role
 from services.cases import exports, intake, microdata
 from services.cases import records as cases
-from services.cli.export import export_app
+from services.cli.main import app as cli_app
 from services.reporting import anonymise
 from services.tooling.scale import seed_scale
 
@@ -268,7 +268,8 @@ def test_an_officer_gets_full_rows_of_their_scope_only(demo_db):
 
 
 def _cli(*args: str):
-    return CliRunner().invoke(export_app, ["cases", *args])
+    """`enlace export cases ...` in English (the demo manager reads Portuguese)."""
+    return CliRunner().invoke(cli_app, ["--lang", "en", "export", "cases", *args])
 
 
 def test_cli_writes_a_k_anonymous_ctdc_csv_for_a_manager(demo_db, tmp_path):
@@ -303,7 +304,7 @@ def test_cli_writes_full_htcds_xlsx_rows_with_formulas_neutralised(session, user
     out = tmp_path / "cases.xlsx"
     result = _cli("--layout", "htcds", "--format", "xlsx", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "1 cases, full rows" in result.output
+    assert "1 case, full rows" in result.output
     workbook = openpyxl.load_workbook(out)
     sheet = workbook.worksheets[0]
     header = [cell.value for cell in sheet[1]]

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from models.base import utcnow
 from services.platform.access import PAGE_ROLES
+from services.platform.formatting import date_text
 from tests.support import OFFICER
 
 TODAY = utcnow().date()
@@ -32,7 +33,7 @@ def test_an_officer_sees_their_countrys_due_follow_ups_with_links(
     at.switch_page("pages/my_tasks.py").run()
     table = _table(at)
     assert list(table["Case"]) == [f"/case?code={late.case_code}", f"/case?code={due.case_code}"]
-    assert table["Status"][0] == f"⚠ Overdue since {(TODAY - timedelta(days=4)).isoformat()}"
+    assert table["Status"][0] == f"⚠ Overdue since {date_text(TODAY - timedelta(days=4))}"
     assert table["Status"][1] == "⏰ Due today"
     assert "Overdue: 1 · Due today: 1 · Coming days: 0" in [md.value for md in at.markdown]
 

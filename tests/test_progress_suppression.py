@@ -101,12 +101,14 @@ def test_behind_schedule_is_suppressed_against_its_key_figure():
 def test_the_table_shows_x_for_a_hidden_rate():
     board = dashboard(ROWS)
     published = small_counts.published_counts(board, T)
-    table = progress_view.progress_table(ROWS, published)
+    table = progress_view.page_table(progress_view.progress_table(ROWS, published))
     rates = dict(zip(table["Country"], table["Completion rate"], strict=True))
     assert rates["Paraguay"] == "x"
     # Brazil's withdrawn count is hidden with Argentina's: its rate would give it away.
     assert published.countries["BR"]["withdrawn"] == "x" and rates["Brazil"] == "x"
-    plain = progress_view.progress_table([country("BR", 7, 12, 20, 9), country("CL", 6, 10, 8, 5)])
+    plain = progress_view.page_table(
+        progress_view.progress_table([country("BR", 7, 12, 20, 9), country("CL", 6, 10, 8, 5)])
+    )
     assert list(plain["Completion rate"]) == ["51%", "33%"]
 
 
@@ -127,7 +129,7 @@ def test_module_cells_hide_few_completions_and_few_left():
     assert (cells[1]["completed"], cells[1]["rate_hidden"]) == ("<5", True)
     assert (cells[2]["completed"], cells[2]["total"], cells[2]["rate_hidden"]) == (20, 39, False)
     assert (cells[3]["completed"], cells[3]["rate_hidden"]) == (0, False)
-    table = progress_view.module_table(cells)
+    table = progress_view.page_table(progress_view.module_table(cells))
     assert list(table["Completion rate"]) == ["x", "x", "51%", "0%"]
 
 

@@ -5,6 +5,7 @@ a dry run that sends nothing, and the settings' errors in one line."""
 from datetime import timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -46,7 +47,9 @@ def test_each_person_gets_one_digest_in_their_language_once(smtp_server, due_cas
     assert spanish[0]["Subject"] == "Recordatorio de Enlace: vencidos o por vencer (1)"
     body = spanish[0].get_payload(decode=True).decode()
     ar_code = due_cases["ar"].case_code
-    assert f"{ar_code} · ⚠ Vencido desde el {(TODAY - timedelta(days=2)).isoformat()}" in body
+    # The date as Spanish writes it: "29 nov 2026".
+    overdue_since = format_date(TODAY - timedelta(days=2), "medium", locale="es")
+    assert f"{ar_code} · ⚠ Vencido desde el {overdue_since}" in body
     assert f"http://localhost:8501/case?code={ar_code}" in body
     assert "M.G." not in body  # the alias never leaves the app
     assert due_cases["br"].case_code not in body

@@ -17,8 +17,8 @@ from models.enums import CaseEventKind
 from services.cases.board import CaseCard, ReferralLine, TimelineEntry
 from services.cases.outcomes import referral_outcome, transfer_outcome
 from services.cases.records import ASSESSMENT_FIELDS, CASE_TEXT_FIELDS, FIELD_LABELS, stored_value
-from services.platform import validation
-from services.platform.i18n import _
+from services.platform import formatting, validation
+from services.platform.i18n import _, ngettext
 from services.platform.labels import country_name, label
 
 # --- presentation helpers (plain data for the pages) ------------------------------------
@@ -28,9 +28,9 @@ def card_lines(card: CaseCard) -> tuple[str, str]:
     """A board card's two plain-text lines: "code · urgency · age band[ · Minor]", then
     "situation · days in stage · assignee"."""
     minor = " · " + _("Minor") if card.is_minor else ""
-    one_day = card.days_in_stage == 1
-    days = (_("{days} day in stage") if one_day else _("{days} days in stage")).format(
-        days=card.days_in_stage
+    days = formatting.counted(
+        ngettext("{count} day in stage", "{count} days in stage", card.days_in_stage),
+        card.days_in_stage,
     )
     due = follow_up_mark(card.next_follow_up_on, utcnow().date())
     return (
@@ -46,7 +46,9 @@ def follow_up_mark(due_on: date | None, today: date) -> str:
         return ""
     if due_on == today:
         return "⏰ " + _("Follow-up due today") + " · "
-    return "⚠ " + _("Follow-up overdue since {date}").format(date=due_on.isoformat()) + " · "
+    return (
+        "⚠ " + _("Follow-up overdue since {date}").format(date=formatting.date_text(due_on)) + " · "
+    )
 
 
 def event_text(entry: TimelineEntry) -> str:
@@ -83,7 +85,7 @@ def event_text(entry: TimelineEntry) -> str:
     elif entry.kind == CaseEventKind.return_coordinated:
         parts = [details.get("counterpart"), details.get("travel_date")]
         what += ": " + " · ".join(str(part) for part in parts if part)
-    stamp = entry.created_at.strftime("%Y-%m-%d %H:%M") + " UTC"
+    stamp = formatting.datetime_text(entry.created_at)
     return " · ".join([stamp, what, entry.author or "—"])
 
 
@@ -95,7 +97,7 @@ def shown_value(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(label(item) for item in value)
     if isinstance(value, date):
-        return value.isoformat()
+        return formatting.date_text(value)
     if isinstance(value, StrEnum):
         return label(value)
     return label(str(value))
@@ -164,9 +166,9 @@ def referrals_frame(referrals: list[ReferralLine]) -> pd.DataFrame:
             _("Organisation"): line.organisation_name,
             _("Country"): line.organisation_country,
             _("Service"): label(line.service),
-            _("Sent on"): line.sent_on.isoformat(),
+            _("Sent on"): formatting.date_text(line.sent_on),
             _("State"): label(line.state),
-            _("Answered on"): line.answered_on.isoformat() if line.answered_on else "—",
+            _("Answered on"): formatting.date_text(line.answered_on) or "—",
         }
         for line in referrals
     ]

@@ -6,6 +6,7 @@ from datetime import date
 from urllib.parse import quote
 
 from services.cases.tasks import Task, TaskKind
+from services.platform import formatting
 from services.platform.i18n import _
 from services.platform.labels import label
 
@@ -35,11 +36,11 @@ def _under(base_url: str, path: str) -> str:
 def status(task: Task, today: date) -> str:
     """The state of the due date, with its mark: overdue, due today, or the day it is due."""
     if task.due_on < today:
-        when = _("Overdue since {date}").format(date=task.due_on.isoformat())
+        when = _("Overdue since {date}").format(date=formatting.date_text(task.due_on))
         return f"{OVERDUE_MARK} {when}"
     if task.due_on == today:
         return f"{TODAY_MARK} " + _("Due today")
-    return f"{SOON_MARK} " + _("Due on {date}").format(date=task.due_on.isoformat())
+    return f"{SOON_MARK} " + _("Due on {date}").format(date=formatting.date_text(task.due_on))
 
 
 def what(task: Task) -> str:

@@ -14,12 +14,42 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 
+from services.platform.i18n import LANGUAGES, _, set_language
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
 console = Console()
 err = Console(stderr=True)
+# The language given with `enlace --lang`; None: the account's (--as), else the default.
+_chosen_language: list[str] = []
+
+
+def choose_language(language: str | None) -> None:
+    """The language of the command's messages and files (`enlace --lang es ...`); without
+    one, ENLACE_DEFAULT_LANGUAGE until a command acts as an account (`speak_as`)."""
+    from services.platform.settings import ConfigurationError, get_settings
+
+    _chosen_language.clear()
+    if language:
+        _chosen_language.append(language)
+        set_language(language)
+        return
+    try:
+        set_language(get_settings().default_language)
+    except ConfigurationError:
+        set_language("en")
+
+
+def speak_as(language: str, time_zone: str | None, country: str | None) -> None:
+    """A command acting as an account speaks its language (unless --lang chose one) and
+    writes times in its zone."""
+    from services.platform import formatting
+
+    if not _chosen_language and language in LANGUAGES:
+        set_language(language)
+    formatting.set_time_zone(formatting.account_time_zone(time_zone, country))
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -55,7 +85,7 @@ def database(*, require_schema: bool = True) -> "Iterator[Engine]":
     engine = build_engine(settings.database_url)
     try:
         if require_schema and migrate.current_revision(engine) is None:
-            raise fail("The database has no schema yet: run `enlace db upgrade` first.")
+            raise fail(_("The database has no schema yet: run `enlace db upgrade` first."))
         yield engine
     finally:
         engine.dispose()
@@ -71,6 +101,6 @@ def unit_of_work(engine: "Engine") -> "Iterator[Session]":
         with session_scope(engine) as session:
             yield session
     except ImportRejected as error:
-        raise fail(f"Not imported: {error}") from None
+        raise fail(_("Not imported: {reason}").format(reason=error.translated())) from None
     except EnlaceError as error:
-        raise fail(f"Refused: {error}") from None
+        raise fail(_("Refused: {reason}").format(reason=error.translated())) from None

@@ -21,7 +21,9 @@ import typer
 from rich.progress import Progress
 
 from models.enums import EnrollmentStatus
-from services.cli.common import console, database, fail, unit_of_work
+from services.cli.common import console, database, fail, speak_as, unit_of_work
+from services.platform import formatting
+from services.platform.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -62,13 +64,15 @@ def _session() -> "Iterator[Session]":
 
 
 def _actor(session: "Session", email: str | None) -> "UserAccount":
+    """The account to export as; its language and time zone for the file (unless --lang)."""
     from services.platform import users
 
     if not email:
         return users.system_actor()
     account = users.find_by_email(session, email)
     if account is None:
-        raise fail(f"No account for {email}.", 2)
+        raise fail(_("No account for {email}.").format(email=email), 2)
+    speak_as(str(account.preferred_language), account.time_zone, account.country)
     return account
 
 
@@ -77,20 +81,24 @@ def _check_format(item: str, fmt: FileFormat, tables: tuple[str, ...]) -> None:
     from services.reporting.charts import IMAGE_FORMATS
 
     if item == "all" and fmt not in (FileFormat.pdf, FileFormat.zip):
-        raise fail("--chart all / --report all writes a pack: use --format pdf or zip.", 2)
+        raise fail(_("--chart all / --report all writes a pack: use --format pdf or zip."), 2)
     if item != "all" and fmt == FileFormat.zip:
-        raise fail("--format zip writes every file: use it with all.", 2)
+        raise fail(_("--format zip writes every file: use it with all."), 2)
     if item in tables and fmt.value in IMAGE_FORMATS:
-        raise fail(f"{item} is a table: use --format csv or xlsx.", 2)
+        raise fail(_("{item} is a table: use --format csv or xlsx.").format(item=item), 2)
 
 
 def _write(file: "ExportFile", out: Path) -> None:
     try:
         out.write_bytes(file.data)
     except OSError as error:
-        raise fail(f"Cannot write {out}: {error.strerror}", 2) from None
+        raise fail(
+            _("Cannot write {file}: {reason}").format(file=out, reason=error.strerror), 2
+        ) from None
     console.print(
-        f"Wrote {out} ({file.mime}, {len(file.data) / 1024:.0f} KB); the export is audited.",
+        _("Wrote {file} ({kind}, {size} KB); the export is audited.").format(
+            file=out, kind=file.mime, size=formatting.number(round(len(file.data) / 1024))
+        ),
         markup=False,
         highlight=False,
     )
@@ -131,7 +139,10 @@ def export_progress(
     item = chart or (ProgressItem.all if format == FileFormat.zip else ProgressItem.completion)
     _check_format(item.value, format, progress_view.TABLES)
     if country and not (len(country) == 2 and country.isalpha()):
-        raise fail(f"--country must be a two-letter ISO code, not {country!r}.", 2)
+        raise fail(
+            _("--country must be a two-letter ISO code, not '{country}'.").format(country=country),
+            2,
+        )
     filters = progress.ProgressFilters(
         enrolled_from=enrolled_from.date() if enrolled_from else None,
         enrolled_to=enrolled_to.date() if enrolled_to else None,
@@ -139,10 +150,10 @@ def export_progress(
         status=status,
     )
     with _session() as session, Progress(console=console, transient=True) as bar:
-        task = bar.add_task("Reading progress", total=2)
+        task = bar.add_task(_("Reading progress"), total=2)
         course_id = session.exec(select(Course.id).where(Course.code == course)).first()
         if course_id is None:
-            raise fail(f"No course with the code {course}.", 2)
+            raise fail(_("No course with the code {code}.").format(code=course), 2)
         actor = _actor(session, as_account)
         board = dashboard.progress_dashboard(
             session=session,
@@ -152,8 +163,8 @@ def export_progress(
             today=as_of.date() if as_of else date.today(),
         )
         if board.selection.enrolled == 0:
-            raise fail("Nobody matches: the course has no enrollments, or the filters none.")
-        bar.update(task, advance=1, description="Rendering")
+            raise fail(_("Nobody matches: the course has no enrollments, or the filters none."))
+        bar.update(task, advance=1, description=_("Rendering"))
         export: Callable[..., ExportFile] = (
             progress_view.export_pack
             if item == ProgressItem.all
@@ -162,7 +173,9 @@ def export_progress(
         try:
             file = export(session=session, actor=actor, dashboard=board, fmt=format.value)
         except ValueError:
-            raise fail(f"Nothing to draw for {item.value} with these filters.") from None
+            raise fail(
+                _("Nothing to draw for {item} with these filters.").format(item=item.value)
+            ) from None
         bar.update(task, advance=1)
     _write(file, out)
 
@@ -278,23 +291,37 @@ def export_cases(
     from services.platform.errors import PermissionDenied
 
     with _session() as session, Progress(console=console, transient=True) as bar:
-        task = bar.add_task("Reading cases", total=2)
+        task = bar.add_task(_("Reading cases"), total=2)
         actor = _actor(session, as_account)
         try:
             data = exports.case_microdata(
                 session=session, actor=actor, layout=layout.value, file_format=format.value
             )
         except PermissionDenied as error:
-            raise fail(f"Refused: {error}") from None
-        bar.update(task, advance=1, description="Writing")
+            raise fail(_("Refused: {reason}").format(reason=error.translated())) from None
+        bar.update(task, advance=1, description=_("Writing"))
         file = microdata.microdata_file(data, format.value)
         bar.update(task, advance=1)
     _write(file, out)
     if data.deidentified:
-        summary = (
-            f"{len(data.frame)} of {data.records} cases, k-anonymous (k={data.k}): "
-            f"{data.generalised} rows generalised, {data.withheld} withheld."
+        summary = _(
+            "{rows} of {records} cases, k-anonymous (k={k}): {generalised} rows generalised, "
+            "{withheld} withheld."
+        ).format(
+            rows=formatting.number(len(data.frame)),
+            records=formatting.number(data.records),
+            k=data.k,
+            generalised=formatting.number(data.generalised),
+            withheld=formatting.number(data.withheld),
         )
     else:
-        summary = f"{len(data.frame)} cases, full rows (handle as case data)."
+        rows = len(data.frame)
+        summary = formatting.counted(
+            ngettext(
+                "{count} case, full rows (handle as case data).",
+                "{count} cases, full rows (handle as case data).",
+                rows,
+            ),
+            rows,
+        )
     console.print(summary, markup=False, highlight=False)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -12,11 +13,12 @@ from rich.table import Table
 from models.enums import Language, Role
 from services.cli import bench as cli_bench
 from services.cli import serve as cli_serve
-from services.cli.common import console, database, fail, unit_of_work
+from services.cli.common import choose_language, console, database, fail, unit_of_work
 from services.cli.courses import courses_app, import_app
 from services.cli.export import export_app
 from services.cli.reminders import reminders_app
 from services.cli.retention import retention_app
+from services.platform.i18n import _
 
 app = typer.Typer(
     help=(
@@ -39,6 +41,29 @@ app.add_typer(import_app, name="import")
 app.add_typer(retention_app, name="retention")
 app.add_typer(reminders_app, name="reminders")
 seed_app.command("scale")(cli_bench.seed_scale)
+
+
+class Lang(StrEnum):
+    en = "en"
+    es = "es"
+    pt = "pt"
+
+
+@app.callback()
+def main(
+    lang: Annotated[
+        Lang | None,
+        typer.Option(
+            "--lang",
+            help="Language of messages and exported files (default: the --as account's, "
+            "else ENLACE_DEFAULT_LANGUAGE)",
+        ),
+    ] = None,
+) -> None:
+    """Enlace: course enrollment, progress by country and case referrals."""
+    choose_language(lang.value if lang else None)
+
+
 app.command("bench")(cli_bench.bench)
 app.command("serve")(cli_serve.serve)
 
@@ -89,6 +114,14 @@ def seed_demo() -> None:
     console.print(f"Demo data added: {summary}.", markup=False)
 
 
+COUNTRY_ZONE = "country"
+TimeZoneOption = typer.Option(
+    "--time-zone",
+    help="IANA time zone for the times shown, e.g. America/Asuncion; "
+    f"'{COUNTRY_ZONE}': the zone of the account's country (the default)",
+)
+
+
 @users_app.command("add")
 def users_add(
     email: str,
@@ -98,6 +131,7 @@ def users_add(
     ] = None,
     name: Annotated[str, typer.Option(help="Display name")] = "",
     language: Annotated[Language, typer.Option(help="Preferred language")] = Language.en,
+    time_zone: Annotated[str | None, TimeZoneOption] = None,
 ) -> None:
     """Give a person access with a role (the first admin is created this way)."""
     from pydantic import ValidationError
@@ -108,16 +142,28 @@ def users_add(
 
     try:
         user_in = UserAccountCreate(
-            email=email, role=role, country=country, display_name=name, preferred_language=language
+            email=email,
+            role=role,
+            country=country,
+            display_name=name,
+            preferred_language=language,
+            time_zone=None if time_zone == COUNTRY_ZONE else time_zone,
         )
     except ValidationError as error:
         problems = "; ".join(messages(error))
-        raise fail(f"Invalid account: {problems}", 2) from None
+        raise fail(_("Invalid account: {problems}").format(problems=problems), 2) from None
     with database() as engine:
         with unit_of_work(engine) as session:
             account = users.add_user(session=session, actor=users.system_actor(), user_in=user_in)
+    from services.platform.labels import label
+
     where = f" ({account.country})" if account.country else ""
-    console.print(f"Added {account.email} as {account.role}{where}.", markup=False)
+    console.print(
+        _("Added {email} as {role}{where}.").format(
+            email=account.email, role=label(account.role), where=where
+        ),
+        markup=False,
+    )
 
 
 @users_app.command("list")
@@ -149,37 +195,46 @@ def users_set(
     active: Annotated[
         bool | None, typer.Option("--active/--deactivate", help="Restore or remove access")
     ] = None,
+    language: Annotated[Language | None, typer.Option(help="Preferred language")] = None,
+    time_zone: Annotated[str | None, TimeZoneOption] = None,
 ) -> None:
-    """Change a person's role or country, or deactivate the account."""
+    """Change a person's role, country, language or time zone, or deactivate the account."""
     from pydantic import ValidationError
 
     from models import UserAccountUpdate
     from services.platform import users
     from services.platform.validation import messages
 
+    changes: dict[str, object] = {
+        k: v
+        for k, v in {
+            "role": role,
+            "country": country,
+            "is_active": active,
+            "preferred_language": language,
+            "time_zone": time_zone,
+        }.items()
+        if v is not None
+    }
+    if time_zone == COUNTRY_ZONE:
+        changes["time_zone"] = None
     try:
-        update = UserAccountUpdate.model_validate(
-            {
-                k: v
-                for k, v in {"role": role, "country": country, "is_active": active}.items()
-                if v is not None
-            }
-        )
+        update = UserAccountUpdate.model_validate(changes)
     except ValidationError as error:
         problems = "; ".join(messages(error))
-        raise fail(f"Invalid change: {problems}", 2) from None
+        raise fail(_("Invalid change: {problems}").format(problems=problems), 2) from None
     with database() as engine:
         with unit_of_work(engine) as session:
             account = users.find_by_email(session, email)
             if account is None or account.id is None:
-                raise fail(f"No account for {email}.")
+                raise fail(_("No account for {email}.").format(email=email))
             users.update_user(
                 session=session,
                 actor=users.system_actor(),
                 account_id=account.id,
                 user_in=update,
             )
-    console.print(f"Updated {email}.", markup=False)
+    console.print(_("Updated {email}.").format(email=email), markup=False)
 
 
 @users_app.command("sign-out")
@@ -191,7 +246,7 @@ def users_sign_out(email: str) -> None:
         with unit_of_work(engine) as session:
             account = users.find_by_email(session, email)
             if account is None or account.id is None:
-                raise fail(f"No account for {email}.")
+                raise fail(_("No account for {email}.").format(email=email))
             users.end_sessions(session=session, actor=users.system_actor(), account_id=account.id)
     console.print(f"{email} is signed out everywhere.", markup=False)
 

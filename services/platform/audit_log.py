@@ -54,6 +54,7 @@ FIELD_LABELS: dict[str, str] = {
     "organisation_id": N_("Organisation"),
     "case_id": N_("Case"),
     "preferred_language": N_("Language"),
+    "time_zone": N_("Time zone"),
     "is_active": N_("Active"),
     "state": N_("Status"),
     "service": N_("Service"),

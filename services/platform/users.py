@@ -312,3 +312,27 @@ def update_user(
     session.flush()
     session.refresh(account)
     return account
+
+
+def set_own_preferences(
+    *, session: Session, actor: UserAccount, preferences: UserAccountUpdate
+) -> UserAccount:
+    """The signed-in person's own language or time zone (the sidebar's choices), kept on their
+    account so that it wins over the browser's language at the next visit.
+
+    Only `preferred_language` and `time_zone` are taken (a set `time_zone` of None: the
+    country's zone). Not audited: a display preference of one's own account grants nothing and
+    shows nothing, and a row per click would bury the changes the audit log is for.
+    """
+    if actor.id is None:
+        raise Conflict(N_("The command line has no account to keep preferences on."))
+    account = existing_row(session, UserAccount, actor.id, NO_ACCOUNT)
+    data = preferences.model_dump(exclude_unset=True)
+    if data.get("preferred_language") is not None:
+        account.preferred_language = data["preferred_language"]
+    if "time_zone" in data:
+        account.time_zone = data["time_zone"]
+    session.add(account)
+    session.flush()
+    session.refresh(account)
+    return account

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models.types import RuleViolation
 from services.platform.i18n import N_, _
 
 _MESSAGES: dict[str, str] = {
@@ -46,7 +47,11 @@ def _plain_message(detail: Any) -> str:
     kind = detail["type"]
     context = detail.get("ctx") or {}
     if kind == "value_error" and "error" in context:
-        text = _(str(context["error"]))
+        rule = context["error"]
+        if isinstance(rule, RuleViolation):
+            text = _(rule.message).format(**rule.params)
+        else:
+            text = _(str(rule))
         return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
     template = _MESSAGES.get(kind)
     if template is None:

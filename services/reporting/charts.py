@@ -20,6 +20,7 @@ import pandas as pd
 import vl_convert
 from pypdf import PdfReader, PdfWriter
 
+from services.platform import formatting
 from services.platform.i18n import _, get_language, set_language
 from services.reporting.export import ExportInfo, to_csv, to_xlsx
 
@@ -37,6 +38,14 @@ MIME_TYPES = {
 VEGA_LITE_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 PNG_SCALE = 2  # sharp enough for a slide or a printed report
 FONT = "Helvetica, Arial, sans-serif"
+
+
+@alt.theme.register("enlace", enable=True)
+def _enlace_theme() -> alt.theme.ThemeConfig:
+    """Every chart's spec (`to_dict()`, on the page and in files) formats numbers and dates
+    like the reader: Vega-Lite's `config.locale` of the run's language ("1.234", "78,7",
+    "fev.", "sáb."), read when the spec is built."""
+    return alt.theme.ThemeConfig({"config": {"locale": formatting.vega_locale()}})  # type: ignore[typeddict-item]
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,7 @@ def caption_lines(info: ExportInfo) -> list[str]:
     lines = [f"{name}: {value}" for name, value in info.filters.items()]
     lines.append(
         _("Generated {date} · Source: {source}").format(
-            date=info.generated_at.strftime("%Y-%m-%d %H:%M UTC"), source=info.source
+            date=formatting.datetime_text(info.generated_at), source=info.source
         )
     )
     return lines
@@ -87,16 +96,21 @@ def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
 
 def render(chart: alt.TopLevelMixin, fmt: str) -> bytes:
-    """The chart as PNG, SVG or PDF bytes, rendered offline (no browser, no network)."""
+    """The chart as PNG, SVG or PDF bytes, rendered offline (no browser, no network), with
+    the number and date formats of the run's language."""
     spec = _spec(chart)
+    vega_locale = formatting.vega_locale()
+    options: dict[str, Any] = {
+        "vl_version": VEGA_LITE_VERSION,
+        "format_locale": vega_locale["number"],
+        "time_format_locale": vega_locale["time"],
+    }
     if fmt == "png":
-        return bytes(
-            vl_convert.vegalite_to_png(spec, vl_version=VEGA_LITE_VERSION, scale=PNG_SCALE)
-        )
+        return bytes(vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, **options))
     if fmt == "svg":
-        return vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION).encode("utf-8")
+        return vl_convert.vegalite_to_svg(spec, **options).encode("utf-8")
     if fmt == "pdf":
-        return bytes(vl_convert.vegalite_to_pdf(spec, vl_version=VEGA_LITE_VERSION))
+        return bytes(vl_convert.vegalite_to_pdf(spec, **options))
     raise ValueError(f"unknown chart format {fmt!r}; use one of {', '.join(IMAGE_FORMATS)}")
 
 
@@ -184,12 +198,14 @@ def report_zip(files: Sequence[ExportFile], info: ExportInfo) -> ExportFile:
 
 def deferred(build: Callable[..., bytes], *args: Any, **kwargs: Any) -> Callable[[], bytes]:
     """`build(*args, **kwargs)` to run later (a download button's click, on a server thread)
-    in the language of the person who asked for it."""
+    in the language and time zone of the person who asked for it."""
     language = get_language()
+    time_zone = formatting.get_time_zone()
 
     def run() -> bytes:
         def in_language() -> bytes:
             set_language(language)
+            formatting.set_time_zone(time_zone)
             return build(*args, **kwargs)
 
         return contextvars.copy_context().run(in_language)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from models import UserAccount
 from models.enums import EnrollmentStatus, Role
+from services.platform import formatting
 from services.platform.access import STAFF
 from services.platform.i18n import _
 from services.platform.labels import country_name, label
@@ -167,8 +168,8 @@ def filter_labels(course_code: str, filters: ProgressFilters) -> dict[str, str]:
     """The active filters in words, for exported files: {"Course": "HT-2018", ...}."""
     labels = {_("Course"): course_code}
     if filters.enrolled_from or filters.enrolled_to:
-        start = filters.enrolled_from.isoformat() if filters.enrolled_from else "…"
-        end = filters.enrolled_to.isoformat() if filters.enrolled_to else "…"
+        start = formatting.date_text(filters.enrolled_from) or "…"
+        end = formatting.date_text(filters.enrolled_to) or "…"
         labels[_("Enrolled between")] = f"{start} – {end}"
     if filters.country:
         labels[_("Country")] = country_label(filters.country)

@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
@@ -17,8 +17,8 @@ from openpyxl.styles import Font
 from sqlmodel import Session
 
 from models import UserAccount
-from services.platform import audit
-from services.platform.i18n import _
+from services.platform import audit, formatting
+from services.platform.i18n import _, get_language
 from services.reporting.suppression import SECONDARY_MARK
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
@@ -44,7 +44,7 @@ class ExportInfo:
     def header_lines(self) -> list[tuple[str, str]]:
         lines = [
             (_("Title"), self.title),
-            (_("Generated"), self.generated_at.strftime("%Y-%m-%d %H:%M UTC")),
+            (_("Generated"), formatting.datetime_text(self.generated_at)),
             (_("Source"), self.source),
         ]
         lines += [(name, value) for name, value in self.filters.items()]
@@ -75,8 +75,12 @@ def to_xlsx(frame: pd.DataFrame, info: ExportInfo, *, sheet: str = "Data") -> by
     data.append([neutralise(str(column)) for column in frame.columns])
     for cell in data[1]:
         cell.font = Font(bold=True)
+    formats = frame.attrs.get("number_formats", {})
+    column_formats = [formats.get(column) for column in frame.columns]
     for row in frame.itertuples(index=False, name=None):
         data.append([neutralise(_cell(value)) for value in row])
+        for cell, number_format in zip(data[data.max_row], column_formats, strict=True):
+            _format_cell(cell, number_format)
     data.freeze_panes = "A2"
     about = workbook.create_sheet(_("About"))
     for name, value in info.header_lines():
@@ -86,13 +90,27 @@ def to_xlsx(frame: pd.DataFrame, info: ExportInfo, *, sheet: str = "Data") -> by
     return buffer.getvalue()
 
 
+def _format_cell(cell: Any, number_format: str | None) -> None:
+    """Numbers and dates stay numbers and dates, shown by the cell's format: a marked column's
+    format ("0%", "0.0"), dates and times as day/month/year (as es/pt write them)."""
+    value = cell.value
+    if isinstance(value, bool):
+        return
+    if number_format and isinstance(value, int | float):
+        cell.number_format = number_format
+    elif isinstance(value, datetime):
+        cell.number_format = "dd/mm/yyyy hh:mm" if get_language() != "en" else "yyyy-mm-dd hh:mm"
+    elif isinstance(value, date):
+        cell.number_format = "dd/mm/yyyy" if get_language() != "en" else "yyyy-mm-dd"
+
+
 def _cell(value: Any) -> Any:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, list | tuple | set):
         return ", ".join(str(item) for item in value)
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, datetime):  # in the reader's time zone (a spreadsheet has none)
+        return formatting.local_time(value).replace(tzinfo=None)
     return value
 
 

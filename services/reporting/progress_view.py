@@ -13,6 +13,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from models import UserAccount
+from services.platform import formatting
 from services.platform.access import DASHBOARD_READERS, STAFF, require_role
 from services.platform.i18n import N_, _
 from services.platform.labels import label
@@ -45,7 +46,35 @@ ITEM_TITLES = {
 
 
 def _percent(value: float) -> str:
-    return f"{value:.0%}"
+    return formatting.percent(value)
+
+
+def _with_formats(frame: pd.DataFrame, formats: Mapping[str, str]) -> pd.DataFrame:
+    """Mark columns of numbers ("0%": a fraction, "0.0": a decimal): files keep them numbers
+    formatted by the cell (XLSX), `page_table` writes them as the reader does."""
+    frame.attrs["number_formats"] = dict(formats)
+    return frame
+
+
+def page_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as the page shows it: marked numbers as text in the reader's format
+    ("78,7", "79 %"); a mark such as "x" stays as it is."""
+    formats = frame.attrs.get("number_formats", {})
+    if not formats:
+        return frame
+    shown = frame.copy()
+
+    def text(value: Any, number_format: str) -> Any:
+        if isinstance(value, str):
+            return value
+        if number_format.endswith("%"):
+            return formatting.percent(value)
+        return formatting.decimal(value, len(number_format.partition(".")[2]))
+
+    for column, number_format in formats.items():
+        if column in shown.columns:
+            shown[column] = [text(value, number_format) for value in frame[column]]
+    return shown
 
 
 def progress_table(
@@ -58,12 +87,12 @@ def progress_table(
             return getattr(row, column)
         return published.countries[row.country][column]
 
-    def rate(row: CountryProgress) -> str:
+    def rate(row: CountryProgress) -> float | str:
         if published is not None and published.countries.get(row.country, {}).get("rate_hidden"):
             return suppression.SECONDARY_MARK
-        return _percent(row.completion_rate)
+        return row.completion_rate
 
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             _("Country"): [country_label(row.country) for row in rows],
             _("Enrolled"): [count(row, "enrolled") for row in rows],
@@ -72,12 +101,11 @@ def progress_table(
             _("Completed"): [count(row, "completed") for row in rows],
             _("Withdrawn"): [count(row, "withdrawn") for row in rows],
             _("Completion rate"): [rate(row) for row in rows],
-            _("Average final grade"): [
-                f"{row.average_grade:.1f}" if row.average_grade is not None else "—" for row in rows
-            ],
+            _("Average final grade"): [row.average_grade for row in rows],
             _("Behind schedule"): [count(row, "behind") for row in rows],
         }
     )
+    return _with_formats(frame, {_("Completion rate"): "0%", _("Average final grade"): "0.0"})
 
 
 def at_risk_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -116,7 +144,7 @@ def participants_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def module_table(cells: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             _("Module"): [f"{cell['position']}. {cell['module_title']}" for cell in cells],
             _("Country"): [country_label(cell["country"]) for cell in cells],
@@ -125,12 +153,13 @@ def module_table(cells: Sequence[dict[str, Any]]) -> pd.DataFrame:
             _("Completion rate"): [_cell_rate(cell) for cell in cells],
         }
     )
+    return _with_formats(frame, {_("Completion rate"): "0%"})
 
 
-def _cell_rate(cell: Mapping[str, Any]) -> str:
+def _cell_rate(cell: Mapping[str, Any]) -> float | str | None:
     if cell.get("rate_hidden"):
         return suppression.SECONDARY_MARK
-    return _percent(cell["completed"] / cell["total"]) if cell["total"] else "—"
+    return cell["completed"] / cell["total"] if cell["total"] else None
 
 
 def completions_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -324,7 +353,7 @@ def completions_chart(frame: pd.DataFrame, ends_on: date | None = None) -> alt.T
             strokeDash=alt.StrokeDash("country:N", sort=countries, legend=None),
             tooltip=[
                 alt.Tooltip("country:N", title=_("Country")),
-                alt.Tooltip("date:T", title=_("Date"), format="%Y-%m-%d"),
+                alt.Tooltip("date:T", title=_("Date"), format="%x"),
                 alt.Tooltip("completions:Q", title=_("Completions that day")),
                 alt.Tooltip("cumulative:Q", title=_("Completions (cumulative)")),
             ],
@@ -405,9 +434,9 @@ def dashboard_view(dashboard: ProgressDashboard) -> DashboardView:
         },
         # As text when suppressed: a column of numbers and "<5" is not one Arrow type.
         countries_table=(
-            progress_table(compared, published).astype(str)
+            page_table(progress_table(compared, published)).astype(str)
             if published
-            else progress_table(compared)
+            else page_table(progress_table(compared))
         ),
         at_risk_table=None if at_risk is None or at_risk.empty else at_risk_table(at_risk),
         key_figures=key_figures,

@@ -6,10 +6,11 @@ import streamlit as st
 
 from models import UserAccount
 from services.cases.records import FIELD_LABELS
-from services.platform import audit, audit_log, users
+from services.platform import audit, audit_log, formatting, users
 from services.platform.errors import EnlaceError
 from services.platform.i18n import _
 from services.reporting.charts import deferred
+from services.ui import widget_text
 from services.ui.feedback import show_error
 from services.ui.runtime import db_session, run_service
 from services.ui.tables import show_table
@@ -36,7 +37,7 @@ def show_audit_log(actor: UserAccount) -> None:
     show_table(
         [
             {
-                _("When (UTC)"): entry.when.strftime("%Y-%m-%d %H:%M:%S"),
+                _("When"): formatting.datetime_text(entry.when),
                 _("Who"): entry.who,
                 _("Action"): entry.action,
                 _("Record"): entry.record,
@@ -103,8 +104,20 @@ def _filters(actor: UserAccount) -> audit_log.LogFilter | None:
         key="audit_case",
         on_change=_first_page,
     )
-    since = since_column.date_input(_("From"), value=None, key="audit_since", on_change=_first_page)
-    until = until_column.date_input(_("To"), value=None, key="audit_until", on_change=_first_page)
+    since = since_column.date_input(
+        format=widget_text.date_format(),
+        label=_("From"),
+        value=None,
+        key="audit_since",
+        on_change=_first_page,
+    )
+    until = until_column.date_input(
+        format=widget_text.date_format(),
+        label=_("To"),
+        value=None,
+        key="audit_until",
+        on_change=_first_page,
+    )
     if isinstance(since, date) and isinstance(until, date) and since > until:
         st.error(_("The start date is after the end date."))
         return None

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from models import AuditEvent, UserAccount
 from models.enums import Language, Role
 from services.cases import board
-from services.platform import access_requests
+from services.platform import access_requests, formatting
 from services.platform.errors import EnlaceError
 from services.platform.i18n import LANGUAGES, N_, _, get_language
 from services.platform.labels import country_codes, country_name, label, literal, options
@@ -51,9 +51,7 @@ def _request_form(actor: UserAccount, request: AuditEvent, organisations: dict[i
     key = f"request_{request.id}"
     with st.form(key, clear_on_submit=False, border=True):
         st.markdown(f"**{literal(request.actor_email)}**")
-        st.caption(
-            _("Asked on {when} (UTC)").format(when=request.created_at.strftime("%Y-%m-%d %H:%M"))
-        )
+        st.caption(_("Asked on {when}").format(when=formatting.datetime_text(request.created_at)))
         st.text_input(
             _("Name"),
             value=access_requests.requested_name(request),

@@ -20,10 +20,11 @@ from models.base import utcnow
 from models.enums import ReferralState, Service, Stage
 from services.cases import board, presentation, workflow
 from services.cases import records as cases
+from services.platform import formatting
 from services.platform.errors import Conflict, NotFound, PermissionDenied, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
-from services.ui import referral_answers, runtime
+from services.ui import referral_answers, runtime, widget_text
 from services.ui.case_form import CaseForm, case_fields, screening_section
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
@@ -223,7 +224,7 @@ def _header(desk: CaseDesk) -> None:
     if case.anonymised_at:
         st.info(
             _("This case's personal data was removed on {date}; its statistics are kept.").format(
-                date=case.anonymised_at.date().isoformat()
+                date=formatting.date_text(case.anonymised_at)
             )
         )
     if desk.detail.party == workflow.Party.shared_officer:
@@ -236,7 +237,7 @@ def _header(desk: CaseDesk) -> None:
     st.text(_("Reported by") + ": " + (desk.detail.reporter or "—"))
     st.text(_("Assigned to") + ": " + (desk.detail.assignee or _("Unassigned")))
     due_on = case.next_follow_up_on
-    st.text(_("Next follow-up") + ": " + (due_on.isoformat() if due_on else "—"))
+    st.text(_("Next follow-up") + ": " + (formatting.date_text(due_on) or "—"))
     overdue = presentation.follow_up_mark(due_on, utcnow().date())
     if overdue:
         st.warning(overdue.removesuffix(" · "))
@@ -409,7 +410,11 @@ def _refer(desk: CaseDesk) -> None:
         key=desk.key("refer_org"),
     )
     sent_on = st.date_input(
-        _("Sent on"), value="today", max_value=date.today(), key=desk.key("refer_sent")
+        format=widget_text.date_format(),
+        label=_("Sent on"),
+        value="today",
+        max_value=date.today(),
+        key=desk.key("refer_sent"),
     )
     override_reason = None
     if desk.allows(workflow.Action.override_consent):
@@ -456,7 +461,10 @@ def _return(desk: CaseDesk) -> None:
             key=desk.key("return_counterpart"),
         )
         travel_date = st.date_input(
-            _("Travel date"), value=case.return_travel_date, key=desk.key("return_date")
+            format=widget_text.date_format(),
+            label=_("Travel date"),
+            value=case.return_travel_date,
+            key=desk.key("return_date"),
         )
         reception = st.text_area(
             _("Reception arrangements"),

@@ -5,6 +5,7 @@ import streamlit as st
 
 from models import UserAccount
 from services.cases import search
+from services.platform import formatting
 from services.platform.i18n import _
 from services.platform.labels import country_name, label
 from services.ui.runtime import db_session
@@ -58,7 +59,7 @@ def search_box(actor: UserAccount) -> None:
                     label(hit.stage),
                     label(hit.urgency),
                     country_name(hit.reporting_country),
-                    hit.identified_on.isoformat(),
+                    formatting.date_text(hit.identified_on),
                 ]
             ),
             icon=":material/folder_open:",

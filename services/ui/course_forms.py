@@ -22,6 +22,7 @@ from services.platform import validation
 from services.platform.errors import EnlaceError, StaleVersion
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, literal
+from services.ui import widget_text
 from services.ui.feedback import show_error, show_form_errors
 from services.ui.runtime import clear_caches, db_session, run_service
 
@@ -92,9 +93,13 @@ def add_course_form(actor: UserAccount) -> None:
         organiser = st.text_input(_("Organiser"), placeholder=_("IOM / IPPDH"), key="new_org")
         organiser_error = st.empty()
         start_column, end_column = st.columns(2)
-        starts_on = start_column.date_input(_("Starts on"), value=None, key="new_starts")
+        starts_on = start_column.date_input(
+            format=widget_text.date_format(), label=_("Starts on"), value=None, key="new_starts"
+        )
         starts_error = start_column.empty()
-        ends_on = end_column.date_input(_("Ends on"), value=None, key="new_ends")
+        ends_on = end_column.date_input(
+            format=widget_text.date_format(), label=_("Ends on"), value=None, key="new_ends"
+        )
         ends_error = end_column.empty()
         modules_text = st.text_area(
             _("Modules, one per line"),
@@ -180,7 +185,9 @@ def add_participant_form(actor: UserAccount, course_id: int) -> None:
             format_func=label,
             key="participant_status",
         )
-        enrolled_on = date_column.date_input(_("Enrolled on"), key="participant_enrolled_on")
+        enrolled_on = date_column.date_input(
+            format=widget_text.date_format(), label=_("Enrolled on"), key="participant_enrolled_on"
+        )
         form_error = st.empty()
         submitted = st.form_submit_button(_("Enroll"), type="primary", key="participant_submit")
     if not submitted:
@@ -238,7 +245,9 @@ def edit_enrollment(actor: UserAccount, rows: list[courses.EnrollmentRow]) -> No
         target = status_column.selectbox(
             _("New status"), [t.value for t in targets], format_func=label, key="new_status"
         )
-        on = date_column.date_input(_("On"), value=date.today(), key="new_status_on")
+        on = date_column.date_input(
+            format=widget_text.date_format(), label=_("On"), value=date.today(), key="new_status_on"
+        )
         status_error = st.empty()
         changed = st.form_submit_button(_("Change status"), key="change_status_submit")
     if changed:
@@ -297,10 +306,16 @@ def course_section(actor: UserAccount, course_id: int) -> None:
         }
         start_column, end_column = st.columns(2)
         values["starts_on"] = start_column.date_input(
-            _("Starts on"), value=course.starts_on, key="edit_starts"
+            format=widget_text.date_format(),
+            label=_("Starts on"),
+            value=course.starts_on,
+            key="edit_starts",
         )
         values["ends_on"] = end_column.date_input(
-            _("Ends on"), value=course.ends_on, key="edit_ends"
+            format=widget_text.date_format(),
+            label=_("Ends on"),
+            value=course.ends_on,
+            key="edit_ends",
         )
         _submit_edit(
             CourseUpdate,

@@ -13,6 +13,7 @@ from services.ui.runtime import clear_caches, db_session, run_service
 IMPORT = "courses_import"
 AUTO = ""
 UNKNOWN = ""
+ACCEPTED = ("csv", "txt", "xlsx")
 
 
 def import_section(actor: UserAccount, course_id: int, course_code: str) -> None:
@@ -24,7 +25,11 @@ def import_section(actor: UserAccount, course_id: int, course_code: str) -> None
             "enrolled_on. Nothing is written before you confirm the preview."
         )
     )
-    upload = st.file_uploader(_("File"), type=["csv", "txt", "xlsx"], key="import_file")
+    # No `type=`: Streamlit would refuse another file in English ("application/octet-stream
+    # files are not allowed"); the type is checked below, in the reader's language.
+    upload = st.file_uploader(
+        _("File"), help=_("A CSV (.csv, .txt) or Excel (.xlsx) file."), key="import_file"
+    )
     format_column, country_column = st.columns(2)
     import_format = format_column.selectbox(
         _("Format"),
@@ -42,6 +47,16 @@ def import_section(actor: UserAccount, course_id: int, course_code: str) -> None
     )
     if upload is None:
         st.session_state.pop(IMPORT, None)
+        return
+    extension = upload.name.rpartition(".")[2].lower() if "." in upload.name else ""
+    if extension not in ACCEPTED:
+        st.session_state.pop(IMPORT, None)
+        st.error(
+            _(
+                "{name} cannot be imported: it is not a CSV (.csv, .txt) or Excel (.xlsx) file. "
+                "Save it as one of these and choose it again."
+            ).format(name=literal(upload.name))
+        )
         return
     request = {
         "course_id": course_id,

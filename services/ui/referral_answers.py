@@ -14,6 +14,7 @@ import streamlit as st
 from models import ReferralUpdate, UserAccount
 from models.enums import ReferralState
 from services.cases import board, partner, workflow
+from services.platform import formatting
 from services.platform.errors import EnlaceError
 from services.platform.i18n import _
 from services.platform.labels import label, literal
@@ -42,9 +43,9 @@ def referrals_table(referrals: list[partner.PartnerReferral]) -> pd.DataFrame:
                 _("Age band"): line.age_band or "—",
                 _("Minor"): _("Yes") if line.is_minor else _("No"),
                 _("Primary language"): line.primary_language or "—",
-                _("Sent on"): line.sent_on.isoformat(),
+                _("Sent on"): formatting.date_text(line.sent_on),
                 _("State"): label(line.state),
-                _("Answered on"): line.answered_on.isoformat() if line.answered_on else "",
+                _("Answered on"): formatting.date_text(line.answered_on),
                 _("Reason, if declined"): line.decline_reason or "",
             }
             for line in referrals
@@ -54,7 +55,7 @@ def referrals_table(referrals: list[partner.PartnerReferral]) -> pd.DataFrame:
 
 def referral_choice(line: partner.PartnerReferral) -> str:
     return " · ".join(
-        [line.case_code, label(line.service), label(line.state), line.sent_on.isoformat()]
+        [line.case_code, label(line.service), label(line.state), formatting.date_text(line.sent_on)]
     )
 
 
