@@ -13,7 +13,7 @@ from services.platform.i18n import _, get_language
 from services.platform.labels import country_name
 from services.reporting import charts, report_catalog
 from services.reporting.report_parts import ReportFilters, ReportPart
-from services.ui import runtime
+from services.ui import runtime, widget_text
 from services.ui.downloads import download_menu, pack_buttons
 from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, db_session, run_service, settings
@@ -57,13 +57,14 @@ else:
         _("Reporting country"),
         [None, *countries],
         format_func=lambda code: _("All countries") if code is None else country_name(code),
+        placeholder=widget_text.placeholder(countries),
         key="reports_country",
     )
 date_from = from_column.date_input(
-    _("Identified from"), value=None, format="YYYY-MM-DD", key="reports_from"
+    _("Identified from"), value=None, format=widget_text.date_format(), key="reports_from"
 )
 date_to = to_column.date_input(
-    _("Identified until"), value=None, format="YYYY-MM-DD", key="reports_to"
+    _("Identified until"), value=None, format=widget_text.date_format(), key="reports_to"
 )
 filters = ReportFilters(country=country, date_from=date_from, date_to=date_to)
 query = report_catalog.to_query(filters)

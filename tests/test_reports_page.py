@@ -126,7 +126,8 @@ def test_cli_writes_a_report_pack_one_chart_per_page_with_filters_and_audits(dem
     pages = PdfReader(out).pages
     assert len(pages) == 2  # the cover, the matrix
     cover = pages[0].extract_text()
-    assert "Bolivia" in cover and "2026-01-01 – 2026-12-31" in cover
+    # The demo manager reads Portuguese: the command writes the file in the account's language.
+    assert "Bolívia" in cover and "2026-01-01 – 2026-12-31" in cover
     demo_db.commit()
     event = demo_db.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()[-1]
     assert (event.actor_email, event.entity_id) == (MANAGER, "pack")
@@ -162,7 +163,8 @@ def test_cli_bad_input_is_one_clear_line_and_exit_2(demo_db, tmp_path, args, mes
 def test_cli_refuses_another_country_to_an_officer(demo_db, tmp_path):
     out = tmp_path / "x.csv"
     result = cli("--country", "BR", "--format", "csv", "--out", str(out), "--as", OFFICER)
-    assert result.exit_code == 1 and "Refused" in result.output
+    # The demo officer of Argentina reads Spanish: so does the command acting as them.
+    assert result.exit_code == 1 and "Rechazado: Solo puede consultar" in result.output
     own = cli("--format", "csv", "--out", str(out), "--as", OFFICER)
     assert own.exit_code == 0, own.output
     assert "Argentina" in out.read_text(encoding="utf-8-sig")

@@ -28,5 +28,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_column("time_zone")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch "move and copy" would drop user_account,
+    # which every case, event and audit row points at, and SQLite refuses that with data in it.
+    op.drop_column("user_account", "time_zone")

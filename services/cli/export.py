@@ -186,7 +186,12 @@ def _day(option: str, value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise fail(f"{option} must be a date as YYYY-MM-DD, not {value!r}.", 2) from None
+        raise fail(
+            _("{option} must be a date as YYYY-MM-DD, not {value}.").format(
+                option=option, value=repr(value)
+            ),
+            2,
+        ) from None
 
 
 def _report_filters(
@@ -196,7 +201,12 @@ def _report_filters(
     from services.reporting.report_parts import ReportFilters
 
     if country is not None and not (len(country) == 2 and country.isalpha()):
-        raise fail(f"--country must be a two-letter ISO code such as AR, not {country!r}.", 2)
+        raise fail(
+            _("--country must be a two-letter ISO code such as AR, not {value}.").format(
+                value=repr(country)
+            ),
+            2,
+        )
     filters = ReportFilters(
         country=country.upper() if country else None,
         date_from=_day("--from", date_from),
@@ -205,7 +215,7 @@ def _report_filters(
     try:
         return check_filters(filters)
     except InvalidFilter as error:
-        raise fail(str(error), 2) from None
+        raise fail(error.translated(), 2) from None
 
 
 @export_app.command("reports")
@@ -241,9 +251,10 @@ def export_reports(
     filters = _report_filters(country, date_from, date_to)
     is_pack = item == "all" or item in report_catalog.REPORTS
     if is_pack and format not in (FileFormat.pdf, FileFormat.zip):
-        raise fail(f"--report {item} writes a pack: use --format pdf or zip.", 2)
+        message = _("--report {item} writes a pack: use --format pdf or zip.")
+        raise fail(message.format(item=item), 2)
     if not is_pack and format == FileFormat.zip:
-        raise fail("--format zip writes every file: use it with all or a report's name.", 2)
+        raise fail(_("--format zip writes every file: use it with all or a report's name."), 2)
     with _session() as session:
         actor = _actor(session, as_account)
         names = report_catalog.readable_reports(actor) if item == "all" or not is_pack else [item]
@@ -267,14 +278,19 @@ def export_reports(
             else:
                 part = report_catalog.find_part(every, item)
                 if part.chart is None and format.value in IMAGE_FORMATS:
-                    raise fail(f"{item} has no chart with these filters: use csv or xlsx.", 2)
+                    raise fail(
+                        _("{item} has no chart with these filters: use csv or xlsx.").format(
+                            item=item
+                        ),
+                        2,
+                    )
                 file = report_catalog.export_part(
                     session=session, actor=actor, part=part, filters=filters, fmt=format.value
                 )
         except PermissionDenied as error:
-            raise fail(f"Refused: {error}") from None
+            raise fail(_("Refused: {reason}").format(reason=error.translated())) from None
         except NotFound as error:
-            raise fail(str(error), 2) from None
+            raise fail(error.translated(), 2) from None
     _write(file, out)
 
 

@@ -502,7 +502,18 @@ def training_impact(
             title=_(PART_TITLES[IMPACT]),
             table=_shown_table(table),
             chart=impact_chart(table),
-            note=" ".join([scope, _(HOW_LINKED), _(NOT_CAUSAL)]),
+            note=" ".join(
+                [
+                    scope,
+                    _(HOW_LINKED),
+                    _(NOT_CAUSAL),
+                    _(
+                        "A group with fewer than {threshold} officers or cases is withheld "
+                        "(“<{threshold}”, and “x” for a group that would give it away); a share "
+                        "or a median over fewer than {threshold} cases is left empty (—)."
+                    ).format(threshold=threshold),
+                ]
+            ),
         )
     ]
     for name, compared, column_title in (
