@@ -37,6 +37,8 @@ except PermissionDenied:
     st.error(_("Your role does not give access to reports."))
     st.stop()
 
+readable = report_catalog.readable_reports(actor)
+
 # A link (or a reload) sets the widgets; afterwards the widgets set the link.
 url = st.query_params.to_dict()
 if url != st.session_state.get("reports_url"):
@@ -44,6 +46,8 @@ if url != st.session_state.get("reports_url"):
     st.session_state["reports_country"] = wanted.country if wanted.country in countries else None
     st.session_state["reports_from"] = wanted.date_from
     st.session_state["reports_to"] = wanted.date_to
+    report = url.get("report")
+    st.session_state["reports_report"] = report if report in readable else readable[0]
 
 is_officer = actor.role == Role.officer
 country_column, from_column, to_column = st.columns([2, 1, 1])
@@ -67,26 +71,42 @@ date_to = to_column.date_input(
     _("Identified until"), value=None, format=widget_text.date_format(), key="reports_to"
 )
 filters = ReportFilters(country=country, date_from=date_from, date_to=date_to)
+
+# One report at a time: each is a few charts, and the slow ones (time in each stage at 100,000
+# cases) are built only when asked for. The pack builds them all, when it is downloaded.
+chosen = (
+    st.segmented_control(
+        _("Report"),
+        readable,
+        format_func=report_catalog.report_title,
+        key="reports_report",
+    )
+    or readable[0]
+)
+
 query = report_catalog.to_query(filters)
+if chosen != readable[0]:
+    query["report"] = chosen
 if query != url:
     st.query_params.from_dict(query)
 st.session_state["reports_url"] = query
 
-reports_key = (
+base_key = (
     actor.id,
     actor.role,
     actor.country,
     get_language(),
     threshold,
-    tuple(sorted(query.items())),
+    tuple(sorted(report_catalog.to_query(filters).items())),
 )
 try:
-    every_report = runtime.cached_reports(*reports_key)
+    counts = runtime.cached_reports(*base_key, (readable[0],))
+    every_report = runtime.cached_reports(*base_key, (chosen,))
 except EnlaceError as error:
     show_error(error)
     st.stop()
 
-counted = report_catalog.find_part(every_report, "stage").table[_("Cases")]
+counted = report_catalog.find_part(counts, "stage").table[_("Cases")]
 if all(value == 0 for value in counted):
     st.info(
         _(
@@ -96,7 +116,7 @@ if all(value == 0 for value in counted):
     )
     st.stop()
 
-specs = runtime.cached_report_specs(*reports_key)
+specs = runtime.cached_report_specs(*base_key, (chosen,))
 pack_buttons(
     "reports_pack",
     report_catalog.export_info(_("Referral statistics"), filters),
@@ -104,7 +124,7 @@ pack_buttons(
         run_service(
             report_catalog.export_pack,
             actor=actor,
-            reports=every_report,
+            reports=runtime.cached_reports(*base_key, tuple(readable)),
             filters=filters,
             fmt=fmt,
         ).data

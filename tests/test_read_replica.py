@@ -116,7 +116,9 @@ def test_a_streaming_replica_serves_the_report_reads(
             sa.event.listen(
                 watched, "before_cursor_execute", lambda *a, n=name: statements[n].append(a[2])
             )
-        reports = runtime.cached_reports(manager.id, manager.role, manager.country, "en", 5, ())
+        reports = runtime.cached_reports(
+            manager.id, manager.role, manager.country, "en", 5, (), ("cases", "times")
+        )
         assert reports and all(parts for parts in reports.values())
         assert any("referral_case" in s for s in statements["replica"])
         assert not any("referral_case" in s for s in statements["primary"])
@@ -139,5 +141,7 @@ def test_an_unreachable_replica_sends_the_reads_to_the_primary(
     engine.dispose()
     _point_at(monkeypatch, primary, "postgresql+psycopg://postgres@127.0.0.1:1/gone")
 
-    reports = runtime.cached_reports(manager.id, manager.role, manager.country, "en", 5, ())
+    reports = runtime.cached_reports(
+        manager.id, manager.role, manager.country, "en", 5, (), ("cases", "times")
+    )
     assert reports and all(parts for parts in reports.values())

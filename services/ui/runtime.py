@@ -368,18 +368,21 @@ def cached_reports(
     language: str,
     threshold: int,
     query: tuple[tuple[str, str], ...],
+    names: tuple[str, ...],
 ) -> "dict[str, list[ReportPart]]":
-    """report_catalog.build_reports for the filters given as sorted query items: every
-    report's parts as published, in the reader's language (role, country, language and the
-    threshold in the key: a change of any never serves the old answer). Courses are in the
-    versions too: the training-impact report reads course completions."""
+    """report_catalog.build_report of each of `names` for the filters given as sorted query
+    items: the reports' parts as published, in the reader's language (role, country, language
+    and the threshold in the key: a change of any never serves the old answer). Courses are in
+    the versions too: the training-impact report reads course completions."""
     from services.reporting import report_catalog
 
     filters = report_catalog.from_query(dict(query))
     with _read_session(source) as session:
-        return report_catalog.build_reports(
-            session=session, actor=_reader(session, actor_id), filters=filters
-        )
+        reader = _reader(session, actor_id)
+        return {
+            name: report_catalog.build_report(name, session=session, actor=reader, filters=filters)
+            for name in names
+        }
 
 
 @_coherent(("accounts", "cases", "courses"), replica=True)
