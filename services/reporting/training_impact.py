@@ -269,7 +269,8 @@ def impact_groups(
     histograms: dict[str, dict[int, int]] = {name: {} for name in GROUPS}
     for name, value, number in session.execute(
         joined(sa.select(group, days, func.count()))
-        .where(first_referral.c.sent_on.is_not(None))
+        # Retention keeps an anonymised case's dates to the month only: no durations from it.
+        .where(first_referral.c.sent_on.is_not(None), col(Case.anonymised_at).is_(None))
         .group_by(group, days)
     ).all():
         histograms[str(name)][int(value)] = int(number)
