@@ -49,12 +49,16 @@ def every_report(session: Session, manager) -> dict[str, list]:
     every = report_catalog.build_reports(session=session, actor=manager, filters=ReportFilters())
     # Counts only: the time statistics leave anonymised cases out (dates kept to the month).
     return {
-        part.name: part.table.to_dict("records")
+        part.name: part.table.drop(columns=TIMES, errors="ignore").to_dict("records")
         for name, parts in every.items()
         if name != "times"
         for part in parts
         if part.name != "answer_times"
     }
+
+
+# The training report's one time statistic (anonymised cases left out of it, as above).
+TIMES = ["Median days from identification to referral"]
 
 
 @pytest.fixture
