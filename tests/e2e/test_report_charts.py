@@ -46,10 +46,12 @@ def test_the_module_heat_map_gives_every_module_a_readable_row(page: Page, live_
 
 def test_the_reports_page_keeps_its_filters_in_the_link(page: Page, live_app):
     sign_in(page, live_app, "coordinator@enlace.test")
-    page.goto(f"{live_app.url}/reports?country=BO&from=2026-01-01")
+    page.goto(f"{live_app.url}/reports?country=BO&from=2026-01-01&report=routes")
     charts = page.locator("[data-testid='stVegaLiteChart']")
-    expect(charts.nth(9)).to_be_visible(timeout=TIMEOUT)  # the origin × destination matrix
+    expect(charts.first).to_be_visible(timeout=TIMEOUT)  # the origin × destination matrix
+    expect(charts).to_have_count(1)
     assert "country=BO" in page.url and "from=2026-01-01" in page.url
+    assert "report=routes" in page.url
     country = page.locator(".st-key-reports_country").get_by_role("combobox")
     expect(country).to_have_accessible_name("País informante")  # the coordinator reads Spanish
     assert (
@@ -57,3 +59,8 @@ def test_the_reports_page_keeps_its_filters_in_the_link(page: Page, live_app):
         in (country.get_attribute("aria-label") or "")
         + page.locator(".st-key-reports_country").aria_snapshot()
     )
+    # Another report: its charts replace the matrix; the filters stay in the link.
+    chooser = page.locator(".st-key-reports_report")
+    chooser.get_by_role("radio", name="Casos", exact=True).click()
+    expect(charts).to_have_count(5, timeout=TIMEOUT)
+    page.wait_for_url(lambda url: "report=" not in url and "country=BO" in url, timeout=TIMEOUT)
