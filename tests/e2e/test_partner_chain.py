@@ -87,7 +87,8 @@ def _refer_to_paraguay(browser: Browser, live_app, code: str) -> int:
         # Shelter is the case's need, so the first service; the country list is long: type
         # to find Paraguay, which has one shelter.
         settle(coordinator)
-        coordinator.locator(f".st-key-refer_country_{code}").click(timeout=TIMEOUT)
+        country = coordinator.locator(f".st-key-refer_country_{code}").get_by_role("combobox")
+        country.click(timeout=TIMEOUT)
         coordinator.keyboard.type(paraguay)
         coordinator.get_by_role("option", name=paraguay, exact=True).click(timeout=TIMEOUT)
         organisation = coordinator.locator(f".st-key-refer_org_{code}").get_by_role("combobox")
@@ -119,8 +120,10 @@ def test_a_paraguayan_partner_accepts_and_the_officer_reads_it_on_the_timeline(
     set_language("en")
     with signed_in_elsewhere(browser, live_app, PARTNER) as partner:
         partner.goto(f"{live_app.url}/referrals")
-        chooser = partner.locator(".st-key-partner_referral")
+        chooser = partner.locator(".st-key-partner_referral").get_by_role("combobox")
         chooser.click(timeout=TIMEOUT)
+        # The list opens after the click: wait for it before reading it.
+        expect(partner.get_by_role("option").first).to_be_visible(timeout=TIMEOUT)
         shown = partner.get_by_role("option").all_inner_texts()
         assert {re.match(r"[A-Z]{2}-\d{4}-\d{4,}", text)[0] for text in shown} == expected
         assert ALIAS not in partner.content()
