@@ -25,16 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from services.tooling.browser_clicks import CHROMIUM_ARGS  # noqa: E402 (after the path)
+
 EMAIL = "coordinator@enlace.test"
 TOGGLE = ".st-key-board_mine label"
 IDLE_AND_TOTAL = """() => {

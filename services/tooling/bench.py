@@ -121,7 +121,7 @@ def _run_benchmark(
                         stale.unlink(missing_ok=True)  # every size starts from an empty file
                     url = f"sqlite:///{path}"
                 report(f"{size} {backend}: seeding", done, total)
-                rows, seed_s = _seed_in_child(url, counts, seed, fresh=backend != "sqlite")
+                rows, seed_s = seed_in_child(url, counts, seed, fresh=backend != "sqlite")
                 done += 1
                 with _app_database(url):
                     floor = measure.framework_floor(runs)
@@ -178,7 +178,7 @@ def _scratch(workdir: Path | None) -> Iterator[Path]:
 # --- data ----------------------------------------------------------------------------------
 
 
-def _seed_in_child(
+def seed_in_child(
     url: str, counts: dict[str, int], seed: int, *, fresh: bool
 ) -> tuple[dict[str, int], float]:
     """Seed in a child process: the seeding's memory is not counted as the app's."""

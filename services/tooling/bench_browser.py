@@ -298,24 +298,9 @@ def _seed(url: str, options: Options, folder: Path, *, fresh: bool) -> tuple[dic
         path = Path(url.removeprefix("sqlite:///"))
         for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             stale.unlink(missing_ok=True)
-    arguments = json.dumps(
-        {"url": url, "counts": _counts(options.size), "seed": options.seed, "fresh": fresh}
-    )
-    script = (
-        "import json, sys\n"
-        "from services.tooling.bench import prepare_database\n"
-        "print(json.dumps(prepare_database(**json.loads(sys.argv[1]))))\n"
-    )
-    done = subprocess.run(  # our own interpreter and module
-        [sys.executable, "-c", script, arguments],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"seeding {url} failed: {done.stderr.strip()[-2000:]}")
-    created, seconds = json.loads(done.stdout.strip().splitlines()[-1])
+    from services.tooling.bench import seed_in_child
+
+    created, seconds = seed_in_child(url, _counts(options.size), options.seed, fresh=fresh)
     if not fresh:
         marker.write_text(json.dumps([created, seconds]))
     return created, seconds

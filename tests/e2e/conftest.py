@@ -11,20 +11,11 @@ import pytest
 from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
 from services.tooling import demo
+from services.tooling.browser_clicks import CHROMIUM_ARGS
 from services.tooling.seed import seed_demo
 from tests.e2e.support import ROOT, LiveApp, Provider, free_port, serve_command
 
 CHROMIUM = os.environ.get("ENLACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
