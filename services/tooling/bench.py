@@ -28,7 +28,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,7 +39,7 @@ from typing import Any
 from services.platform.access import PAGE_ROLES
 from services.platform.settings import PROJECT_ROOT, get_settings
 from services.tooling import bench_measure as measure
-from services.tooling.bench_results import TARGETS, check_targets, size_factor
+from services.tooling.bench_results import TARGETS, check_targets, scratch, size_factor
 from services.ui.apptest import apptest_runs_app_py, compile_once, quiet_streamlit
 
 BENCH_DATABASE_ENV = "ENLACE_BENCH_DATABASE_URL"
@@ -109,7 +108,8 @@ def _run_benchmark(
     total = len(sizes) * len(backends) * steps_per_size
     done = 0
     results: list[SizeResult] = []
-    with quiet_streamlit(), apptest_runs_app_py(), compile_once(), _scratch(workdir) as folder:
+    folder_of_run = scratch(workdir, "enlace-bench-")
+    with quiet_streamlit(), apptest_runs_app_py(), compile_once(), folder_of_run as folder:
         for size in sizes:
             counts = scale_sizes(size_factor(size))
             for backend, given_url in backends:
@@ -163,16 +163,6 @@ def _run_benchmark(
     }
     data["checks"] = check_targets(data)
     return data
-
-
-@contextmanager
-def _scratch(workdir: Path | None) -> Iterator[Path]:
-    if workdir is not None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        yield workdir
-        return
-    with tempfile.TemporaryDirectory(prefix="enlace-bench-") as folder:
-        yield Path(folder)
 
 
 # --- data ----------------------------------------------------------------------------------

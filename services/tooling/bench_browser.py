@@ -30,7 +30,6 @@ import platform
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -42,7 +41,7 @@ from services.platform.settings import PROJECT_ROOT, Settings
 from services.tooling import browser_clicks as clicks
 from services.tooling import browser_stats as stats
 from services.tooling import demo
-from services.tooling.bench_results import size_factor
+from services.tooling.bench_results import scratch, size_factor
 from services.ui.server_runs import RUN_TIMES_ENV, STREAMLIT_GC_ENV, parse_run_line
 
 BENCH_DATABASE_ENV = "ENLACE_BENCH_DATABASE_URL"
@@ -86,7 +85,7 @@ def run_browser_benchmark(
     per_backend = 3 + len(options.roles) + (1 if options.sessions > 1 else 0)
     total, done = len(backends) * per_backend + 1, 0
     results = []
-    with _scratch(workdir) as folder, ExitStack() as stack:
+    with scratch(workdir, "enlace-bench-browser-") as folder, ExitStack() as stack:
         report("starting the floor app", done, total)
         floor_server = stack.enter_context(_floor_server(folder))
         floor_times = asyncio.run(_measure_floor(floor_server.url, options.rounds))
@@ -444,13 +443,3 @@ def _app_server(database_url: str, folder: Path, options: Options) -> Iterator[_
             yield server
         finally:
             server.stop()
-
-
-@contextmanager
-def _scratch(workdir: Path | None) -> Iterator[Path]:
-    if workdir is not None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        yield workdir
-        return
-    with tempfile.TemporaryDirectory(prefix="enlace-bench-browser-") as folder:
-        yield Path(folder)

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from services.tooling.bench_results import target_check
+
 TARGETS = {
     "ratio_median": 2.0,  # a page's median click → idle ÷ the floor's median
     "ratio_p95": 3.0,  # a page's p95 click → idle ÷ the floor's median
@@ -19,16 +21,7 @@ def check_targets(data: dict[str, Any]) -> list[dict[str, Any]]:
 
     def add(target: str, where: str, value: float | None) -> None:
         if value is not None:
-            limit = TARGETS[target]
-            checks.append(
-                {
-                    "target": target,
-                    "where": where,
-                    "value": value,
-                    "limit": limit,
-                    "met": value <= limit,
-                }
-            )
+            checks.append(target_check(target, where, value, TARGETS[target]))
 
     for result in data["results"]:
         backend = result["backend"]

@@ -1,5 +1,9 @@
 """The benchmark's results read back: sizes, the issue's targets met or not, the tables."""
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 TARGETS = {
@@ -37,15 +41,7 @@ def check_targets(data: dict[str, Any]) -> list[dict[str, Any]]:
 
     def add(target: str, where: str, value: float | None, limit: float) -> None:
         if value is not None:
-            checks.append(
-                {
-                    "target": target,
-                    "where": where,
-                    "value": value,
-                    "limit": limit,
-                    "met": value <= limit,
-                }
-            )
+            checks.append(target_check(target, where, value, limit))
 
     for result in data["results"]:
         tag = f"{result['size']} {result['backend']}"
@@ -220,3 +216,19 @@ def markdown_tables(data: dict[str, Any]) -> str:
             f"| {_ms(result['framework_floor_s'])} | {result['peak_rss_mib']:.0f} |"
         )
     return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def scratch(workdir: Path | None, prefix: str) -> Iterator[Path]:
+    """`workdir` (kept, made if missing), or a temporary folder removed afterwards."""
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        yield workdir
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        yield Path(folder)
+
+
+def target_check(target: str, where: str, value: float, limit: float) -> dict[str, Any]:
+    """One target of a benchmark: the figure measured where, its limit, and whether it is met."""
+    return {"target": target, "where": where, "value": value, "limit": limit, "met": value <= limit}

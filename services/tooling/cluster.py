@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.console import Console
+
 from services.platform.settings import PROJECT_ROOT
 
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf.template"
@@ -191,6 +193,7 @@ def running(cluster: Cluster) -> Iterator[Cluster]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    errors = Console(stderr=True)
     parser = argparse.ArgumentParser(
         prog="python -m services.tooling.cluster",
         description="N `enlace serve` replicas behind nginx (sticky sessions, websockets).",
@@ -220,17 +223,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         with running(cluster):
-            print(
+            Console().print(
                 f"Enlace on {cluster.url}: replicas on ports {', '.join(map(str, ports))}, "
                 f"logs in {cluster.folder}. Ctrl-C stops them.",
-                flush=True,
+                markup=False,
+                highlight=False,
             )
             while not any(p.exited() for p in [*cluster.replicas, cluster.proxy] if p):
                 time.sleep(1)
-            print("A process exited: see its log in the folder above.", file=sys.stderr)
+            errors.print("A process exited: see its log in the folder above.", markup=False)
             return 1
     except RuntimeError as error:
-        print(error, file=sys.stderr)
+        errors.print(str(error), markup=False, highlight=False)
         return 1
     except KeyboardInterrupt:
         return 0
