@@ -21,8 +21,9 @@ from services.platform.i18n import _, get_language
 # components keep from build to build. tests/e2e/test_frontend_texts.py fails when an upgrade
 # moves them.
 NO_RESULTS_SELECTBOX = '[role="listbox"] .equpb2c9'
-NO_RESULTS_MULTISELECT = '[role="listbox"] .eo2qvtu11'  # (also "You can only select up to
-# N options", never shown: the app passes no max_selections)
+# The multiselect writes "You can only select up to N options" there too: no page passes
+# max_selections, so it only ever says "No results".
+NO_RESULTS_MULTISELECT = '[role="listbox"] .eo2qvtu11'
 DROPZONE = '[data-testid="stFileUploaderDropzone"]'
 UPLOAD_BUTTON = (
     f'{DROPZONE} > span > button[kind="secondary"] [data-testid="stMarkdownContainer"] p'
