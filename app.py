@@ -11,7 +11,7 @@ from services.platform.formatting import get_time_zone, set_time_zone
 from services.platform.i18n import LANGUAGES, _, get_language, set_language
 from services.platform.labels import label
 from services.platform.settings import ConfigurationError
-from services.ui import reconnect, runtime
+from services.ui import reconnect, runtime, widget_text
 from services.ui.server import FAILURE_PARAMETER
 
 st.set_page_config(page_title="Enlace", page_icon=":material/diversity_3:", layout="wide")
@@ -41,6 +41,7 @@ def _apply_language(account: UserAccount | None = None) -> None:
     set_time_zone(
         formatting.account_time_zone(account.time_zone, account.country) if account else None
     )
+    widget_text.show_frontend_texts()
     if settings.demo_mode:
         st.warning(
             _("Demo sign-in: a local test provider signs people in. Do not enter real case data."),
@@ -56,6 +57,7 @@ def _language_picker(account: UserAccount | None) -> None:
         list(LANGUAGES),
         index=list(LANGUAGES).index(current),
         format_func=LANGUAGES.__getitem__,
+        filter_mode=None,
         key="language_picker",
     )
     if choice != current:

@@ -58,7 +58,7 @@ with tab_orgs:
         organisation = {
             "name": st.text_input(_("Name"), key="org_name"),
             "org_type": st.selectbox(
-                _("Type"), options(OrgType), format_func=label, key="org_type"
+                _("Type"), options(OrgType), format_func=label, filter_mode=None, key="org_type"
             ),
             # Any country: a partner may work where the person was exploited.
             "country": st.selectbox(
@@ -75,6 +75,7 @@ with tab_orgs:
                 options(Service),
                 format_func=label,
                 placeholder=widget_text.placeholder(options(Service), multiple=True),
+                filter_mode=None,
                 key="org_services",
             ),
             "contact": st.text_input(_("Contact"), key="org_contact"),

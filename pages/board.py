@@ -44,20 +44,33 @@ country = first_row[0].selectbox(
     _("Country"), [ALL, *countries], format_func=all_or(country_name), key="board_country"
 )
 urgency = first_row[1].selectbox(
-    _("Urgency"), [ALL, *options(Urgency)], format_func=all_or(label), key="board_urgency"
+    _("Urgency"),
+    [ALL, *options(Urgency)],
+    format_func=all_or(label),
+    filter_mode=None,
+    key="board_urgency",
 )
 situation = first_row[2].selectbox(
-    _("Situation"), [ALL, *options(Situation)], format_func=all_or(label), key="board_situation"
+    _("Situation"),
+    [ALL, *options(Situation)],
+    format_func=all_or(label),
+    filter_mode=None,
+    key="board_situation",
 )
 exploitation_type = first_row[3].selectbox(
     _("Type of exploitation"),
     [ALL, *options(ExploitationType)],
     format_func=all_or(label),
+    filter_mode=None,
     key="board_exploitation",
 )
 second_row = st.columns([2, 2, 1])
 stage = second_row[0].selectbox(
-    _("Stage"), [ALL, *options(Stage)], format_func=all_or(label), key="board_stage"
+    _("Stage"),
+    [ALL, *options(Stage)],
+    format_func=all_or(label),
+    filter_mode=None,
+    key="board_stage",
 )
 assignee_choice = second_row[1].selectbox(
     _("Assigned to"),

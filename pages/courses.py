@@ -59,12 +59,14 @@ def _enrollment_filters(prefix: str, course_id: int) -> dict:  # type: ignore[ty
         _("Status"),
         [ALL, *options(EnrollmentStatus)],
         format_func=lambda code: _("All") if code == ALL else label(code),
+        filter_mode=None,
         key=f"{prefix}_status",
     )
     band = band_column.selectbox(
         _("Progress"),
         [ALL, *options(courses.ProgressBand)],
         format_func=lambda code: _("All") if code == ALL else courses.band_label(code),
+        filter_mode=None,
         key=f"{prefix}_band",
     )
     search = search_column.text_input(_("Search name, email or ID"), key=f"{prefix}_search")

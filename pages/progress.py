@@ -98,6 +98,7 @@ status = status_column.selectbox(
     [None, *options(EnrollmentStatus)],
     format_func=lambda code: _("All statuses") if code is None else label(code),
     placeholder=_("All statuses"),
+    filter_mode=None,
     key="progress_status",
 )
 

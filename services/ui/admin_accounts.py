@@ -52,6 +52,7 @@ def _role_country_organisation(
             roles,
             index=roles.index(account.role) if account else 0,
             format_func=label,
+            filter_mode=None,
             key=f"{key}_role",
         ),
         "country": _chosen_or_none(
@@ -88,7 +89,12 @@ def _add_account(actor: UserAccount, organisations: dict[Any, str]) -> None:
         email = st.text_input(_("Email"), key="account_email")
         name = st.text_input(_("Name"), key="account_name")
         chosen = _role_country_organisation("account", organisations)
-        language = st.selectbox(_("Language"), options(Language), format_func=LANGUAGES.__getitem__)
+        language = st.selectbox(
+            _("Language"),
+            options(Language),
+            format_func=LANGUAGES.__getitem__,
+            filter_mode=None,
+        )
         if st.form_submit_button(_("Add account"), type="primary"):
             save_and_report(
                 lambda: run_service(

@@ -58,7 +58,7 @@ def _request_form(actor: UserAccount, request: AuditEvent, organisations: dict[i
             max_chars=200,
             key=f"{key}_name",
         )
-        _choice(_("Role"), options(Role), f"{key}_role", label, _("Choose a role"))
+        _choice(_("Role"), options(Role), f"{key}_role", label, _("Choose a role"), typing=False)
         countries, country_label = country_codes(), _("Country (required for officers)")
         _choice(country_label, countries, f"{key}_country", country_name, _("Choose a country"))
         _choice(
@@ -73,6 +73,7 @@ def _request_form(actor: UserAccount, request: AuditEvent, organisations: dict[i
             options(Language),
             index=options(Language).index(get_language()),
             format_func=LANGUAGES.__getitem__,
+            filter_mode=None,
             key=f"{key}_language",
         )
         grant_column, dismiss_column = st.columns(2)
@@ -92,10 +93,25 @@ def _request_form(actor: UserAccount, request: AuditEvent, organisations: dict[i
 
 
 def _choice(
-    title: str, values: list[Any], key: str, shown: Callable[[Any], str], empty: str
+    title: str,
+    values: list[Any],
+    key: str,
+    shown: Callable[[Any], str],
+    empty: str,
+    *,
+    typing: bool = True,
 ) -> None:
-    """A select that starts empty: nothing is granted by a default nobody chose."""
-    st.selectbox(title, values, index=None, placeholder=empty, format_func=shown, key=key)
+    """A select that starts empty: nothing is granted by a default nobody chose. Without
+    `typing`, a short list opens whole and cannot be filtered (no English "No results")."""
+    st.selectbox(
+        title,
+        values,
+        index=None,
+        placeholder=empty,
+        format_func=shown,
+        filter_mode="fuzzy" if typing else None,
+        key=key,
+    )
 
 
 def _grant(actor: UserAccount, request: AuditEvent) -> None:

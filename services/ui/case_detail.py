@@ -303,6 +303,7 @@ def _stage_and_assignment(desk: CaseDesk) -> None:
             targets,
             index=targets.index(following.value) if following else 0,
             format_func=label,
+            filter_mode=None,
             key=desk.key("move_target"),
         )
         st.caption(
@@ -361,6 +362,7 @@ def _answer(desk: CaseDesk, line: board.ReferralLine, next_states: list[str]) ->
             _("Answer"),
             next_states,
             format_func=label,
+            filter_mode=None,
             key=desk.key(f"answer_state_{line.id}"),
         )
         decline_reason = reason_col.text_input(
@@ -387,7 +389,11 @@ def _refer(desk: CaseDesk) -> None:
     needed = list(case.needs or []) or options(Service)
     service_options = needed + [s for s in options(Service) if s not in needed]
     service = service_col.selectbox(
-        _("Service needed"), service_options, format_func=label, key=desk.key("refer_service")
+        _("Service needed"),
+        service_options,
+        format_func=label,
+        filter_mode=None,
+        key=desk.key("refer_service"),
     )
     org_country = org_country_col.selectbox(
         _("Country of the organisation"),

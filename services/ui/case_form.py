@@ -228,11 +228,15 @@ def case_fields(form: CaseForm, *, opened_by: UserAccount | None = None) -> dict
             help=_("Initials or a code such as M.G. or P-07, never a name."),
             placeholder="M.G.",
         ),
-        lambda: form.choice("gender", _("Gender"), options(enums.Gender), label),
+        lambda: form.choice("gender", _("Gender"), options(enums.Gender), label, filter_mode=None),
     )
     _side_by_side(
         lambda: form.choice(
-            "age_band", _("Age band"), [NOT_KNOWN, *options(enums.AgeBand)], _band_or_unknown
+            "age_band",
+            _("Age band"),
+            [NOT_KNOWN, *options(enums.AgeBand)],
+            _band_or_unknown,
+            filter_mode=None,
         ),
         lambda: form.tick(
             "is_minor", _("Minor (under 18)"), help=_("A minor's case is always of high urgency.")
@@ -246,12 +250,19 @@ def case_fields(form: CaseForm, *, opened_by: UserAccount | None = None) -> dict
     st.subheader(_("Assessment"))
     _explain_the_situations()
     _side_by_side(
-        lambda: form.choice("situation", _("Suspected situation"), options(enums.Situation), label),
+        lambda: form.choice(
+            "situation",
+            _("Suspected situation"),
+            options(enums.Situation),
+            label,
+            filter_mode=None,
+        ),
         lambda: form.choice(
             "trafficking_status",
             _("Trafficking status"),
             [NOT_KNOWN, *options(enums.TraffickingStatus)],
             _label_or_unknown,
+            filter_mode=None,
         ),
     )
     form.checklist(
@@ -281,6 +292,7 @@ def case_fields(form: CaseForm, *, opened_by: UserAccount | None = None) -> dict
         options(enums.Urgency),
         label,
         help=_("A minor's case is always of high urgency."),
+        filter_mode=None,
     )
     form.checklist("needs", _("Needs"), options(enums.Service))
     return form.values

@@ -183,6 +183,7 @@ def add_participant_form(actor: UserAccount, course_id: int) -> None:
             _("Status"),
             [EnrollmentStatus.invited.value, EnrollmentStatus.active.value],
             format_func=label,
+            filter_mode=None,
             key="participant_status",
         )
         enrolled_on = date_column.date_input(
@@ -243,7 +244,11 @@ def edit_enrollment(actor: UserAccount, rows: list[courses.EnrollmentRow]) -> No
     with st.form("change_status"):
         status_column, date_column = st.columns(2)
         target = status_column.selectbox(
-            _("New status"), [t.value for t in targets], format_func=label, key="new_status"
+            _("New status"),
+            [t.value for t in targets],
+            format_func=label,
+            filter_mode=None,
+            key="new_status",
         )
         on = date_column.date_input(
             format=widget_text.date_format(), label=_("On"), value=date.today(), key="new_status_on"

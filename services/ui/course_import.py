@@ -7,6 +7,7 @@ from services.courses import imports, moodle
 from services.platform.errors import EnlaceError, ImportRejected
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, literal, options
+from services.ui import widget_text
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session, run_service
 from services.ui.tables import show_frame
@@ -31,6 +32,7 @@ def import_section(actor: UserAccount, course_id: int, course_code: str) -> None
     upload = st.file_uploader(
         _("File"), help=_("A CSV (.csv, .txt) or Excel (.xlsx) file."), key="import_file"
     )
+    st.caption(widget_text.upload_limit(_("CSV (.csv, .txt) or Excel (.xlsx)")))
     format_column, country_column = st.columns(2)
     import_format = format_column.selectbox(
         _("Format"),
@@ -38,6 +40,7 @@ def import_section(actor: UserAccount, course_id: int, course_code: str) -> None
         format_func=lambda code: (
             _("Detect from the header") if code == AUTO else (moodle.format_label(code))
         ),
+        filter_mode=None,
         key="import_format",
     )
     default_country = country_column.selectbox(
