@@ -48,6 +48,7 @@ def test_the_stylesheet_writes_the_readers_words_over_streamlits(language):
         widget_text.NO_RESULTS_MULTISELECT: words["No results"],
         widget_text.UPLOAD_BUTTON: words["Choose a file"],
         widget_text.DROP_HERE: words["Drop the file here"],
+        widget_text.SKIP_LINK: words["Skip to main content"],
     }
     for selector in drawn:
         assert f"{selector}{{font-size:0 !important}}" in style
@@ -62,7 +63,7 @@ def test_a_hostile_translation_cannot_leave_the_stylesheet(monkeypatch):
     assert style.startswith("<style>") and style.endswith("</style>")
     assert "<" not in style[len("<style>") : -len("</style>")]
     texts = re.findall(r"content:(\"[^\"]*\")", style)
-    assert [css_text(text) for text in texts] == [hostile] * 4
+    assert [css_text(text) for text in texts] == [hostile] * 5
 
 
 def styles(at) -> list[str]:

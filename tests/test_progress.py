@@ -461,7 +461,16 @@ def test_heat_map_and_time_chart_mark_what_the_issue_asks(session, users, schedu
     assert lines["encoding"]["color"]["scale"]["range"] == reports.OKABE_ITO
     assert lines["encoding"]["strokeDash"]["legend"] is None  # one legend: the colours
     assert lines["encoding"]["y"]["axis"] == {"format": "d", "tickMinStep": 1}
-    assert spec_values(over_time, end_rule)[0]["caption"] == "Course end 2018-07-03"
+    assert spec_values(over_time, end_rule)[0]["caption"] == "Course end Jul 3, 2018"
+    set_language("pt")
+    try:
+        in_portuguese = progress_view.completions_chart(board.completions, board.course.ends_on)
+    finally:
+        set_language("en")
+    rule_pt = in_portuguese.to_dict()["layer"][1]
+    assert spec_values(in_portuguese.to_dict(), rule_pt)[0]["caption"] == (
+        "Fim do curso 3 de jul. de 2018"
+    )
 
 
 def spec_values(spec, layer):

@@ -363,7 +363,10 @@ def completions_chart(frame: pd.DataFrame, ends_on: date | None = None) -> alt.T
     if ends_on is None:
         return lines.properties(title=title, width=520, height=300)
     end = pd.DataFrame(
-        {"date": [pd.Timestamp(ends_on)], "caption": [_("Course end {date}").format(date=ends_on)]}
+        {
+            "date": [pd.Timestamp(ends_on)],
+            "caption": [_("Course end {date}").format(date=formatting.date_text(ends_on))],
+        }
     )
     base = alt.Chart(end).encode(
         x="date:T", tooltip=[alt.Tooltip("caption:N", title=_("Course end"))]

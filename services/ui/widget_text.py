@@ -5,7 +5,8 @@ in English unless the app passes `placeholder=`; dates default to YYYY/MM/DD. A 
 list (roles, stages, statuses) is shown with `filter_mode=None`: nobody types into it, so no
 "No results" can appear. For what has no parameter, `frontend_style()` writes the reader's
 words over Streamlit's English: the "No results" of a filtered selectbox or multiselect and
-the file uploader's button and drop text; the uploader's "200MB per file" line is hidden and
+the file uploader's button and drop text, the keyboard's "Skip to main content" link; the
+uploader's "200MB per file" line is hidden and
 the page says the limit itself (`upload_limit()`). What stays English is listed in the
 README, "Translations".
 """
@@ -30,6 +31,8 @@ UPLOAD_BUTTON = (
 )
 DROP_HERE = f"{DROPZONE} .euud7oh2"
 UPLOAD_INSTRUCTIONS = '[data-testid="stFileUploaderDropzoneInstructions"]'
+# The link a keyboard user meets first (shown on focus): "Skip to main content".
+SKIP_LINK = '[data-testid="stSkipToContent"]'
 
 
 def placeholder(options: Sized, *, multiple: bool = False) -> str:
@@ -78,6 +81,7 @@ def frontend_style() -> str:
         _replaced(NO_RESULTS_MULTISELECT, _("No results"), "0.875rem"),
         _replaced(UPLOAD_BUTTON, _("Choose a file"), "0.875rem"),
         _replaced(DROP_HERE, _("Drop the file here"), "0.875rem"),
+        _replaced(SKIP_LINK, _("Skip to main content"), "1rem"),
         f"{UPLOAD_INSTRUCTIONS}{{display:none}}",
     ]
     return "<style>" + "".join(rules) + "</style>"

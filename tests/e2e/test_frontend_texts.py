@@ -121,6 +121,18 @@ def test_a_filtered_multiselect_says_no_results_in_the_readers_language(
         assert_replaced(empty, "No results", translated(language, "No results"))
 
 
+@pytest.mark.parametrize("language", ["pt", "en"])
+def test_the_keyboards_skip_link_speaks_the_readers_language(
+    page: Page, live_app, admin_in, language
+):
+    admin_in(page, live_app, language)
+    link = page.locator(widget_text.SKIP_LINK)  # shown when a keyboard user tabs to it
+    if language == "en":
+        assert_untouched(link, "Skip to main content")
+    else:
+        assert_replaced(link, "Skip to main content", translated(language, "Skip to main content"))
+
+
 def test_a_short_fixed_list_cannot_be_typed_into(page: Page, live_app):
     """Stages: the list opens whole; typing filters nothing, so no "No results" can show."""
     sign_in(page, live_app, "coordinator@enlace.test")
