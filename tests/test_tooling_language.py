@@ -250,6 +250,18 @@ def test_the_cluster_refuses_in_the_language_given_or_the_default(tmp_path, monk
     assert "--replicas deve estar entre 1 e 64 (foi informado 0)" in capsys.readouterr().err
 
 
+def test_the_clusters_help_speaks_the_language_given_first(capsys):
+    with pytest.raises(SystemExit) as shown:
+        cluster.main(["--help", "--lang", "es"])
+    assert shown.value.code == 0
+    help_text = words(capsys.readouterr().out)
+    assert "réplicas de `enlace serve` detrás de nginx" in help_text
+    assert "idioma de los mensajes" in help_text
+    with pytest.raises(SystemExit) as refused:
+        cluster.main(["--lang", "fr"])
+    assert refused.value.code == 2 and "invalid choice: 'fr'" in capsys.readouterr().err
+
+
 def test_the_cluster_speaks_english_by_default(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("ENLACE_DEFAULT_LANGUAGE", raising=False)
     monkeypatch.setattr(cluster, "nginx_binary", lambda: None)

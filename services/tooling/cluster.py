@@ -225,33 +225,48 @@ def started_message(cluster: Cluster) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    errors = Console(stderr=True)
+def parser() -> argparse.ArgumentParser:
+    """The command's options, their help in the run's language."""
     parser = argparse.ArgumentParser(
         prog="python -m services.tooling.cluster",
-        description="N `enlace serve` replicas behind nginx (sticky sessions, websockets).",
+        description=_("N `enlace serve` replicas behind nginx (sticky sessions, websockets)."),
     )
-    parser.add_argument("--replicas", type=int, default=2, help="how many (default 2)")
-    parser.add_argument("--port", type=int, default=8080, help="nginx's port (default 8080)")
+    parser.add_argument("--replicas", type=int, default=2, help=_("how many (default 2)"))
+    parser.add_argument("--port", type=int, default=8080, help=_("nginx's port (default 8080)"))
     parser.add_argument(
-        "--first-replica-port", type=int, default=8601, help="replica i on this + i"
+        "--first-replica-port", type=int, default=8601, help=_("replica i on this + i")
     )
     parser.add_argument(
         "--secrets",
         type=Path,
         default=PROJECT_ROOT / ".streamlit" / "secrets.toml",
-        help="the secrets.toml every replica shares (one [auth] cookie_secret for all)",
+        help=_("the secrets.toml every replica shares (one [auth] cookie_secret for all)"),
     )
-    parser.add_argument("--folder", type=Path, default=PROJECT_ROOT / "data" / "cluster")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "cluster",
+        help=_("where the configuration and the logs go (default data/cluster)"),
+    )
     parser.add_argument(
         "--lang",
         choices=list(LANGUAGES),
-        help="language of the messages (default: ENLACE_DEFAULT_LANGUAGE, else en)",
+        help=_("language of the messages (default: ENLACE_DEFAULT_LANGUAGE, else en)"),
     )
-    arguments = parser.parse_args(argv)
-    set_language(arguments.lang or default_language())
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    errors = Console(stderr=True)
+    # The language first, so the help and the refusals of the full parser speak it.
+    language = argparse.ArgumentParser(add_help=False)
+    language.add_argument("--lang")
+    chosen = language.parse_known_args(argv)[0].lang
+    set_language(chosen if chosen in LANGUAGES else default_language())
+    options = parser()
+    arguments = options.parse_args(argv)
     if not 1 <= arguments.replicas <= 64:
-        parser.error(
+        options.error(
             _("--replicas must be 1-64 (got {replicas})").format(replicas=arguments.replicas)
         )
     ports = [arguments.first_replica_port + i for i in range(arguments.replicas)]
