@@ -15,6 +15,7 @@ import typer
 from rich.progress import TaskProgressColumn
 
 from services.cli.common import console, database, fail, progress_bar
+from services.platform.i18n import _, ngettext
 
 app = typer.Typer(help="Scale data and the benchmark.", no_args_is_help=True, rich_markup_mode=None)
 
@@ -28,14 +29,16 @@ def seed_scale(
     seed: Annotated[int, typer.Option(help="Same seed, same rows")] = 2026,
 ) -> None:
     """Add synthetic participants, courses, progress and cases (safe on top of demo data)."""
+    from services.platform import formatting
+    from services.platform.audit_log import ENTITY_LABELS
     from services.tooling.scale import seed_scale as run_seed
 
     if participants < 0 or cases < 0:
-        raise fail("--participants and --cases must be zero or more.", 2)
+        raise fail(_("--participants and --cases must be zero or more."), 2)
     with database() as engine:
         started = time.perf_counter()
         with progress_bar(TaskProgressColumn()) as bar:
-            task = bar.add_task("Seeding scale data", total=participants + cases or 1)
+            task = bar.add_task(_("Seeding scale data"), total=participants + cases or 1)
 
             def report(step: str, done: int, total: int) -> None:
                 bar.update(task, description=step, completed=done, total=total or 1)
@@ -44,8 +47,17 @@ def seed_scale(
                 engine=engine, participants=participants, cases=cases, seed=seed, progress=report
             )
         seconds = time.perf_counter() - started
-    summary = ", ".join(f"{count:,} {table}" for table, count in created.items() if count)
-    console.print(f"Scale data added in {seconds:.1f} s: {summary or 'nothing'}.", markup=False)
+    summary = ", ".join(
+        f"{_(ENTITY_LABELS.get(table, table))} {formatting.number(count)}"
+        for table, count in created.items()
+        if count
+    )
+    console.print(
+        _("Scale data added in {seconds} s: {summary}.").format(
+            seconds=formatting.decimal(seconds, 1), summary=summary or _("nothing")
+        ),
+        markup=False,
+    )
 
 
 @app.command("bench")
@@ -111,7 +123,7 @@ def bench(
     measure on PostgreSQL: that database is EMPTIED and refilled for each size.
     """
     if browser and cli:
-        raise fail("Choose one of --browser and --cli.", 2)
+        raise fail(_("Choose one of --browser and --cli."), 2)
     if browser:
         _bench_browser(
             sizes or "16x",
@@ -127,23 +139,24 @@ def bench(
         )
         return
     if sessions != 1 or duration is not None or streamlit_gc or roles is not None:
-        raise fail("--sessions, --duration, --streamlit-gc and --roles go with --browser.", 2)
+        raise fail(_("--sessions, --duration, --streamlit-gc and --roles go with --browser."), 2)
+    from services.platform import formatting
     from services.tooling import bench as benchmark
     from services.tooling import bench_results
 
     try:
         size_list = bench_results.parse_sizes(sizes or "1x,4x,16x")
     except ValueError as error:
-        raise fail(f"Invalid --sizes: {error}", 2) from None
+        raise fail(_("Invalid --sizes: {problem}").format(problem=error), 2) from None
     if runs < 1:
-        raise fail("--runs must be at least 1.", 2)
+        raise fail(_("--runs must be at least 1."), 2)
     postgres_url = _bench_postgres_url()
     if cli:
         _bench_cli(size_list, runs, postgres_url, seed, workdir, out, markdown)
         return
     started = time.perf_counter()
     with progress_bar(TaskProgressColumn()) as bar:
-        task = bar.add_task("Benchmark", total=None)
+        task = bar.add_task(_("Benchmark"), total=None)
 
         def report(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
@@ -164,9 +177,20 @@ def bench(
     missed = [check for check in data["checks"] if not check["met"]]
     pages = sum(len(result["pages"]) for result in data["results"])
     console.print(
-        f"Benchmarked {pages} page runs at {', '.join(size_list)} in "
-        f"{time.perf_counter() - started:.0f} s: {len(data['checks']) - len(missed)} of "
-        f"{len(data['checks'])} targets met; results in {out}.",
+        ngettext(
+            "Benchmarked {pages} page run at {sizes} in {seconds} s: {met} of {targets} targets "
+            "met; results in {out}.",
+            "Benchmarked {pages} page runs at {sizes} in {seconds} s: {met} of {targets} "
+            "targets met; results in {out}.",
+            pages,
+        ).format(
+            pages=formatting.number(pages),
+            sizes=", ".join(size_list),
+            seconds=formatting.number(round(time.perf_counter() - started)),
+            met=formatting.number(len(data["checks"]) - len(missed)),
+            targets=formatting.number(len(data["checks"])),
+            out=out,
+        ),
         markup=False,
     )
 
@@ -176,7 +200,7 @@ def _bench_postgres_url() -> str | None:
     name = "ENLACE_BENCH_DATABASE_URL"
     postgres_url = os.environ.get(name) or None
     if postgres_url and not postgres_url.startswith("postgresql"):
-        raise fail(f"{name} must be a postgresql:// URL.", 2)
+        raise fail(_("{name} must be a postgresql:// URL.").format(name=name), 2)
     if postgres_url and postgres_url.startswith("postgresql://"):
         postgres_url = "postgresql+psycopg://" + postgres_url.removeprefix("postgresql://")
     return postgres_url
@@ -192,7 +216,7 @@ def parse_duration(text: str) -> float:
     except ValueError:
         seconds = float("nan")
     if not seconds > 0:
-        raise ValueError(f"'{text}' is not a duration like 90s, 30m or 1h")
+        raise ValueError(_("'{text}' is not a duration like 90s, 30m or 1h").format(text=text))
     return seconds
 
 
@@ -208,6 +232,7 @@ def _bench_browser(
     streamlit_gc: bool,
     roles: str | None,
 ) -> None:
+    from services.platform import formatting
     from services.tooling import bench_browser, bench_browser_results
     from services.tooling.bench_results import parse_sizes
 
@@ -215,18 +240,25 @@ def _bench_browser(
         size_list = parse_sizes(sizes)
         duration_s = parse_duration(duration) if duration is not None else None
     except ValueError as error:
-        raise fail(f"Invalid option: {error}", 2) from None
+        raise fail(_("Invalid option: {problem}").format(problem=error), 2) from None
     if len(size_list) != 1:
-        raise fail("--browser measures one size at a time, e.g. --sizes 16x.", 2)
+        raise fail(_("--browser measures one size at a time, e.g. --sizes 16x."), 2)
     if runs < 1 or sessions < 1:
-        raise fail("--runs and --sessions must be at least 1.", 2)
+        raise fail(_("--runs and --sessions must be at least 1."), 2)
     if duration_s is not None and sessions < 2:
-        raise fail("--duration needs --sessions 2 or more (the sessions click for that long).", 2)
+        raise fail(
+            _("--duration needs --sessions 2 or more (the sessions click for that long)."), 2
+        )
     known = dict(bench_browser.ROLE_ACCOUNTS)
     chosen = [r.strip() for r in roles.split(",") if r.strip()] if roles else list(known)
     unknown = [role for role in chosen if role not in known]
     if unknown or not chosen:
-        raise fail(f"Invalid --roles {unknown or roles!r}: choose from {', '.join(known)}.", 2)
+        raise fail(
+            _("Invalid --roles {roles}: choose from {known}.").format(
+                roles=repr(unknown or roles), known=", ".join(known)
+            ),
+            2,
+        )
     options = bench_browser.Options(
         roles=tuple((role, known[role]) for role in chosen),
         size=size_list[0],
@@ -238,7 +270,7 @@ def _bench_browser(
     )
     started = time.perf_counter()
     with progress_bar(TaskProgressColumn()) as bar:
-        task = bar.add_task("Browser benchmark", total=None)
+        task = bar.add_task(_("Browser benchmark"), total=None)
 
         def report(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
@@ -248,7 +280,11 @@ def _bench_browser(
                 options, postgres_url=_bench_postgres_url(), workdir=workdir, progress=report
             )
         except ImportError as error:
-            raise fail(f"The browser benchmark needs Playwright (uv sync): {error}") from None
+            raise fail(
+                _("The browser benchmark needs Playwright (uv sync): {problem}").format(
+                    problem=error
+                )
+            ) from None
     out.write_text(json.dumps(data, indent=2))
     if markdown is not None:
         markdown.write_text(bench_browser_results.markdown(data))
@@ -256,7 +292,9 @@ def _bench_browser(
     for line in bench_browser_results.summary_lines(data):
         console.print(line, markup=False)
     console.print(
-        f"Browser benchmark done in {time.perf_counter() - started:.0f} s; results in {out}.",
+        _("Browser benchmark done in {seconds} s; results in {out}.").format(
+            seconds=formatting.number(round(time.perf_counter() - started)), out=out
+        ),
         markup=False,
     )
 
@@ -273,11 +311,12 @@ def _bench_cli(
     """`enlace bench --cli`: the command line's start-up and seeding times."""
     from rich.table import Table
 
+    from services.platform import formatting
     from services.tooling import cli_timing
 
     started = time.perf_counter()
     with progress_bar(TaskProgressColumn()) as bar:
-        task = bar.add_task("Command line", total=None)
+        task = bar.add_task(_("Command line"), total=None)
 
         def report(step: str, done: int, total: int) -> None:
             bar.update(task, description=step, completed=done, total=total)
@@ -297,34 +336,66 @@ def _bench_cli(
     target.write_text(json.dumps(data, indent=2))
     if markdown is not None:
         markdown.write_text(cli_timing.markdown(data))
-    commands = Table("command", "median s", "min s", "max s", "CPU s", "target s", "met")
+
+    def seconds(value: float | None, digits: int) -> str:
+        return formatting.decimal(value, digits) if value is not None else ""
+
+    def met(value: bool | None) -> str:
+        return "" if value is None else (_("Yes") if value else _("No"))
+
+    commands = Table(
+        _("Command"),
+        _("Median (s)"),
+        _("Min (s)"),
+        _("Max (s)"),
+        _("CPU (s)"),
+        _("Target (s)"),
+        _("Met"),
+    )
     for row in data["commands"]:
         commands.add_row(
             row["command"],
-            f"{row['median_s']:.2f}",
-            f"{row['min_s']:.2f}",
-            f"{row['max_s']:.2f}",
-            f"{row['cpu_median_s']:.2f}",
-            f"{row['target_s']}",
-            "yes" if row["met"] else "no",
+            seconds(row["median_s"], 2),
+            seconds(row["min_s"], 2),
+            seconds(row["max_s"], 2),
+            seconds(row["cpu_median_s"], 2),
+            seconds(row["target_s"], 1),
+            met(row["met"]),
         )
     console.print(commands)
-    seeding = Table("seed scale", "db", "seconds (printed)", "wall s", "CPU s", "target s", "met")
+    seeding = Table(
+        _("Size of `seed scale`"),
+        _("Database"),
+        _("Seconds (printed)"),
+        _("Wall clock (s)"),
+        _("CPU (s)"),
+        _("Target (s)"),
+        _("Met"),
+    )
     for row in data["seed_scale"]:
-        met = "" if row["met"] is None else ("yes" if row["met"] else "no")
         seeding.add_row(
             row["size"],
             row["db"],
-            f"{row['seed_s']}",
-            f"{row['wall_s']:.1f}",
-            f"{row['cpu_s']:.1f}",
-            f"{row['target_s'] or ''}",
-            met,
+            seconds(row["seed_s"], 1),
+            seconds(row["wall_s"], 1),
+            seconds(row["cpu_s"], 1),
+            seconds(row["target_s"], 1),
+            met(row["met"]),
         )
     console.print(seeding)
-    load = ", ".join(str(value) for value in data["load_average"])
     console.print(
-        f"Command line timed in {time.perf_counter() - started:.0f} s ({runs} runs a command; "
-        f"load average {load} on {data['cpu_count']} cores); results in {target}.",
+        ngettext(
+            "Command line timed in {seconds} s ({runs} run a command; load average {load} on "
+            "{cores} cores); results in {out}.",
+            "Command line timed in {seconds} s ({runs} runs a command; load average {load} on "
+            "{cores} cores); results in {out}.",
+            runs,
+        ).format(
+            seconds=formatting.number(round(time.perf_counter() - started)),
+            runs=formatting.number(runs),
+            load="; ".join(formatting.decimal(value, 2) for value in data["load_average"]),
+            cores=data["cpu_count"],
+            out=target,
+        ),
         markup=False,
     )

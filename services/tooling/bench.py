@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from services.platform.access import PAGE_ROLES
+from services.platform.i18n import N_, _
 from services.platform.settings import PROJECT_ROOT, get_settings
 from services.tooling import bench_measure as measure
 from services.tooling.bench_results import TARGETS, check_targets, scratch, size_factor
@@ -77,8 +78,14 @@ def run_benchmark(
     """Measure every page at every size; return the JSON-ready results.
 
     The PostgreSQL database, when given, is emptied (downgraded to base) for each size.
-    Runs in a copy of the caller's context: measuring sets this thread's language.
+    Runs in a copy of the caller's context: measuring sets this thread's language. The
+    steps are told in the caller's language, read in another copy taken before measuring.
     """
+    callers = contextvars.copy_context()
+
+    def say(message: str) -> str:
+        return callers.run(_, message)
+
     return contextvars.copy_context().run(
         _run_benchmark,
         sizes=sizes,
@@ -87,6 +94,7 @@ def run_benchmark(
         seed=seed,
         workdir=workdir,
         progress=progress,
+        say=say,
     )
 
 
@@ -98,6 +106,7 @@ def _run_benchmark(
     seed: int,
     workdir: Path | None,
     progress: Progress | None,
+    say: Callable[[str], str],
 ) -> dict[str, Any]:
     from services.tooling.scale import scale_sizes
 
@@ -120,7 +129,8 @@ def _run_benchmark(
                     for stale in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
                         stale.unlink(missing_ok=True)  # every size starts from an empty file
                     url = f"sqlite:///{path}"
-                report(f"{size} {backend}: seeding", done, total)
+                step = {"size": size, "backend": backend}
+                report(say(N_("{size} {backend}: seeding")).format(**step), done, total)
                 rows, seed_s = seed_in_child(url, counts, seed, fresh=backend != "sqlite")
                 done += 1
                 with _app_database(url):
@@ -128,10 +138,14 @@ def _run_benchmark(
                     shell = measure.Shell(folder / "shell", runs)
                     page_results = []
                     for page in pages:
-                        report(f"{size} {backend}: {page}", done, total)
+                        report(
+                            say(N_("{size} {backend}: measuring {page}")).format(**step, page=page),
+                            done,
+                            total,
+                        )
                         page_results.append(measure.measure_page(page, runs, shell))
                         done += 1
-                    report(f"{size} {backend}: exports", done, total)
+                    report(say(N_("{size} {backend}: exports")).format(**step), done, total)
                     exports = measure.measure_exports(pages)
                     done += 1
                 results.append(
@@ -148,7 +162,7 @@ def _run_benchmark(
                         peak_rss_mib=measure.peak_rss_mib(),
                     )
                 )
-    report("done", total, total)
+    report(say(N_("Done")), total, total)
     data = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from services.platform.i18n import _
 from services.platform.settings import PROJECT_ROOT, Settings
 from services.tooling import browser_clicks as clicks
 from services.tooling import browser_stats as stats
@@ -86,23 +87,27 @@ def run_browser_benchmark(
     total, done = len(backends) * per_backend + 1, 0
     results = []
     with scratch(workdir, "enlace-bench-browser-") as folder, ExitStack() as stack:
-        report("starting the floor app", done, total)
+        report(_("Starting the floor app"), done, total)
         floor_server = stack.enter_context(_floor_server(folder))
         floor_times = asyncio.run(_measure_floor(floor_server.url, options.rounds))
         done += 1
         for backend, given_url in backends:
-            report(f"{backend}: seeding {options.size}", done, total)
+            report(
+                _("{backend}: seeding {size}").format(backend=backend, size=options.size),
+                done,
+                total,
+            )
             url = given_url or f"sqlite:///{folder / f'browser-{options.size}.db'}"
             rows, seed_s = _seed(url, options, folder, fresh=given_url is not None)
             done += 1
-            report(f"{backend}: starting the app", done, total)
+            report(_("{backend}: starting the app").format(backend=backend), done, total)
             with _app_server(url, folder, options) as app:
                 done += 1
 
                 def step(label: str, app: "_Server" = app, backend: str = backend) -> None:
                     nonlocal done
                     done += 1
-                    report(f"{backend}: {label}", done, total)
+                    report(_("{backend}: {step}").format(backend=backend, step=label), done, total)
 
                 measured = asyncio.run(_measure_app(app, options, step))
             floor_times += asyncio.run(_measure_floor(floor_server.url, options.rounds))
@@ -118,7 +123,7 @@ def run_browser_benchmark(
                 }
             )
             done += 1
-    report("done", total, total)
+    report(_("Done"), total, total)
     floor_s = stats.median(floor_times)
     floor = {**stats.summary(floor_times), "pages": ["One", "Two"]}
     for result in results:
@@ -209,11 +214,11 @@ async def _measure_app(
                 }
             )
             await context.close()
-            step(f"{role} done")
+            step(_("{role} done").format(role=role))
         load = None
         if options.sessions > 1:
             load = await _load(browser, app.url, options, list(cookies.values()))
-            step("concurrent sessions done")
+            step(_("concurrent sessions done"))
         await browser.close()
     samples = sampler.stop()
     return {

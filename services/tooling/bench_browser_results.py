@@ -2,7 +2,9 @@
 
 from typing import Any
 
-from services.tooling.bench_results import target_check
+from services.platform import formatting
+from services.platform.i18n import N_, _, ngettext
+from services.tooling.bench_results import in_english, ms_text, table_of, target_check
 
 TARGETS = {
     "ratio_median": 2.0,  # a page's median click → idle ÷ the floor's median
@@ -47,11 +49,11 @@ def check_targets(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1000:.0f}"
+    return ms_text(seconds)
 
 
 def _number(value: float | None, digits: int = 0) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    return formatting.decimal(value, digits)
 
 
 def page_rows(data: dict[str, Any]) -> list[list[str]]:
@@ -63,7 +65,7 @@ def page_rows(data: dict[str, Any]) -> list[list[str]]:
                 [
                     result["backend"],
                     role["role"],
-                    "(first page after sign-in)",
+                    _("(first page after sign-in)"),
                     _ms(role["first_page_s"]),
                     "",
                     "",
@@ -89,16 +91,17 @@ def page_rows(data: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+# (title, aligned left); the figures right-aligned.
 PAGE_COLUMNS = (
-    "db",
-    "role",
-    "page",
-    "median ms",
-    "p95 ms",
-    "median ÷ floor",
-    "p95 ÷ floor",
-    "server run ms",
-    "server gc ms",
+    (N_("db"), True),
+    (N_("role"), True),
+    (N_("page"), True),
+    (N_("median ms"), False),
+    (N_("p95 ms"), False),
+    (N_("median ÷ floor"), False),
+    (N_("p95 ÷ floor"), False),
+    (N_("server run ms"), False),
+    (N_("server gc ms"), False),
 )
 
 
@@ -106,62 +109,121 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
     """The floor, the concurrent sessions, memory and the targets, one line each."""
     floor = data["floor"]
     options = data["options"]
+    collection = (
+        _("as Streamlit does it (gc.collect(2) after every run)")
+        if options["streamlit_gc"]
+        else _("tuned (start-up frozen, no full collection after each run)")
+    )
     lines = [
-        f"Size {options['size']}, {options['rounds']} warm rounds per page, Python's collection "
-        + (
-            "as Streamlit does it (gc.collect(2) after every run)"
-            if options["streamlit_gc"]
-            else "tuned (start-up frozen, no full collection after each run)"
-        )
-        + f"; load average at the end {data['machine']['load_average']}.",
-        f"Floor (trivial two-page app): median {_ms(floor['median_s'])} ms, "
-        f"p95 {_ms(floor['p95_s'])} ms over {floor['clicks']} clicks.",
+        ngettext(
+            "Size {size}, {rounds} warm round per page, Python's collection {collection}; "
+            "load average at the end {load}.",
+            "Size {size}, {rounds} warm rounds per page, Python's collection {collection}; "
+            "load average at the end {load}.",
+            options["rounds"],
+        ).format(
+            size=options["size"],
+            rounds=formatting.number(options["rounds"]),
+            collection=collection,
+            load="; ".join(formatting.decimal(v, 2) for v in data["machine"]["load_average"]),
+        ),
+        ngettext(
+            "Floor (trivial two-page app): median {median} ms, p95 {p95} ms over {clicks} click.",
+            "Floor (trivial two-page app): median {median} ms, p95 {p95} ms over {clicks} clicks.",
+            floor["clicks"],
+        ).format(
+            median=_ms(floor["median_s"]),
+            p95=_ms(floor["p95_s"]),
+            clicks=formatting.number(floor["clicks"]),
+        ),
     ]
     for result in data["results"]:
+        backend = result["backend"]
         lost = sum(page.get("lost_clicks", 0) for role in result["roles"] for page in role["pages"])
         if lost:
-            lines.append(f"{result['backend']}: {lost} page clicks lost (no run seen), skipped.")
+            lines.append(
+                ngettext(
+                    "{backend}: {lost} page click lost (no run seen), skipped.",
+                    "{backend}: {lost} page clicks lost (no run seen), skipped.",
+                    lost,
+                ).format(backend=backend, lost=formatting.number(lost))
+            )
         load = result.get("load")
         if load:
             lines.append(
-                f"{result['backend']}: {load['sessions']} sessions at once, {load['clicks']} "
-                f"clicks in {load['seconds']:.0f} s ({load['clicks_per_s']:.2f} clicks/s), "
-                f"p50 {_ms(load['p50_s'])} ms, p95 {_ms(load['p95_s'])} ms, "
-                f"{load['failed_clicks']} clicks lost."
+                _(
+                    "{backend}: {sessions} sessions at once, {clicks} clicks in {seconds} s "
+                    "({rate} clicks/s), p50 {p50} ms, p95 {p95} ms, {lost} clicks lost."
+                ).format(
+                    backend=backend,
+                    sessions=formatting.number(load["sessions"]),
+                    clicks=formatting.number(load["clicks"]),
+                    seconds=formatting.number(round(load["seconds"])),
+                    rate=formatting.decimal(load["clicks_per_s"], 2),
+                    p50=_ms(load["p50_s"]),
+                    p95=_ms(load["p95_s"]),
+                    lost=formatting.number(load["failed_clicks"]),
+                )
             )
         rss = result["rss"]
         growth = rss["growth_last_window_mib"]
-        timeline = ", ".join(f"{t / 60:.0f} min {mib:.0f}" for t, mib in rss["timeline"])
-        lines.append(
-            f"{result['backend']}: app server RSS {rss['start_mib']:.0f} → "
-            f"{rss['end_mib']:.0f} MiB "
-            f"(max {rss['max_mib']:.0f}) over {rss['seconds'] / 60:.1f} min [{timeline}]"
-            + (f"; growth over the last 10 min {growth:+.1f} MiB" if growth is not None else "")
-            + "."
+        timeline = ", ".join(
+            _("{minutes} min {mib}").format(
+                minutes=formatting.number(round(t / 60)), mib=formatting.number(round(mib))
+            )
+            for t, mib in rss["timeline"]
         )
+        memory = _(
+            "{backend}: app server RSS {start} → {end} MiB (max {max}) over {minutes} min "
+            "[{timeline}]"
+        ).format(
+            backend=backend,
+            start=formatting.number(round(rss["start_mib"])),
+            end=formatting.number(round(rss["end_mib"])),
+            max=formatting.number(round(rss["max_mib"])),
+            minutes=formatting.decimal(rss["seconds"] / 60, 1),
+            timeline=timeline,
+        )
+        if growth is not None:
+            memory += _("; growth over the last 10 min {growth} MiB").format(
+                growth=("+" if growth >= 0 else "") + formatting.decimal(growth, 1)
+            )
+        lines.append(memory + ".")
     missed = [check for check in data["checks"] if not check["met"]]
-    lines.append(f"Targets: {len(data['checks']) - len(missed)} of {len(data['checks'])} met.")
+    lines.append(
+        _("Targets: {met} of {total} met.").format(
+            met=formatting.number(len(data["checks"]) - len(missed)),
+            total=formatting.number(len(data["checks"])),
+        )
+    )
     for check in missed:
         lines.append(
-            f"  missed {check['target']} at {check['where']}: {check['value']} "
-            f"(limit {check['limit']})"
+            "  "
+            + _("missed {target} at {where}: {value} (limit {limit})").format(
+                target=check["target"],
+                where=check["where"],
+                value=formatting.number(check["value"]),
+                limit=formatting.number(check["limit"]),
+            )
         )
     return lines
 
 
 def results_table(data: dict[str, Any]) -> Any:
-    from rich.table import Table
-
-    table = Table(title="Enlace in the browser: click → idle, per page")
-    for column in PAGE_COLUMNS:
-        table.add_column(column, justify="left" if column in ("db", "role", "page") else "right")
+    table = table_of(_("Enlace in the browser: click → idle, per page"), PAGE_COLUMNS)
     for row in page_rows(data):
         table.add_row(*row)
     return table
 
 
 def markdown(data: dict[str, Any]) -> str:
-    lines = ["| " + " | ".join(PAGE_COLUMNS) + " |", "|---|---|---|" + "---:|" * 6]
+    """The table and the summary as the README's Markdown: in English, as the README is."""
+    return in_english(lambda: _markdown(data))
+
+
+def _markdown(data: dict[str, Any]) -> str:
+    header = [column for column, _left in PAGE_COLUMNS]
+    lines = ["| " + " | ".join(header) + " |", "|---|---|---|" + "---:|" * 6]
     lines += ["| " + " | ".join(row) + " |" for row in page_rows(data)]
     lines += ["", *summary_lines(data)]
     return "\n".join(lines) + "\n"

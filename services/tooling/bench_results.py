@@ -1,10 +1,16 @@
 """The benchmark's results read back: sizes, the issue's targets met or not, the tables."""
 
+import contextvars
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from services.platform import formatting
+from services.platform.i18n import N_, _, ngettext, set_language
+
+T = TypeVar("T")
 
 TARGETS = {
     "warm_s": 0.3,
@@ -19,7 +25,7 @@ def parse_sizes(text: str) -> list[str]:
     """'1x,4x' → ['1x', '4x']; any '<number>x' is allowed ('0.05x' for a smoke run)."""
     sizes = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not sizes:
-        raise ValueError("give at least one size, e.g. 1x,4x,16x")
+        raise ValueError(_("give at least one size, e.g. 1x,4x,16x"))
     for size in sizes:
         size_factor(size)
     return sizes
@@ -31,7 +37,7 @@ def size_factor(size: str) -> float:
     except ValueError:
         factor = float("nan")
     if not factor > 0:
-        raise ValueError(f"'{size}' is not a size like 1x, 4x or 16x")
+        raise ValueError(_("'{size}' is not a size like 1x, 4x or 16x").format(size=size))
     return factor
 
 
@@ -98,82 +104,136 @@ def _growth_checks(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return checks
 
 
-def results_table(data: dict[str, Any]) -> Any:
-    """A rich Table: one row per size, backend and page."""
+# The tables' columns for people: (title, aligned left); the figures right-aligned.
+RESULT_COLUMNS = (
+    (N_("Size"), True),
+    (N_("Page"), True),
+    (N_("Role"), True),
+    (N_("Warm ms"), False),
+    (N_("Cold ms"), False),
+    (N_("SQL floor ms (cold)"), False),
+    (N_("Shell ms"), False),
+    (N_("Warm ÷ floors"), False),
+    (N_("Cold ÷ floors"), False),
+    (N_("Queries"), False),
+    (N_("Elements"), False),
+    (N_("Python peak MiB"), False),
+)
+EXPORT_COLUMNS = (
+    (N_("Size"), True),
+    (N_("Export"), True),
+    (N_("ms"), False),
+    (N_("KiB"), False),
+    (N_("Rows"), False),
+)
+
+
+def table_of(title: str, columns: tuple[tuple[str, bool], ...], caption: str | None = None) -> Any:
+    """An empty rich Table in the run's language: `columns` are (msgid, aligned left)."""
     from rich.table import Table
 
-    table = Table(
-        title="Enlace benchmark: server time under AppTest (medians)",
-        caption=(
+    table = Table(title=title, caption=caption)
+    for column, left in columns:
+        table.add_column(_(column), justify="left" if left else "right")
+    return table
+
+
+def results_table(data: dict[str, Any]) -> Any:
+    """A rich Table: one row per size, backend and page."""
+    table = table_of(
+        _("Enlace benchmark: server time under AppTest (medians)"),
+        RESULT_COLUMNS,
+        caption=_(
             "shell: app.py around an empty page (router, sign-in, sidebar); "
             "floors: shell + the page's own SQL run alone; queries: cold/warm run"
         ),
     )
-    for column in (
-        "size",
-        "page",
-        "role",
-        "warm ms",
-        "cold ms",
-        "SQL floor ms (cold)",
-        "shell ms",
-        "warm ÷ floors",
-        "cold ÷ floors",
-        "queries",
-        "elements",
-        "py peak MiB",
-    ):
-        table.add_column(column, justify="left" if column in ("size", "page", "role") else "right")
     for result in data["results"]:
         tag = f"{result['size']} {result['backend'][:2]}"
         for page in result["pages"]:
             if page["error"]:
-                table.add_row(tag, page["page"], page["role"], "error: " + page["error"][:60])
+                table.add_row(
+                    tag,
+                    page["page"],
+                    page["role"],
+                    _("error: {problem}").format(problem=page["error"][:60]),
+                )
                 continue
             table.add_row(
                 tag,
                 page["page"],
                 page["role"],
-                _ms(page["warm_s"]),
-                _ms(page["cold_s"]),
-                _ms(page["sql_floor_cold_s"]),
-                _ms(page["shell_floor_s"]),
-                f"{page['ratio_warm']:.2f}",
-                f"{page['ratio_cold']:.2f}",
+                ms_text(page["warm_s"]),
+                ms_text(page["cold_s"]),
+                ms_text(page["sql_floor_cold_s"]),
+                ms_text(page["shell_floor_s"]),
+                formatting.decimal(page["ratio_warm"], 2),
+                formatting.decimal(page["ratio_cold"], 2),
                 f"{page['queries_cold']}/{page['queries_warm']}",
-                str(page.get("elements") or "—"),
-                f"{page['python_peak_mib']:.1f}",
+                formatting.number(page.get("elements") or None),
+                formatting.decimal(page["python_peak_mib"], 1),
             )
         table.add_section()
     return table
 
 
 def exports_table(data: dict[str, Any]) -> Any:
-    from rich.table import Table
-
-    table = Table(title="Exports and memory")
-    for column in ("size", "export", "ms", "KiB", "rows"):
-        table.add_column(column, justify="left" if column in ("size", "export") else "right")
+    table = table_of(_("Exports and memory"), EXPORT_COLUMNS)
     for result in data["results"]:
         tag = f"{result['size']} {result['backend'][:2]}"
         for item in result["exports"]:
             table.add_row(
                 tag,
                 item["name"],
-                _ms(item["seconds"]),
-                f"{item['bytes'] / 1024:.0f}",
-                str(item["rows"] or ""),
+                ms_text(item["seconds"]),
+                formatting.number(round(item["bytes"] / 1024)),
+                formatting.number(item["rows"]) if item["rows"] else "",
             )
         table.add_row(
-            tag, f"peak RSS of the app process: {result['peak_rss_mib']:.0f} MiB", "", "", ""
+            tag,
+            _("peak RSS of the app process: {mib} MiB").format(
+                mib=formatting.number(round(result["peak_rss_mib"]))
+            ),
+            "",
+            "",
+            "",
         )
-        table.add_row(tag, f"seeding {result['cases']} cases: {result['seed_s']:.1f} s", "", "", "")
+        table.add_row(
+            tag,
+            ngettext(
+                "seeding {cases} case: {seconds} s",
+                "seeding {cases} cases: {seconds} s",
+                result["cases"],
+            ).format(
+                cases=formatting.number(result["cases"]),
+                seconds=formatting.decimal(result["seed_s"], 1),
+            ),
+            "",
+            "",
+            "",
+        )
         table.add_section()
     return table
 
 
+def ms_text(seconds: float | None) -> str:
+    """Seconds as whole milliseconds for a reader ('1,234' / '1.234'); '—' for none."""
+    return formatting.number(None if seconds is None else round(seconds * 1000))
+
+
 def _ms(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def in_english(build: Callable[[], T]) -> T:
+    """`build()` with English messages and figures whatever the run's language: the Markdown
+    tables are the README's, which is English."""
+
+    def english() -> T:
+        set_language("en")
+        return build()
+
+    return contextvars.copy_context().run(english)
 
 
 def markdown_tables(data: dict[str, Any]) -> str:

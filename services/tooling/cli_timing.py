@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from services.platform.i18n import _
 from services.tooling.scale import DEFAULT_SEED, scale_sizes
 
 START_TARGET_S = 0.8
@@ -65,7 +66,11 @@ def _run(args: list[str], url: str, timeout: float = 900) -> tuple[float, float,
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         problem = (done.stderr or done.stdout).strip()[-1000:]
-        raise RuntimeError(f"`enlace {' '.join(args)}` failed ({done.returncode}): {problem}")
+        raise RuntimeError(
+            _("`{command}` failed ({code}): {problem}").format(
+                command=" ".join(["enlace", *args]), code=done.returncode, problem=problem
+            )
+        )
     return seconds, _children_cpu() - cpu, done.stdout
 
 
@@ -111,7 +116,7 @@ def run_cli_benchmark(
     from services.tooling.bench_results import size_factor
 
     if runs < 1:
-        raise ValueError("runs must be at least 1")
+        raise ValueError(_("--runs must be at least 1."))
     report = progress or (lambda _step, _done, _total: None)
     backends = ["sqlite", *(["postgresql"] if postgres_url else [])]
     total = runs * len(START_COMMANDS) + len(sizes) * len(backends)
@@ -121,15 +126,19 @@ def run_cli_benchmark(
     try:
         demo_url = f"sqlite:///{folder / 'cli-demo.db'}"
         _remove_sqlite(folder / "cli-demo.db")
-        report("Preparing the demo database", done, total)
+        report(_("Preparing the demo database"), done, total)
         _fresh(demo_url)
         commands = []
         for args in START_COMMANDS:
             name = f"enlace {' '.join(args)}"
             seconds, cpu = [], []
             for run in range(runs):
-                report(f"{name} ({run + 1} of {runs})", done, total)
-                wall, used, _ = _run(list(args), demo_url)
+                report(
+                    _("{command} ({run} of {runs})").format(command=name, run=run + 1, runs=runs),
+                    done,
+                    total,
+                )
+                wall, used, _output = _run(list(args), demo_url)
                 seconds.append(wall)
                 cpu.append(used)
                 done += 1
@@ -138,7 +147,11 @@ def run_cli_benchmark(
         for size in sizes:
             counts = scale_sizes(size_factor(size))
             for backend in backends:
-                report(f"enlace seed scale {size} on {backend}", done, total)
+                report(
+                    _("enlace seed scale {size} on {backend}").format(size=size, backend=backend),
+                    done,
+                    total,
+                )
                 if backend == "sqlite":
                     path = folder / f"cli-scale-{size}.db"
                     _remove_sqlite(path)
@@ -146,8 +159,11 @@ def run_cli_benchmark(
                 else:
                     url = str(postgres_url)
                 _fresh(url)
+                # In English whatever the caller's language: its printed time is read back.
                 wall, used, output = _run(
                     [
+                        "--lang",
+                        "en",
                         "seed",
                         "scale",
                         "--participants",
@@ -159,13 +175,13 @@ def run_cli_benchmark(
                     ],
                     url,
                 )
-                printed = re.search(r"added in ([0-9.]+) s", output)
+                printed = re.search(r"added in ([0-9.,]+) s", output)
                 seeding.append(
                     {
                         "size": size,
                         "db": backend,
                         **counts,
-                        "seed_s": float(printed.group(1)) if printed else None,
+                        "seed_s": float(printed.group(1).replace(",", "")) if printed else None,
                         "wall_s": round(wall, 2),
                         "cpu_s": round(used, 2),
                         "target_s": SEED_TARGET_S if size == SEED_TARGET_SIZE else None,
@@ -178,7 +194,7 @@ def run_cli_benchmark(
     finally:
         if workdir is None:
             shutil.rmtree(folder, ignore_errors=True)
-    report("Done", total, total)
+    report(_("Done"), total, total)
     return {
         "runs": runs,
         "cpu_count": os.cpu_count(),

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from services.platform.i18n import LANGUAGES, _, ngettext, set_language
 from services.platform.settings import PROJECT_ROOT
 
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx.conf.template"
@@ -47,9 +48,13 @@ def render_nginx_conf(
     """nginx.conf for `replicas` ((host, port) of each `enlace serve`), listening on `listen`,
     with its pid, logs and temporary files in `prefix`."""
     if not replicas:
-        raise ValueError("a cluster needs at least one replica")
+        raise ValueError(_("a cluster needs at least one replica"))
     if any(not 0 < port < 65536 for _host, port in replicas) or not 0 < listen < 65536:
-        raise ValueError(f"ports must be 1-65535 (listen {listen}, replicas {list(replicas)})")
+        raise ValueError(
+            _("ports must be 1-65535 (listen {listen}, replicas {replicas})").format(
+                listen=listen, replicas=list(replicas)
+            )
+        )
     servers = "\n".join(
         f"        server {host}:{port} max_fails=1 fail_timeout=5s;" for host, port in replicas
     )
@@ -93,7 +98,9 @@ class Process:
             except (ServerStopped, TimeoutError):
                 self.stop()
                 raise RuntimeError(
-                    f"{self.name} did not start ({self.health_url}):\n{self.log()[-3000:]}"
+                    _("{name} did not start ({url}):").format(name=self.name, url=self.health_url)
+                    + "\n"
+                    + self.log()[-3000:]
                 ) from None
 
     def exited(self) -> bool:
@@ -136,7 +143,7 @@ class Cluster:
     def start(self) -> None:
         nginx = nginx_binary()
         if nginx is None:
-            raise RuntimeError("nginx is not installed (apt-get install -y nginx)")
+            raise RuntimeError(_("nginx is not installed (apt-get install -y nginx)"))
         self.folder.mkdir(parents=True, exist_ok=True)
         # Once, before the replicas: each would otherwise race the others to migrate.
         upgrade = Process(
@@ -147,10 +154,12 @@ class Cluster:
         )
         upgrade.start()
         if upgrade.process is None or upgrade.process.wait(timeout=300) != 0:
-            raise RuntimeError(f"enlace db upgrade failed:\n{upgrade.log()[-3000:]}")
+            raise RuntimeError(
+                _("{command} failed:").format(command=upgrade.name) + "\n" + upgrade.log()[-3000:]
+            )
         for port in self.replica_ports:
             replica = Process(
-                name=f"replica :{port}",
+                name=_("replica :{port}").format(port=port),
                 command=[ENLACE, "serve", "--port", str(port), "--secrets", str(self.secrets)],
                 env=self.env,
                 log_path=self.folder / f"replica-{port}.log",
@@ -192,27 +201,74 @@ def running(cluster: Cluster) -> Iterator[Cluster]:
         cluster.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    errors = Console(stderr=True)
+def default_language() -> str:
+    """ENLACE_DEFAULT_LANGUAGE, or English when the settings are not valid (yet)."""
+    from services.platform.settings import ConfigurationError, get_settings
+
+    try:
+        return get_settings().default_language
+    except ConfigurationError:
+        return "en"
+
+
+def started_message(cluster: Cluster) -> str:
+    """What the person who started the cluster reads: where it runs and where its logs are."""
+    return ngettext(
+        "Enlace on {url}: {count} replica on port {ports}, logs in {folder}. Ctrl-C stops it.",
+        "Enlace on {url}: {count} replicas on ports {ports}, logs in {folder}. Ctrl-C stops them.",
+        len(cluster.replica_ports),
+    ).format(
+        url=cluster.url,
+        count=len(cluster.replica_ports),
+        ports=", ".join(map(str, cluster.replica_ports)),
+        folder=cluster.folder,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command's options, their help in the run's language."""
     parser = argparse.ArgumentParser(
         prog="python -m services.tooling.cluster",
-        description="N `enlace serve` replicas behind nginx (sticky sessions, websockets).",
+        description=_("N `enlace serve` replicas behind nginx (sticky sessions, websockets)."),
     )
-    parser.add_argument("--replicas", type=int, default=2, help="how many (default 2)")
-    parser.add_argument("--port", type=int, default=8080, help="nginx's port (default 8080)")
+    parser.add_argument("--replicas", type=int, default=2, help=_("how many (default 2)"))
+    parser.add_argument("--port", type=int, default=8080, help=_("nginx's port (default 8080)"))
     parser.add_argument(
-        "--first-replica-port", type=int, default=8601, help="replica i on this + i"
+        "--first-replica-port", type=int, default=8601, help=_("replica i on this + i")
     )
     parser.add_argument(
         "--secrets",
         type=Path,
         default=PROJECT_ROOT / ".streamlit" / "secrets.toml",
-        help="the secrets.toml every replica shares (one [auth] cookie_secret for all)",
+        help=_("the secrets.toml every replica shares (one [auth] cookie_secret for all)"),
     )
-    parser.add_argument("--folder", type=Path, default=PROJECT_ROOT / "data" / "cluster")
-    arguments = parser.parse_args(argv)
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "cluster",
+        help=_("where the configuration and the logs go (default data/cluster)"),
+    )
+    parser.add_argument(
+        "--lang",
+        choices=list(LANGUAGES),
+        help=_("language of the messages (default: ENLACE_DEFAULT_LANGUAGE, else en)"),
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    errors = Console(stderr=True)
+    # The language first, so the help and the refusals of the full parser speak it.
+    language = argparse.ArgumentParser(add_help=False)
+    language.add_argument("--lang")
+    chosen = language.parse_known_args(argv)[0].lang
+    set_language(chosen if chosen in LANGUAGES else default_language())
+    options = parser()
+    arguments = options.parse_args(argv)
     if not 1 <= arguments.replicas <= 64:
-        parser.error(f"--replicas must be 1-64 (got {arguments.replicas})")
+        options.error(
+            _("--replicas must be 1-64 (got {replicas})").format(replicas=arguments.replicas)
+        )
     ports = [arguments.first_replica_port + i for i in range(arguments.replicas)]
     cluster = Cluster(
         port=arguments.port,
@@ -223,15 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         with running(cluster):
-            Console().print(
-                f"Enlace on {cluster.url}: replicas on ports {', '.join(map(str, ports))}, "
-                f"logs in {cluster.folder}. Ctrl-C stops them.",
-                markup=False,
-                highlight=False,
-            )
+            Console().print(started_message(cluster), markup=False, highlight=False)
             while not any(p.exited() for p in [*cluster.replicas, cluster.proxy] if p):
                 time.sleep(1)
-            errors.print("A process exited: see its log in the folder above.", markup=False)
+            errors.print(_("A process exited: see its log in the folder above."), markup=False)
             return 1
     except RuntimeError as error:
         errors.print(str(error), markup=False, highlight=False)

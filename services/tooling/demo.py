@@ -14,6 +14,7 @@ from threading import Thread
 import oidc_provider_mock
 import werkzeug.serving
 
+from services.platform.i18n import _
 from services.platform.settings import Settings
 
 LOOPBACK = "127.0.0.1"
@@ -43,7 +44,9 @@ def serve_provider(
 ) -> Iterator[werkzeug.serving.BaseWSGIServer]:
     """Run oidc-provider-mock on 127.0.0.1:`port` in a thread, for the length of the block."""
     if settings.environment == "production":
-        raise DemoRefused("the demo sign-in provider never runs with ENLACE_ENVIRONMENT=production")
+        raise DemoRefused(
+            _("the demo sign-in provider never runs with ENLACE_ENVIRONMENT=production")
+        )
     server = werkzeug.serving.make_server(
         LOOPBACK,
         port,

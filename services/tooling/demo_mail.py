@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from models.base import utcnow
+from services.platform.i18n import _, get_language, set_language
 
 LOOPBACK = "127.0.0.1"
 DEMO_SENDER = "Enlace demo <enlace@enlace.test>"
@@ -25,6 +26,8 @@ class MailCatcher:
         self.folder = folder
         self.report = report
         self.numbers = itertools.count(1)
+        # The server's own thread does not inherit the language of the command that starts it.
+        self.language = get_language()
 
     async def handle_DATA(  # noqa: N802 (aiosmtpd's hook name)
         self, server: SMTP, session: Session, envelope: Envelope
@@ -35,7 +38,12 @@ class MailCatcher:
         path = self.folder / f"{utcnow():%Y%m%d-%H%M%S}-{next(self.numbers):03d}.eml"
         path.write_bytes(content)
         recipients = ", ".join(str(address) for address in envelope.rcpt_tos)
-        self.report(f"Mail caught for {recipients}: {message['Subject']} ({path.name})")
+        set_language(self.language)
+        self.report(
+            _("Mail caught for {recipients}: {subject} ({file})").format(
+                recipients=recipients, subject=message["Subject"], file=path.name
+            )
+        )
         return "250 Message accepted"
 
 

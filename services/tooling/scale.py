@@ -27,7 +27,7 @@ from models import (
     UserAccount,
 )
 from models.enums import Role
-from services.platform.i18n import N_
+from services.platform.i18n import _
 from services.tooling.bulk_insert import BulkInsert
 from services.tooling.demo_data import ORGANISATIONS
 from services.tooling.scale_cases import CaseContext, add_cases
@@ -35,7 +35,8 @@ from services.tooling.scale_courses import add_courses_and_participants
 from services.tooling.seed import CREATED_TABLES
 
 Progress = Callable[[str, int, int], None]
-"""progress(step label, units done, units in all): participants plus cases."""
+"""progress(step label in the run's language, units done, units in all): participants plus
+cases."""
 
 DEFAULT_SEED = 2026
 # The tables written: the demo's but the accounts, in the same order (the rows created are
@@ -76,7 +77,7 @@ def seed_scale(
     context = _case_context(session.connection(), today or date.today())
     total = participants + cases
     report = progress or (lambda _label, _done, _total: None)
-    report(N_("Organisations"), 0, total)
+    report(_("Organisations"), 0, total)
     with writer.deferred():
         _ensure_organisations(writer, context)
         add_courses_and_participants(
@@ -85,7 +86,7 @@ def seed_scale(
         add_cases(
             writer, context, random.Random(f"{seed}-cases"), cases, participants, report, total
         )
-        report(N_("Indexes and foreign keys"), total, total)
+        report(_("Indexes and foreign keys"), total, total)
     writer.advance_sequences()
     created = dict(writer.counts)
     session.connection().execute(
@@ -102,7 +103,7 @@ def seed_scale(
         ],
     )
     session.commit()
-    report(N_("Done"), total, total)
+    report(_("Done"), total, total)
     return created
 
 
@@ -163,7 +164,7 @@ def _ensure_organisations(writer: BulkInsert, context: CaseContext) -> None:
             }
         )
     writer.insert(Organisation, rows)
-    for key, (name, _, country, *_) in ORGANISATIONS.items():
+    for key, (name, _kind, country, *_rest) in ORGANISATIONS.items():
         context.org_ids[key] = found[(name, country)]
         context.org_countries[key] = country
         context.org_names[key] = name

@@ -31,7 +31,7 @@ from models.enums import (
     Urgency,
 )
 from services.cases import follow_ups
-from services.platform.i18n import N_
+from services.platform.i18n import _
 from services.tooling import demo_data as demo
 from services.tooling.bulk_insert import BulkInsert
 from services.tooling.case_draws import case_gender, case_urgency, trafficking_status
@@ -209,7 +209,7 @@ def add_cases(
         writer.insert(Case, case_rows)
         writer.insert(Referral, referral_rows)
         writer.insert(CaseEvent, event_rows)
-        report(N_("Referral cases, referrals and timelines"), offset + batch.stop, total)
+        report(_("Referral cases, referrals and timelines"), offset + batch.stop, total)
 
 
 def _case_sequences(connection: Connection) -> dict[tuple[str, int], int]:
@@ -293,7 +293,7 @@ def _case(
     events: list[tuple[date, str, int | None, str, dict[str, Any]]] = [
         (identified_on, CREATED, officer, "", {"case_code": code})
     ]
-    for (before, _), (moved_to, day) in itertools.pairwise(steps):
+    for (before, _day), (moved_to, day) in itertools.pairwise(steps):
         author = officer if moved_to in (Stage.screening, Stage.referred) else coordinator
         change = {"from": _VALUE[before], "to": _VALUE[moved_to]}
         events.append((day, STAGE_CHANGE, author, "", change))
@@ -325,7 +325,7 @@ def _case(
         events.append((start, RETURN_COORDINATED, coordinator, "", details))
     events.sort(key=lambda event: event[0])
     created_at = [at_nine(day, 20 * position) for position, (day, *_) in enumerate(events)]
-    for (_, kind, author, note, details), at in zip(events, created_at, strict=True):
+    for (_day, kind, author, note, details), at in zip(events, created_at, strict=True):
         event_rows.append(
             {
                 "case_id": case_id,

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from models import Course, Enrollment, Module, ModuleProgress, Participant
 from models.enums import EnrollmentStatus, Gender, Language, ProgressState
-from services.platform.i18n import N_
+from services.platform.i18n import _
 from services.tooling.bulk_insert import BulkInsert
 from services.tooling.demo_data import (
     FOREIGN_SERVICES,
@@ -122,7 +122,7 @@ def add_courses_and_participants(
                 progress_rows += progress
         writer.insert(Enrollment, enrollments)
         writer.insert(ModuleProgress, progress_rows)
-        report(N_("Participants, enrollments and progress"), start + len(batch), total)
+        report(_("Participants, enrollments and progress"), start + len(batch), total)
 
 
 def _courses(writer: BulkInsert, rng: random.Random, today: date, count: int) -> list[_CourseRow]:

@@ -18,7 +18,7 @@ import models
 from models.enums import CaseEventKind, EnrollmentStatus, ProgressState, Role, Situation, Stage
 from services.cases import follow_ups, screening
 from services.platform import audit
-from services.platform.i18n import N_
+from services.platform.i18n import N_, _
 from services.tooling import demo_plans, demo_training, demo_transfers
 from services.tooling.demo_data import (
     CASE_SCENARIOS,
@@ -53,6 +53,7 @@ CREATED_TABLES: tuple[type[SQLModel], ...] = (
     models.CaseTransfer,
 )
 
+# progress(step label in the run's language, steps done, steps in all)
 Progress = Callable[[str, int, int], None]
 Event = tuple[datetime, CaseEventKind, models.UserAccount, str, dict[str, Any]]
 
@@ -81,7 +82,7 @@ def seed_demo(
         step()
         session.flush()
         if progress:
-            progress(label, done, len(steps))
+            progress(_(label), done, len(steps))
     created = {table: count for table, count in seeder.counts.items() if count}
     if created:
         audit.record(
@@ -467,7 +468,7 @@ class _Seeder:
         entries: list[tuple[date, int, CaseEventKind, models.UserAccount, str, dict[str, Any]]] = [
             (plan.steps[0][1], 0, CaseEventKind.created, officer, "", {"case_code": plan.code})
         ]
-        for (before, _), (stage, day) in itertools.pairwise(plan.steps):
+        for (before, _day), (stage, day) in itertools.pairwise(plan.steps):
             author = officer if stage in (Stage.screening, Stage.referred) else coordinator
             change = {"from": before.value, "to": stage.value}
             entries.append((day, 1, CaseEventKind.stage_change, author, "", change))
