@@ -161,9 +161,9 @@ def demo_reminders(engine: "Engine", settings: "Settings", variables: dict[str, 
         sent,
     )
     server = f"{settings.smtp_host}:{settings.smtp_port}"
-    again = " ".join(f"{name}='{value}'" for name, value in variables.items())
+    variables_set = " ".join(f"{name}='{value}'" for name, value in variables.items())
+    command = f"{variables_set} uv run enlace reminders send"  # a shell line, not words
     console.print(
-        message.format(server=server, count=sent, failed=len(delivery.failed))
-        + f"\n  {again} uv run enlace reminders send",
+        message.format(server=server, count=sent, failed=len(delivery.failed)) + "\n  " + command,
         markup=False,
     )
