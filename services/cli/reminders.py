@@ -68,7 +68,7 @@ def send_digests(
         except (smtplib.SMTPException, OSError) as error:
             delivery.failed.append((digest.email, str(error) or type(error).__name__))
         except Conflict as error:
-            delivery.failed.append((digest.email, str(error)))
+            delivery.failed.append((digest.email, error.translated()))
         else:
             delivery.sent.append(digest.email)
         progress(done)
