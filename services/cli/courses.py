@@ -76,7 +76,7 @@ def courses_add(
 
     from models import CourseCreate
     from services.courses import catalog as courses
-    from services.platform import users
+    from services.platform import formatting, users
     from services.platform.validation import messages
 
     try:
@@ -101,7 +101,7 @@ def courses_add(
         "Added course {code} with {count} modules.",
         count,
     )
-    console.print(added.format(code=course.code, count=count), markup=False)
+    console.print(added.format(code=course.code, count=formatting.number(count)), markup=False)
 
 
 # ------------------------------------------------------------------------------ imports
@@ -133,7 +133,7 @@ def _run_import(
 
     from models import Course
     from services.courses import imports, moodle
-    from services.platform import users
+    from services.platform import formatting, users
     from services.platform.errors import ImportRejected
 
     import_format = moodle.ImportFormat(format_value)
@@ -178,7 +178,7 @@ def _run_import(
         message = ngettext("{count} row rejected.", "{count} rows rejected.", rejected)
         if not dry_run:
             message += " " + _("Nothing was written; fix the file or use --skip-rejected.")
-        raise fail(message.format(count=rejected), 1)
+        raise fail(message.format(count=formatting.number(rejected)), 1)
     if dry_run:
         console.print(_("Dry run: nothing was written."))
 

@@ -75,6 +75,13 @@ def send_digests(
     return delivery
 
 
+def _number(count: int) -> str:
+    """A count as the reader writes it ("1.234" in Spanish), loaded only when printed."""
+    from services.platform import formatting
+
+    return formatting.number(count)
+
+
 def due_digests(engine: "Engine") -> "list[reminders.Digest]":
     """Everyone's digest of what is due today and not reminded yet."""
     from services.cases import reminders
@@ -116,7 +123,10 @@ def reminders_send(dry_run: DryRun = False) -> None:
                 )
                 console.print(
                     would_send.format(
-                        email=digest.email, language=digest.language, count=count, codes=codes
+                        email=digest.email,
+                        language=digest.language,
+                        count=_number(count),
+                        codes=codes,
                     ),
                     markup=False,
                 )
@@ -126,7 +136,7 @@ def reminders_send(dry_run: DryRun = False) -> None:
                 "Dry run, nothing sent: {count} digests would be sent.",
                 count,
             )
-            console.print(dry.format(count=count))
+            console.print(dry.format(count=_number(count)))
             return
         with progress_bar(MofNCompleteColumn()) as bar:
             task = bar.add_task(_("Sending reminders"), total=len(digests))
@@ -143,7 +153,8 @@ def reminders_send(dry_run: DryRun = False) -> None:
         "Sent {count} digests to {count} people; {failed} failed.",
         sent,
     )
-    console.print(summary.format(count=sent, failed=len(delivery.failed)), markup=False)
+    failed = _number(len(delivery.failed))
+    console.print(summary.format(count=_number(sent), failed=failed), markup=False)
     if delivery.failed:
         raise typer.Exit(1)
 
@@ -164,6 +175,8 @@ def demo_reminders(engine: "Engine", settings: "Settings", variables: dict[str, 
     variables_set = " ".join(f"{name}='{value}'" for name, value in variables.items())
     command = f"{variables_set} uv run enlace reminders send"  # a shell line, not words
     console.print(
-        message.format(server=server, count=sent, failed=len(delivery.failed)) + "\n  " + command,
+        message.format(server=server, count=_number(sent), failed=_number(len(delivery.failed)))
+        + "\n  "
+        + command,
         markup=False,
     )
