@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import CODE, utcnow
 from models.enums import Language, OrgType, Role, Service
-from models.types import CountryCode, Email, Text, TimeZone
+from models.types import N_, CountryCode, Email, Text, TimeZone
 
 
 class UserAccountBase(SQLModel):
@@ -24,13 +24,13 @@ class UserAccountBase(SQLModel):
 
 def _officer_needs_country(model: "UserAccountBase | UserAccountUpdate") -> None:
     if model.role == Role.officer and not model.country:
-        raise ValueError("An officer must have a country.")  # msgid: services/platform/users.py
+        raise ValueError(N_("An officer must have a country."))
     if model.role == Role.partner and not model.organisation_id:
         raise ValueError(PARTNER_NEEDS_ORGANISATION)
 
 
 # msgid: services/platform/users.py
-PARTNER_NEEDS_ORGANISATION = "A partner account must belong to an organisation."
+PARTNER_NEEDS_ORGANISATION = N_("A partner account must belong to an organisation.")
 
 
 class UserAccountCreate(UserAccountBase):

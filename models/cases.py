@@ -26,7 +26,7 @@ from models.enums import (
     TransferState,
     Urgency,
 )
-from models.types import CountryCode, Text
+from models.types import N_, CountryCode, RuleViolation, Text
 
 CASE_CODE_PATTERN = r"^[A-Z]{2}-\d{4}-\d{4,}$"
 
@@ -40,7 +40,7 @@ def _known_screening_codes(value: object) -> object:
         unknown = [str(code) for code in value if str(code) not in _SCREENING_CODES]
         if unknown:
             names = ", ".join(repr(code) for code in unknown)
-            raise ValueError(f"unknown screening indicator code(s): {names}")
+            raise RuleViolation(N_("unknown screening indicator code(s): {names}"), names=names)
     return value
 
 
@@ -81,13 +81,13 @@ class CaseBase(SQLModel):
 
 def _check_case_rules(model: "CaseCreate | CaseUpdate") -> None:
     if model.age_band in MINOR_AGE_BANDS and model.is_minor is False:
-        raise ValueError("the age band is a minor's: tick 'minor'")
+        raise ValueError(N_("the age band is a minor's: tick 'minor'"))
     if model.is_minor and model.urgency not in (None, Urgency.high):
-        raise ValueError("a minor's case is always of high urgency")
+        raise ValueError(N_("a minor's case is always of high urgency"))
     if model.consent_given is False and (model.consent_date or model.consent_scope):
-        raise ValueError("consent date and scope need consent to be given")
+        raise ValueError(N_("consent date and scope need consent to be given"))
     if model.consent_given and not model.consent_date:
-        raise ValueError("give the date consent was given")
+        raise ValueError(N_("give the date consent was given"))
 
 
 class CaseCreate(CaseBase):
@@ -209,7 +209,7 @@ class ReferralUpdate(SQLModel):
     @model_validator(mode="after")
     def _declined_has_reason(self) -> "ReferralUpdate":
         if self.state == ReferralState.declined and not self.decline_reason:
-            raise ValueError("a declined referral needs the reason")
+            raise ValueError(N_("a declined referral needs the reason"))
         return self
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import CODE, utcnow
 from models.enums import EnrollmentStatus, Gender, Language, ProgressState
-from models.types import CountryCode, Email, Text
+from models.types import N_, CountryCode, Email, Text
 
 
 class CourseBase(SQLModel):
@@ -25,7 +25,7 @@ class CourseBase(SQLModel):
 
 def _check_dates(start: date | None, end: date | None) -> None:
     if start and end and end < start:
-        raise ValueError("the end date is before the start date")
+        raise ValueError(N_("the end date is before the start date"))
 
 
 class CourseCreate(CourseBase):
@@ -128,9 +128,9 @@ class EnrollmentCreate(EnrollmentBase):
     @model_validator(mode="after")
     def _completed_has_date(self) -> "EnrollmentCreate":
         if self.completed_on and self.status != EnrollmentStatus.completed:
-            raise ValueError("only a completed enrollment has a completion date")
+            raise ValueError(N_("only a completed enrollment has a completion date"))
         if self.withdrawn_on and self.status != EnrollmentStatus.withdrawn:
-            raise ValueError("only a withdrawn enrollment has a withdrawal date")
+            raise ValueError(N_("only a withdrawn enrollment has a withdrawal date"))
         return self
 
 

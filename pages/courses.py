@@ -15,6 +15,7 @@ from services.platform.labels import country_name, label, literal, options
 from services.ui import course_forms, course_import, runtime
 from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, db_session
+from services.ui.tables import show_frame
 
 ALL = ""
 PAGE_SIZE = 100
@@ -97,9 +98,7 @@ def _enrollments_section(course_id: int) -> None:
     )
     st.caption(_("{count} enrollments match.").format(count=total))
     if rows:
-        st.dataframe(
-            course_tables.enrollments_table(rows), hide_index=True, key="enrollments_table"
-        )
+        show_frame(course_tables.enrollments_table(rows), key="enrollments_table")
     elif any(filters.values()):
         st.info(_("No enrollment matches these filters: change or clear them."))
     else:
@@ -201,7 +200,7 @@ if not course_rows:
     course_forms.add_course_form(actor)
     st.stop()
 
-st.dataframe(course_tables.courses_table(course_rows), hide_index=True, key="courses_table")
+show_frame(course_tables.courses_table(course_rows), key="courses_table")
 titles = {row.id: f"{row.code} — {row.title}" for row in course_rows}
 if "select_course" in st.session_state:
     st.session_state["course_id"] = st.session_state.pop("select_course")

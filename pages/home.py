@@ -12,6 +12,7 @@ from services.platform.i18n import _
 from services.platform.labels import label
 from services.ui import runtime
 from services.ui.runtime import current_actor
+from services.ui.tables import show_frame
 
 actor = current_actor()
 st.title(_("Welcome, {name}").format(name=actor.display_name or actor.email))
@@ -51,16 +52,14 @@ for enrollment in enrollments:
             text=_("{done} of {total} modules completed").format(done=done, total=total),
         )
         if enrollment.modules:
-            st.dataframe(
-                course_tables.my_modules_table(enrollment), hide_index=True, width="stretch"
-            )
+            show_frame(course_tables.my_modules_table(enrollment), width="stretch")
 
 if actor.role in CASE_WORKERS:
     st.header(_("Open cases") if actor.role != Role.officer else _("Open cases of my country"))
     if not open_cases:
         st.info(_("No open cases."))
     else:
-        st.dataframe(
+        show_frame(
             pd.DataFrame(
                 [
                     {
@@ -73,7 +72,6 @@ if actor.role in CASE_WORKERS:
                     for card in open_cases
                 ]
             ),
-            hide_index=True,
             width="stretch",
         )
         st.page_link(

@@ -12,6 +12,7 @@ from services.platform.i18n import _
 from services.platform.labels import label
 from services.ui import runtime
 from services.ui.runtime import current_actor
+from services.ui.tables import show_frame
 
 actor = current_actor()
 st.title(_("My tasks"))
@@ -48,14 +49,10 @@ table = pd.DataFrame(
         for task in found
     ]
 )
-st.dataframe(
+show_frame(
     table,
-    hide_index=True,
     width="stretch",
-    column_config={
-        CASE: st.column_config.LinkColumn(CASE, display_text=r"case=(.*)$"),
-        DUE: st.column_config.DateColumn(DUE, format="YYYY-MM-DD"),
-    },
+    column_config={CASE: st.column_config.LinkColumn(CASE, display_text=r"case=(.*)$")},
     key="my_tasks_table",
 )
 if len(found) >= tasks.MAX_TASKS:

@@ -20,7 +20,7 @@ from services.reporting import dashboard as progress
 from services.ui import runtime, widget_text
 from services.ui.downloads import download_menu, pack_buttons
 from services.ui.runtime import current_actor, run_service
-from services.ui.tables import readable
+from services.ui.tables import show_frame
 
 actor = current_actor()
 is_officer = actor.role == Role.officer
@@ -226,7 +226,7 @@ st.vega_lite_chart(view.specs["completion"], width="stretch")
 if can_export:
     downloads("completion", every_format)
 
-st.dataframe(view.countries_table, hide_index=True)
+show_frame(view.countries_table)
 
 
 def chart_or_why_not(item: str, why_not: str) -> None:
@@ -276,7 +276,7 @@ if board.at_risk is not None:
                     date=formatting.date_text(course.ends_on)
                 )
             )
-        st.dataframe(readable(view.at_risk_table), hide_index=True)
+        show_frame(view.at_risk_table)
         downloads("at_risk", charts.DATA_FORMATS)
 
     st.subheader(_("A country's participants"))
@@ -294,4 +294,4 @@ if board.at_risk is not None:
         if participants.empty:
             st.info(_("Nobody from this country matches the filters."))
         else:
-            st.dataframe(readable(progress_view.participants_table(participants)), hide_index=True)
+            show_frame(progress_view.participants_table(participants))

@@ -8,6 +8,7 @@ from services.platform.i18n import _
 from services.ui import referral_answers
 from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, run_service
+from services.ui.tables import show_frame
 
 actor = current_actor()
 st.title(_("Referrals to my organisation"))
@@ -23,7 +24,7 @@ if not referrals:
     st.info(_("No referral has been sent to your organisation."))
     st.stop()
 
-st.dataframe(referral_answers.referrals_table(referrals), hide_index=True, width="stretch")
+show_frame(referral_answers.referrals_table(referrals), width="stretch")
 
 open_referrals = {line.id: line for line in referrals if line.answers}
 st.subheader(_("Answer a referral"))

@@ -3,6 +3,7 @@ the link), aggregates only, small counts suppressed; every chart downloads as PN
 and its data as CSV or XLSX, the whole as a PDF pack (each download audited). Officers read
 their own country's statistics; the case microdata is for coordinators, managers and admins."""
 
+import pandas as pd
 import streamlit as st
 
 from models.enums import Role
@@ -17,6 +18,7 @@ from services.ui import runtime, widget_text
 from services.ui.downloads import download_menu, pack_buttons
 from services.ui.feedback import show_error
 from services.ui.runtime import current_actor, db_session, run_service, settings
+from services.ui.tables import show_frame
 
 actor = current_actor()
 st.title(_("Reports"))
@@ -141,7 +143,7 @@ def show_part(part: ReportPart) -> None:
     if part.note:
         st.caption(part.note)
     with st.expander(_("Data: {title}").format(title=part.title)):
-        st.dataframe(part.table.astype(str), hide_index=True)
+        show_frame(part.table)
     formats = charts.DATA_FORMATS
     if part.chart is not None:
         formats = (*charts.IMAGE_FORMATS, *charts.DATA_FORMATS)
@@ -217,9 +219,10 @@ if prepared:
             _("{rows} cases, full rows: handle them as case data.").format(rows=len(data.frame))
         )
     notes = data.notes()
-    st.dataframe(
-        {_("Note"): [name for name, _value in notes], _("Value"): [v for _n, v in notes]},
-        hide_index=True,
+    show_frame(
+        pd.DataFrame(
+            {_("Note"): [name for name, _value in notes], _("Value"): [v for _n, v in notes]}
+        )
     )
     csv_column, xlsx_column, _spacer = st.columns([1, 1, 3])
     for column, fmt in ((csv_column, "csv"), (xlsx_column, "xlsx")):

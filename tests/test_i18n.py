@@ -42,23 +42,35 @@ def _extracted() -> set:
     return found
 
 
-def model_rule_messages() -> set[str]:
-    """The messages of the models' own rules (`raise ValueError("...")`): a form shows them
-    through `validation.describe`, which translates them, so they are msgids too."""
+def bare_model_rules(root: Path = ROOT) -> set[str]:
+    """The models' rule messages written as `raise ValueError("...")` without `N_()`: a
+    form would show them through `validation.describe`, but extraction would miss them."""
     return {
         message
         for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT / "models"), method_map=[("**.py", "python")], keywords={"ValueError": None}
+            str(root / "models"), method_map=[("**.py", "python")], keywords={"ValueError": None}
         )
+        if message
     }
 
 
-@pytest.mark.parametrize("language", ["es", "pt"])
-def test_the_models_rules_speak_the_readers_language(language):
-    found = model_rule_messages()
-    assert "give the date consent was given" in found  # the extraction finds them
-    missing = sorted(found - set(catalog(language)))
-    assert missing == [], f"{language}: translate the models' rule messages: {missing}"
+def test_the_models_rules_are_marked_for_translation(tmp_path):
+    assert "give the date consent was given" in code_messages()
+    assert bare_model_rules() == set(), "wrap them in N_() (models/types.py)"
+    (tmp_path / "models").mkdir()  # and the check finds a bare one
+    (tmp_path / "models" / "rule.py").write_text('raise ValueError("a bare message")\n')
+    assert bare_model_rules(tmp_path) == {"a bare message"}
+
+
+def test_the_template_holds_every_message_of_the_code():
+    """locales/enlace.pot is what README's `pybabel extract` writes, so that `pybabel update`
+    from it keeps every entry of the catalogs (none made obsolete, none missing)."""
+    with (LOCALES_DIR / "enlace.pot").open("rb") as handle:
+        template = {m.id for m in read_po(handle) if m.id}
+    used = code_messages() | plural_messages()
+    missing = sorted(map(str, used - template))
+    stale = sorted(map(str, template - used))
+    assert (missing, stale) == ([], []), "extract again (README, Translations)"
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +121,7 @@ def test_no_entry_is_untranslated_or_fuzzy(language):
 
 @pytest.mark.parametrize("language", ["es", "pt"])
 def test_the_catalog_holds_no_message_the_code_no_longer_uses(language):
-    used = code_messages() | model_rule_messages() | plural_messages()
+    used = code_messages() | plural_messages()
     unused = sorted(str(m.id) for m in _po_messages(language) if m.id not in used)
     assert unused == [], f"{language}: remove these entries from the catalog: {unused}"
 

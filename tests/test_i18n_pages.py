@@ -4,13 +4,18 @@ What a page shows (titles, texts, captions, alerts, widget labels, options and p
 table headers, metrics, tabs, expanders) is compared with the English message ids of the
 catalog: a visible string that is an English id with a different translation is English
 left on the page. A selectbox or multiselect that shows its placeholder without one set by
-the app shows Streamlit's English ("Choose an option", "No options to select").
+the app shows Streamlit's English ("Choose an option", "No options to select"). A table
+cell shows what the reader reads (the display text the app gives the grid): no "None", no
+ISO date and no decimal point where the language writes a comma.
 """
 
 import re
+from datetime import date
 from functools import cache
 
+import pandas as pd
 import pytest
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from models.enums import Role
@@ -65,7 +70,7 @@ def shown_strings(at: AppTest) -> list[str]:
             headings.append(str(node.value).strip())
         elif node.type in ("text", "alert", "markdown"):
             found.append(str(getattr(node, "value", "")))
-        if node.type == "arrow_data_frame":
+        if node.type == "dataframe":
             found += [str(column) for column in node.value.columns]
             cells = node.value.head(50).to_numpy().ravel()  # labels such as a stage's name
             headings += [cell for cell in cells if isinstance(cell, str)]
@@ -100,13 +105,47 @@ def streamlit_defaults(at: AppTest) -> list[str]:
     return shown
 
 
+def displayed(node) -> pd.DataFrame:
+    """A table's cells as the grid shows them: the display texts when the app gave them."""
+    shown = node.proto.arrow_data.styler.display_values
+    return dataframe_util.convert_arrow_bytes_to_pandas_df(shown) if shown else node.value
+
+
+def tables(at: AppTest) -> list[pd.DataFrame]:
+    return [displayed(node) for node in at._tree if node.type == "dataframe"]
+
+
 def empty_cells(at: AppTest) -> list[str]:
     """Tables with an empty cell, which Streamlit's grid writes as "None"."""
     return [
-        f"table {list(node.value.columns)[:3]}"
-        for node in at._tree
-        if node.type == "arrow_data_frame" and node.value.isna().to_numpy().any()
+        f"table {list(frame.columns)[:3]}" for frame in tables(at) if frame.isna().to_numpy().any()
     ]
+
+
+# What the grid writes by itself: 2026-10-02 and 78.7, in every language.
+GRID_WRITING = re.compile(r"^(\d{4}-\d{2}(-\d{2})?|-?\d+\.\d+)$")
+
+
+def grid_writes_it(cell: object) -> bool:
+    """A cell the grid would write itself: a date, a decimal, or text written that way."""
+    if isinstance(cell, date):
+        return True
+    if isinstance(cell, float):
+        return not cell.is_integer()
+    return isinstance(cell, str) and GRID_WRITING.match(cell) is not None
+
+
+def foreign_formats(at: AppTest) -> list[str]:
+    """Cells of a Spanish or Portuguese page written as the grid writes them in English."""
+    return sorted(
+        {
+            f"{column}: {cell}"
+            for frame in tables(at)
+            for column in frame.columns
+            for cell in frame[column].head(50)
+            if grid_writes_it(cell)
+        }
+    )
 
 
 @pytest.mark.parametrize("language", ["es", "pt"])
@@ -121,6 +160,7 @@ def test_no_english_is_left_on_any_page(demo_db, app_as, who, language):
         at.switch_page(path).run()
         assert not at.exception, (key, at.exception)
         left = english_on(at, language) + streamlit_defaults(at) + empty_cells(at)
+        left += foreign_formats(at)
         if left:
             problems[key] = left
     assert problems == {}, f"{who} in {language}: English on the page: {problems}"

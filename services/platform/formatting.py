@@ -121,6 +121,12 @@ def date_text(day: date | datetime | None, *, style: str = "medium") -> str:
     return babel_dates.format_date(day, style, locale=locale())
 
 
+def month_text(month: str) -> str:
+    """A month 'YYYY-MM' as the reader names it: 'Oct 2025' / 'oct 2025' / 'out. de 2025'."""
+    year, number = (int(part) for part in month.split("-"))
+    return babel_dates.format_skeleton("yMMM", date(year, number, 1), locale=locale())
+
+
 def datetime_text(moment: datetime | None) -> str:
     """Date and time in the reader's zone, with the zone: '1 dic 2026, 10:05 (UTC-3)'."""
     if moment is None:

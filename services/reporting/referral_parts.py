@@ -101,7 +101,7 @@ def case_counts(
         ReportPart(
             "month",
             _("Cases by month identified"),
-            _table(_("Month identified"), month["month"].tolist(), month_published),
+            _table(_("Month identified"), reports.month_names(month), month_published),
             reports.month_chart(month_published),
         ),
     ]

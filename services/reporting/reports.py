@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from models import Case, UserAccount
 from models.enums import STAGE_ORDER
+from services.platform import formatting
 from services.platform.i18n import _
 from services.platform.labels import country_name, label
 from services.platform.settings import get_settings
@@ -178,9 +179,14 @@ def country_chart(rows: pd.DataFrame) -> alt.LayerChart:
     )
 
 
+def month_names(rows: pd.DataFrame) -> list[str]:
+    """The months of `cases_by_month` as the reader names them ('out. de 2025')."""
+    return [formatting.month_text(month) for month in rows["month"].tolist()]
+
+
 def month_chart(rows: pd.DataFrame) -> alt.LayerChart:
     """Vertical bars of cases per month identified, oldest month first."""
-    data = chart_data(rows, "month", rows["month"].tolist())
+    data = chart_data(rows, "month", month_names(rows))
     order = data["name"].tolist()
     base = alt.Chart(data).encode(
         x=alt.X("name:O", sort=order, title=_("Month identified")),

@@ -28,6 +28,7 @@ from services.ui import referral_answers, runtime, widget_text
 from services.ui.case_form import CaseForm, case_fields, screening_section
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
+from services.ui.tables import show_frame
 from services.ui.transfers import transfer_section
 
 ALL = ""
@@ -150,11 +151,10 @@ class CaseDesk:
             )
         )
         if changes:
-            st.dataframe(
+            show_frame(
                 pd.DataFrame(
                     [{_("Field"): c.label, _("Before"): c.old, _("Now"): c.new} for c in changes]
-                ),
-                hide_index=True,
+                )
             )
 
     def _forget_forms(self) -> None:
@@ -244,7 +244,7 @@ def _header(desk: CaseDesk) -> None:
     for name in presentation.FREE_TEXT_FIELDS:
         # Typed by people: plain text only, never markdown or HTML.
         st.text(_(cases.FIELD_LABELS.get(name, name)) + ": " + (getattr(case, name) or "—"))
-    st.dataframe(presentation.case_summary(case), hide_index=True)
+    show_frame(presentation.case_summary(case))
     for name in ("closure_reason", "consent_override_reason"):
         if getattr(case, name):
             st.text(_(cases.FIELD_LABELS[name]) + ": " + getattr(case, name))
@@ -342,7 +342,7 @@ def _advance(desk: CaseDesk) -> None:
 def _referrals(desk: CaseDesk) -> None:
     """The case's referrals, and an answer to each that can still change."""
     if desk.detail.referrals:
-        st.dataframe(presentation.referrals_frame(desk.detail.referrals), hide_index=True)
+        show_frame(presentation.referrals_frame(desk.detail.referrals))
     else:
         st.caption(_("No referrals yet."))
     if not desk.allows(workflow.Action.answer_referral):

@@ -360,7 +360,7 @@ def _modules(actor: UserAccount, course_id: int, modules: list[Any]) -> None:
             ),
             "title": st.column_config.TextColumn(_("Module"), required=True, max_chars=300),
             "is_required": st.column_config.CheckboxColumn(_("Required"), default=True),
-            "due_on": st.column_config.DateColumn(_("Due on")),
+            "due_on": st.column_config.DateColumn(_("Due on"), format=widget_text.date_format()),
         },
         hide_index=True,
         num_rows="add",

@@ -9,6 +9,7 @@ from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, literal, options
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session, run_service
+from services.ui.tables import show_frame
 
 IMPORT = "courses_import"
 AUTO = ""
@@ -133,8 +134,8 @@ def _show_report(preview: imports.ImportPreview) -> None:
         columns[3].metric(_("Rejected"), counts["rejected"])
         if preview.rejected:
             st.subheader(_("Rejected rows"))
-            st.dataframe(imports.rejections_table(preview), hide_index=True, key="import_rejected")
+            show_frame(imports.rejections_table(preview), key="import_rejected")
         changes = imports.changes_table(preview)
         if not changes.empty:
             st.subheader(_("Changes"))
-            st.dataframe(changes, hide_index=True, key="import_changes")
+            show_frame(changes, key="import_changes")
