@@ -35,7 +35,7 @@ def test_upgrade_seed_and_users_on_an_empty_file(empty_sqlite):
 
     seeded = enlace("seed", "demo", url=empty_sqlite)
     assert seeded.returncode == 0, seeded.stderr
-    assert "60 referral_case" in seeded.stdout and "43 user_account" in seeded.stdout
+    assert "referral_case: 60" in seeded.stdout and "user_account: 43" in seeded.stdout
 
     again = enlace("seed", "demo", url=empty_sqlite)
     assert "nothing added" in again.stdout
@@ -65,8 +65,8 @@ def test_seed_gives_the_same_counts_on_every_database(db, database_url):
     seeded = enlace("seed", "demo", url=database_url)
     assert seeded.returncode == 0, seeded.stderr
     assert (
-        "Demo data added: 2 course, 12 module, 54 participant, 64 enrollment, "
-        "400 module_progress, 27 organisation, 43 user_account, 60 referral_case"
+        "(course: 2, module: 12, participant: 54, enrollment: 64, module_progress: 400, "
+        "organisation: 27, user_account: 43, referral_case: 60"
     ) in seeded.stdout.replace("\n", " ")
 
 

@@ -74,7 +74,7 @@ def test_help_loads_neither_the_data_stack_nor_the_database(tmp_path: Path):
 def test_courses_list_loads_the_database_but_not_pandas(sqlite_with_a_course: str):
     code, modules, output = loaded_by("courses", "list", url=sqlite_with_a_course)
     assert code == 0
-    assert "HT-START" in output and "1 courses." in output
+    assert "HT-START" in output and "1 course." in output
     assert "sqlalchemy" in modules  # the probe did reach the database
     assert not modules & set(HEAVY), modules & set(HEAVY)
     assert "alembic" not in modules  # the schema check is one query, not Alembic

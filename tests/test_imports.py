@@ -487,7 +487,7 @@ def test_cli_import_with_rejected_rows_writes_nothing_and_fails(db, session, use
     file = str(FIXTURES / "user_upload_broken.csv")
     result = runner.invoke(import_app, ["moodle-users", file, "--course", "HT-2018"])
     assert result.exit_code == 1
-    assert "Rejected rows: 5." in result.output and "Unknown country" in result.output
+    assert "5 rows rejected." in result.output and "Unknown country" in result.output
     assert count(session, Participant) == 0
     wrong = runner.invoke(import_app, ["moodle-grades", file, "--course", "HT-2018"])
     assert wrong.exit_code == 2 and "Moodle user upload" in wrong.output

@@ -317,14 +317,14 @@ def test_the_command_line_says_what_a_dry_run_and_a_run_did(
 
     dry = enlace("retention", "apply", "--dry-run", url=database_url)
     assert dry.returncode == 0, dry.stderr
-    assert "Dry run, nothing written: 1 closed cases" in dry.stdout
+    assert "Dry run, nothing written: 1 closed case was closed" in dry.stdout
     session.commit()  # a new transaction: see what other connections wrote
     session.expire_all()
     assert session.get(Case, case.id).anonymised_at is None
 
     done = enlace("retention", "apply", url=database_url)
     assert done.returncode == 0, done.stderr
-    assert "Anonymised 1 closed cases" in done.stdout
+    assert "Anonymised 1 closed case closed" in done.stdout
 
     refused = enlace(
         "retention", "erase", other.case_code, "--reason", "Juan Pérez", url=database_url

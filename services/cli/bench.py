@@ -1,8 +1,8 @@
 """`enlace seed scale` and `enlace bench`: synthetic data at any size, and the benchmark.
 
 The lead registers them in services/cli/main.py:
-    seed_app.command("scale")(cli_bench.seed_scale)
-    app.command("bench")(cli_bench.bench)
+    seed_app.command("scale", help=cli_bench.SEED_SCALE_HELP)(cli_bench.seed_scale)
+    app.command("bench", help=cli_bench.BENCH_HELP)(cli_bench.bench)
 """
 
 import json
@@ -15,20 +15,29 @@ import typer
 from rich.progress import TaskProgressColumn
 
 from services.cli.common import console, database, fail, progress_bar
-from services.platform.i18n import _, ngettext
+from services.platform.i18n import N_, _, ngettext
 
-app = typer.Typer(help="Scale data and the benchmark.", no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help=N_("Scale data and the benchmark."), no_args_is_help=True, rich_markup_mode=None
+)
+SEED_SCALE_HELP = N_(
+    "Add synthetic participants, courses, progress and cases (safe on top of demo data)."
+)
+BENCH_HELP = N_(
+    "Measure every page's server time at each size, on fresh databases.\n\n"
+    "SQLite files are made in a temporary folder. Set ENLACE_BENCH_DATABASE_URL to also "
+    "measure on PostgreSQL: that database is EMPTIED and refilled for each size."
+)
 
 
-@app.command("scale")
+@app.command("scale", help=SEED_SCALE_HELP)
 def seed_scale(
     participants: Annotated[
-        int, typer.Option(help="Participants to add (about 20 progress rows each)")
+        int, typer.Option(help=N_("Participants to add (about 20 progress rows each)"))
     ],
-    cases: Annotated[int, typer.Option(help="Referral cases to add (about 5 events each)")],
-    seed: Annotated[int, typer.Option(help="Same seed, same rows")] = 2026,
+    cases: Annotated[int, typer.Option(help=N_("Referral cases to add (about 5 events each)"))],
+    seed: Annotated[int, typer.Option(help=N_("Same seed, same rows"))] = 2026,
 ) -> None:
-    """Add synthetic participants, courses, progress and cases (safe on top of demo data)."""
     from services.platform import formatting
     from services.platform.audit_log import ENTITY_LABELS
     from services.tooling.scale import seed_scale as run_seed
@@ -60,68 +69,73 @@ def seed_scale(
     )
 
 
-@app.command("bench")
+@app.command("bench", help=BENCH_HELP)
 def bench(
     sizes: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated sizes; 16x = 20,000 participants, 100,000 cases "
-            "[default: 1x,4x,16x; with --browser one size, 16x]"
+            help=N_(
+                "Comma-separated sizes; 16x = 20,000 participants, 100,000 cases "
+                "[default: 1x,4x,16x; with --browser one size, 16x]"
+            )
         ),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the JSON results")] = Path("bench.json"),
-    runs: Annotated[int, typer.Option(help="Runs per page; medians are reported")] = 5,
-    seed: Annotated[int, typer.Option(help="Seed of the scale data")] = 2026,
+    out: Annotated[Path, typer.Option(help=N_("Where to write the JSON results"))] = Path(
+        "bench.json"
+    ),
+    runs: Annotated[int, typer.Option(help=N_("Runs per page; medians are reported"))] = 5,
+    seed: Annotated[int, typer.Option(help=N_("Seed of the scale data"))] = 2026,
     workdir: Annotated[
-        Path | None, typer.Option(help="Keep the SQLite databases in this folder")
+        Path | None, typer.Option(help=N_("Keep the SQLite databases in this folder"))
     ] = None,
     markdown: Annotated[
-        Path | None, typer.Option(help="Also write the tables as Markdown to this file")
+        Path | None, typer.Option(help=N_("Also write the tables as Markdown to this file"))
     ] = None,
     cli: Annotated[
         bool,
         typer.Option(
             "--cli",
-            help="Time the command line instead: `enlace --help` and `enlace courses list` "
-            "in fresh processes (--runs each), and `seed scale` at each of --sizes; JSON in "
-            "<out>-cli.json",
+            help=N_(
+                "Time the command line instead: `enlace --help` and `enlace courses list` "
+                "in fresh processes (--runs each), and `seed scale` at each of --sizes; JSON in "
+                "<out>-cli.json"
+            ),
         ),
     ] = False,
     browser: Annotated[
         bool,
         typer.Option(
             "--browser",
-            help="Measure in Chromium instead: click → idle per page and role, against a "
-            "trivial app's floor (--runs warm rounds)",
+            help=N_(
+                "Measure in Chromium instead: click → idle per page and role, against a "
+                "trivial app's floor (--runs warm rounds)"
+            ),
         ),
     ] = False,
     sessions: Annotated[
-        int, typer.Option(help="With --browser: sessions clicking at once after the pages")
+        int, typer.Option(help=N_("With --browser: sessions clicking at once after the pages"))
     ] = 1,
     duration: Annotated[
         str | None,
-        typer.Option(help="With --browser: the sessions click for this long (90s, 30m)"),
+        typer.Option(help=N_("With --browser: the sessions click for this long (90s, 30m)")),
     ] = None,
     streamlit_gc: Annotated[
         bool,
         typer.Option(
             "--streamlit-gc",
-            help="With --browser: serve with Streamlit's gc.collect(2) after every run",
+            help=N_("With --browser: serve with Streamlit's gc.collect(2) after every run"),
         ),
     ] = False,
     roles: Annotated[
         str | None,
         typer.Option(
-            help="With --browser: comma-separated roles to sign in as "
-            "[default: coordinator,officer.ar,manager,admin,partner]"
+            help=N_(
+                "With --browser: comma-separated roles to sign in as "
+                "[default: coordinator,officer.ar,manager,admin,partner]"
+            )
         ),
     ] = None,
 ) -> None:
-    """Measure every page's server time at each size, on fresh databases.
-
-    SQLite files are made in a temporary folder. Set ENLACE_BENCH_DATABASE_URL to also
-    measure on PostgreSQL: that database is EMPTIED and refilled for each size.
-    """
     if browser and cli:
         raise fail(_("Choose one of --browser and --cli."), 2)
     if browser:

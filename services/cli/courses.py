@@ -13,13 +13,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from services.cli.common import console, database, err, fail, unit_of_work
+from services.platform.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from services.courses import imports
 
-courses_app = typer.Typer(help="Courses and their modules.", no_args_is_help=True)
+courses_app = typer.Typer(help=N_("Courses and their modules."), no_args_is_help=True)
 import_app = typer.Typer(
-    help=(
+    help=N_(
         "Import participants or Moodle progress into a course. Every import shows its "
         "report; --dry-run writes nothing."
     ),
@@ -29,54 +30,60 @@ import_app = typer.Typer(
 # ------------------------------------------------------------------------------ courses
 
 
-@courses_app.command("list")
+@courses_app.command(
+    "list", help=N_("List the courses with their modules, enrollments and completions.")
+)
 def courses_list(
-    archived: Annotated[bool, typer.Option("--archived", help="Include archived courses")] = False,
+    archived: Annotated[
+        bool, typer.Option("--archived", help=N_("Include archived courses"))
+    ] = False,
 ) -> None:
-    """List the courses with their modules, enrollments and completions."""
     from services.courses import catalog as courses
-    from services.platform import users
+    from services.platform import formatting, users
 
     with database() as engine, unit_of_work(engine) as session:
         rows = courses.list_courses(
             session=session, actor=users.system_actor(), include_archived=archived
         )
-    table = Table("code", "title", "starts", "ends", "modules", "enrolled", "completed")
+    table = Table(
+        _("Code"), _("Title"), _("Starts"), _("Ends"), _("Modules"), _("Enrolled"), _("Completed")
+    )
     for row in rows:
         table.add_row(
             row.code,
             row.title,
-            str(row.starts_on or ""),
-            str(row.ends_on or ""),
-            str(row.modules),
-            str(row.enrolled),
-            str(row.completed),
+            formatting.date_text(row.starts_on),
+            formatting.date_text(row.ends_on),
+            formatting.number(row.modules),
+            formatting.number(row.enrolled),
+            formatting.number(row.completed),
         )
     console.print(table)
-    console.print(f"{len(rows)} courses.")
+    count = len(rows)
+    console.print(formatting.counted(ngettext("{count} course.", "{count} courses.", count), count))
 
 
-@courses_app.command("add")
+@courses_app.command("add", help=N_("Add a course and its modules (in the order given)."))
 def courses_add(
-    code: str,
-    title: Annotated[str, typer.Option(help="The course's title")],
+    code: Annotated[str, typer.Argument(help=N_("The course's code, e.g. HT-2026"))],
+    title: Annotated[str, typer.Option(help=N_("The course's title"))],
     module: Annotated[
-        list[str] | None, typer.Option("--module", help="A module title; repeat, in order")
+        list[str] | None, typer.Option("--module", help=N_("A module title; repeat, in order"))
     ] = None,
-    organiser: Annotated[str, typer.Option(help="Who runs the course")] = "",
+    organiser: Annotated[str, typer.Option(help=N_("Who runs the course"))] = "",
 ) -> None:
-    """Add a course and its modules (in the order given)."""
     from pydantic import ValidationError
 
     from models import CourseCreate
     from services.courses import catalog as courses
-    from services.platform import users
+    from services.platform import formatting, users
     from services.platform.validation import messages
 
     try:
         course_in = CourseCreate(code=code, title=title, organiser=organiser)
     except ValidationError as error:
-        raise fail(f"Invalid course: {'; '.join(messages(error))}", 2) from None
+        problems = "; ".join(messages(error))
+        raise fail(_("Invalid course: {problems}").format(problems=problems), 2) from None
     with database() as engine, unit_of_work(engine) as session:
         try:
             course = courses.create_course(
@@ -86,25 +93,31 @@ def courses_add(
                 modules=module or [],
             )
         except ValidationError as error:
-            raise fail(f"Invalid modules: {'; '.join(messages(error))}", 2) from None
+            problems = "; ".join(messages(error))
+            raise fail(_("Invalid modules: {problems}").format(problems=problems), 2) from None
     count = len(module or [])
-    console.print(f"Added course {course.code} with {count} modules.", markup=False)
+    added = ngettext(
+        "Added course {code} with {count} module.",
+        "Added course {code} with {count} modules.",
+        count,
+    )
+    console.print(added.format(code=course.code, count=formatting.number(count)), markup=False)
 
 
 # ------------------------------------------------------------------------------ imports
 
 FileArgument = Annotated[
-    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX file")
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=N_("CSV or XLSX file"))
 ]
-CourseOption = Annotated[str, typer.Option("--course", help="Code of the course")]
+CourseOption = Annotated[str, typer.Option("--course", help=N_("Code of the course"))]
 CountryOption = Annotated[
     str | None,
-    typer.Option("--country", help="Country (ISO alpha-2) for rows that have none"),
+    typer.Option("--country", help=N_("Country (ISO alpha-2) for rows that have none")),
 ]
-DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the report, write nothing")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help=N_("Show the report, write nothing"))]
 SkipOption = Annotated[
     bool,
-    typer.Option("--skip-rejected", help="Import the valid rows even when some are rejected"),
+    typer.Option("--skip-rejected", help=N_("Import the valid rows even when some are rejected")),
 ]
 
 
@@ -120,7 +133,7 @@ def _run_import(
 
     from models import Course
     from services.courses import imports, moodle
-    from services.platform import users
+    from services.platform import formatting, users
     from services.platform.errors import ImportRejected
 
     import_format = moodle.ImportFormat(format_value)
@@ -128,13 +141,13 @@ def _run_import(
     actor = users.system_actor()
     with database() as engine:
         with Progress(console=err, transient=True) as progress:
-            progress.add_task(f"Reading {file.name}", total=None)
+            progress.add_task(_("Reading {file}").format(file=file.name), total=None)
             with unit_of_work(engine) as session:
                 course = session.exec(
                     select(Course).where(Course.code == course_code.strip())
                 ).first()
                 if course is None or course.id is None:
-                    raise fail(f"No course with the code {course_code}.", 2)
+                    raise fail(_("No course with the code {code}.").format(code=course_code), 2)
                 arguments = {
                     "session": session,
                     "actor": actor,
@@ -157,13 +170,17 @@ def _run_import(
                             confirmed=report,
                         )
                 except ImportRejected as error:
-                    raise fail(f"Not imported: {error}", 2) from None
+                    message = _("Not imported: {reason}").format(reason=error.translated())
+                    raise fail(message, 2) from None
     _print_report(report)
     if report.rejected and not report.written:
-        hint = "" if dry_run else " Nothing was written; fix the file or use --skip-rejected."
-        raise fail(f"Rejected rows: {report.counts['rejected']}.{hint}", 1)
+        rejected = report.counts["rejected"]
+        message = ngettext("{count} row rejected.", "{count} rows rejected.", rejected)
+        if not dry_run:
+            message += " " + _("Nothing was written; fix the file or use --skip-rejected.")
+        raise fail(message.format(count=formatting.number(rejected)), 1)
     if dry_run:
-        console.print("Dry run: nothing was written.")
+        console.print(_("Dry run: nothing was written."))
 
 
 def _print_report(report: "imports.ImportPreview") -> None:
@@ -171,8 +188,8 @@ def _print_report(report: "imports.ImportPreview") -> None:
 
     console.print(imports.summary(report), markup=False, highlight=False)
     for title, frame in (
-        ("Changes", imports.changes_table(report)),
-        ("Rejected rows", imports.rejections_table(report)),
+        (_("Changes"), imports.changes_table(report)),
+        (_("Rejected rows"), imports.rejections_table(report)),
     ):
         if frame.empty:
             continue
@@ -189,27 +206,27 @@ IMPORT_COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         "participants",
         "participants",
-        "A CSV or XLSX with the app's columns: full_name, email, country, consular_post, …",
+        N_("A CSV or XLSX with the app's columns: full_name, email, country, consular_post, …"),
     ),
     (
         "moodle-users",
         "moodle_users",
-        "Moodle's user upload CSV (username, firstname, lastname, email, …).",
+        N_("Moodle's user upload CSV (username, firstname, lastname, email, …)."),
     ),
     (
         "moodle-grades",
         "moodle_grades",
-        "Moodle's grade export CSV → module scores and final grades.",
+        N_("Moodle's grade export CSV → module scores and final grades."),
     ),
     (
         "moodle-completion",
         "moodle_completion",
-        "Moodle's course completion report CSV → module states and completion dates.",
+        N_("Moodle's course completion report CSV → module states and completion dates."),
     ),
 )
 
 
-def _import_command(format_value: str, help_text: str) -> Callable[..., None]:
+def _import_command(format_value: str) -> Callable[..., None]:
     """The `enlace import` command that reads one file format into a course."""
 
     def command(
@@ -221,9 +238,8 @@ def _import_command(format_value: str, help_text: str) -> Callable[..., None]:
     ) -> None:
         _run_import(format_value, file, course, country, dry_run, skip_rejected)
 
-    command.__doc__ = help_text
     return command
 
 
 for _name, _format, _help in IMPORT_COMMANDS:
-    import_app.command(_name)(_import_command(_format, _help))
+    import_app.command(_name, help=_help)(_import_command(_format))

@@ -23,7 +23,7 @@ from rich.progress import Progress
 from models.enums import EnrollmentStatus
 from services.cli.common import console, database, fail, speak_as, unit_of_work
 from services.platform import formatting
-from services.platform.i18n import _, ngettext
+from services.platform.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 REPORT_NAMES = ("cases", "exploitation", "times", "routes", "referrals", "training")
 
 export_app = typer.Typer(
-    help="Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files.",
+    help=N_("Charts (PNG, SVG, PDF) and their data (CSV, XLSX) of the dashboards, as files."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -51,10 +51,15 @@ ProgressItem = StrEnum(
 CaseLayout = StrEnum("CaseLayout", ["htcds", "ctdc"])
 DataFormat = StrEnum("DataFormat", ["csv", "xlsx"])
 
-OutOption = Annotated[Path, typer.Option(help="File to write")]
+OutOption = Annotated[Path, typer.Option(help=N_("File to write"))]
 AsAccountOption = Annotated[
-    str | None, typer.Option("--as", help="Export as this account (audited as them)")
+    str | None,
+    typer.Option(
+        "--as",
+        help=N_("Export as this account (audited as them), in its language and time zone"),
+    ),
 ]
+FORMAT_HELP = N_("File format")
 
 
 @contextmanager
@@ -104,33 +109,39 @@ def _write(file: "ExportFile", out: Path) -> None:
     )
 
 
-@export_app.command("progress")
+@export_app.command(
+    "progress",
+    help=N_(
+        "A chart of the progress-by-country dashboard (PNG, SVG, PDF), its data (CSV, XLSX), "
+        "or with --chart all the report pack (one PDF, or a ZIP of every file)."
+    ),
+)
 def export_progress(
-    course: Annotated[str, typer.Option(help="Course code, e.g. HT-2018")],
-    format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    course: Annotated[str, typer.Option(help=N_("Course code, e.g. HT-2018"))],
+    format: Annotated[FileFormat, typer.Option("--format", help=FORMAT_HELP)],  # noqa: A002
     out: OutOption,
     chart: Annotated[
         ProgressItem | None,
-        typer.Option(help="What to export (default: completion; all with zip)"),
+        typer.Option(help=N_("What to export (default: completion; all with zip)")),
     ] = None,
     country: Annotated[
-        str | None, typer.Option(help="Only participants of this country (ISO alpha-2)")
+        str | None, typer.Option(help=N_("Only participants of this country (ISO alpha-2)"))
     ] = None,
-    status: Annotated[EnrollmentStatus | None, typer.Option(help="Enrollment status")] = None,
+    status: Annotated[EnrollmentStatus | None, typer.Option(help=N_("Enrollment status"))] = None,
     enrolled_from: Annotated[
-        datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="Enrolled on/after")
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help=N_("Enrolled on/after")),
     ] = None,
     enrolled_to: Annotated[
-        datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Enrolled on/before")
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help=N_("Enrolled on/before")),
     ] = None,
     as_of: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Day that decides who is behind (today)"),
+        typer.Option(formats=["%Y-%m-%d"], help=N_("Day that decides who is behind (today)")),
     ] = None,
     as_account: AsAccountOption = None,
 ) -> None:
-    """A chart of the progress-by-country dashboard (PNG, SVG, PDF), its data (CSV, XLSX),
-    or with --chart all the report pack (one PDF, or a ZIP of every file)."""
     from sqlmodel import select
 
     from models import Course
@@ -218,31 +229,38 @@ def _report_filters(
         raise fail(error.translated(), 2) from None
 
 
-@export_app.command("reports")
+@export_app.command(
+    "reports",
+    help=N_(
+        "Referral statistics, small counts suppressed: one part as a chart (PNG, SVG, PDF) or "
+        "its data (CSV, XLSX), or a report's pack (a multi-page PDF, or a ZIP of every file)."
+    ),
+)
 def export_reports(
-    format: Annotated[FileFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    format: Annotated[FileFormat, typer.Option("--format", help=FORMAT_HELP)],  # noqa: A002
     out: OutOption,
     report: Annotated[
         str | None,
         typer.Option(
-            help="A report (" + ", ".join(REPORT_NAMES) + ") or all: the pack "
-            "(pdf or zip); or one part, e.g. stage, origin_destination (default: stage; all "
-            "with zip)"
+            # The names are REPORT_NAMES (tests/test_cli_language.py checks they agree).
+            help=N_(
+                "A report (cases, exploitation, times, routes, referrals, training) or all: "
+                "the pack (pdf or zip); or one part, e.g. stage, origin_destination "
+                "(default: stage; all with zip)"
+            )
         ),
     ] = None,
     country: Annotated[
-        str | None, typer.Option(help="Only cases of this reporting country (ISO alpha-2)")
+        str | None, typer.Option(help=N_("Only cases of this reporting country (ISO alpha-2)"))
     ] = None,
     date_from: Annotated[
-        str | None, typer.Option("--from", help="Cases identified on/after (YYYY-MM-DD)")
+        str | None, typer.Option("--from", help=N_("Cases identified on/after (YYYY-MM-DD)"))
     ] = None,
     date_to: Annotated[
-        str | None, typer.Option("--to", help="Cases identified on/before (YYYY-MM-DD)")
+        str | None, typer.Option("--to", help=N_("Cases identified on/before (YYYY-MM-DD)"))
     ] = None,
     as_account: AsAccountOption = None,
 ) -> None:
-    """Referral statistics, small counts suppressed: one part as a chart (PNG, SVG, PDF) or
-    its data (CSV, XLSX), or a report's pack (a multi-page PDF, or a ZIP of every file)."""
     from services.platform.errors import NotFound, PermissionDenied
     from services.reporting import report_catalog
     from services.reporting.charts import IMAGE_FORMATS
@@ -294,15 +312,20 @@ def export_reports(
     _write(file, out)
 
 
-@export_app.command("cases")
+@export_app.command(
+    "cases",
+    help=N_(
+        "Case microdata, one row per case: full rows for case workers (the command line acts "
+        "as an admin); k-anonymous rows for managers (ENLACE_MICRODATA_K), generalised then "
+        "withheld."
+    ),
+)
 def export_cases(
-    layout: Annotated[CaseLayout, typer.Option(help="Column names and codes: HTCDS or CTDC")],
-    format: Annotated[DataFormat, typer.Option("--format", help="File format")],  # noqa: A002
+    layout: Annotated[CaseLayout, typer.Option(help=N_("Column names and codes: HTCDS or CTDC"))],
+    format: Annotated[DataFormat, typer.Option("--format", help=FORMAT_HELP)],  # noqa: A002
     out: OutOption,
     as_account: AsAccountOption = None,
 ) -> None:
-    """Case microdata, one row per case: full rows for case workers (the command line acts as
-    an admin); k-anonymous rows for managers (ENLACE_MICRODATA_K), generalised then withheld."""
     from services.cases import exports, microdata
     from services.platform.errors import PermissionDenied
 

@@ -12,6 +12,7 @@ import typer
 from rich.progress import MofNCompleteColumn
 
 from services.cli.common import console, database, err, fail, progress_bar, unit_of_work
+from services.platform.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from services.platform.settings import Settings
 
 reminders_app = typer.Typer(
-    help=(
+    help=N_(
         "E-mail reminders of due follow-ups and referrals waiting for an answer: one digest a "
         "person, in their language. Run it once a day (cron); nothing is sent twice."
     ),
@@ -29,7 +30,7 @@ reminders_app = typer.Typer(
 
 
 DryRun = Annotated[
-    bool, typer.Option("--dry-run", help="Print who would get what; send and record nothing")
+    bool, typer.Option("--dry-run", help=N_("Print who would get what; send and record nothing"))
 ]
 
 
@@ -67,15 +68,18 @@ def send_digests(
         except (smtplib.SMTPException, OSError) as error:
             delivery.failed.append((digest.email, str(error) or type(error).__name__))
         except Conflict as error:
-            delivery.failed.append((digest.email, str(error)))
+            delivery.failed.append((digest.email, error.translated()))
         else:
             delivery.sent.append(digest.email)
         progress(done)
     return delivery
 
 
-def _count(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
+def _number(count: int) -> str:
+    """A count as the reader writes it ("1.234" in Spanish), loaded only when printed."""
+    from services.platform import formatting
+
+    return formatting.number(count)
 
 
 def due_digests(engine: "Engine") -> "list[reminders.Digest]":
@@ -89,9 +93,10 @@ def due_digests(engine: "Engine") -> "list[reminders.Digest]":
         )
 
 
-@reminders_app.command("send")
+@reminders_app.command(
+    "send", help=N_("Send today's digests: each person's due and overdue items not reminded yet.")
+)
 def reminders_send(dry_run: DryRun = False) -> None:
-    """Send today's digests: each person's due and overdue items not reminded yet."""
     from services.platform import mail
     from services.platform.settings import ConfigurationError, get_settings
 
@@ -105,32 +110,51 @@ def reminders_send(dry_run: DryRun = False) -> None:
     with database() as engine:
         digests = due_digests(engine)
         if not digests:
-            console.print("Nothing to remind: every due item was reminded already.")
+            console.print(_("Nothing to remind: every due item was reminded already."))
             return
         if dry_run:
             for digest in digests:
                 codes = ", ".join(task.case_code for task in digest.tasks)
+                count = len(digest.tasks)
+                would_send = ngettext(
+                    "Would send to {email} ({language}): {count} reminder: {codes}",
+                    "Would send to {email} ({language}): {count} reminders: {codes}",
+                    count,
+                )
                 console.print(
-                    f"Would send to {digest.email} ({digest.language}): "
-                    f"{_count(len(digest.tasks), 'reminder', 'reminders')}: {codes}",
+                    would_send.format(
+                        email=digest.email,
+                        language=digest.language,
+                        count=_number(count),
+                        codes=codes,
+                    ),
                     markup=False,
                 )
-            would = _count(len(digests), "digest", "digests")
-            console.print(f"Dry run, nothing sent: {would} would be sent.")
+            count = len(digests)
+            dry = ngettext(
+                "Dry run, nothing sent: {count} digest would be sent.",
+                "Dry run, nothing sent: {count} digests would be sent.",
+                count,
+            )
+            console.print(dry.format(count=_number(count)))
             return
         with progress_bar(MofNCompleteColumn()) as bar:
-            task = bar.add_task("Sending reminders", total=len(digests))
+            task = bar.add_task(_("Sending reminders"), total=len(digests))
             delivery = send_digests(
                 engine, settings, digests, progress=lambda done: bar.update(task, completed=done)
             )
     for email, reason in delivery.failed:
-        err.print(f"Not sent to {email}: {reason} (tried again next run)", markup=False)
+        not_sent = _("Not sent to {email}: {reason} (tried again next run)")
+        err.print(not_sent.format(email=email, reason=reason), markup=False)
     sent = len(delivery.sent)
-    console.print(
-        f"Sent {_count(sent, 'digest', 'digests')} to {_count(sent, 'person', 'people')}; "
-        f"{len(delivery.failed)} failed.",
-        markup=False,
+    # One digest a person: the count of digests is the count of people.
+    summary = ngettext(
+        "Sent {count} digest to {count} person; {failed} failed.",
+        "Sent {count} digests to {count} people; {failed} failed.",
+        sent,
     )
+    failed = _number(len(delivery.failed))
+    console.print(summary.format(count=_number(sent), failed=failed), markup=False)
     if delivery.failed:
         raise typer.Exit(1)
 
@@ -139,11 +163,20 @@ def demo_reminders(engine: "Engine", settings: "Settings", variables: dict[str, 
     """The demo's first reminder run, to its local mail server, and how to run it again."""
     digests = due_digests(engine)
     delivery = send_digests(engine, settings, digests)
+    sent = len(delivery.sent)
+    message = ngettext(
+        "Demo mail server on {server} (mails in data/mail/): {count} reminder digest sent, "
+        "{failed} failed. To send the new ones again:",
+        "Demo mail server on {server} (mails in data/mail/): {count} reminder digests sent, "
+        "{failed} failed. To send the new ones again:",
+        sent,
+    )
+    server = f"{settings.smtp_host}:{settings.smtp_port}"
+    variables_set = " ".join(f"{name}='{value}'" for name, value in variables.items())
+    command = f"{variables_set} uv run enlace reminders send"  # a shell line, not words
     console.print(
-        f"Demo mail server on {settings.smtp_host}:{settings.smtp_port} (mails in data/mail/): "
-        f"{_count(len(delivery.sent), 'reminder digest', 'reminder digests')} sent, "
-        f"{len(delivery.failed)} failed. To send the new ones again:\n  "
-        + " ".join(f"{name}='{value}'" for name, value in variables.items())
-        + " uv run enlace reminders send",
+        message.format(server=server, count=_number(sent), failed=_number(len(delivery.failed)))
+        + "\n  "
+        + command,
         markup=False,
     )

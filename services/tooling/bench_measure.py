@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from models.enums import Role
 from services.platform.access import PAGE_ROLES, PAGES
+from services.platform.i18n import _
 from services.ui.apptest import (
     APP,
     EMPTY_PAGE,
@@ -278,7 +279,7 @@ def _sql_floor(engine: Engine, statements: list[_Statement]) -> tuple[float, lis
     if not statements:
         return 0.0, []
     rounds: list[list[float]] = []
-    for _ in range(3):
+    for _round in range(3):
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -406,7 +407,7 @@ def _case_list_export() -> ExportResult:
             if len(page) < board.MAX_PAGE_SIZE:
                 break
     frame = pd.DataFrame([dataclasses.asdict(card) for card in cards])
-    info = export.ExportInfo(title="Open cases", filters={"Stage": "open"})
+    info = export.ExportInfo(title=_("Open cases"), filters={"Stage": "open"})
     data = export.to_xlsx(frame, info)
     seconds = time.perf_counter() - started
     return ExportResult(
