@@ -35,7 +35,7 @@ def test_upgrade_seed_and_users_on_an_empty_file(empty_sqlite):
 
     seeded = enlace("seed", "demo", url=empty_sqlite)
     assert seeded.returncode == 0, seeded.stderr
-    assert "referral_case: 60" in seeded.stdout and "user_account: 43" in seeded.stdout
+    assert "Cases: 60" in seeded.stdout and "Accounts: 43" in seeded.stdout
 
     again = enlace("seed", "demo", url=empty_sqlite)
     assert "nothing added" in again.stdout
@@ -65,8 +65,8 @@ def test_seed_gives_the_same_counts_on_every_database(db, database_url):
     seeded = enlace("seed", "demo", url=database_url)
     assert seeded.returncode == 0, seeded.stderr
     assert (
-        "(course: 2, module: 12, participant: 54, enrollment: 64, module_progress: 400, "
-        "organisation: 27, user_account: 43, referral_case: 60"
+        "(Courses: 2, Modules: 12, Participants: 54, Enrollments: 64, Module progress: 400, "
+        "Organisations: 27, Accounts: 43, Cases: 60"
     ) in seeded.stdout.replace("\n", " ")
 
 

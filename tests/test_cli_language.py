@@ -283,7 +283,7 @@ def test_seed_and_accounts_speak_the_chosen_language(db):
     seeded = run("--lang", "pt", "seed", "demo")
     assert seeded.exit_code == 0, seeded.output
     assert "Dados de demonstração adicionados:" in seeded.output
-    assert "linhas (course: 2, module: 12," in seeded.output
+    assert "linhas (Cursos: 2, Módulos: 12," in seeded.output
     again = run("--lang", "es", "seed", "demo")
     assert "Los datos de demostración ya están: no se agregó nada." in again.output
 

@@ -127,12 +127,16 @@ def seed_demo() -> None:
 
 
 def _rows_added(created: dict[str, int]) -> str:
-    """ "Demo data added: 1,234 rows (course: 2, …)." The tables keep their database names."""
+    """ "Demo data added: 1,234 rows (Courses: 2, …)." Tables named as the audit log and
+    `seed scale` name them."""
     from services.platform import formatting
+    from services.platform.audit_log import ENTITY_LABELS
 
     total = sum(created.values())
     tables = ", ".join(
-        f"{table}: {formatting.number(count)}" for table, count in created.items() if count
+        f"{_(ENTITY_LABELS.get(table, table))}: {formatting.number(count)}"
+        for table, count in created.items()
+        if count
     )
     message = ngettext(
         "Demo data added: {count} row ({tables}).",

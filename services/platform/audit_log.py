@@ -75,6 +75,7 @@ ENTITY_LABELS: dict[str, str] = {
     "referral_case": N_("Cases"),
     "case_referral": N_("Referrals"),
     "case_event": N_("Timeline entries"),
+    "case_transfer": N_("Transfers"),
     "user_account": N_("Accounts"),
     "organisation": N_("Organisations"),
     "course": N_("Courses"),
