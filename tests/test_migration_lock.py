@@ -4,12 +4,13 @@
 PostgreSQL runs on a scratch database made beside ENLACE_TEST_DATABASE_URL and dropped after.
 """
 
-import multiprocessing
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
-from multiprocessing.synchronize import Barrier
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,43 +21,59 @@ from sqlmodel import SQLModel
 from services.platform import migrate
 from services.platform.db import SQLITE_BEGIN, build_engine
 
-# Each child imports the app's models and Alembic afresh, as a starting replica does.
-SPAWN = multiprocessing.get_context("spawn")
+ROOT = Path(__file__).resolve().parents[1]
 CHILD_TIMEOUT = 180
+# One process, as a starting replica: imports the app and Alembic, builds its engine, says
+# "ready", migrates when the test says go (a line on stdin), and prints how it went last.
+CHILD = """
+import sys
+from services.platform import migrate
+from services.platform.db import build_engine
+
+url, operation = sys.argv[1:]
+engine = build_engine(url)
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    getattr(migrate, operation)(engine)
+    print("ok", flush=True)
+except Exception as error:
+    print(" ".join(f"{type(error).__name__}: {error}".split()), flush=True)
+"""
 
 
-def _migrate_in_child(url: str, operation: str, barrier: Barrier, results) -> None:
-    """One process: build the engine, wait for the others, migrate, report how it went."""
-    engine = build_engine(url)
-    barrier.wait(timeout=CHILD_TIMEOUT)
-    try:
-        getattr(migrate, operation)(engine)
-        results.put("ok")
-    except Exception as error:  # noqa: BLE001 (the parent asserts on it)
-        results.put(f"{type(error).__name__}: {error}")
-    finally:
-        engine.dispose()
-
-
-def _start(url: str, operation: str, count: int) -> tuple[list, Barrier, object]:
-    """`count` processes running `migrate.<operation>` on `url` as soon as the barrier opens
-    (the caller is the barrier's last party)."""
-    barrier = SPAWN.Barrier(count + 1)
-    results = SPAWN.Queue()
+def _start(url: str, operation: str, count: int) -> list[subprocess.Popen[str]]:
+    """`count` processes ready to run `migrate.<operation>` on `url` (see `_go`)."""
     processes = [
-        SPAWN.Process(target=_migrate_in_child, args=(url, operation, barrier, results))
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, url, operation],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for _ in range(count)
     ]
     for process in processes:
-        process.start()
-    return processes, barrier, results
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        assert line == "ready", line + process.stdout.read()
+    return processes
 
 
-def _outcomes(processes: list, results) -> list[str]:
-    outcomes = [results.get(timeout=CHILD_TIMEOUT) for _ in processes]
+def _go(processes: list[subprocess.Popen[str]]) -> None:
+    """Every process migrates now, as close to the same instant as a test can make it."""
     for process in processes:
-        process.join(timeout=CHILD_TIMEOUT)
-    return outcomes
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+
+
+def _outcomes(processes: list[subprocess.Popen[str]]) -> list[str]:
+    """Each process's last line: "ok", or its error."""
+    outputs = [process.communicate(timeout=CHILD_TIMEOUT)[0] for process in processes]
+    return [(output.strip().splitlines() or [""])[-1] for output in outputs]
 
 
 def _head() -> str:
@@ -115,10 +132,10 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 def test_three_processes_upgrading_a_fresh_database_at_once_all_succeed(fresh_url: str):
-    processes, barrier, results = _start(fresh_url, "upgrade", 3)
-    barrier.wait(timeout=CHILD_TIMEOUT)
+    processes = _start(fresh_url, "upgrade", 3)
+    _go(processes)
 
-    assert _outcomes(processes, results) == ["ok", "ok", "ok"]
+    assert _outcomes(processes) == ["ok", "ok", "ok"]
     assert _version_rows(fresh_url) == [_head()]
     assert set(SQLModel.metadata.tables) <= _tables(fresh_url)
 
@@ -146,15 +163,15 @@ def test_a_migration_waits_while_another_holds_the_postgresql_lock(
     with holder.connect() as connection:
         key = {"key": migrate.MIGRATION_LOCK_KEY}
         connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), key)
-        processes, barrier, results = _start(postgres_scratch, operation, 1)
-        barrier.wait(timeout=CHILD_TIMEOUT)
+        processes = _start(postgres_scratch, operation, 1)
+        _go(processes)
         deadline = time.monotonic() + CHILD_TIMEOUT
         while _postgres_waiters(connection) == 0:
-            assert processes[0].is_alive(), results.get(timeout=5)
+            assert processes[0].poll() is None, _outcomes(processes)
             assert time.monotonic() < deadline, "the migration never waited for the lock"
             time.sleep(0.1)
         time.sleep(0.5)
-        assert processes[0].is_alive() and results.empty()
+        assert processes[0].poll() is None
         # Nothing migrated while the lock was held.
         if operation == "upgrade":
             assert "alembic_version" not in _tables(postgres_scratch)
@@ -163,7 +180,7 @@ def test_a_migration_waits_while_another_holds_the_postgresql_lock(
         connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), key)
     holder.dispose()
 
-    assert _outcomes(processes, results) == ["ok"]
+    assert _outcomes(processes) == ["ok"]
     assert _version_rows(postgres_scratch) == ([] if operation == "downgrade" else [_head()])
 
 
@@ -175,14 +192,14 @@ def test_a_sqlite_upgrade_waits_for_another_writer_then_finds_the_schema(tmp_pat
     # which would fail ("database is locked") had it read the schema before this commit.
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("CREATE TABLE another_writer (id INTEGER)")
-    processes, barrier, results = _start(url, "upgrade", 1)
-    barrier.wait(timeout=CHILD_TIMEOUT)
+    processes = _start(url, "upgrade", 1)
+    _go(processes)
     time.sleep(3)  # longer than a child needs to migrate a fresh file alone: it is waiting
-    assert processes[0].is_alive() and results.empty()
+    assert processes[0].poll() is None
     writer.execute("COMMIT")
     writer.close()
 
-    assert _outcomes(processes, results) == ["ok"]
+    assert _outcomes(processes) == ["ok"]
     assert _version_rows(url) == [_head()]
     assert {"another_writer", *SQLModel.metadata.tables} <= _tables(url)
 
