@@ -156,7 +156,7 @@ def main() -> int:
         elapsed = time.monotonic() - started
     log = (folder / "access.log").read_text().splitlines()
     served = Counter(
-        line.rsplit("upstream=", 1)[1].split()[0] for line in log if "/_stcore/stream" in line
+        line.split(" replica=", 1)[1].split()[0] for line in log if "/_stcore/stream" in line
     )
     if len(times) < 2:
         print("too few clicks measured", file=sys.stderr)

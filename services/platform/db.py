@@ -14,6 +14,10 @@ from services.platform import data_version  # noqa: F401  (every session's write
 
 models.register_tables()  # every table on the metadata, before any engine is used
 
+# The execution option that says how a SQLite connection's transactions begin: DEFERRED (the
+# default), or IMMEDIATE (services.platform.migrate: the file's write lock at once).
+SQLITE_BEGIN = "sqlite_begin"
+
 
 def build_engine(url: str, *, read_only: bool = False) -> Engine:
     """SQLite: WAL and foreign keys on; PostgreSQL: pre-ping pooled connections. `read_only`
@@ -39,7 +43,11 @@ def build_engine(url: str, *, read_only: bool = False) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE for a migration: two processes never both read a schema one then changes.
+            mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+            if mode not in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
+                raise ValueError(f"{SQLITE_BEGIN} must be DEFERRED, IMMEDIATE or EXCLUSIVE")
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     options = {"options": "-c default_transaction_read_only=on"} if read_only else {}

@@ -11,10 +11,13 @@ then nginx in the foreground of this process; Ctrl-C stops them all.
 
 import argparse
 import os
+import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -37,16 +40,75 @@ def nginx_binary() -> str | None:
     )
 
 
+# The unprivileged users nginx's workers may run as when root starts it, in order of choice.
+WORKER_USERS = ("www-data", "nobody")
+
+
+@dataclass(frozen=True)
+class WorkerUser:
+    """Who nginx's worker processes run as (`user name group;`)."""
+
+    name: str
+    group: str
+    uid: int
+    gid: int
+
+
+def worker_user() -> WorkerUser | None:
+    """Started by root: Debian's `www-data` (else `nobody`), so that a worker taken over
+    through a flaw in nginx is not root. Started by anyone else: None (no `user` line; the
+    workers run as that person, nginx cannot change user anyway)."""
+    if os.geteuid() != 0:
+        return None
+    import grp
+    import pwd
+
+    for name in WORKER_USERS:
+        try:
+            account = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        group = grp.getgrgid(account.pw_gid).gr_name
+        return WorkerUser(name, group, account.pw_uid, account.pw_gid)
+    raise RuntimeError(f"started as root, but none of the users {WORKER_USERS} exists")
+
+
+def workers_temp_folder(user: WorkerUser) -> Path:
+    """A new folder for nginx's temporary files (request bodies being uploaded), owned by
+    `user`, in the system's temporary folder: the cluster's folder may sit where that user
+    cannot go (under /root, or pytest's private tmp folders)."""
+    folder = Path(tempfile.mkdtemp(prefix="enlace-nginx-"))
+    blocked = [p for p in folder.parents if not p.stat().st_mode & stat.S_IXOTH]
+    if blocked:
+        shutil.rmtree(folder)
+        raise RuntimeError(f"nginx's workers ({user.name}) cannot enter {blocked[0]}: set TMPDIR")
+    os.chown(folder, user.uid, user.gid)
+    return folder
+
+
+def upstream_address(host: str, port: int) -> str:
+    """host:port as nginx writes it (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def replica_names(count: int) -> list[str]:
+    """What the X-Enlace-Replica header calls each replica: r1, r2... (never its address)."""
+    return [f"r{index}" for index in range(1, count + 1)]
+
+
 def render_nginx_conf(
     *,
     listen: int,
     replicas: Sequence[tuple[str, int]],
     prefix: Path,
+    temp: Path | None = None,
+    user: WorkerUser | None = None,
     daemon: bool = False,
     https: bool = False,
 ) -> str:
     """nginx.conf for `replicas` ((host, port) of each `enlace serve`), listening on `listen`,
-    with its pid, logs and temporary files in `prefix`."""
+    with its pid and logs in `prefix` and its temporary files in `temp` (default `prefix`);
+    its workers run as `user` (None: no `user` line)."""
     if not replicas:
         raise ValueError(_("a cluster needs at least one replica"))
     if any(not 0 < port < 65536 for _host, port in replicas) or not 0 < listen < 65536:
@@ -55,14 +117,20 @@ def render_nginx_conf(
                 listen=listen, replicas=list(replicas)
             )
         )
+    addresses = [upstream_address(host, port) for host, port in replicas]
     servers = "\n".join(
-        f"        server {host}:{port} max_fails=1 fail_timeout=5s;" for host, port in replicas
+        f"        server {address} max_fails=1 fail_timeout=5s;" for address in addresses
+    )
+    # $upstream_addr lists every replica tried ("A, B" after a failover): the last answered.
+    names = "\n".join(
+        f"        ~(^|\\s){re.escape(address)}$ {name};"
+        for address, name in zip(addresses, replica_names(len(addresses)), strict=True)
     )
     values = {
-        # Started by root (CI), nginx's workers would run as `nobody`, which may not write to
-        # a temporary prefix; Debian's system nginx (`www-data`) needs no such line.
-        "user": "user root;" if os.geteuid() == 0 else "",
+        "user": f"user {user.name} {user.group};" if user else "",
         "prefix": str(prefix),
+        "temp": str(temp or prefix),
+        "replica_names": names,
         "daemon": "on" if daemon else "off",
         "servers": servers,
         "listen": str(listen),
@@ -135,6 +203,8 @@ class Cluster:
     env: dict[str, str]
     replicas: list[Process] = field(default_factory=list)
     proxy: Process | None = None
+    # nginx's temporary files when started by root: a folder of the workers' own (below).
+    temp: Path | None = None
 
     @property
     def url(self) -> str:
@@ -145,7 +215,8 @@ class Cluster:
         if nginx is None:
             raise RuntimeError(_("nginx is not installed (apt-get install -y nginx)"))
         self.folder.mkdir(parents=True, exist_ok=True)
-        # Once, before the replicas: each would otherwise race the others to migrate.
+        # Once, before the replicas: they would only queue on the migration lock, and a
+        # failed migration is reported once, before anything serves.
         upgrade = Process(
             name="enlace db upgrade",
             command=[ENLACE, "db", "upgrade"],
@@ -167,12 +238,17 @@ class Cluster:
             )
             self.replicas.append(replica)
             replica.start()
+        user = worker_user()
+        if user is not None:
+            self.temp = workers_temp_folder(user)
         conf = self.folder / "nginx.conf"
         conf.write_text(
             render_nginx_conf(
                 listen=self.port,
                 replicas=[("127.0.0.1", port) for port in self.replica_ports],
                 prefix=self.folder,
+                temp=self.temp,
+                user=user,
             ),
             encoding="utf-8",
         )
@@ -190,6 +266,8 @@ class Cluster:
             self.proxy.stop()
         for replica in self.replicas:
             replica.stop()
+        if self.temp is not None:
+            shutil.rmtree(self.temp, ignore_errors=True)
 
 
 @contextmanager

@@ -7,8 +7,11 @@ beside it and dropped afterwards); skipped without them, failed under ENLACE_REQ
 """
 
 import os
+import pwd
 import re
+import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +27,7 @@ from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
 from services.platform.i18n import _, set_language
 from services.tooling import demo
-from services.tooling.cluster import Cluster, nginx_binary
+from services.tooling.cluster import Cluster, nginx_binary, replica_names, worker_user
 from services.tooling.seed import seed_demo
 from tests.e2e.support import (
     SIGN_OUT,
@@ -40,6 +43,8 @@ from tests.e2e.support import (
 
 pytestmark = pytest.mark.browser
 ALIAS = "R.P."
+# An internal address (IPv4 or IPv6, with its port): no response may carry one.
+ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}:\d+|\[[0-9a-f:]+\]:\d+", re.IGNORECASE)
 
 
 def _requirements() -> str:
@@ -94,24 +99,32 @@ class ClusterApp:
     database_url: str
     cluster: Cluster
 
-    def replica_port(self, index: int) -> int:
-        return self.cluster.replica_ports[index]
+    def replica_name(self, index: int) -> str:
+        return replica_names(len(self.cluster.replica_ports))[index]
 
-    def answered_by(self, affinity: str) -> int:
-        """The port of the replica nginx sends the browser with this affinity cookie to."""
+    def answered_by(self, affinity: str, path: str = "/_stcore/health") -> str:
+        """The name of the replica nginx sends the browser with this affinity cookie to; the
+        answer carries no internal address."""
         request = urllib.request.Request(
-            f"{self.url}/_stcore/health", headers={"Cookie": f"enlace_replica={affinity}"}
+            f"{self.url}{path}", headers={"Cookie": f"enlace_replica={affinity}"}
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return int(response.headers["X-Enlace-Replica"].rsplit(":", 1)[1])
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                answer = response.headers
+        except urllib.error.HTTPError as error:  # a 404 says it too
+            answer = error.headers
+        headers = " ".join(f"{name}: {value}" for name, value in answer.items())
+        assert not ADDRESS.search(headers), headers
+        assert not any(str(port) in headers for port in self.cluster.replica_ports), headers
+        return answer["X-Enlace-Replica"]
 
     def affinity_for(self, index: int) -> str:
         """An affinity cookie nginx hashes to replica `index`."""
-        port = self.replica_port(index)
+        name = self.replica_name(index)
         for attempt in range(200):
-            if self.answered_by(f"test-{attempt}") == port:
+            if self.answered_by(f"test-{attempt}") == name:
                 return f"test-{attempt}"
-        raise AssertionError(f"no affinity cookie reaches the replica on port {port}")
+        raise AssertionError(f"no affinity cookie reaches replica {name}")
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +231,7 @@ def _reconnected_message(database_url: str, email: str) -> str:
 def test_a_replica_killed_mid_session_the_next_click_works_on_the_other(
     browser: Browser, cluster_app: ClusterApp
 ):
+    affinity = cluster_app.affinity_for(0)
     page = _pinned(browser, cluster_app, 0)
     dead = cluster_app.cluster.replicas[0]
     try:
@@ -234,8 +248,27 @@ def test_a_replica_killed_mid_session_the_next_click_works_on_the_other(
         expect(page.get_by_text(message)).to_be_visible(timeout=TIMEOUT)
         expect(page.locator(SIGN_OUT)).to_be_visible(timeout=TIMEOUT)  # still signed in
         _wait_for_total(page, lambda total: total == every_case, "the click after the failure")
-        survivor = f"upstream=127.0.0.1:{cluster_app.replica_port(1)}"
+        survivor = f"replica={cluster_app.replica_name(1)} "
         assert survivor in (cluster_app.cluster.folder / "access.log").read_text()
+        # The dead replica's browsers are answered by the survivor, named, without addresses.
+        for path in ("/_stcore/health", "/", "/board", "/no-such-page"):
+            assert cluster_app.answered_by(affinity, path) == cluster_app.replica_name(1)
     finally:
         page.context.close()
         dead.start()  # back for whatever runs next
+
+
+def test_nginx_workers_are_not_root(cluster_app: ClusterApp):
+    """Started by root (CI), nginx's workers run as an unprivileged user; by anyone else, as
+    that person."""
+    proxy = cluster_app.cluster.proxy
+    assert proxy is not None and proxy.process is not None
+    workers = subprocess.run(
+        ["ps", "-o", "user=", "--ppid", str(proxy.process.pid)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    user = worker_user()
+    expected = user.name if user else pwd.getpwuid(os.geteuid()).pw_name
+    assert workers and set(workers) == {expected}
