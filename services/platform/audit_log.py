@@ -27,7 +27,7 @@ from services.platform.labels import country_name, label
 CASE_ENTITY = Case.__tablename__
 REFERRAL_ENTITY = Referral.__tablename__
 EXPORT_BATCH = 1000
-# The most rows one CSV of the log holds (about 2 s and 8 MB of memory to build, a 3 MB file):
+# The most rows one CSV of the log holds (about 1.5 s and 8 MB of memory to build, 3 MB):
 # a longer log is downloaded period by period (the page says so before the download, and the
 # file's last line says it was cut).
 EXPORT_MAX_ROWS = 20_000
