@@ -250,3 +250,19 @@ def test_partner_staff_get_an_account_of_their_organisation_and_can_change_count
     demo_db.commit()
     demo_db.refresh(officer)
     assert officer.country == "BO"
+
+
+def test_the_log_warns_before_a_download_that_would_be_cut_until_narrowed(
+    demo_db, open_admin, monkeypatch
+):
+    from services.platform import audit_log
+
+    monkeypatch.setattr(audit_log, "EXPORT_MAX_ROWS", 1)
+    at = open_admin()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "Narrow the period" in w.value]
+    assert "the newest 1 only" in warning
+    at.date_input(key="audit_since").set_value(date(2020, 1, 1))
+    at.date_input(key="audit_until").set_value(date(2020, 1, 2)).run()
+    assert not at.exception
+    assert not any("Narrow the period" in w.value for w in at.warning)

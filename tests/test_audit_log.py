@@ -214,3 +214,62 @@ def test_the_seed_counts_and_an_unknown_field_read_as_words(session, users):
     (entry,) = read(session, users).entries
     assert entry.id == event.id and entry.who == "Demo data" and entry.record == "Database"
     assert entry.changes == "Cases: — → 60; Some new field: — → Yes"
+
+
+def _csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_export_is_cut_at_its_maximum_keeping_the_newest_and_the_file_says_so(
+    session, users, worked_case
+):
+    newest = [entry.id for entry in read(session, users).entries]
+    assert len(newest) > 3
+    data = audit_log.export_log(
+        session=session, actor=users["admin"], filters=EVERYTHING, max_rows=3
+    )
+    session.commit()
+    rows = _csv(data)
+    assert len(rows) == 1 + 3 + 1
+    when = [row[0] for row in rows[1:4]]
+    assert when == sorted(when, reverse=True)
+    assert rows[-1] == [
+        "This file was cut at 3 events, the newest: the log has older ones that match. "
+        "Narrow the period (From, To) to export them."
+    ]
+    exported = session.exec(
+        select(AuditEvent).where(AuditEvent.action == audit.AuditAction.audit_log_exported)
+    ).one()
+    assert exported.changes["rows"] == [None, 3]
+
+
+def test_an_export_that_fits_exactly_is_not_said_to_be_cut(session, users, worked_case):
+    total = read(session, users).total
+    data = audit_log.export_log(
+        session=session, actor=users["admin"], filters=EVERYTHING, max_rows=total
+    )
+    rows = _csv(data)
+    assert len(rows) == 1 + total
+    assert not any("cut" in row[0] for row in rows)
+    assert audit_log.export_is_cut(total, max_rows=total) is None
+
+
+def test_export_follows_the_action_person_and_period_filters(session, users, worked_case):
+    def export(filters: audit_log.LogFilter) -> list[list[str]]:
+        return _csv(audit_log.export_log(session=session, actor=users["admin"], filters=filters))[
+            1:
+        ]
+
+    (moved,) = export(audit_log.LogFilter(actions=("case_stage_moved",)))
+    assert moved[2] == audit.AuditAction.case_stage_moved.label
+    by_officer = export(audit_log.LogFilter(person_id=users["officer_ar"].id))
+    assert by_officer and {row[1] for row in by_officer} == {"Ana Pérez"}
+    assert export(audit_log.LogFilter(since=utcnow().date() + timedelta(days=1))) == []
+
+
+def test_the_page_warns_before_a_download_that_would_be_cut(spanish):
+    assert audit_log.export_is_cut(3, max_rows=3) is None
+    warning = audit_log.export_is_cut(25_000, max_rows=20_000)
+    assert warning is not None
+    assert "25.000" in warning and "20.000" in warning, "numbers in the reader's language"
+    assert "Reduzca el período" in warning

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from models import AuditEvent, Case, CaseEvent, CaseUpdate
-from models.enums import CaseEventKind, Situation
+from models.enums import CaseEventKind, ScreeningIndicator, Situation
 from services.cases import intake, records, screening
 from services.platform.audit import AuditAction
 from services.platform.i18n import set_language
@@ -194,3 +194,97 @@ def test_a_case_opened_undetermined_takes_its_first_classification_later(session
             expected_version=case.version,
         )
     assert case.initial_situation == Situation.migrant_smuggling
+
+
+def test_every_guide_code_says_what_it_fills_in_on_the_case_or_that_nothing_does():
+    from models.enums import ExploitationType, Indicator, MethodOfControl
+
+    assert set(screening.CASE_FIELDS) == set(ScreeningIndicator)
+    allowed = {
+        screening.INDICATORS: {code.value for code in Indicator},
+        screening.MEANS_OF_CONTROL: {code.value for code in MethodOfControl},
+        screening.EXPLOITATION_TYPES: {code.value for code in ExploitationType},
+    }
+    for guide_code, pairs in screening.CASE_FIELDS.items():
+        for field, value in pairs:
+            assert value in allowed[field], (guide_code, field, value)
+        # The ILO's eleven are the case's indicators under the same code; nothing else is.
+        indicators = [value for field, value in pairs if field == screening.INDICATORS]
+        assert indicators == ([guide_code.value] if guide_code in screening.ILO else [])
+
+
+def test_the_ticks_stand_for_the_cases_codes_where_htcds_has_the_same_thing():
+    carried = screening.carried_codes(
+        [
+            "debt_bondage",
+            "act_recruitment",
+            "withholding_of_wages",
+            "purpose_sexual_exploitation",
+            "labour_unpaid_wages",
+            "intimidation_threats",
+        ]
+    )
+    assert carried == {
+        "indicators": ["intimidation_threats", "withholding_of_wages", "debt_bondage"],
+        "means_of_control": ["DebtBondage"],
+        "exploitation_types": ["SexualExploitation"],
+    }
+    nothing = screening.carried_codes(["act_transport", "smuggling_consent", "isolation"])
+    assert nothing == {
+        "indicators": ["isolation"],
+        "means_of_control": [],
+        "exploitation_types": [],
+    }
+    with pytest.raises(ValueError, match="nope"):
+        screening.carried_codes(["nope"])
+
+
+def test_a_case_stores_the_guides_ticks_in_its_fields_keeping_the_officers_own(session, users):
+    officer = users["officer_ar"]
+    case = intake.create_case(
+        session=session,
+        actor=officer,
+        case_in=case_form(
+            screening_indicators=["withholding_of_wages", "debt_bondage", "purpose_forced_labour"],
+            exploitation_types=["SexualExploitation"],
+            indicators=["isolation"],
+            means_of_control=["PhysicalThreats"],
+        ),
+    )
+    assert case.indicators == ["isolation", "withholding_of_wages", "debt_bondage"]
+    assert case.means_of_control == ["PhysicalThreats", "DebtBondage"]
+    assert case.exploitation_types == ["SexualExploitation", "ForcedLabour"]
+
+    # A later tick is added; an untick in the guide takes nothing the case holds away.
+    case = records.update_assessment(
+        session=session,
+        actor=officer,
+        case_code=case.case_code,
+        case_in=CaseUpdate(screening_indicators=["excessive_overtime"]),
+        expected_version=case.version,
+    )
+    session.commit()
+    stored = session.get(Case, case.id)
+    assert stored.indicators == [
+        "isolation",
+        "withholding_of_wages",
+        "debt_bondage",
+        "excessive_overtime",
+    ]
+    assert stored.means_of_control == ["PhysicalThreats", "DebtBondage", "ExcessiveWorkingHours"]
+    # Nothing new to carry: an edit of another field changes only that field.
+    before = stored.version
+    case = records.update_assessment(
+        session=session,
+        actor=officer,
+        case_code=case.case_code,
+        case_in=CaseUpdate(primary_language="Guaraní"),
+        expected_version=before,
+    )
+    event = (
+        session.query(CaseEvent)
+        .filter_by(case_id=case.id, kind=CaseEventKind.assessment_updated)
+        .order_by(CaseEvent.id.desc())
+        .first()
+    )
+    assert event.details["fields"] == ["primary_language"]

@@ -95,3 +95,60 @@ def test_the_case_page_edits_the_ticks_and_the_timeline_says_so(demo_db, board_p
     assert ar_case.screening_suggestion == Situation.labour_rights_violation
     timeline = " ".join(text.value for text in at.text)
     assert "Screening guide's suggestion: — → Labour-rights violation" in timeline
+
+
+def test_a_tick_in_the_guide_is_already_ticked_in_the_form(demo_db, new_referral_page):
+    at = _tick(new_referral_page(), {"nr_screening_ilo": ["withholding_of_wages", "debt_bondage"]})
+    assert not at.exception
+    assert at.pills(key="nr_indicators").value == ["withholding_of_wages", "debt_bondage"]
+    assert at.pills(key="nr_means_of_control").value == ["DebtBondage"]
+    said = [caption.value for caption in at.caption if "From the screening guide" in caption.value]
+    assert "From the screening guide: Withholding of wages, Debt bondage." in said[-1]
+
+    # Unticked in the guide: only what the guide added goes.
+    _tick(at, {"nr_screening_ilo": ["debt_bondage"]})
+    assert at.pills(key="nr_indicators").value == ["debt_bondage"]
+
+
+def test_the_officers_own_choices_and_typing_survive_the_guide_and_a_refused_submit(
+    demo_db, new_referral_page
+):
+    at = new_referral_page()
+    at.pills(key="nr_indicators").set_value(["isolation"])
+    at.text_input(key="nr_person_alias").input("Maria Gonzalez")  # a name: refused
+    at.button(key="nr_submit").click().run()
+    assert at.error
+
+    _tick(at, {"nr_screening_ilo": ["withholding_of_wages"]})
+    assert at.pills(key="nr_indicators").value == ["isolation", "withholding_of_wages"]
+    assert at.text_input(key="nr_person_alias").value == "Maria Gonzalez"
+
+    # The officer takes the guide's code out of the form: a rerun does not put it back.
+    at.pills(key="nr_indicators").set_value(["isolation"])
+    at.button(key="nr_submit").click().run()
+    assert at.error
+    _tick(at, {"nr_screening_act": ["act_recruitment"]})
+    assert at.pills(key="nr_indicators").value == ["isolation"]
+    # ...and the guide's untick takes nothing the officer chose.
+    _tick(at, {"nr_screening_ilo": []})
+    assert at.pills(key="nr_indicators").value == ["isolation"]
+
+    _tick(at, {"nr_screening_ilo": ["withholding_of_wages"]})
+    at.text_input(key="nr_person_alias").input("W.W.")
+    at.button(key="nr_submit").click().run()
+    assert not at.exception and not at.error
+    case = demo_db.exec(select(Case).where(Case.person_alias == "W.W.")).one()
+    assert case.indicators == ["isolation", "withholding_of_wages"]
+    assert case.screening_indicators == ["act_recruitment", "withholding_of_wages"]
+
+
+def test_the_assessment_edit_starts_from_the_cases_ticks_carried(demo_db, board_page, ar_case):
+    code = ar_case.case_code
+    at = board_page(COORDINATOR, code)
+    _tick(at, {f"edit_screening_purpose_{code}": ["purpose_organ_removal"]})
+    assert "OrganRemoval" in at.pills(key=f"edit_exploitation_types_{code}").value
+    at.button(key=f"edit_save_{code}").click().run()
+    assert not at.exception and not at.error
+    demo_db.commit()
+    demo_db.refresh(ar_case)
+    assert "OrganRemoval" in ar_case.exploitation_types

@@ -107,8 +107,11 @@ def test_only_the_receiving_countrys_officer_answers_once(session, users, office
     declined = _answer(session, officer_py, case, transfer, accept=False, reason="No staff")
     assert declined.state == TransferState.declined
     assert _fresh(session, case).responsible_country is None
-    # Declined, the offer no longer opens the case to Paraguay: a second click finds nothing.
+    # Declined, the offer no longer opens the case to Paraguay; a second click is told that
+    # the transfer was answered, and saves nothing.
     with pytest.raises(NotFound):
+        board.get_case(session=session, actor=officer_py, case_code=case.case_code)
+    with pytest.raises(StaleVersion, match="answered meanwhile"):
         _answer(session, officer_py, case, transfer)
 
 
@@ -140,3 +143,67 @@ def test_the_demo_has_a_transfer_waiting_for_paraguay(demo_db):
     case = demo_db.get(Case, waiting.case_id)
     detail = board.get_case(session=demo_db, actor=officer_py, case_code=case.case_code)
     assert waiting.to_country == "PY" and detail.party == "shared_officer"
+
+
+def _answered_events(session, case) -> int:
+    session.commit()
+    events = select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.transfer_answered
+    )
+    return len(session.exec(events).all())
+
+
+def test_the_outcome_names_who_answered_how_and_when(session, users, officer_py, open_case):
+    case = open_case(users["officer_ar"], **SHARING)
+    transfer = _request(session, users["officer_ar"], case)
+    outcome = transfers.transfer_outcome
+    assert outcome(session=session, actor=officer_py, transfer_id=transfer.id) is None
+    _answer(session, officer_py, case, transfer)
+    seen_home = outcome(session=session, actor=users["officer_ar"], transfer_id=transfer.id)
+    assert seen_home is not None and seen_home.state == TransferState.accepted
+    assert seen_home.answered_by == "officer.py" and not seen_home.by_you
+    assert seen_home.answered_at is not None and seen_home.to_country == "PY"
+    assert outcome(session=session, actor=officer_py, transfer_id=transfer.id).by_you
+    with pytest.raises(NotFound):  # Brazil never had the case: told nothing
+        outcome(session=session, actor=users["officer_br"], transfer_id=transfer.id)
+
+
+def test_a_declined_transfer_is_explained_to_the_receiving_officer_who_lost_the_case(
+    session, users, officer_py, make_user, open_case
+):
+    other_py = make_user("other.py@enlace.test", Role.officer, "PY")
+    case = open_case(users["officer_ar"], **SHARING)
+    transfer = _request(session, users["officer_ar"], case)
+    _answer(session, other_py, case, transfer, accept=False, reason="No staff")
+    with pytest.raises(NotFound):
+        board.get_case(session=session, actor=officer_py, case_code=case.case_code)
+    told = transfers.transfer_outcome(session=session, actor=officer_py, transfer_id=transfer.id)
+    assert told is not None and told.state == TransferState.declined
+    assert told.answered_by == "other.py" and told.case_code == case.case_code
+    # The second officer's answer, from the page they had open: refused, nothing saved twice.
+    with pytest.raises(StaleVersion):
+        _answer(session, officer_py, case, transfer)
+    with pytest.raises(StaleVersion):
+        _answer(session, officer_py, case, transfer, accept=False, reason="Also no")
+    assert _answered_events(session, case) == 1
+    answered = select(AuditEvent).where(AuditEvent.action == "case_transfer_answered")
+    assert len(session.exec(answered).all()) == 1
+
+
+def test_a_transfer_id_of_another_case_is_not_answered_as_stale(
+    session, users, officer_py, open_case
+):
+    case = open_case(users["officer_ar"], **SHARING)
+    other = open_case(users["officer_ar"], person_alias="B.B.", **SHARING)
+    transfer = _request(session, users["officer_ar"], case)
+    _answer(session, officer_py, case, transfer, accept=False, reason="No staff")
+    other = _fresh(session, other)
+    with pytest.raises(NotFound):  # the other case was never offered: nothing to tell
+        transfers.answer_transfer(
+            session=session,
+            actor=officer_py,
+            case_code=other.case_code,
+            transfer_id=transfer.id,
+            accept=True,
+            expected_version=other.version,
+        )

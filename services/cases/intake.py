@@ -65,6 +65,7 @@ def create_case(*, session: Session, actor: UserAccount, case_in: CaseCreate) ->
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
+                **screening.with_carried(case_in.model_dump()),
                 **screening.derived(case_in.model_dump(), initial=None),
             },
         )

@@ -180,7 +180,9 @@ def update_assessment(
         {**current, **edits, "reporting_country": case.reporting_country}
     )
     after = {name: stored_value(getattr(merged, name)) for name in ASSESSMENT_FIELDS}
-    # The guide's suggestion follows its indicators; the first classification is kept.
+    # What the guide's ticks stand for is on the case too; the guide's suggestion follows its
+    # indicators; the first classification is kept.
+    after |= screening.with_carried(after)
     after |= screening.derived(after, initial=case.initial_situation)
     changed = {name: value for name, value in after.items() if value != current[name]}
     if not changed:

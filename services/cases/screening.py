@@ -6,6 +6,7 @@ elements of the Palermo Protocol's definition (an act, by a means, for a purpose
 exploitation), the ILO's eleven indicators of forced labour, the markers of migrant smuggling
 and those of a labour-rights violation. The codes (models.enums.ScreeningIndicator) are
 stored with the case; the ILO's are the same codes as the case's "Indicators observed".
+What a tick fills in on the case form (and is saved with the case) is CASE_FIELDS.
 
 The rules, as taught:
 - trafficking needs an act, a means and a purpose; for a minor no means is needed;
@@ -19,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from models.enums import ExploitationType, Indicator, MethodOfControl, Situation
 from models.enums import ScreeningIndicator as Code
-from models.enums import Situation
 from services.platform import labels
 from services.platform.i18n import N_, _
 
@@ -157,6 +158,103 @@ LABELS: dict[str, str] = {
     Code.labour_no_contract: N_("No contract or social security"),
 }
 labels.LABELS.update({str(code): text for code, text in LABELS.items()})
+
+
+# What each guide code fills in on the case form when ticked, as (field, code) pairs; the one
+# place that says which guide indicator has a counterpart on the case and which has none.
+# - "Indicators observed" (`indicators`) keeps the ILO's eleven under the guide's own codes.
+#   HTCDS 2.0 has no indicator field (the exports name it enl_Indicators, an extension).
+# - Where HTCDS 2.0 has the very same thing, its value too: vic_MethodsOfControl ("Means of
+#   control", `means_of_control`) and vic_TypeOfExploitation ("Types of exploitation",
+#   `exploitation_types`).
+# - () : no counterpart, the code stays in the guide only. Either HTCDS has no such value (the
+#   act, isolation, restriction of movement, abuse of vulnerability, bad conditions, smuggling
+#   and labour-rights markers), or the guide's one code stands for several of its values and
+#   the officer must choose (threats: physical, of the police, against the family; violence:
+#   physical or sexual; wages: taken or access to money restricted; begging or crime).
+INDICATORS = "indicators"
+MEANS_OF_CONTROL = "means_of_control"
+EXPLOITATION_TYPES = "exploitation_types"
+CASE_FIELDS: dict[Code, tuple[tuple[str, str], ...]] = {
+    Code.act_recruitment: (),
+    Code.act_transport: (),
+    Code.act_transfer: (),
+    Code.act_harbouring: (),
+    Code.act_receipt: (),
+    Code.means_force_threats: (),
+    Code.means_coercion: (),
+    Code.means_abduction: (),
+    Code.means_fraud_deception: ((MEANS_OF_CONTROL, MethodOfControl.FalsePromises),),
+    Code.means_abuse_of_power: (),
+    Code.means_payments_to_controller: (),
+    Code.purpose_sexual_exploitation: ((EXPLOITATION_TYPES, ExploitationType.SexualExploitation),),
+    Code.purpose_forced_labour: ((EXPLOITATION_TYPES, ExploitationType.ForcedLabour),),
+    Code.purpose_slavery_servitude: ((EXPLOITATION_TYPES, ExploitationType.Servitude),),
+    Code.purpose_forced_begging_crime: (),
+    Code.purpose_forced_marriage: ((EXPLOITATION_TYPES, ExploitationType.ForcedMarriage),),
+    Code.purpose_organ_removal: ((EXPLOITATION_TYPES, ExploitationType.OrganRemoval),),
+    Code.abuse_of_vulnerability: ((INDICATORS, Indicator.abuse_of_vulnerability),),
+    Code.deception: (
+        (INDICATORS, Indicator.deception),
+        (MEANS_OF_CONTROL, MethodOfControl.FalsePromises),
+    ),
+    Code.restriction_of_movement: ((INDICATORS, Indicator.restriction_of_movement),),
+    Code.isolation: ((INDICATORS, Indicator.isolation),),
+    Code.physical_sexual_violence: ((INDICATORS, Indicator.physical_sexual_violence),),
+    Code.intimidation_threats: ((INDICATORS, Indicator.intimidation_threats),),
+    Code.retention_of_identity_documents: (
+        (INDICATORS, Indicator.retention_of_identity_documents),
+        (MEANS_OF_CONTROL, MethodOfControl.WithholdsDocuments),
+    ),
+    Code.withholding_of_wages: ((INDICATORS, Indicator.withholding_of_wages),),
+    Code.debt_bondage: (
+        (INDICATORS, Indicator.debt_bondage),
+        (MEANS_OF_CONTROL, MethodOfControl.DebtBondage),
+    ),
+    Code.abusive_conditions: ((INDICATORS, Indicator.abusive_conditions),),
+    Code.excessive_overtime: (
+        (INDICATORS, Indicator.excessive_overtime),
+        (MEANS_OF_CONTROL, MethodOfControl.ExcessiveWorkingHours),
+    ),
+    Code.smuggling_consent: (),
+    Code.smuggling_irregular_crossing: (),
+    Code.smuggling_ends_at_arrival: (),
+    Code.labour_unpaid_wages: (),
+    Code.labour_excessive_hours: (),
+    Code.labour_unsafe_conditions: (),
+    Code.labour_no_contract: (),
+}
+CARRIED_FIELDS = (INDICATORS, MEANS_OF_CONTROL, EXPLOITATION_TYPES)
+_FIELD_CODES = {
+    INDICATORS: tuple(Indicator),
+    MEANS_OF_CONTROL: tuple(MethodOfControl),
+    EXPLOITATION_TYPES: tuple(ExploitationType),
+}
+
+
+def carried_codes(guide_codes: Iterable[str]) -> dict[str, list[str]]:
+    """The case form's codes the ticked guide codes stand for, per field, in the field's
+    order (every field of CARRIED_FIELDS, empty when nothing is carried into it)."""
+    wanted: dict[str, set[str]] = {name: set() for name in CARRIED_FIELDS}
+    for code in known_codes(guide_codes):
+        for name, value in CASE_FIELDS[code]:
+            wanted[name].add(str(value))
+    return {
+        name: [code.value for code in _FIELD_CODES[name] if code.value in wanted[name]]
+        for name in CARRIED_FIELDS
+    }
+
+
+def with_carried(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The case's indicators, means of control and types of exploitation with what its
+    screening guide's ticks stand for added after what was there (nothing the officer chose is
+    taken away); saved with the case so that a tick in the guide is not asked twice."""
+    carried = carried_codes(str(code) for code in values.get("screening_indicators") or [])
+    merged: dict[str, list[str]] = {}
+    for name in CARRIED_FIELDS:
+        chosen = [str(getattr(code, "value", code)) for code in values.get(name) or []]
+        merged[name] = chosen + [code for code in carried[name] if code not in chosen]
+    return merged
 
 
 def indicator_label(code: str) -> str:

@@ -10,6 +10,8 @@ officer is assigned; the reporting country's officers keep reading it. Each step
 case's version, has its timeline event and its audit row.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -33,7 +35,51 @@ NO_CONSENT = N_(
 NO_TRANSFER = N_("There is no pending transfer {id} of case {code}.")
 ONLY_RECEIVING_OFFICER = N_("Only an officer of {country} may answer this transfer.")
 NEEDS_REASON = N_("Give the reason for declining the transfer.")
+NO_TRANSFER_ANSWER = N_("There is no transfer {id}.")
 STALE_TRANSFER = N_("The transfer was answered meanwhile; nothing was saved.")
+
+
+@dataclass(frozen=True)
+class TransferOutcome:
+    """How a transfer was answered: by whom (their name; `by_you` when it was the reader, in
+    another tab), when, and which country is responsible for the case now."""
+
+    case_code: str
+    state: TransferState
+    answered_by: str
+    by_you: bool
+    answered_at: datetime
+    from_country: str
+    to_country: str
+
+
+def transfer_outcome(
+    *, session: Session, actor: UserAccount, transfer_id: int
+) -> TransferOutcome | None:
+    """The answer to a transfer the actor was shown while it waited; None while it still waits.
+
+    The receiving country's officers are told even when a decline took the case out of their
+    scope (they were shown the request); anyone else, only about a case in their scope."""
+    transfer = session.get(CaseTransfer, transfer_id)
+    case = session.get(Case, transfer.case_id) if transfer is not None else None
+    if transfer is None or case is None:
+        raise NotFound(NO_TRANSFER_ANSWER, id=transfer_id)
+    session.refresh(transfer)
+    receiving = actor.role == Role.officer and actor.country == transfer.to_country
+    if not receiving:
+        find_case(session=session, actor=actor, case_code=case.case_code)
+    if transfer.state == TransferState.pending or transfer.answered_at is None:
+        return None
+    answerer = session.get(UserAccount, transfer.answered_by_id or 0)
+    return TransferOutcome(
+        case_code=case.case_code,
+        state=TransferState(transfer.state),
+        answered_by=(answerer.display_name or answerer.email) if answerer else "",
+        by_you=transfer.answered_by_id == actor.id,
+        answered_at=transfer.answered_at,
+        from_country=transfer.from_country,
+        to_country=transfer.to_country,
+    )
 
 
 def pending_transfer(session: Session, case_id: int) -> CaseTransfer | None:
@@ -117,7 +163,10 @@ def answer_transfer(
     expected_version: int,
     reason: str = "",
 ) -> CaseTransfer:
-    """The receiving officer accepts the case (consent checked again) or declines (reason)."""
+    """The receiving officer accepts the case (consent checked again) or declines (reason).
+    A transfer answered meanwhile is StaleVersion, even when its decline took the case out of
+    the officer's scope: nothing is saved twice."""
+    _refuse_answered(session, actor, case_code, transfer_id)
     case = find_case(session=session, actor=actor, case_code=case_code)
     transfer = session.get(CaseTransfer, transfer_id)
     if transfer is None or transfer.case_id != case.id:
@@ -155,6 +204,21 @@ def answer_transfer(
     session.flush()
     session.refresh(transfer)
     return transfer
+
+
+def _refuse_answered(
+    session: Session, actor: UserAccount, case_code: str, transfer_id: int
+) -> None:
+    """StaleVersion when the transfer offered to the actor's country was answered meanwhile."""
+    transfer = session.get(CaseTransfer, transfer_id)
+    if transfer is None:
+        return
+    session.refresh(transfer)
+    case = session.get(Case, transfer.case_id)
+    offered = actor.role == Role.officer and actor.country == transfer.to_country
+    same_case = case is not None and case.case_code == case_code.strip().upper()
+    if offered and same_case and transfer.state != TransferState.pending:
+        raise StaleVersion(STALE_TRANSFER)
 
 
 def _audit(

@@ -46,6 +46,9 @@ def show_audit_log(actor: UserAccount) -> None:
             for entry in found.entries
         ]
     )
+    cut = audit_log.export_is_cut(found.total)
+    if cut:
+        st.warning(cut)
     page_column, download_column = st.columns([1, 2])
     page_column.number_input(
         _("Page (of {pages})").format(pages=pages),

@@ -29,7 +29,7 @@ from services.ui.case_form import CaseForm, case_fields, screening_section
 from services.ui.feedback import show_error
 from services.ui.runtime import clear_caches, db_session
 from services.ui.tables import show_frame
-from services.ui.transfers import transfer_section
+from services.ui.transfers import explain_lost_case, transfer_section
 
 ALL = ""
 NOBODY = 0
@@ -104,10 +104,17 @@ class CaseDesk:
     def allows(self, action: str) -> bool:
         return action in self.detail.allowed
 
-    def save(self, write: Callable[[dict[str, Any]], object], done: str) -> None:
+    def save(
+        self,
+        write: Callable[[dict[str, Any]], object],
+        done: str,
+        *,
+        on_stale: Callable[[], bool] | None = None,
+    ) -> None:
         """Run one write, given the keywords every write to a case takes (session, actor,
         case_code, expected_version); explain a refusal in plain words, or start again from the
-        saved case."""
+        saved case. `on_stale`: a plainer explanation of a stale write than the case's changes
+        (False when it has none)."""
         try:
             with db_session() as session:
                 write(
@@ -119,7 +126,8 @@ class CaseDesk:
                     }
                 )
         except StaleVersion:
-            self._explain_the_conflict()
+            if on_stale is None or not on_stale():
+                self._explain_the_conflict()
         except ValidationError as error:
             for message in presentation.validation_messages(error):
                 st.error(message)
@@ -182,7 +190,8 @@ def open_case(actor: UserAccount, code: str) -> CaseDesk | None:
             )
         st.session_state[AUDITED] = code
     except NotFound:
-        no_access()
+        if not explain_lost_case(actor, code):
+            no_access()
         return None
     desk = CaseDesk(actor=actor, detail=detail)
     if desk.base_key not in st.session_state:

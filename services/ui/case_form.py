@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from models import UserAccount, enums
+from services.cases import screening
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name, label, options
 from services.ui.screening_guide import screening_guide
@@ -102,11 +103,14 @@ class CaseForm:
 
     def checklist(self, name: str, title: str, codes: list[str], **extra: Any) -> list[str]:
         """A multiple choice of codes, shown as toggles; keeps the chosen codes in order."""
+        # Once set through session state (the screening guide's ticks), the widget's value is
+        # there: no default besides it.
+        default = [code for code in self.start[name] or [] if code in codes]
         chosen = st.pills(
             title,
             codes,
             selection_mode="multi",
-            default=[code for code in self.start[name] or [] if code in codes],
+            default=None if self.key(name) in st.session_state else default,
             format_func=label,
             key=self.key(name),
             **extra,
@@ -138,6 +142,43 @@ def screening_section(form: CaseForm) -> None:
     chosen, message = screening_guide(form.key, form.start)
     form.values["screening_indicators"] = chosen
     form.slots["screening_indicators"] = message
+    _carry_into_form(form, chosen)
+
+
+def _carry_into_form(form: CaseForm, chosen: list[str]) -> None:
+    """Pre-fill the form's indicators, means of control and types of exploitation from the
+    guide's ticks (services/cases/screening.CASE_FIELDS): a new tick adds what it stands for,
+    keeping what the officer chose; an untick takes away only what the guide itself added.
+
+    The form's widgets are drawn after this, inside the page's `st.form`: their values are set
+    here through session state, before they are drawn."""
+    offered_key, added_key = form.key("screening_offered"), form.key("screening_added")
+    offered = set(st.session_state.get(offered_key, []))
+    added: dict[str, list[str]] = dict(st.session_state.get(added_key, {}))
+    new = screening.carried_codes([code for code in chosen if code not in offered])
+    still = screening.carried_codes(chosen)
+    for name in screening.CARRIED_FIELDS:
+        key = form.key(name)
+        current = list(st.session_state.get(key, form.start[name] or []))
+        by_guide = added.get(name, [])
+        gone = [code for code in by_guide if code not in still[name]]
+        plus = [code for code in new[name] if code not in current]
+        if gone or plus:
+            st.session_state[key] = [code for code in current if code not in gone] + plus
+        added[name] = [code for code in by_guide if code not in gone] + plus
+    st.session_state[offered_key] = list(chosen)
+    st.session_state[added_key] = added
+
+
+def _from_the_guide(form: CaseForm, name: str) -> None:
+    """Under a field the guide fills in: which of its codes come from the guide's ticks."""
+    carried = screening.carried_codes(form.values.get("screening_indicators") or [])[name]
+    if carried:
+        st.caption(
+            _(
+                "From the screening guide: {items}. Saved with the case while ticked in the guide."
+            ).format(items=", ".join(label(code) for code in carried))
+        )
 
 
 def _reporting_country(form: CaseForm, actor: UserAccount) -> None:
@@ -268,6 +309,7 @@ def case_fields(form: CaseForm, *, opened_by: UserAccount | None = None) -> dict
     form.checklist(
         "exploitation_types", _("Types of exploitation"), options(enums.ExploitationType)
     )
+    _from_the_guide(form, "exploitation_types")
     form.checklist(
         "forced_labour_industries",
         _("Forced-labour industries"),
@@ -275,7 +317,9 @@ def case_fields(form: CaseForm, *, opened_by: UserAccount | None = None) -> dict
         help=_("Textile workshops are Manufacturing; domestic work is Households as employers."),
     )
     form.checklist("means_of_control", _("Means of control"), options(enums.MethodOfControl))
+    _from_the_guide(form, "means_of_control")
     form.checklist("indicators", _("Indicators observed"), options(enums.Indicator))
+    _from_the_guide(form, "indicators")
     form.choice(
         "exploitation_country", _("Country of exploitation"), every_country, _country_or_unknown
     )

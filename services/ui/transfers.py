@@ -3,15 +3,22 @@ to another country, and the receiving officer's answer (services/cases/transfers
 
 Its widgets' keys start with `transfer_` and end with the case code, so the case desk forgets
 them after the person's own save and keeps them after a refusal.
+
+The page remembers the waiting transfer it showed (`transfer_seen_<code>`), as the referral
+answers remember the state the partner saw: when someone answers it elsewhere (another officer,
+or the same person in another tab), the next run says who answered, how and when, instead of
+silently dropping the buttons; a click on the stale page's button saves nothing and says so.
 """
 
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from models import CaseTransfer
+from models import CaseTransfer, UserAccount
 from models.enums import Role, TransferState
 from services.cases import transfers, workflow
+from services.platform import formatting
+from services.platform.errors import NotFound
 from services.platform.i18n import _
 from services.platform.labels import country_codes, country_name
 from services.ui.runtime import db_session
@@ -29,6 +36,11 @@ def transfer_section(desk: "CaseDesk") -> None:
     responsible = case.responsible_country or case.reporting_country
     st.text(_("Responsible country") + ": " + country_name(responsible))
     pending = next((t for t in history if t.state == TransferState.pending), None)
+    seen = st.session_state.get(_seen_key(desk.code))
+    if seen is not None and (pending is None or pending.id != seen):
+        explain_outcome(actor, desk.code, seen, pressed=_pressed(desk.code))
+    if pending is not None:
+        st.session_state[_seen_key(desk.code)] = pending.id
     receiving = pending is not None and actor.role == Role.officer
     if pending is not None and receiving and actor.country == pending.to_country:
         _answer(desk, pending)
@@ -40,6 +52,65 @@ def transfer_section(desk: "CaseDesk") -> None:
         )
     elif desk.allows(workflow.Action.request_transfer):
         _request(desk, responsible)
+
+
+def _seen_key(code: str) -> str:
+    """The waiting transfer this person was last shown on the case's page."""
+    return f"transfer_seen_{code}"
+
+
+def _pressed(code: str) -> bool:
+    """Whether this run comes from a click on the answer buttons of the page as it was (they
+    are not drawn again once the transfer is answered, but the click still arrives)."""
+    return any(bool(st.session_state.get(f"transfer_{a}_{code}")) for a in ("accept", "decline"))
+
+
+def outcome_sentence(outcome: transfers.TransferOutcome) -> str:
+    """Who answered the transfer, how and when, and whose the case is now."""
+    who = _("You") if outcome.by_you else outcome.answered_by
+    when = formatting.datetime_text(outcome.answered_at)
+    if outcome.state == TransferState.accepted:
+        text = _(
+            "{who} accepted this transfer on {when}, elsewhere (another tab or another "
+            "officer): the case is now the responsibility of {country}."
+        )
+        return text.format(who=who, when=when, country=country_name(outcome.to_country))
+    text = _(
+        "{who} declined this transfer on {when}, elsewhere (another tab or another officer): "
+        "the case stays with {country}."
+    )
+    return text.format(who=who, when=when, country=country_name(outcome.from_country))
+
+
+def explain_outcome(actor: UserAccount, code: str, transfer_id: int, *, pressed: bool) -> bool:
+    """Say how the transfer was answered (and, after a click on the stale page, that the
+    person's answer was not saved); False when it is still waiting or not theirs to know."""
+    try:
+        with db_session() as session:
+            outcome = transfers.transfer_outcome(
+                session=session, actor=actor, transfer_id=transfer_id
+            )
+    except NotFound:
+        return False
+    if outcome is None or outcome.case_code != code:
+        return False
+    sentence = outcome_sentence(outcome)
+    if pressed:
+        sentence = _("Your answer was not saved.") + " " + sentence
+    st.warning(sentence)
+    return True
+
+
+def explain_lost_case(actor: UserAccount, code: str) -> bool:
+    """When the case is out of this person's scope: whether it is because the transfer they
+    were shown was declined meanwhile (then said, with who and when)."""
+    seen = st.session_state.get(_seen_key(code))
+    if seen is None:
+        return False
+    if not explain_outcome(actor, code, seen, pressed=_pressed(code)):
+        return False
+    st.info(_("The case is no longer shared with your country, so it is not shown here."))
+    return True
 
 
 def _request(desk: "CaseDesk", responsible: str) -> None:
@@ -91,4 +162,8 @@ def _save_answer(
             **common, transfer_id=pending.id or 0, accept=accept, reason=reason
         )
 
-    desk.save(write, done)
+    def stale() -> bool:
+        # Answered between this run's read and the click's write: say by whom and when.
+        return explain_outcome(desk.actor, desk.code, pending.id or 0, pressed=True)
+
+    desk.save(write, done, on_stale=stale)

@@ -39,6 +39,11 @@ def test_ticks_show_the_suggestion_at_once_and_are_saved_with_the_case(page: Pag
     expect(page.get_by_text(headline)).to_be_visible(timeout=TIMEOUT)
     # The form's fields, typed before the ticks and not submitted yet, are still there.
     expect(page.locator(".st-key-nr_person_alias input")).to_have_value(ALIAS)
+    # The ILO tick is already ticked in the form's "Indicators observed", not asked twice.
+    carried = page.locator(".st-key-nr_indicators").get_by_role(
+        "button", name=shown[1][1], exact=True
+    )
+    expect(carried).to_have_attribute("aria-pressed", "true")
 
     settle(page)
     page.locator(".st-key-nr_submit button").click()
