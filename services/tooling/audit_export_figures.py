@@ -21,8 +21,9 @@ from sqlmodel import Session
 
 from models import AuditEvent, Case, UserAccount
 from models.enums import Role
-from services.platform import audit_log, migrate
+from services.platform import audit_log, formatting, migrate
 from services.platform.db import build_engine
+from services.platform.i18n import _
 
 ACTIONS = ("case_stage_moved", "case_updated", "case_note_added", "case_viewed")
 
@@ -107,9 +108,17 @@ def main() -> None:
         tracemalloc.stop()
     lines = data.count(b"\n")
     console.print(
-        f"{options.rows} audit rows, at most {options.max_rows} exported: "
-        f"CSV of {lines} lines, {len(data) / 1e6:.1f} MB, "
-        f"built in {seconds:.2f} s; peak Python memory {peak / 1e6:.1f} MB"
+        _(
+            "{rows} audit rows, at most {most} exported: CSV of {lines} lines, {size} MB, "
+            "built in {seconds} s; peak Python memory {peak} MB"
+        ).format(
+            rows=formatting.number(options.rows),
+            most=formatting.number(options.max_rows),
+            lines=formatting.number(lines),
+            size=formatting.decimal(len(data) / 1e6, 1),
+            seconds=formatting.decimal(seconds, 2),
+            peak=formatting.decimal(peak / 1e6, 1),
+        )
     )
 
 
