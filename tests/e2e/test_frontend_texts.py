@@ -40,6 +40,10 @@ def seen(element: Locator) -> dict[str, str]:
 
 def assert_replaced(element: Locator, original: str, translation: str) -> None:
     """Streamlit's English is there but drawn at size 0; the translation is drawn instead."""
+    element.wait_for(state="attached", timeout=TIMEOUT)
+    if element.evaluate("element => element.textContent") == original:
+        # The stylesheet arrives with the page's run, maybe after the element: wait for it.
+        expect(element).to_have_css("font-size", "0px", timeout=TIMEOUT)
     drawn = seen(element)
     assert drawn["text"] == original, "Streamlit changed this text: check frontend_style()"
     assert drawn["size"] == "0px", f"{original!r} is still readable"
