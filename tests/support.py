@@ -4,6 +4,9 @@ Set-ups (accounts, cases, courses) are fixtures: `tests/conftest.py` and the plu
 it names (`tests/fixtures_*.py`). A test module imports from here, never from another test
 module (`tests/test_architecture.py` checks it)."""
 
+import os
+import pwd
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -116,3 +119,19 @@ def production_auth(**values) -> dict:
         "server_metadata_url": ENTRA,
         **values,
     }
+
+
+# --- nginx in front of the replicas ---------------------------------------------------------
+
+
+def nginx_workers_run_as_expected(master_pid: int) -> None:
+    """nginx's workers run as the unprivileged user when started by root (CI), else as the
+    person who started them: never as root unless root started them and chose it."""
+    from services.tooling.cluster import worker_user
+
+    workers = subprocess.run(
+        ["ps", "-o", "user=", "--ppid", str(master_pid)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    user = worker_user()
+    expected = user.name if user else pwd.getpwuid(os.geteuid()).pw_name
+    assert workers and set(workers) == {expected}

@@ -3,7 +3,6 @@ by the real nginx in front of two stand-in replicas (skipped without nginx)."""
 
 import http.server
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from services.tooling.cluster import (
     workers_temp_folder,
 )
 from services.tooling.pg_standby import free_port
+from tests.support import nginx_workers_run_as_expected
 
 REPLICAS = [("127.0.0.1", 8601), ("127.0.0.1", 8602), ("127.0.0.1", 8603)]
 
@@ -207,11 +207,4 @@ def test_an_upload_is_buffered_by_workers_that_are_not_root(proxied):
     # which the workers must be able to write (else 500).
     status, _headers = _get(f"{url}/upload", "test-upload", body=b"x" * 1_000_000)
     assert status == 200, (proxy.log_path.parent / "error.log").read_text()
-    workers = subprocess.run(
-        ["ps", "-o", "user=", "--ppid", str(proxy.process.pid)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    expected = worker_user().name if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-    assert workers and set(workers) == {expected}
+    nginx_workers_run_as_expected(proxy.process.pid)

@@ -7,9 +7,7 @@ beside it and dropped afterwards); skipped without them, failed under ENLACE_REQ
 """
 
 import os
-import pwd
 import re
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -27,7 +25,7 @@ from services.platform import migrate, users
 from services.platform.db import build_engine, session_scope
 from services.platform.i18n import _, set_language
 from services.tooling import demo
-from services.tooling.cluster import Cluster, nginx_binary, replica_names, worker_user
+from services.tooling.cluster import Cluster, nginx_binary, replica_names
 from services.tooling.seed import seed_demo
 from tests.e2e.support import (
     SIGN_OUT,
@@ -40,6 +38,7 @@ from tests.e2e.support import (
     sign_in,
     wait_for,
 )
+from tests.support import nginx_workers_run_as_expected
 
 pytestmark = pytest.mark.browser
 ALIAS = "R.P."
@@ -263,12 +262,4 @@ def test_nginx_workers_are_not_root(cluster_app: ClusterApp):
     that person."""
     proxy = cluster_app.cluster.proxy
     assert proxy is not None and proxy.process is not None
-    workers = subprocess.run(
-        ["ps", "-o", "user=", "--ppid", str(proxy.process.pid)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    user = worker_user()
-    expected = user.name if user else pwd.getpwuid(os.geteuid()).pw_name
-    assert workers and set(workers) == {expected}
+    nginx_workers_run_as_expected(proxy.process.pid)
