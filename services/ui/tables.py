@@ -36,7 +36,9 @@ def styled(frame: pd.DataFrame) -> "Styler":
     columns keep their check boxes and text stays as it is."""
     mixed = [column for column in frame.columns if _mixes_text(frame[column])]
     if mixed:  # one Arrow type per column: "<5" among counts makes the column text
-        frame = frame.assign(**{str(c): frame[c].map(cell_text) for c in mixed})
+        frame = frame.copy()
+        for column in mixed:  # by label: a heading need not be a string
+            frame[column] = frame[column].map(cell_text)
     shown = [column for column in frame.columns if not pd.api.types.is_bool_dtype(frame[column])]
     return frame.style.format(cell_text, subset=shown, na_rep=MISSING)
 
